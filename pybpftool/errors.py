@@ -1,0 +1,70 @@
+"""errors: the exception hierarchy shared by every layer (ARCHITECTURE.md "Errors").
+
+A leaf module: it imports nothing from the package, so any layer may raise these.
+Only `cli/boundary.py` turns them into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+
+class PyBpfError(Exception):
+    """PyBpfError: a failure with a one-line message and an optional hint.
+
+    Never shown with a traceback.
+    """
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(PyBpfError):
+    """UsageError: bad, missing or duplicate command-line argument."""
+
+
+class ObjectError(PyBpfError):
+    """ObjectError: the ELF object cannot be used (unreadable, malformed, unsupported).
+
+    The only exception the pure parser lets out.
+    """
+
+
+class PinError(PyBpfError):
+    """PinError: bpffs trouble or a pinned object incompatible with the object's spec."""
+
+
+class KernelError(PyBpfError):
+    """KernelError: a bpf(2) operation failed; carries errno and the operation name."""
+
+    def __init__(self, operation: str, errno: int, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.operation = operation
+        self.errno = errno
+
+
+class VerifierError(KernelError):
+    """VerifierError: BPF_PROG_LOAD rejected a program; carries the verifier log."""
+
+    def __init__(
+        self, program: str, errno: int, message: str, log: str, hint: str | None = None
+    ) -> None:
+        super().__init__("prog load", errno, message, hint)
+        self.program = program
+        self.log = log
+
+
+class NetlinkFailure(PyBpfError):
+    """NetlinkFailure: the kernel refused a netlink request; carries errno and extack text."""
+
+    def __init__(self, errno: int, message: str, extack: str | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+        self.extack = extack
+
+
+class SandboxError(PyBpfError):
+    """SandboxError: confinement requested but impossible, or an access it denied."""
