@@ -1,0 +1,80 @@
+"""insn: the few facts about eBPF instructions the loader needs (linux/bpf_common.h, bpf.h).
+
+`struct bpf_insn` is {u8 code; u8 dst_reg:4, src_reg:4; s16 off; s32 imm}. The register
+nibbles are a C bitfield, so their order follows the object's byte order: on little-endian
+dst_reg is the low nibble, on big-endian the high one.
+"""
+
+from __future__ import annotations
+
+import struct
+
+INSN_SIZE = 8
+
+BPF_LD_IMM64 = 0x18  # BPF_LD | BPF_IMM | BPF_DW: two slots, imm64 split over both
+BPF_CALL = 0x85  # BPF_JMP | BPF_CALL
+BPF_EXIT = 0x95
+
+BPF_PSEUDO_MAP_FD = 1
+BPF_PSEUDO_MAP_VALUE = 2
+BPF_PSEUDO_BTF_ID = 3
+BPF_PSEUDO_FUNC = 4
+BPF_PSEUDO_CALL = 1
+BPF_PSEUDO_KFUNC_CALL = 2
+
+
+class Insn:
+    """Insn: decoded view of one instruction slot in a byte buffer of a given byte order."""
+
+    __slots__ = ("code", "dst", "imm", "off", "src")
+
+    def __init__(self, buf: bytes | bytearray, index: int, byteorder: str) -> None:
+        code, regs, off, imm = struct.unpack_from(byteorder + "BBhi", buf, index * INSN_SIZE)
+        self.code: int = code
+        self.off: int = off
+        self.imm: int = imm
+        if byteorder == "<":
+            self.dst, self.src = regs & 0xF, regs >> 4
+        else:
+            self.dst, self.src = regs >> 4, regs & 0xF
+
+    @property
+    def is_ld_imm64(self) -> bool:
+        return self.code == BPF_LD_IMM64
+
+    @property
+    def is_subprog_call(self) -> bool:
+        return self.code == BPF_CALL and self.src == BPF_PSEUDO_CALL
+
+    @property
+    def is_call(self) -> bool:
+        return self.code == BPF_CALL
+
+
+def set_imm(buf: bytearray, index: int, imm: int, byteorder: str) -> None:
+    """set_imm: overwrite the 32-bit immediate of instruction `index`."""
+    struct.pack_into(byteorder + "i", buf, index * INSN_SIZE + 4, imm)
+
+
+def set_src(buf: bytearray, index: int, src: int, byteorder: str) -> None:
+    """set_src: overwrite the src_reg nibble of instruction `index`, keeping dst_reg."""
+    pos = index * INSN_SIZE + 1
+    regs = buf[pos]
+    buf[pos] = (regs & 0x0F) | (src << 4) if byteorder == "<" else (regs & 0xF0) | src
+
+
+def call_sites(code: bytes, start: int, end: int) -> list[int]:
+    """call_sites: indexes in [start, end) of BPF_CALL instructions (found with bytes.find).
+
+    Searching the opcode byte is far cheaper than decoding every instruction; hits inside
+    immediates are discarded by the alignment check.
+    """
+    out = []
+    pos = code.find(b"\x85", start * INSN_SIZE, end * INSN_SIZE)
+    while pos >= 0:
+        if pos % INSN_SIZE == 0:
+            out.append(pos // INSN_SIZE)
+            pos = code.find(b"\x85", pos + INSN_SIZE, end * INSN_SIZE)
+        else:
+            pos = code.find(b"\x85", pos + 1, end * INSN_SIZE)
+    return out
