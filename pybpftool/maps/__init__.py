@@ -1,0 +1,1 @@
+"""maps: map definitions of an ELF object -> MapSpec (legacy `maps`, BTF `.maps`, global data)."""

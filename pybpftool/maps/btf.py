@@ -1,0 +1,303 @@
+"""btf: BTF-defined maps in section `.maps` -> MapSpec.
+
+Mirrors libbpf's bpf_object__init_user_btf_maps / parse_btf_map_def and
+bpf_object__collect_map_relos. Each global variable of the `.maps` DATASEC is a struct whose
+members encode the definition:
+
+- `__uint(f, N)`   `int (*f)[N]`: a PTR to an ARRAY of N elements;
+- `__type(f, T)`   `typeof(T) *f`: a PTR to T (key/value size and BTF type id);
+- `__ulong(f, V)`  an anonymous one-value enum (64-bit map_extra);
+- `__array(values, T)`  a zero-length ARRAY of PTR to a struct (map-in-map template) or to a
+  FUNC_PROTO (prog array); slots are filled statically through relocations in `.rel.maps`.
+
+iproute2 opens objects with `relaxed_maps`, so unknown fields are ignored, as here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pybpftool.btf import Array as BtfArray
+from pybpftool.btf import BtfSpec, Composite, Enum, Kind, Member, Ptr, Var
+from pybpftool.elf import STT_SECTION, ElfFile, Relocation, Section
+from pybpftool.errors import ObjectError
+from pybpftool.spec import MapOrigin, MapSpec, Pinning
+from pybpftool.uapi import BpfMapType
+
+BTF_MAPS_SECTION = ".maps"
+LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME = 0, 1
+BTF_VAR_STATIC, BTF_VAR_GLOBAL_ALLOCATED = 0, 1
+_PTR_SIZE = 8
+
+_MAP_IN_MAP = (BpfMapType.BPF_MAP_TYPE_ARRAY_OF_MAPS, BpfMapType.BPF_MAP_TYPE_HASH_OF_MAPS)
+
+
+@dataclasses.dataclass
+class _Def:
+    """_Def: a map definition while its members are read (mutable scratch, never escapes)."""
+
+    name: str
+    type: int = 0
+    key_size: int = 0
+    value_size: int = 0
+    max_entries: int = 0
+    flags: int = 0
+    numa_node: int | None = None
+    pinning: int = 0
+    map_extra: int = 0
+    key_type_id: int = 0
+    value_type_id: int = 0
+    inner: MapSpec | None = None
+    has_values: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BtfMapLayout:
+    """BtfMapLayout: where a BTF map lives in `.maps` (for static-slot relocations)."""
+
+    name: str
+    offset: int
+    size: int
+    values_offset: int | None  # byte offset of the `values` member, if any
+
+
+def parse_btf_maps(
+    elf: ElfFile, sec: Section, btf: BtfSpec | None
+) -> tuple[list[MapSpec], list[BtfMapLayout]]:
+    """parse_btf_maps: every map of the `.maps` DATASEC, in DATASEC order."""
+    if btf is None:
+        raise ObjectError("section .maps needs BTF, but the object has no .BTF section")
+    datasec = btf.datasec(BTF_MAPS_SECTION)
+    if datasec is None:
+        raise ObjectError("no DATASEC '.maps' in BTF for section .maps")
+    offsets = {
+        s.name: s.value
+        for s in elf.symbols
+        if s.shndx == sec.ndx and s.type != STT_SECTION and s.name
+    }
+    specs, layouts = [], []
+    for info in datasec.vars:
+        spec, layout = _parse_map_var(btf, info.type, info.size, offsets)
+        specs.append(spec)
+        layouts.append(layout)
+    return specs, layouts
+
+
+def _parse_map_var(
+    btf: BtfSpec, var_id: int, var_size: int, offsets: dict[str, int]
+) -> tuple[MapSpec, BtfMapLayout]:
+    var = btf.type(var_id)
+    if not isinstance(var, Var):
+        raise ObjectError(f"map #{var_id}: unexpected var kind in .maps DATASEC")
+    name = var.name
+    if var.linkage not in (BTF_VAR_STATIC, BTF_VAR_GLOBAL_ALLOCATED):
+        raise ObjectError(f"map '{name}': unsupported map linkage {var.linkage}")
+    struct_t = btf.type(btf.skip_mods_and_typedefs(var.type))
+    if not isinstance(struct_t, Composite) or struct_t.kind != Kind.STRUCT:
+        raise ObjectError(f"map '{name}': unexpected def kind, expected struct")
+    if name not in offsets:
+        raise ObjectError(f"map '{name}': no ELF symbol in section .maps")
+    d = _parse_def(btf, name, struct_t, is_inner=False)
+    values_off = None
+    if d.has_values:
+        values_off = struct_t.members[-1].bit_offset // 8
+    layout = BtfMapLayout(name, offsets[name], max(var_size, struct_t.size), values_off)
+    return _to_spec(d), layout
+
+
+def _parse_def(btf: BtfSpec, name: str, struct_t: Composite, is_inner: bool) -> _Def:
+    d = _Def(name)
+    last = len(struct_t.members) - 1
+    for i, member in enumerate(struct_t.members):
+        if not member.name:
+            raise ObjectError(f"map '{name}': invalid field #{i}")
+        if member.name == "values":
+            _parse_values(btf, d, member, i == last, is_inner)
+        else:
+            _parse_field(btf, d, member, is_inner)
+    if d.type == 0:
+        raise ObjectError(f"map '{name}': map type isn't specified")
+    return d
+
+
+def _parse_field(btf: BtfSpec, d: _Def, member: Member, is_inner: bool) -> None:
+    field = member.name
+    if field in ("type", "max_entries", "map_flags", "numa_node", "key_size", "value_size"):
+        value = _uint_field(btf, d.name, member)
+        if field == "type":
+            d.type = value
+        elif field == "max_entries":
+            d.max_entries = value
+        elif field == "map_flags":
+            d.flags = value
+        elif field == "numa_node":
+            d.numa_node = value
+        else:
+            _set_size(d, field.removesuffix("_size"), value)
+    elif field in ("key", "value"):
+        pointee = _ptr_target(btf, d.name, member)
+        _set_size(d, field, _resolve_size(btf, d.name, field, pointee))
+        setattr(d, f"{field}_type_id", pointee)
+    elif field == "pinning":
+        if is_inner:
+            raise ObjectError(f"map '{d.name}': inner def can't be pinned")
+        d.pinning = _uint_field(btf, d.name, member)
+        if d.pinning not in (LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME):
+            raise ObjectError(f"map '{d.name}': invalid pinning value {d.pinning}")
+    elif field == "map_extra":
+        d.map_extra = _ulong_field(btf, d.name, member)
+    # Any other field: ignored, as libbpf does with relaxed_maps (iproute2's setting).
+
+
+def _set_size(d: _Def, which: str, size: int) -> None:
+    current = d.key_size if which == "key" else d.value_size
+    if current and current != size:
+        raise ObjectError(f"map '{d.name}': conflicting {which} size {current} != {size}")
+    if which == "key":
+        d.key_size = size
+    else:
+        d.value_size = size
+
+
+def _resolve_size(btf: BtfSpec, name: str, field: str, type_id: int) -> int:
+    try:
+        return btf.resolve_size(type_id)
+    except ObjectError as err:
+        raise ObjectError(
+            f"map '{name}': can't determine {field} size for type [{type_id}]: {err}"
+        ) from None
+
+
+def _ptr_target(btf: BtfSpec, name: str, member: Member) -> int:
+    ptr = btf.type(btf.skip_mods_and_typedefs(member.type))
+    if not isinstance(ptr, Ptr):
+        raise ObjectError(f"map '{name}': attr '{member.name}': expected PTR, got {ptr.kind.name}")
+    return ptr.type
+
+
+def _uint_field(btf: BtfSpec, name: str, member: Member) -> int:
+    """_uint_field: the N of `int (*f)[N]` (libbpf get_map_field_int)."""
+    arr = btf.type(btf.skip_mods_and_typedefs(_ptr_target(btf, name, member)))
+    if not isinstance(arr, BtfArray):
+        raise ObjectError(
+            f"map '{name}': attr '{member.name}': expected ARRAY, got {arr.kind.name}"
+        )
+    return arr.nelems
+
+
+def _ulong_field(btf: BtfSpec, name: str, member: Member) -> int:
+    """_ulong_field: the value of `enum { x = V } f` (libbpf get_map_field_long), or __uint."""
+    t = btf.type(btf.skip_mods_and_typedefs(member.type))
+    if isinstance(t, Enum):
+        if len(t.values) != 1:
+            raise ObjectError(f"map '{name}': attr '{member.name}': invalid __ulong")
+        return t.values[0].value & 0xFFFFFFFFFFFFFFFF
+    return _uint_field(btf, name, member)
+
+
+def _parse_values(btf: BtfSpec, d: _Def, member: Member, is_last: bool, is_inner: bool) -> None:
+    """_parse_values: `__array(values, T)`, checked in libbpf's order with its messages."""
+    is_prog_array = d.type == BpfMapType.BPF_MAP_TYPE_PROG_ARRAY
+    desc = "prog-array value" if is_prog_array else "map-in-map inner"
+    if is_inner:
+        raise ObjectError(f"map '{d.name}': multi-level inner maps not supported")
+    if not is_last:
+        raise ObjectError(f"map '{d.name}': '{member.name}' member should be last")
+    if d.type not in _MAP_IN_MAP and not is_prog_array:
+        raise ObjectError(f"map '{d.name}': should be map-in-map or prog-array")
+    _set_size(d, "value", 4)
+    arr = btf.type(member.type)
+    if not isinstance(arr, BtfArray) or arr.nelems:
+        raise ObjectError(f"map '{d.name}': {desc} spec is not a zero-sized array")
+    ptr = btf.type(btf.skip_mods_and_typedefs(arr.type))
+    if not isinstance(ptr, Ptr):
+        raise ObjectError(f"map '{d.name}': {desc} def is of unexpected kind {ptr.kind.name}")
+    target = btf.type(btf.skip_mods_and_typedefs(ptr.type))
+    d.has_values = True
+    if is_prog_array:
+        if target.kind != Kind.FUNC_PROTO:
+            raise ObjectError(
+                f"map '{d.name}': {desc} def is of unexpected kind {target.kind.name}"
+            )
+        return
+    if not isinstance(target, Composite) or target.kind != Kind.STRUCT:
+        raise ObjectError(f"map '{d.name}': {desc} def is of unexpected kind {target.kind.name}")
+    d.inner = _to_spec(_parse_def(btf, f"{d.name}.inner", target, is_inner=True))
+
+
+def _to_spec(d: _Def) -> MapSpec:
+    return MapSpec(
+        name=d.name,
+        type=d.type,
+        key_size=d.key_size,
+        value_size=d.value_size,
+        max_entries=d.max_entries,
+        flags=d.flags,
+        origin=MapOrigin.BTF,
+        section=BTF_MAPS_SECTION,
+        pinning=Pinning.BY_NAME if d.pinning == LIBBPF_PIN_BY_NAME else Pinning.NONE,
+        pin_id=d.pinning,
+        map_extra=d.map_extra,
+        numa_node=d.numa_node,
+        inner=d.inner,
+        btf_key_type_id=d.key_type_id,
+        btf_value_type_id=d.value_type_id,
+    )
+
+
+def collect_static_slots(
+    elf: ElfFile,
+    rels: list[Relocation],
+    specs: list[MapSpec],
+    layouts: list[BtfMapLayout],
+    entry_name: dict[tuple[int, int], str],
+    maps_shndx: int,
+) -> list[MapSpec]:
+    """collect_static_slots: fill `contents` of maps whose `values` are statically initialised.
+
+    `entry_name` maps (section index, byte offset) of each entry program to its name.
+    """
+    slots: dict[str, dict[int, str]] = {}
+    symbols = elf.symbols
+    for i, rel in enumerate(rels):
+        if not 0 < rel.sym < len(symbols):
+            raise ObjectError(f"'.maps' relo #{i}: unknown symbol index {rel.sym}")
+        sym = symbols[rel.sym]
+        layout = next(
+            (lay for lay in layouts if lay.offset <= rel.offset < lay.offset + lay.size), None
+        )
+        if layout is None:
+            raise ObjectError(f"'.maps' relo #{i}: no map at offset {rel.offset}")
+        spec = next(s for s in specs if s.name == layout.name)
+        if layout.values_offset is None:
+            raise ObjectError(f"'.maps' relo #{i}: map '{spec.name}' has no 'values' member")
+        slot = _slot_index(i, rel.offset - layout.offset - layout.values_offset)
+        if spec.type in _MAP_IN_MAP:
+            target = _inner_target(i, sym.shndx, sym.name, maps_shndx, specs)
+        else:
+            target = entry_name.get((sym.shndx, sym.value), "")
+            if not target:
+                raise ObjectError(f"'.maps' relo #{i}: '{sym.name}' isn't an entry-point program")
+        slots.setdefault(spec.name, {})[slot] = target
+    return [
+        dataclasses.replace(s, contents=tuple(sorted(slots[s.name].items())))
+        if s.name in slots
+        else s
+        for s in specs
+    ]
+
+
+def _slot_index(relo: int, offset: int) -> int:
+    if offset < 0:
+        raise ObjectError(f"'.maps' relo #{relo}: unexpected relo pointing before values")
+    if offset % _PTR_SIZE:
+        raise ObjectError(f"'.maps' relo #{relo}: slot is not aligned")
+    return offset // _PTR_SIZE
+
+
+def _inner_target(relo: int, shndx: int, name: str, maps_shndx: int, specs: list[MapSpec]) -> str:
+    if shndx != maps_shndx:
+        raise ObjectError(f"'.maps' relo #{relo}: inner map '{name}' is not in section .maps")
+    if not any(s.name == name for s in specs):
+        raise ObjectError(f"'.maps' relo #{relo}: inner map '{name}' not found")
+    return name

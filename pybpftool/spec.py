@@ -1,0 +1,176 @@
+"""spec: ObjectSpec, MapSpec, ProgramSpec — the pure description of a BPF ELF object.
+
+Parsing an object gives the same spec on every machine (cilium/ebpf's CollectionSpec rule);
+anything that depends on the running kernel happens later, in the loader. A spec never holds a
+file descriptor: instructions refer to maps and data by name through `Reference`s, and the
+loader patches fds in at load time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pybpftool.btf import BtfExt, BtfSpec
+
+
+class MapOrigin(Enum):
+    """MapOrigin: where a map definition came from."""
+
+    LEGACY = "legacy"  # iproute2 struct bpf_elf_map / libbpf < 1.0 struct bpf_map_def in `maps`
+    BTF = "btf"  # BTF-defined map in `.maps`
+    DATA = "data"  # global data section (.data, .rodata, .bss, ...) as a one-entry array
+
+
+class Pinning(Enum):
+    """Pinning: pin policy of a map (iproute2 bpf_elf.h PIN_*, libbpf LIBBPF_PIN_BY_NAME)."""
+
+    NONE = "none"
+    OBJECT_NS = "object"  # PIN_OBJECT_NS: <mnt>/tc/<sha1 of object>/NAME
+    GLOBAL_NS = "global"  # PIN_GLOBAL_NS: <mnt>/tc/globals/NAME
+    BY_NAME = "by_name"  # LIBBPF_PIN_BY_NAME: <mnt>/tc/globals/NAME under iproute2
+    CUSTOM = "custom"  # id >= 3 looked up in /etc/iproute2/bpf_pinning
+
+
+class RefKind(Enum):
+    """RefKind: what an instruction reference points at; decides how the loader patches it."""
+
+    MAP = "map"  # ld_imm64 src=BPF_PSEUDO_MAP_FD, imm = map fd
+    MAP_VALUE = "map_value"  # ld_imm64 src=BPF_PSEUDO_MAP_VALUE, imm = fd, imm2 = offset
+    EXTERN = "extern"  # undefined symbol (kfunc, ksym, kconfig): resolved against the kernel
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyMapDef:
+    """LegacyMapDef: iproute2's extra struct bpf_elf_map fields (include/bpf_elf.h)."""
+
+    id: int
+    pinning: int
+    inner_id: int
+    inner_idx: int
+    struct_size: int  # bytes per definition in the section (36 for bpf_elf_map, 20 for bpf_map_def)
+
+
+@dataclass(frozen=True, slots=True)
+class MapSpec:
+    """MapSpec: one map to create; field names follow bpf_attr (BPF_MAP_CREATE).
+
+    `type` is the raw number so an unknown map type survives to the error message.
+    `contents` holds static slots: (key, name of map or program) for map-in-map and prog
+    arrays. `data` holds the initial value of a global-data map.
+    """
+
+    name: str
+    type: int
+    key_size: int
+    value_size: int
+    max_entries: int
+    flags: int
+    origin: MapOrigin
+    section: str
+    pinning: Pinning = Pinning.NONE
+    pin_id: int = 0  # the raw pinning number (custom id for Pinning.CUSTOM)
+    map_extra: int = 0
+    numa_node: int | None = None
+    legacy: LegacyMapDef | None = None
+    inner: MapSpec | None = None
+    contents: tuple[tuple[int, str], ...] = ()
+    data: bytes | None = None
+    freeze: bool = False
+    btf_key_type_id: int = 0
+    btf_value_type_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """Reference: instruction `insn` (index in the program's flattened insns) refers to `target`.
+
+    For MAP_VALUE, `offset` is the byte offset into the data map's value.
+    """
+
+    insn: int
+    kind: RefKind
+    target: str
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSpan:
+    """CodeSpan: insns [start, end) of ELF section `section` copied to `at` in the program.
+
+    The program's func_info, line_info and CO-RE records are the .BTF.ext records of each
+    span, shifted by `at - start` (libbpf reloc_prog_func_and_line_info).
+    """
+
+    section: str
+    start: int
+    end: int
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class TailCall:
+    """TailCall: this program goes into prog array `map` at `key` (iproute2 `id/key` section)."""
+
+    map: str
+    key: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramSpec:
+    """ProgramSpec: one entry program with its subprograms appended (flattened).
+
+    `type`/`expected_attach_type` are guessed from the section name as libbpf does, or None
+    when the name carries no type (iproute2 names: the command decides).
+    """
+
+    name: str
+    section: str
+    type: int | None
+    expected_attach_type: int | None
+    insns: bytes
+    references: tuple[Reference, ...]
+    subprograms: tuple[str, ...]
+    layout: tuple[CodeSpan, ...]
+    sleepable: bool = False
+    autoload: bool = True
+    tail_call: TailCall | None = None
+
+    @property
+    def insn_count(self) -> int:
+        return len(self.insns) // 8
+
+    @property
+    def maps_used(self) -> tuple[str, ...]:
+        """maps_used: the maps (and data maps) its instructions refer to, first use first."""
+        seen: dict[str, None] = {}
+        for ref in self.references:
+            if ref.kind is not RefKind.EXTERN:
+                seen.setdefault(ref.target, None)
+        return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectSpec:
+    """ObjectSpec: everything a loader needs from one ELF object, with no kernel state."""
+
+    name: str  # object name as libbpf derives it (file basename without .o/.bpf.o)
+    byteorder: str  # "<" or ">"
+    license: str
+    kern_version: int | None
+    maps: tuple[MapSpec, ...]
+    programs: tuple[ProgramSpec, ...]
+    sha1: str  # SHA-1 of the whole file: iproute2's PIN_OBJECT_NS folder name
+    btf: BtfSpec | None = field(default=None, compare=False)
+    btf_ext: BtfExt | None = field(default=None, compare=False)
+
+    def map(self, name: str) -> MapSpec | None:
+        return next((m for m in self.maps if m.name == name), None)
+
+    def program(self, name: str) -> ProgramSpec | None:
+        return next((p for p in self.programs if p.name == name), None)
+
+    def programs_in(self, section: str) -> tuple[ProgramSpec, ...]:
+        return tuple(p for p in self.programs if p.section == section)
