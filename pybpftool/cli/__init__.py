@@ -1,0 +1,1 @@
+"""cli: the pyip, pytc and pybpftool front ends (grammar, rendering, error boundary)."""

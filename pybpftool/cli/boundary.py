@@ -1,0 +1,49 @@
+"""boundary: the one place where an exception becomes a message on stderr and an exit code.
+
+Each front end calls `run(tool, body)`. Exit codes per tool follow spec/iproute2.md §5 for
+pyip and pytc; pybpftool exits 1 for a bad object or kernel refusal and 2 for bad usage.
+Messages are one line (plus an optional hint line), with untrusted text escaped; a
+traceback is never shown for an expected failure.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from pybpftool.cli.escape import escape_text
+from pybpftool.errors import PyBpfError, UsageError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def exit_code(tool: str, err: PyBpfError) -> int:
+    """exit_code: the status `tool` exits with for `err`."""
+    if tool == "pybpftool":
+        return EXIT_USAGE if isinstance(err, UsageError) else EXIT_FAILURE
+    return EXIT_FAILURE
+
+
+def report(tool: str, err: PyBpfError) -> None:
+    """report: print `err` as `tool: message` (and its hint) on stderr, escaped."""
+    lines = [f"{tool}: {escape_text(err.message)}"]
+    if err.hint:
+        lines.append(escape_text(err.hint))
+    sys.stderr.write("\n".join(lines) + "\n")
+
+
+def run(tool: str, body: Callable[[], int | None]) -> int:
+    """run: call `body`, turning PyBpfError into a report and an exit code."""
+    try:
+        return body() or EXIT_OK
+    except PyBpfError as err:
+        report(tool, err)
+        return exit_code(tool, err)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): exit quietly like C tools do on SIGPIPE.
+        sys.stderr.close()
+        return EXIT_FAILURE

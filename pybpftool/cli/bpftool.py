@@ -1,0 +1,71 @@
+"""bpftool: the `pybpftool` command: what iproute2 lacks (offline inspection, verification).
+
+click is imported only here, never by pyip/pytc start-up; rich only when a table is drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from pybpftool import __version__
+from pybpftool.cli.boundary import run
+from pybpftool.errors import UsageError
+
+
+def _console() -> object:
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console(highlight=False, markup=False, emoji=False)
+    # Piped: no colour and no wrapping at 80 columns (spec/python.md §5).
+    return Console(color_system=None, highlight=False, markup=False, emoji=False, width=200)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="pybpftool")
+def cli() -> None:
+    """pybpftool: inspect and verify BPF ELF objects (legacy iproute2 and BTF alike)."""
+
+
+@cli.group("object")
+def object_group() -> None:
+    """Work on BPF ELF object files without loading them."""
+
+
+@object_group.command("show")
+@click.argument("file", type=click.Path(dir_okay=True, allow_dash=False))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
+def object_show(file: str, as_json: bool) -> None:
+    """Show the maps and programs of FILE as the loader sees them."""
+    from pybpftool.cli.objshow import object_to_json, render_object
+    from pybpftool.parser import parse_object
+
+    spec = parse_object(file)
+    if as_json:
+        sys.stdout.write(json.dumps(object_to_json(spec, file), indent=2) + "\n")
+    else:
+        render_object(spec, file, _console())  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """main: console-script entry point; the error boundary decides the exit code."""
+
+    def body() -> int:
+        try:
+            cli.main(args=argv, prog_name="pybpftool", standalone_mode=False)
+        except click.UsageError as err:
+            raise UsageError(err.format_message(), "Try 'pybpftool --help'.") from None
+        except click.exceptions.Abort:
+            return 130
+        except click.exceptions.Exit as err:
+            return int(err.exit_code)
+        return 0
+
+    return run("pybpftool", body)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""frontend: what pyip and pytc share: global options, -V, help, object dispatch.
+
+Objects are dispatched through `handlers` (object name -> callable). Objects of ip/tc that
+pybpftool does not handle are refused with a clear message instead of being guessed at.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+
+from pybpftool import __version__
+from pybpftool.cli.boundary import report
+from pybpftool.cli.grammar import GlobalOptions, IprouteExit, parse_global_options, resolve_object
+from pybpftool.errors import PyBpfError
+
+Handler = Callable[[GlobalOptions, list[str]], int]
+
+# Exit status of `help` / no object: ip exits 255, tc exits 0 (both print usage on stderr).
+HELP_STATUS = {"ip": 255, "tc": 0}
+
+
+# The objects that carry BPF commands; everything else stays with iproute2.
+BPF_OBJECTS = {"ip": ("link", "vrf"), "tc": ("qdisc", "filter", "actions", "exec")}
+
+
+def _unhandled(tool: str, obj: str) -> str:
+    if obj in BPF_OBJECTS[tool]:
+        return f'Object "{obj}" is not implemented by py{tool} in this version.'
+    return (
+        f'Object "{obj}" is not handled by py{tool}: it implements only the BPF commands '
+        f"({', '.join(BPF_OBJECTS[tool])}); use {tool} itself."
+    )
+
+
+def run_frontend(
+    tool: str, usage: str, handlers: Mapping[str, Handler], argv: list[str] | None
+) -> int:
+    """run_frontend: parse global options, then run the object's handler; return the status."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        opts, rest = parse_global_options(tool, args)
+        if opts.version:
+            sys.stdout.write(f"{tool} utility, pybpftool-{__version__} (iproute2-6.1.0 syntax)\n")
+            return 0
+        if opts.help or not rest:
+            sys.stderr.write(usage)
+            return HELP_STATUS[tool]
+        obj = resolve_object(tool, rest[0])
+        if obj == "help":
+            sys.stderr.write(usage)
+            return HELP_STATUS[tool]
+        handler = handlers.get(obj)
+        if handler is None:
+            raise IprouteExit(_unhandled(tool, obj), 255)
+        return handler(opts, rest[1:])
+    except IprouteExit as err:
+        sys.stderr.write(err.message + "\n")
+        return err.status
+    except PyBpfError as err:
+        report(f"py{tool}", err)
+        return 255

@@ -1,0 +1,16 @@
+"""ip: the `pyip` command (iproute2 `ip` syntax for its BPF parts)."""
+
+from __future__ import annotations
+
+from pybpftool.cli.frontend import Handler, run_frontend
+from pybpftool.cli.usage import IP_USAGE
+
+HANDLERS: dict[str, Handler] = {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_frontend("ip", IP_USAGE, HANDLERS, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

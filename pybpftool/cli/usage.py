@@ -1,0 +1,31 @@
+"""usage: iproute2 6.1's top-level usage texts, byte for byte (ip/ip.c, tc/tc.c usage())."""
+
+IP_USAGE = """\
+Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }
+       ip [ -force ] -batch filename
+where  OBJECT := { address | addrlabel | amt | fou | help | ila | ioam | l2tp |
+                   link | macsec | maddress | monitor | mptcp | mroute | mrule |
+                   neighbor | neighbour | netconf | netns | nexthop | ntable |
+                   ntbl | route | rule | sr | tap | tcpmetrics |
+                   token | tunnel | tuntap | vrf | xfrm }
+       OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] | -r[esolve] |
+                    -h[uman-readable] | -iec | -j[son] | -p[retty] |
+                    -f[amily] { inet | inet6 | mpls | bridge | link } |
+                    -4 | -6 | -M | -B | -0 |
+                    -l[oops] { maximum-addr-flush-attempts } | -br[ief] |
+                    -o[neline] | -t[imestamp] | -ts[hort] | -b[atch] [filename] |
+                    -rc[vbuf] [size] | -n[etns] name | -N[umeric] | -a[ll] |
+                    -c[olor]}
+"""
+
+TC_USAGE = """\
+Usage:\ttc [ OPTIONS ] OBJECT { COMMAND | help }
+\ttc [-force] -batch filename
+where  OBJECT := { qdisc | class | filter | chain |
+\t\t    action | monitor | exec }
+       OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] | -r[aw] |
+\t\t    -o[neline] | -j[son] | -p[retty] | -c[olor]
+\t\t    -b[atch] [filename] | -n[etns] name | -N[umeric] |
+\t\t     -nm | -nam[es] | { -cf | -conf } path
+\t\t     -br[ief] }
+"""
