@@ -1,0 +1,70 @@
+"""bpfobjs: compile the C test objects of tests/bpf with clang-14, once per session.
+
+Objects are built at test time (never committed) for both byte orders, so a parser test can
+run for `bpfel` and `bpfeb` alike. The cache folder lives for one pytest session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+BPF_DIR = Path(__file__).resolve().parent / "bpf"
+TARGETS = ("bpfel", "bpfeb")
+CLANG = os.environ.get("CLANG", "clang-14")
+
+_cache_dir: Path | None = None
+
+
+def clang_available() -> bool:
+    return shutil.which(CLANG) is not None
+
+
+def cache_dir() -> Path:
+    global _cache_dir
+    if _cache_dir is None:
+        _cache_dir = Path(tempfile.mkdtemp(prefix="pybpftool-objs-"))
+    return _cache_dir
+
+
+def cleanup() -> None:
+    global _cache_dir
+    if _cache_dir is not None:
+        shutil.rmtree(_cache_dir, ignore_errors=True)
+        _cache_dir = None
+
+
+def build(name: str, target: str = "bpfel", *flags: str) -> Path:
+    """build: compile tests/bpf/NAME.c for TARGET with extra clang FLAGS; returns the .o path."""
+    source = BPF_DIR / f"{name}.c"
+    tag = hashlib.sha1(" ".join(flags).encode()).hexdigest()[:8] if flags else "std"
+    out = cache_dir() / f"{name.replace('/', '_')}-{target}-{tag}.o"
+    if not out.exists():
+        cmd = [
+            CLANG,
+            "-O2",
+            "-g",
+            "-Wall",
+            "-Werror",
+            "-target",
+            target,
+            f"-I{BPF_DIR / 'include'}",
+            *flags,
+            "-c",
+            str(source),
+            "-o",
+            str(out),
+        ]
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{result.stderr}")
+    return out
+
+
+def sources() -> list[str]:
+    """sources: the names of every test object (tests/bpf/*.c)."""
+    return sorted(p.stem for p in BPF_DIR.glob("*.c"))
