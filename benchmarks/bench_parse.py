@@ -1,0 +1,83 @@
+"""bench_parse: parse a large generated object; compare with pyelftools side by side.
+
+Targets (issue 2): ObjectSpec in at most 15 ms median; at least 7x faster than pyelftools
+iterating the same relocations; importing the parse path at most 40 ms.
+Run: .venv/bin/python benchmarks/bench_parse.py
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gen_large import generate
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def build(folder: Path) -> Path:
+    src, obj = folder / "large.c", folder / "large.o"
+    src.write_text(generate())
+    subprocess.run(
+        ["clang-14", "-O2", "-g", "-target", "bpfel", "-c", str(src), "-o", str(obj)], check=True
+    )
+    return obj
+
+
+def pyelftools_relocations(data: bytes) -> int:
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.relocation import RelocationSection
+
+    count = 0
+    for sec in ELFFile(io.BytesIO(data)).iter_sections():
+        if isinstance(sec, RelocationSection):
+            for rel in sec.iter_relocations():
+                _ = (rel["r_offset"], rel["r_info_sym"], rel["r_info_type"])
+                count += 1
+    return count
+
+
+def import_cost_ms(module: str, runs: int = 11) -> float:
+    def wall(code: str) -> float:
+        return median_ms(lambda: subprocess.run([sys.executable, "-c", code], check=True), runs)
+
+    return wall(f"import {module}") - wall("pass")
+
+
+def main() -> None:
+    from pybpftool.parser import parse_object
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = build(Path(tmp)).read_bytes()
+    spec = parse_object(data, name="large")
+    relocs = pyelftools_relocations(data)
+    ours = median_ms(lambda: parse_object(data, name="large"), 31)
+    theirs = median_ms(lambda: pyelftools_relocations(data), 7)
+    imports = import_cost_ms("pybpftool.parser")
+    print(
+        f"object: {len(data)} bytes, {len(spec.programs)} programs, {len(spec.maps)} maps, "
+        f"{relocs} relocations"
+    )
+    print(f"parse_object (ObjectSpec)        median {ours:7.2f} ms   target <= 15 ms")
+    print(f"pyelftools iterating relocations median {theirs:7.2f} ms")
+    print(f"ratio pyelftools / parse_object  {theirs / ours:7.1f}x     target >= 7x")
+    print(f"import pybpftool.parser          median {imports:7.2f} ms   target <= 40 ms")
+
+
+if __name__ == "__main__":
+    main()
