@@ -129,7 +129,16 @@ def decode_name(raw: bytes) -> str:
 class ElfFile:
     """ElfFile: the parsed container: header facts, sections, symbols, relocation access."""
 
-    __slots__ = ("_by_name", "_symbols", "byteorder", "data", "machine", "sections", "symtab")
+    __slots__ = (
+        "_by_name",
+        "_by_section",
+        "_symbols",
+        "byteorder",
+        "data",
+        "machine",
+        "sections",
+        "symtab",
+    )
 
     def __init__(self, data: bytes) -> None:
         self.data = data
@@ -137,6 +146,7 @@ class ElfFile:
         self.sections = _parse_sections(data, self.byteorder, shoff, shnum, shstrndx)
         self._by_name: dict[str, Section] | None = None
         self._symbols: tuple[Symbol, ...] | None = None
+        self._by_section: dict[int, list[Symbol]] | None = None
         self.symtab = next((s for s in self.sections if s.type == SHT_SYMTAB), None)
 
     @property
@@ -167,20 +177,26 @@ class ElfFile:
             self._symbols = _parse_symbols(self) if self.symtab is not None else ()
         return self._symbols
 
+    def symbols_in(self, shndx: int) -> list[Symbol]:
+        """symbols_in: the symbols defined in section `shndx`, in table order."""
+        if self._by_section is None:
+            by_section: dict[int, list[Symbol]] = {}
+            for sym in self.symbols:
+                by_section.setdefault(sym.shndx, []).append(sym)
+            self._by_section = by_section
+        return self._by_section.get(shndx, [])
+
     def relocations(self, rel: Section) -> list[Relocation]:
         """relocations: the records of one SHT_REL section."""
         if rel.entsize not in (0, _REL_SIZE) or rel.size % _REL_SIZE:
             raise ObjectError(f"relocation section {rel.name!r} has a bad entry size")
         fmt = self.byteorder + "QQ"
         raw = self.section_data(rel)
+        new = tuple.__new__
         return [
-            Relocation(off, info >> 32, info & 0xFFFFFFFF)
+            new(Relocation, (off, info >> 32, info & 0xFFFFFFFF))
             for off, info in struct.iter_unpack(fmt, raw)
         ]
-
-    def string_at(self, strtab: Section, offset: int) -> str:
-        """string_at: the NUL-terminated string at `offset` of a string table section."""
-        return _string_at(self.data, strtab, offset)
 
 
 def parse_elf(data: bytes) -> ElfFile:
@@ -253,23 +269,40 @@ def _parse_sections(
         if sh_type not in (SHT_NOBITS, SHT_NULL) and (off > size or sz > size - off):
             raise ObjectError(f"section {idx}: data lies outside the file (truncated object?)")
     names_hdr = raw[shstrndx]
-    strtab = Section(shstrndx, "", names_hdr[1], 0, names_hdr[4], names_hdr[5], 0, 0, 0, 0)
+    name_at = _StringTable(data, names_hdr[4], names_hdr[5]).at
+    new = tuple.__new__  # the NamedTuple constructor minus a Python-level call per record
     return tuple(
-        Section(
-            idx, _string_at(data, strtab, name), sh_type, flags, off, sz, link, info, align, ent
-        )
+        new(Section, (idx, name_at(name), sh_type, flags, off, sz, link, info, align, ent))
         for idx, (name, sh_type, flags, _addr, off, sz, link, info, align, ent) in enumerate(raw)
     )
 
 
-def _string_at(data: bytes, strtab: Section, offset: int) -> str:
-    if offset >= strtab.size:
-        raise ObjectError(f"string index {offset} outside its string table ({strtab.size} bytes)")
-    start = strtab.offset + offset
-    stop = data.find(b"\0", start, strtab.offset + strtab.size)
-    if stop < 0:
+class _StringTable:
+    """_StringTable: names of an ELF string table, decoded once when the table is ASCII.
+
+    Objects have thousands of names; one decode of the table and str.find per name is several
+    times cheaper than slicing and decoding each name's bytes.
+    """
+
+    __slots__ = ("ascii", "data", "end", "size", "start")
+
+    def __init__(self, data: bytes, offset: int, size: int) -> None:
+        self.data, self.start, self.size, self.end = data, offset, size, offset + size
+        raw = data[offset : offset + size]
+        self.ascii = raw.decode("ascii") if raw.isascii() else None
+
+    def at(self, offset: int) -> str:
+        if not 0 <= offset < self.size:
+            raise ObjectError(f"string index {offset} outside its string table ({self.size} bytes)")
+        if self.ascii is not None:
+            stop = self.ascii.find("\0", offset)
+            if stop >= 0:
+                return self.ascii[offset:stop]
+        else:
+            stop = self.data.find(b"\0", self.start + offset, self.end)
+            if stop >= 0:
+                return decode_name(self.data[self.start + offset : stop])
         raise ObjectError(f"string at index {offset} is not NUL-terminated")
-    return decode_name(data[start:stop])
 
 
 def _parse_symbols(elf: ElfFile) -> tuple[Symbol, ...]:
@@ -282,28 +315,16 @@ def _parse_symbols(elf: ElfFile) -> tuple[Symbol, ...]:
     strtab = elf.sections[symtab.link]
     if strtab.type != SHT_STRTAB:
         raise ObjectError("symbol table's string table is not SHT_STRTAB")
-    data = elf.data
-    str_start, str_end = strtab.offset, strtab.offset + strtab.size
-    find = data.find
+    names = _StringTable(elf.data, strtab.offset, strtab.size)
+    raw = elf.data[symtab.offset : symtab.offset + symtab.size]
+    new = tuple.__new__
     out = []
-    raw = data[symtab.offset : symtab.offset + symtab.size]
     for idx, (name, info, other, shndx, value, size) in enumerate(
         struct.iter_unpack(elf.byteorder + "IBBHQQ", raw)
     ):
-        start = str_start + name
-        stop = find(b"\0", start, str_end) if start < str_end else -1
-        if stop < 0:
-            raise ObjectError(f"symbol {idx}: bad name index {name}")
-        out.append(
-            Symbol(
-                idx,
-                decode_name(data[start:stop]),
-                value,
-                size,
-                info & 0xF,
-                info >> 4,
-                other & 0x3,
-                shndx,
-            )
-        )
+        try:
+            text = names.at(name)
+        except ObjectError:
+            raise ObjectError(f"symbol {idx}: bad name index {name}") from None
+        out.append(new(Symbol, (idx, text, value, size, info & 0xF, info >> 4, other & 0x3, shndx)))
     return tuple(out)

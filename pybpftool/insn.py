@@ -23,13 +23,16 @@ BPF_PSEUDO_CALL = 1
 BPF_PSEUDO_KFUNC_CALL = 2
 
 
+_UNPACK = {bo: struct.Struct(bo + "BBhi").unpack_from for bo in "<>"}
+
+
 class Insn:
     """Insn: decoded view of one instruction slot in a byte buffer of a given byte order."""
 
     __slots__ = ("code", "dst", "imm", "off", "src")
 
     def __init__(self, buf: bytes | bytearray, index: int, byteorder: str) -> None:
-        code, regs, off, imm = struct.unpack_from(byteorder + "BBhi", buf, index * INSN_SIZE)
+        code, regs, off, imm = _UNPACK[byteorder](buf, index * INSN_SIZE)
         self.code: int = code
         self.off: int = off
         self.imm: int = imm
@@ -63,18 +66,21 @@ def set_src(buf: bytearray, index: int, src: int, byteorder: str) -> None:
     buf[pos] = (regs & 0x0F) | (src << 4) if byteorder == "<" else (regs & 0xF0) | src
 
 
-def call_sites(code: bytes, start: int, end: int) -> list[int]:
-    """call_sites: indexes in [start, end) of BPF_CALL instructions (found with bytes.find).
+def call_sites(code: bytes, start: int, end: int, byteorder: str) -> list[int]:
+    """call_sites: indexes in [start, end) of BPF-to-BPF calls (BPF_CALL, src BPF_PSEUDO_CALL).
 
     Searching the opcode byte is far cheaper than decoding every instruction; hits inside
-    immediates are discarded by the alignment check.
+    immediates are discarded by the alignment check, helper calls by their src nibble.
     """
     out = []
-    pos = code.find(b"\x85", start * INSN_SIZE, end * INSN_SIZE)
+    shift = 4 if byteorder == "<" else 0
+    stop = end * INSN_SIZE
+    pos = code.find(b"\x85", start * INSN_SIZE, stop)
     while pos >= 0:
         if pos % INSN_SIZE == 0:
-            out.append(pos // INSN_SIZE)
-            pos = code.find(b"\x85", pos + INSN_SIZE, end * INSN_SIZE)
+            if (code[pos + 1] >> shift) & 0xF == BPF_PSEUDO_CALL:
+                out.append(pos // INSN_SIZE)
+            pos = code.find(b"\x85", pos + INSN_SIZE, stop)
         else:
-            pos = code.find(b"\x85", pos + 1, end * INSN_SIZE)
+            pos = code.find(b"\x85", pos + 1, stop)
     return out

@@ -79,6 +79,8 @@ class _Parser:
         self.legacy_maps: list[MapSpec] = []
         self.btf_layouts: list[BtfMapLayout] = []
         self.btf_maps_sec: Section | None = None
+        self._btf_map_at: dict[int, str] | None = None
+        self._legacy_map_at_offset: dict[int, str] | None = None
         self.license = ""
         self.kern_version: int | None = None
 
@@ -165,19 +167,27 @@ class _Parser:
         if self.legacy_sec is not None and sym.shndx == self.legacy_sec.ndx:
             return Target(RefKind.MAP, self._legacy_map_at(sym.value))
         if self.btf_maps_sec is not None and sym.shndx == self.btf_maps_sec.ndx:
-            lay = next((lay for lay in self.btf_layouts if lay.offset == sym.value), None)
-            if lay is None:
+            if self._btf_map_at is None:
+                self._btf_map_at = {lay.offset: lay.name for lay in reversed(self.btf_layouts)}
+            name = self._btf_map_at.get(sym.value)
+            if name is None:
                 raise ObjectError(f"reference to '{sym.name}', which is not a map of .maps")
-            return Target(RefKind.MAP, lay.name)
+            return Target(RefKind.MAP, name)
         data_map = self.data_maps.get(sym.shndx)
         if data_map is not None:
             return Target(RefKind.MAP_VALUE, data_map.name, offset=sym.value + imm)
         return None
 
     def _legacy_map_at(self, offset: int) -> str:
-        for i, spec in enumerate(self.legacy_maps):
-            if spec.legacy is not None and offset == i * spec.legacy.struct_size:
-                return spec.name
+        if self._legacy_map_at_offset is None:
+            self._legacy_map_at_offset = {
+                i * spec.legacy.struct_size: spec.name
+                for i, spec in reversed(list(enumerate(self.legacy_maps)))
+                if spec.legacy is not None
+            }
+        name = self._legacy_map_at_offset.get(offset)
+        if name is not None:
+            return name
         raise ObjectError(f"reference to offset {offset} of section maps, where no map is")
 
     def _collect_programs(self) -> list[ProgramSpec]:

@@ -10,7 +10,8 @@ new pc-relative distances.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+from typing import NamedTuple
 
 from pybpftool.elf import STB_GLOBAL, STB_WEAK, STT_FUNC, ElfFile, Section
 from pybpftool.errors import ObjectError
@@ -21,8 +22,7 @@ from pybpftool.spec import CodeSpan, ProgramSpec, Reference, RefKind
 TEXT_SECTION = ".text"
 
 
-@dataclass(frozen=True, slots=True)
-class Function:
+class Function(NamedTuple):
     """Function: instructions [start, end) of code section `section`."""
 
     section: Section
@@ -40,6 +40,8 @@ class CodeSections:
         self.code: dict[int, bytes] = {}
         self.functions: dict[int, list[Function]] = {}
         self.relocs: dict[int, SectionRelocs] = {}
+        self._plans: dict[tuple[int, int], list[tuple[int, Target]]] = {}
+        self._starts: dict[int, list[int]] = {}
 
     def add_section(self, sec: Section) -> None:
         if sec.size % INSN_SIZE:
@@ -48,18 +50,47 @@ class CodeSections:
         self.functions[sec.ndx] = _functions_of(self.elf, sec)
         self.relocs[sec.ndx] = SectionRelocs({})
 
+    def link_plan(self, fn: Function) -> list[tuple[int, Target]]:
+        """link_plan: (instruction relative to fn.start, target) of everything fn refers to.
+
+        Relocated instructions first, then calls between functions of one section that the
+        compiler resolved itself (no relocation, but the callee must still be appended). A
+        subprogram reached from many programs is planned once.
+        """
+        key = (fn.section.ndx, fn.start)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan(fn)
+        return plan
+
+    def _plan(self, fn: Function) -> list[tuple[int, Target]]:
+        sec = fn.section.ndx
+        relocs = self.relocs[sec]
+        plan = [(idx - fn.start, relocs.by_insn[idx]) for idx in relocs.within(fn.start, fn.end)]
+        code = self.code[sec]
+        for idx in call_sites(code, fn.start, fn.end, self.elf.byteorder):
+            if idx in relocs.by_insn:
+                continue
+            callee = idx + Insn(code, idx, self.elf.byteorder).imm + 1
+            if not fn.start <= callee < fn.end:
+                plan.append((idx - fn.start, Target(CALL, section=sec, insn=callee)))
+        return plan
+
     def function_at(self, section: int, insn: int) -> Function | None:
-        for fn in self.functions.get(section, ()):
-            if fn.start <= insn < fn.end:
-                return fn
-        return None
+        """function_at: the function of `section` that contains instruction `insn`."""
+        funcs = self.functions.get(section, [])
+        starts = self._starts.get(section)
+        if starts is None:
+            starts = self._starts[section] = [f.start for f in funcs]
+        i = bisect.bisect_right(starts, insn) - 1
+        return funcs[i] if i >= 0 and insn < funcs[i].end else None
 
 
 def _functions_of(elf: ElfFile, sec: Section) -> list[Function]:
     """_functions_of: function symbols of a code section, by address; whole section if none."""
     count = sec.size // INSN_SIZE
     syms = sorted(
-        (s for s in elf.symbols if s.shndx == sec.ndx and s.type == STT_FUNC),
+        (s for s in elf.symbols_in(sec.ndx) if s.type == STT_FUNC),
         key=lambda s: s.value,
     )
     out: list[Function] = []
@@ -97,84 +128,56 @@ def entry_functions(code: CodeSections) -> list[Function]:
     return entries
 
 
-class _Flattener:
-    """_Flattener: builds one program: its code, then each subprogram it reaches, once."""
-
-    def __init__(self, code: CodeSections, entry: Function) -> None:
-        self.sections = code
-        self.byteorder = code.elf.byteorder
-        src = code.code[entry.section.ndx]
-        self.buf = bytearray(src[entry.start * INSN_SIZE : entry.end * INSN_SIZE])
-        self.placed: dict[tuple[int, int], int] = {(entry.section.ndx, entry.start): 0}
-        self.layout = [CodeSpan(entry.section.name, entry.start, entry.end, 0)]
-        self.refs: list[Reference] = []
-        self.subprograms: list[str] = []
-        self.queue = [(entry, 0)]
-
-    def run(self) -> None:
-        while self.queue:
-            fn, at = self.queue.pop(0)
-            self._relocate(fn, at)
-
-    def _relocate(self, fn: Function, at: int) -> None:
-        sec = fn.section.ndx
-        relocs = self.sections.relocs[sec]
-        for idx in relocs.within(fn.start, fn.end):
-            target = relocs.by_insn[idx]
-            pos = at + idx - fn.start
-            if isinstance(target.kind, RefKind):
-                self.refs.append(Reference(pos, target.kind, target.name, target.offset))
-            else:
-                self._link(pos, target, fn)
-        code = self.sections.code[sec]
-        for idx in call_sites(code, fn.start, fn.end):
-            if idx in relocs.by_insn:
-                continue
-            insn = Insn(code, idx, self.byteorder)
-            callee = idx + insn.imm + 1
-            if insn.is_subprog_call and not fn.start <= callee < fn.end:
-                self._link(at + idx - fn.start, Target(CALL, section=sec, insn=callee), fn)
-
-    def _link(self, pos: int, target: Target, caller: Function) -> None:
-        callee = self.sections.function_at(target.section, target.insn)
-        if callee is None:
-            raise ObjectError(
-                f"'{caller.name}': call into {self.sections.elf.sections[target.section].name!r}"
-                f" at instruction {target.insn}, where no function is"
-            )
-        key = (target.section, callee.start)
-        if key not in self.placed:
-            self.placed[key] = len(self.buf) // INSN_SIZE
-            src = self.sections.code[target.section]
-            self.buf += src[callee.start * INSN_SIZE : callee.end * INSN_SIZE]
-            self.layout.append(
-                CodeSpan(callee.section.name, callee.start, callee.end, self.placed[key])
-            )
-            self.subprograms.append(callee.name)
-            self.queue.append((callee, self.placed[key]))
-        dest = self.placed[key] + target.insn - callee.start
-        set_imm(self.buf, pos, dest - pos - 1, self.byteorder)
-        if target.kind == FUNC:
-            set_src(self.buf, pos, BPF_PSEUDO_FUNC, self.byteorder)
-
-
 def build_program(
     code: CodeSections, entry: Function, prog_type: tuple[int | None, int | None, bool]
 ) -> ProgramSpec:
-    """build_program: flatten one entry function into a ProgramSpec."""
-    flat = _Flattener(code, entry)
-    flat.run()
-    section = entry.section.name
+    """build_program: one entry function and every subprogram it reaches, as a ProgramSpec.
+
+    Subprograms are appended in the order they are first reached, each once; call and
+    callback immediates are rewritten to the new pc-relative distance.
+    """
+    sec = entry.section
+    buf = bytearray(code.code[sec.ndx][entry.start * INSN_SIZE : entry.end * INSN_SIZE])
+    placed: dict[tuple[int, int], int] = {(sec.ndx, entry.start): 0}
+    layout = [CodeSpan(sec.name, entry.start, entry.end, 0)]
+    refs: list[Reference] = []
+    subprograms: list[str] = []
+    queue = [(entry, 0)]
+    # The queue grows while it is walked; functions are placed at increasing offsets and
+    # each plan is sorted, so references come out sorted by instruction.
+    for fn, at in queue:
+        for idx, target in code.link_plan(fn):
+            pos = at + idx
+            if isinstance(target.kind, RefKind):
+                refs.append(Reference(pos, target.kind, target.name, target.offset))
+                continue
+            callee = code.function_at(target.section, target.insn)
+            if callee is None:
+                raise ObjectError(
+                    f"'{fn.name}': call into {code.elf.sections[target.section].name!r}"
+                    f" at instruction {target.insn}, where no function is"
+                )
+            key = (target.section, callee.start)
+            dest = placed.get(key)
+            if dest is None:
+                dest = placed[key] = len(buf) // INSN_SIZE
+                buf += code.code[target.section][callee.start * INSN_SIZE : callee.end * INSN_SIZE]
+                layout.append(CodeSpan(callee.section.name, callee.start, callee.end, dest))
+                subprograms.append(callee.name)
+                queue.append((callee, dest))
+            set_imm(buf, pos, dest + target.insn - callee.start - pos - 1, code.elf.byteorder)
+            if target.kind is FUNC:
+                set_src(buf, pos, BPF_PSEUDO_FUNC, code.elf.byteorder)
     ptype, attach, sleepable = prog_type
     return ProgramSpec(
         name=entry.name,
-        section=section.removeprefix("?"),  # libbpf forgets the "?" once autoload is off
+        section=sec.name.removeprefix("?"),  # libbpf forgets the "?" once autoload is off
         type=ptype,
         expected_attach_type=attach,
-        insns=bytes(flat.buf),
-        references=tuple(sorted(flat.refs, key=lambda r: r.insn)),
-        subprograms=tuple(flat.subprograms),
-        layout=tuple(flat.layout),
+        insns=bytes(buf),
+        references=tuple(refs),
+        subprograms=tuple(subprograms),
+        layout=tuple(layout),
         sleepable=sleepable,
-        autoload=not section.startswith("?"),
+        autoload=not sec.name.startswith("?"),
     )

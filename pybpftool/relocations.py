@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pybpftool.elf import RELOCATION_NAMES, SHN_UNDEF, ElfFile, Relocation, Section, Symbol
 from pybpftool.errors import ObjectError
@@ -21,8 +21,7 @@ from pybpftool.insn import INSN_SIZE, Insn
 from pybpftool.spec import RefKind
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """Target: what one relocated instruction refers to.
 
     kind is a RefKind for data references, or "call"/"func" for code references, in which case
@@ -73,63 +72,64 @@ def resolve_section_relocs(
     callbacks may target (libbpf's rule).
     """
     symbols = elf.symbols
+    count = code_sec.size // INSN_SIZE
     out: dict[int, Target] = {}
     for rel in rels:
-        where = f"relocation at offset {rel.offset} of section {code_sec.name!r}"
         if rel.type not in RELOCATION_NAMES:
-            raise ObjectError(f"{where}: unsupported relocation type {rel.type}")
+            raise ObjectError(f"{_where(rel, code_sec)}: unsupported relocation type {rel.type}")
         if rel.offset % INSN_SIZE or rel.offset + INSN_SIZE > code_sec.size:
-            raise ObjectError(f"{where}: outside its section or not instruction-aligned")
+            raise ObjectError(
+                f"{_where(rel, code_sec)}: outside its section or not instruction-aligned"
+            )
         if not 0 < rel.sym < len(symbols):
-            raise ObjectError(f"{where}: unknown symbol index {rel.sym}")
+            raise ObjectError(f"{_where(rel, code_sec)}: unknown symbol index {rel.sym}")
         idx = rel.offset // INSN_SIZE
-        out[idx] = _target(
-            Insn(code, idx, elf.byteorder),
-            symbols[rel.sym],
-            where,
-            resolve_map,
-            text_index,
-            code_sec.size // INSN_SIZE - idx,
-        )
+        insn = Insn(code, idx, elf.byteorder)
+        try:
+            out[idx] = _target(insn, symbols[rel.sym], resolve_map, text_index, count - idx)
+        except _BadRelocation as err:
+            raise ObjectError(f"{_where(rel, code_sec)}: {err}") from None
     return SectionRelocs(out)
 
 
+class _BadRelocation(Exception):
+    """_BadRelocation: what is wrong with one relocation; the caller adds where it is."""
+
+
+def _where(rel: Relocation, code_sec: Section) -> str:
+    # Built only for an error message: formatting it per relocation costs more than resolving.
+    return f"relocation at offset {rel.offset} of section {code_sec.name!r}"
+
+
 def _target(
-    insn: Insn,
-    sym: Symbol,
-    where: str,
-    resolve_map: MapResolver,
-    text_index: int | None,
-    remaining: int,
+    insn: Insn, sym: Symbol, resolve_map: MapResolver, text_index: int | None, remaining: int
 ) -> Target:
     if sym.shndx == SHN_UNDEF:
         if not sym.name:
-            raise ObjectError(f"{where}: relocation against an unnamed undefined symbol")
+            raise _BadRelocation("relocation against an unnamed undefined symbol")
         return Target(RefKind.EXTERN, sym.name)
     if insn.is_call:
-        return _call_target(insn, sym, where, text_index)
+        return _call_target(insn, sym, text_index)
     if not insn.is_ld_imm64:
-        raise ObjectError(
-            f"{where}: relocation for a non-ld_imm64 instruction (code {insn.code:#x})"
-        )
+        raise _BadRelocation(f"relocation for a non-ld_imm64 instruction (code {insn.code:#x})")
     if remaining < 2:
-        raise ObjectError(f"{where}: ld_imm64 instruction is truncated")
+        raise _BadRelocation("ld_imm64 instruction is truncated")
     if text_index is not None and sym.shndx == text_index:
         off = sym.value + insn.imm
         if off % INSN_SIZE:
-            raise ObjectError(f"{where}: callback address is not instruction-aligned")
+            raise _BadRelocation("callback address is not instruction-aligned")
         return Target(FUNC, sym.name, section=text_index, insn=off // INSN_SIZE)
     target = resolve_map(sym, insn.imm)
     if target is None:
-        raise ObjectError(f"{where}: reference to '{sym.name}' in a section that holds no maps")
+        raise _BadRelocation(f"reference to '{sym.name}' in a section that holds no maps")
     return target
 
 
-def _call_target(insn: Insn, sym: Symbol, where: str, text_index: int | None) -> Target:
+def _call_target(insn: Insn, sym: Symbol, text_index: int | None) -> Target:
     if not insn.is_subprog_call:
-        raise ObjectError(f"{where}: relocation for a helper call (src_reg {insn.src})")
+        raise _BadRelocation(f"relocation for a helper call (src_reg {insn.src})")
     if text_index is None or sym.shndx != text_index:
-        raise ObjectError(f"{where}: bad call relocation against '{sym.name}', not in .text")
+        raise _BadRelocation(f"bad call relocation against '{sym.name}', not in .text")
     if sym.value % INSN_SIZE:
-        raise ObjectError(f"{where}: bad call relocation offset {sym.value}")
+        raise _BadRelocation(f"bad call relocation offset {sym.value}")
     return Target(CALL, sym.name, section=text_index, insn=sym.value // INSN_SIZE + insn.imm + 1)

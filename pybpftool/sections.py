@@ -11,6 +11,7 @@ pytc the command line decides the type; libbpf maps `classifier` and `action` it
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from pybpftool.uapi import BpfAttachType as A
@@ -184,12 +185,24 @@ def section_matches(pattern: str, name: str) -> bool:
     return name == pattern
 
 
+def _head(text: str) -> str:
+    return text.split("/", 1)[0]
+
+
+# Every pattern matches only names that begin with the pattern's text up to its first "/", so
+# entries grouped by that head keep libbpf's first-match order while a lookup scans a handful.
+_BY_HEAD: dict[str, list[tuple[str, P, A | None, bool]]] = {}
+for _entry in _TABLE:
+    _BY_HEAD.setdefault(_head(_entry[0].rstrip("+")), []).append(_entry)
+
+
+@functools.lru_cache(maxsize=1024)
 def guess_program_type(section: str) -> SectionType | None:
     """guess_program_type: the first table entry matching `section`, or None."""
     name = section.removeprefix("?")
     if name in IPROUTE2_SECTIONS:
         return None
-    for pattern, prog_type, attach, sleepable in _TABLE:
+    for pattern, prog_type, attach, sleepable in _BY_HEAD.get(_head(name), ()):
         if section_matches(pattern, name):
             return SectionType(prog_type, attach, sleepable, pattern)
     return None

@@ -9,7 +9,9 @@ smaller ones are refused. `insn_off` values are byte offsets, as stored.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from pybpftool.btf.spec import BtfSpec, check_header
 from pybpftool.errors import ObjectError
@@ -46,13 +48,59 @@ class CoreRelo:
     kind: int
 
 
-@dataclass(frozen=True, slots=True)
-class BtfExt:
-    """BtfExt: records of .BTF.ext, keyed by ELF section name."""
+# (offset of the first record, record count, record size) of one section's block.
+_Block = tuple[int, int, int]
 
-    func_info: dict[str, tuple[FuncInfo, ...]] = field(default_factory=dict)
-    line_info: dict[str, tuple[LineInfo, ...]] = field(default_factory=dict)
-    core_relos: dict[str, tuple[CoreRelo, ...]] = field(default_factory=dict)
+
+class BtfExt:
+    """BtfExt: records of .BTF.ext, keyed by ELF section name.
+
+    The layout is validated when the section is parsed; the records themselves (thousands in
+    a large object, needed only when a program is loaded) are decoded on first access.
+    """
+
+    __slots__ = ("_blocks", "_btf", "_cache", "_data", "byteorder")
+
+    def __init__(
+        self, data: bytes, byteorder: str, btf: BtfSpec, blocks: dict[str, dict[str, list[_Block]]]
+    ) -> None:
+        self._data = data
+        self.byteorder = byteorder
+        self._btf = btf
+        self._blocks = blocks
+        self._cache: dict[str, dict[str, tuple[Any, ...]]] = {}
+
+    @property
+    def func_info(self) -> dict[str, tuple[FuncInfo, ...]]:
+        return self._decoded("func_info", lambda o, t: FuncInfo(o, t))
+
+    @property
+    def line_info(self) -> dict[str, tuple[LineInfo, ...]]:
+        string = self._btf.string
+        return self._decoded(
+            "line_info",
+            lambda o, f, ln, col: LineInfo(o, string(f), string(ln), col >> 10, col & 0x3FF, f, ln),
+        )
+
+    @property
+    def core_relos(self) -> dict[str, tuple[CoreRelo, ...]]:
+        string = self._btf.string
+        return self._decoded("core_relo", lambda o, t, a, k: CoreRelo(o, t, string(a), k))
+
+    def _decoded(self, what: str, make: Callable[..., Any]) -> dict[str, tuple[Any, ...]]:
+        if what not in self._cache:
+            self._cache[what] = {
+                sec: tuple(make(*rec) for rec in self._records(what, blocks))
+                for sec, blocks in self._blocks[what].items()
+            }
+        return self._cache[what]
+
+    def _records(self, what: str, blocks: list[_Block]) -> list[tuple[int, ...]]:
+        fmt = self.byteorder + "I" * (_MIN_RECORD[what] // 4)
+        out: list[tuple[int, ...]] = []
+        for pos, count, rec_size in blocks:
+            out += (struct.unpack_from(fmt, self._data, pos + i * rec_size) for i in range(count))
+        return out
 
 
 _MIN_RECORD = {"func_info": 8, "line_info": 16, "core_relo": 16}
@@ -60,9 +108,9 @@ _MIN_RECORD = {"func_info": 8, "line_info": 16, "core_relo": 16}
 
 def _blocks(
     data: bytes, bo: str, start: int, length: int, what: str, btf: BtfSpec
-) -> dict[str, list[tuple[int, ...]]]:
-    """_blocks: {section: [record words]} of one info block."""
-    out: dict[str, list[tuple[int, ...]]] = {}
+) -> dict[str, list[_Block]]:
+    """_blocks: {section: [(first record, count, record size)]} of one info block."""
+    out: dict[str, list[_Block]] = {}
     if length == 0:
         return out
     end = start + length
@@ -71,7 +119,6 @@ def _blocks(
     rec_size = struct.unpack_from(bo + "I", data, start)[0]
     if rec_size < _MIN_RECORD[what] or rec_size % 4:
         raise ObjectError(f".BTF.ext: {what} record size {rec_size} is too small")
-    words = _MIN_RECORD[what] // 4
     pos = start + 4
     while pos < end:
         if pos + 8 > end:
@@ -80,35 +127,22 @@ def _blocks(
         pos += 8
         if count == 0 or count * rec_size > end - pos:
             raise ObjectError(f".BTF.ext: {what} block has a bad record count {count}")
-        records = [
-            struct.unpack_from(bo + "I" * words, data, pos + i * rec_size) for i in range(count)
-        ]
-        out.setdefault(btf.string(name_off), []).extend(records)
+        out.setdefault(btf.string(name_off), []).append((pos, count, rec_size))
         pos += count * rec_size
     return out
 
 
 def parse_btf_ext(data: bytes, byteorder: str, btf: BtfSpec) -> BtfExt:
-    """parse_btf_ext: decode .BTF.ext; names and strings are read from `btf`."""
+    """parse_btf_ext: validate .BTF.ext; names and strings are read from `btf`."""
     words = check_header(data, byteorder, ".BTF.ext")
     hdr_len = words[0]
     if hdr_len < 24:
         raise ObjectError(f".BTF.ext: header length {hdr_len} is shorter than 24")
     fi_off, fi_len, li_off, li_len = words[1:5]
     core_off, core_len = words[5:7] if hdr_len >= 32 else (0, 0)
-    funcs = _blocks(data, byteorder, hdr_len + fi_off, fi_len, "func_info", btf)
-    lines = _blocks(data, byteorder, hdr_len + li_off, li_len, "line_info", btf)
-    relos = _blocks(data, byteorder, hdr_len + core_off, core_len, "core_relo", btf)
-    return BtfExt(
-        func_info={s: tuple(FuncInfo(o, t) for o, t in r) for s, r in funcs.items()},
-        line_info={
-            s: tuple(
-                LineInfo(o, btf.string(f), btf.string(ln), col >> 10, col & 0x3FF, f, ln)
-                for o, f, ln, col in r
-            )
-            for s, r in lines.items()
-        },
-        core_relos={
-            s: tuple(CoreRelo(o, t, btf.string(a), k) for o, t, a, k in r) for s, r in relos.items()
-        },
-    )
+    blocks = {
+        "func_info": _blocks(data, byteorder, hdr_len + fi_off, fi_len, "func_info", btf),
+        "line_info": _blocks(data, byteorder, hdr_len + li_off, li_len, "line_info", btf),
+        "core_relo": _blocks(data, byteorder, hdr_len + core_off, core_len, "core_relo", btf),
+    }
+    return BtfExt(data, byteorder, btf, blocks)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 
 from pybpftool.btf.types import (
+    KINDS,
     MAX_KIND,
     MODIFIERS,
     Array,
@@ -43,15 +44,40 @@ MAX_RESOLVE_DEPTH = 32  # libbpf MAX_RESOLVE_DEPTH
 PTR_SIZE = 8
 UINT32_MAX = 0xFFFFFFFF
 
-# Bytes of trailing data per type (fixed) or per vlen entry, after the 12-byte common header.
-_FIXED_EXTRA: dict[int, int] = {Kind.INT: 4, Kind.ARRAY: 12, Kind.VAR: 4, Kind.DECL_TAG: 4}
-_PER_VLEN: dict[int, int] = {
-    Kind.STRUCT: 12,
-    Kind.UNION: 12,
-    Kind.ENUM: 8,
-    Kind.FUNC_PROTO: 8,
-    Kind.DATASEC: 12,
-    Kind.ENUM64: 12,
+# Bytes of trailing data per type (fixed) and per vlen entry after the 12-byte common header,
+# indexed by kind number.
+_FIXED_EXTRA = [0] * (MAX_KIND + 1)
+_PER_VLEN = [0] * (MAX_KIND + 1)
+for _kind, _extra in ((Kind.INT, 4), (Kind.ARRAY, 12), (Kind.VAR, 4), (Kind.DECL_TAG, 4)):
+    _FIXED_EXTRA[_kind] = _extra
+for _kind, _extra in (
+    (Kind.STRUCT, 12),
+    (Kind.UNION, 12),
+    (Kind.ENUM, 8),
+    (Kind.FUNC_PROTO, 8),
+    (Kind.DATASEC, 12),
+    (Kind.ENUM64, 12),
+):
+    _PER_VLEN[_kind] = _extra
+
+
+_SKIPPED_KINDS = frozenset({Kind.TYPEDEF, *MODIFIERS})
+# Tuples, not `A | B` unions: a union written in a function body is rebuilt on every call.
+_SIZED = (Int, Composite, Enum, Datasec, Float)
+_REFERRING = (Typedef, Modifier, Var, DeclTag)
+_LINKS = (Typedef, Modifier)
+# Kind numbers as plain ints for _decode's dispatch.
+_INT, _PTR, _ARRAY, _STRUCT, _UNION = (
+    int(k) for k in (Kind.INT, Kind.PTR, Kind.ARRAY, Kind.STRUCT, Kind.UNION)
+)
+_ENUM, _ENUM64, _FWD, _FUNC = (int(k) for k in (Kind.ENUM, Kind.ENUM64, Kind.FWD, Kind.FUNC))
+_FUNC_PROTO, _VAR, _DATASEC, _FLOAT = (
+    int(k) for k in (Kind.FUNC_PROTO, Kind.VAR, Kind.DATASEC, Kind.FLOAT)
+)
+# Kinds that are just a name and a referenced type.
+_REF_ONLY: dict[int, type[Typedef] | type[Modifier]] = {
+    Kind.TYPEDEF.value: Typedef,
+    **{m.value: Modifier for m in MODIFIERS},
 }
 
 
@@ -87,42 +113,57 @@ class BtfSpec:
         self._str_start, self._str_end = _region(raw, hdr_len, str_off, str_len, "string")
         if str_len == 0 or raw[self._str_start] != 0:
             raise ObjectError(".BTF: string section must start with an empty string")
-        self._offsets = self._index()
+        self._offsets, self._kinds = self._index()
         self._cache: dict[int, BtfType] = {0: Void()}
         self._names: dict[str, list[int]] | None = None
+        self._strings: dict[int, str] = {0: ""}
+        strings = raw[self._str_start : self._str_end]
+        # One decode of an ASCII string section makes each name a cheap str slice.
+        self._ascii = strings.decode("ascii") if strings.isascii() else None
 
-    def _index(self) -> list[int]:
-        """_index: the start of every type record; type id N is entry N (0 is void)."""
+    def _index(self) -> tuple[list[int], bytearray]:
+        """_index: where every type record starts and its kind; type id N is entry N."""
         raw, (pos, end) = self.raw, self._types
-        fmt = self.byteorder + "I"
-        offsets = [0]
-        append = offsets.append
-        unpack = struct.unpack_from
+        unpack = struct.Struct(self.byteorder + "I").unpack_from
+        fixed, per_vlen = _FIXED_EXTRA, _PER_VLEN
+        offsets, kinds = [0], bytearray(1)
         while pos < end:
             if pos + 12 > end:
                 raise ObjectError(f".BTF: type #{len(offsets)} is truncated")
-            info = unpack(fmt, raw, pos + 4)[0]
+            info = unpack(raw, pos + 4)[0]
             kind = (info >> 24) & 0x1F
             if not 0 < kind <= MAX_KIND:
                 raise ObjectError(f".BTF: type #{len(offsets)} has unknown kind {kind}")
-            append(pos)
-            pos += 12 + _FIXED_EXTRA.get(kind, 0) + _PER_VLEN.get(kind, 0) * (info & 0xFFFF)
+            offsets.append(pos)
+            kinds.append(kind)
+            pos += 12 + fixed[kind] + per_vlen[kind] * (info & 0xFFFF)
         if pos != end:
             raise ObjectError(f".BTF: type #{len(offsets) - 1} runs past the type section")
-        return offsets
+        return offsets, kinds
 
     def __len__(self) -> int:
         return len(self._offsets)
 
     def string(self, offset: int) -> str:
         """string: the NUL-terminated string at `offset` of the string section."""
+        found = self._strings.get(offset)
+        if found is None:
+            found = self._strings[offset] = self._read_string(offset)
+        return found
+
+    def _read_string(self, offset: int) -> str:
         start = self._str_start + offset
         if offset < 0 or start >= self._str_end:
             raise ObjectError(f".BTF: string offset {offset} outside the string section")
-        stop = self.raw.find(b"\0", start, self._str_end)
-        if stop < 0:
-            raise ObjectError(f".BTF: string at offset {offset} is not NUL-terminated")
-        return decode_name(self.raw[start:stop])
+        if self._ascii is not None:
+            stop = self._ascii.find("\0", offset)
+            if stop >= 0:
+                return self._ascii[offset:stop]
+        else:
+            stop = self.raw.find(b"\0", start, self._str_end)
+            if stop >= 0:
+                return decode_name(self.raw[start:stop])
+        raise ObjectError(f".BTF: string at offset {offset} is not NUL-terminated")
 
     def type(self, type_id: int) -> BtfType:
         """type: the decoded type `type_id` (cached)."""
@@ -130,8 +171,7 @@ class BtfSpec:
         if found is None:
             if not 0 < type_id < len(self._offsets):
                 raise ObjectError(f".BTF: type id {type_id} does not exist")
-            found = self._decode(type_id)
-            self._cache[type_id] = found
+            found = self._cache[type_id] = self._decode(type_id)
         return found
 
     def name_of(self, type_id: int) -> str:
@@ -145,8 +185,31 @@ class BtfSpec:
         return ids if kind is None else [i for i in ids if self._kind_of(i) == kind]
 
     def _kind_of(self, type_id: int) -> int:
-        info = struct.unpack_from(self.byteorder + "I", self.raw, self._offsets[type_id] + 4)[0]
-        return int((info >> 24) & 0x1F)
+        return self._kinds[type_id]
+
+    def kind(self, type_id: int) -> Kind:
+        """kind: the kind of type `type_id`, read from the index without decoding the type."""
+        if not 0 <= type_id < len(self._offsets):
+            raise ObjectError(f".BTF: type id {type_id} does not exist")
+        return KINDS[self._kinds[type_id]]
+
+    def pointee(self, type_id: int) -> int | None:
+        """pointee: the type a PTR points to, None if `type_id` is not a PTR (no decoding)."""
+        if self.kind(type_id) != Kind.PTR:
+            return None
+        target: int = struct.unpack_from(
+            self.byteorder + "I", self.raw, self._offsets[type_id] + 8
+        )[0]
+        return self._ref(target, type_id)
+
+    def array_len(self, type_id: int) -> int | None:
+        """array_len: the element count of an ARRAY, None if `type_id` is not one."""
+        if self.kind(type_id) != Kind.ARRAY:
+            return None
+        nelems: int = struct.unpack_from(
+            self.byteorder + "I", self.raw, self._offsets[type_id] + 20
+        )[0]
+        return nelems
 
     def _name_index(self) -> dict[str, list[int]]:
         index: dict[str, list[int]] = {}
@@ -159,18 +222,24 @@ class BtfSpec:
 
     def datasec(self, name: str) -> Datasec | None:
         """datasec: the DATASEC called `name` (e.g. ".maps"), if any."""
-        for type_id in self.find(name, Kind.DATASEC):
+        # A scan of the kinds finds the few DATASECs without decoding every type's name.
+        type_id = self._kinds.find(Kind.DATASEC)
+        while type_id > 0:
             found = self.type(type_id)
-            if isinstance(found, Datasec):
+            if isinstance(found, Datasec) and found.name == name:
                 return found
+            type_id = self._kinds.find(Kind.DATASEC, type_id + 1)
         return None
 
     def skip_mods_and_typedefs(self, type_id: int) -> int:
         """skip_mods_and_typedefs: follow CONST/VOLATILE/RESTRICT/TYPE_TAG/TYPEDEF (libbpf)."""
+        kinds = self._kinds
         for _ in range(MAX_RESOLVE_DEPTH):
-            t = self.type(type_id)
-            if not isinstance(t, Typedef | Modifier):
+            # The kind table answers without decoding the type (most chains have no link).
+            if not 0 <= type_id < len(kinds) or kinds[type_id] not in _SKIPPED_KINDS:
                 return type_id
+            t = self.type(type_id)
+            assert isinstance(t, _LINKS)
             type_id = t.type
         raise ObjectError(f".BTF: type chain from [{type_id}] is too deep or loops")
 
@@ -179,13 +248,13 @@ class BtfSpec:
         nelems = 1
         for _ in range(MAX_RESOLVE_DEPTH):
             t = self.type(type_id)
-            if isinstance(t, Int | Composite | Enum | Datasec | Float):
+            if isinstance(t, _SIZED):
                 size = t.size
                 break
             if isinstance(t, Ptr):
                 size = PTR_SIZE
                 break
-            if isinstance(t, Typedef | Modifier | Var | DeclTag):
+            if isinstance(t, _REFERRING):
                 type_id = t.type
             elif isinstance(t, Array):
                 if t.nelems and nelems > UINT32_MAX // t.nelems:
@@ -207,59 +276,65 @@ class BtfSpec:
 
     def _decode(self, type_id: int) -> BtfType:
         pos = self._offsets[type_id]
-        bo = self.byteorder
-        name_off, info, size_type = struct.unpack_from(bo + "III", self.raw, pos)
-        kind, vlen, kflag = Kind((info >> 24) & 0x1F), info & 0xFFFF, bool(info >> 31)
+        raw, bo = self.raw, self.byteorder
+        name_off, info, size_type = struct.unpack_from(bo + "III", raw, pos)
+        k, vlen, kflag = (info >> 24) & 0x1F, info & 0xFFFF, bool(info >> 31)
+        kind = KINDS[k]
         name = self.string(name_off) if name_off else ""
         extra = pos + 12
-        ref = self._ref
-        if kind == Kind.INT:
-            word = struct.unpack_from(bo + "I", self.raw, extra)[0]
-            return Int(
-                type_id, kind, name, size_type, (word >> 24) & 0xF, (word >> 16) & 0xFF, word & 0xFF
-            )
-        if kind == Kind.PTR:
-            return Ptr(type_id, kind, name, ref(size_type, type_id))
-        if kind == Kind.ARRAY:
-            elem, index, nelems = struct.unpack_from(bo + "III", self.raw, extra)
-            return Array(type_id, kind, name, ref(elem, type_id), ref(index, type_id), nelems)
-        if kind in (Kind.STRUCT, Kind.UNION):
+        # Plain int comparisons: looking up an enum member per test costs more than decoding.
+        if k == _PTR:
+            return Ptr(type_id, kind, name, self._ref(size_type, type_id))
+        if k in (_STRUCT, _UNION):
             return Composite(
                 type_id, kind, name, size_type, self._members(extra, vlen, kflag, type_id)
             )
-        if kind in (Kind.ENUM, Kind.ENUM64):
-            return Enum(
-                type_id, kind, name, size_type, kflag, self._enum_values(extra, vlen, kind, kflag)
+        if k == _ARRAY:
+            elem, index, nelems = struct.unpack_from(bo + "III", raw, extra)
+            return Array(
+                type_id, kind, name, self._ref(elem, type_id), self._ref(index, type_id), nelems
             )
-        if kind == Kind.FWD:
+        if k == _INT:
+            word = struct.unpack_from(bo + "I", raw, extra)[0]
+            return Int(
+                type_id, kind, name, size_type, (word >> 24) & 0xF, (word >> 16) & 0xFF, word & 0xFF
+            )
+        if k in _REF_ONLY:
+            return _REF_ONLY[k](type_id, kind, name, self._ref(size_type, type_id))
+        if k in (_ENUM, _ENUM64):
+            values = self._enum_values(extra, vlen, kind, kflag)
+            return Enum(type_id, kind, name, size_type, kflag, values)
+        if k == _FWD:
             return Fwd(type_id, kind, name, kflag)
-        if kind == Kind.TYPEDEF:
-            return Typedef(type_id, kind, name, ref(size_type, type_id))
-        if kind in MODIFIERS:
-            return Modifier(type_id, kind, name, ref(size_type, type_id))
-        if kind == Kind.FUNC:
-            return Func(type_id, kind, name, ref(size_type, type_id), vlen)
-        if kind == Kind.FUNC_PROTO:
-            params = tuple(
-                Param(self.string(n) if n else "", ref(t, type_id))
-                for n, t in struct.iter_unpack(bo + "II", self.raw[extra : extra + 8 * vlen])
+        if k == _FUNC:
+            return Func(type_id, kind, name, self._ref(size_type, type_id), vlen)
+        if k == _FUNC_PROTO:
+            return FuncProto(
+                type_id,
+                kind,
+                name,
+                self._ref(size_type, type_id),
+                self._params(extra, vlen, type_id),
             )
-            return FuncProto(type_id, kind, name, ref(size_type, type_id), params)
-        if kind == Kind.VAR:
-            linkage = struct.unpack_from(bo + "I", self.raw, extra)[0]
-            return Var(type_id, kind, name, ref(size_type, type_id), linkage)
-        if kind == Kind.DATASEC:
+        if k == _VAR:
+            linkage = struct.unpack_from(bo + "I", raw, extra)[0]
+            return Var(type_id, kind, name, self._ref(size_type, type_id), linkage)
+        if k == _DATASEC:
             secinfo = tuple(
-                VarSecinfo(ref(t, type_id), off, size)
-                for t, off, size in struct.iter_unpack(
-                    bo + "III", self.raw[extra : extra + 12 * vlen]
-                )
+                VarSecinfo(self._ref(t, type_id), off, size)
+                for t, off, size in struct.iter_unpack(bo + "III", raw[extra : extra + 12 * vlen])
             )
             return Datasec(type_id, kind, name, size_type, secinfo)
-        if kind == Kind.FLOAT:
+        if k == _FLOAT:
             return Float(type_id, kind, name, size_type)
-        component = struct.unpack_from(bo + "i", self.raw, extra)[0]
-        return DeclTag(type_id, kind, name, ref(size_type, type_id), component)
+        component = struct.unpack_from(bo + "i", raw, extra)[0]
+        return DeclTag(type_id, kind, name, self._ref(size_type, type_id), component)
+
+    def _params(self, pos: int, vlen: int, owner: int) -> tuple[Param, ...]:
+        return tuple(
+            Param(self.string(n) if n else "", self._ref(t, owner))
+            for n, t in struct.iter_unpack(self.byteorder + "II", self.raw[pos : pos + 8 * vlen])
+        )
 
     def _members(self, pos: int, vlen: int, kflag: bool, owner: int) -> tuple[Member, ...]:
         out = []

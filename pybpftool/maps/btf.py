@@ -70,11 +70,7 @@ def parse_btf_maps(
     datasec = btf.datasec(BTF_MAPS_SECTION)
     if datasec is None:
         raise ObjectError("no DATASEC '.maps' in BTF for section .maps")
-    offsets = {
-        s.name: s.value
-        for s in elf.symbols
-        if s.shndx == sec.ndx and s.type != STT_SECTION and s.name
-    }
+    offsets = {s.name: s.value for s in elf.symbols_in(sec.ndx) if s.type != STT_SECTION and s.name}
     specs, layouts = [], []
     for info in datasec.vars:
         spec, layout = _parse_map_var(btf, info.type, info.size, offsets)
@@ -169,20 +165,22 @@ def _resolve_size(btf: BtfSpec, name: str, field: str, type_id: int) -> int:
 
 
 def _ptr_target(btf: BtfSpec, name: str, member: Member) -> int:
-    ptr = btf.type(btf.skip_mods_and_typedefs(member.type))
-    if not isinstance(ptr, Ptr):
-        raise ObjectError(f"map '{name}': attr '{member.name}': expected PTR, got {ptr.kind.name}")
-    return ptr.type
+    ptr = btf.skip_mods_and_typedefs(member.type)
+    target = btf.pointee(ptr)
+    if target is None:
+        kind = btf.kind(ptr).name
+        raise ObjectError(f"map '{name}': attr '{member.name}': expected PTR, got {kind}")
+    return target
 
 
 def _uint_field(btf: BtfSpec, name: str, member: Member) -> int:
     """_uint_field: the N of `int (*f)[N]` (libbpf get_map_field_int)."""
-    arr = btf.type(btf.skip_mods_and_typedefs(_ptr_target(btf, name, member)))
-    if not isinstance(arr, BtfArray):
-        raise ObjectError(
-            f"map '{name}': attr '{member.name}': expected ARRAY, got {arr.kind.name}"
-        )
-    return arr.nelems
+    arr = btf.skip_mods_and_typedefs(_ptr_target(btf, name, member))
+    nelems = btf.array_len(arr)
+    if nelems is None:
+        kind = btf.kind(arr).name
+        raise ObjectError(f"map '{name}': attr '{member.name}': expected ARRAY, got {kind}")
+    return nelems
 
 
 def _ulong_field(btf: BtfSpec, name: str, member: Member) -> int:

@@ -10,7 +10,7 @@ map is BPF_F_MMAPABLE, `.rodata*` is also BPF_F_RDONLY_PROG and frozen after it 
 
 from __future__ import annotations
 
-from pybpftool.btf import BtfSpec, Kind
+from pybpftool.btf import BtfSpec
 from pybpftool.elf import SHT_NOBITS, SHT_PROGBITS, ElfFile, Section
 from pybpftool.spec import MapOrigin, MapSpec
 from pybpftool.uapi import BpfMapType
@@ -51,8 +51,8 @@ def parse_data_map(elf: ElfFile, sec: Section, obj_name: str, btf: BtfSpec | Non
     rodata = _has_prefix(sec.name, ".rodata")
     value_type = 0
     if btf is not None:
-        ids = btf.find(sec.name, Kind.DATASEC)
-        value_type = ids[0] if ids else 0
+        datasec = btf.datasec(sec.name)
+        value_type = datasec.id if datasec is not None else 0
     return MapSpec(
         name=internal_map_name(obj_name, sec.name),
         type=BpfMapType.BPF_MAP_TYPE_ARRAY,

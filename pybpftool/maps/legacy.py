@@ -32,8 +32,8 @@ def map_symbols(elf: ElfFile, sec: Section) -> list[Symbol]:
     """map_symbols: global NOTYPE/OBJECT symbols in the maps section, by offset."""
     syms = [
         s
-        for s in elf.symbols
-        if s.shndx == sec.ndx and s.bind == STB_GLOBAL and s.type in (STT_NOTYPE, STT_OBJECT)
+        for s in elf.symbols_in(sec.ndx)
+        if s.bind == STB_GLOBAL and s.type in (STT_NOTYPE, STT_OBJECT)
     ]
     return sorted(syms, key=lambda s: s.value)
 
