@@ -12,7 +12,7 @@ pytc the command line decides the type; libbpf maps `classifier` and `action` it
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pybpftool.uapi import BpfAttachType as A
 from pybpftool.uapi import BpfProgType as P
@@ -20,8 +20,7 @@ from pybpftool.uapi import BpfProgType as P
 IPROUTE2_SECTIONS = frozenset({"classifier", "action", "prog", "ingress", "egress"})
 
 
-@dataclass(frozen=True, slots=True)
-class SectionType:
+class SectionType(NamedTuple):
     """SectionType: what a section name tells: type, expected attach type, sleepable."""
 
     prog_type: P

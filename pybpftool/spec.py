@@ -42,7 +42,7 @@ class RefKind(Enum):
     EXTERN = "extern"  # undefined symbol (kfunc, ksym, kconfig): resolved against the kernel
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LegacyMapDef:
     """LegacyMapDef: iproute2's extra struct bpf_elf_map fields (include/bpf_elf.h)."""
 
@@ -53,7 +53,7 @@ class LegacyMapDef:
     struct_size: int  # bytes per definition in the section (36 for bpf_elf_map, 20 for bpf_map_def)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MapSpec:
     """MapSpec: one map to create; field names follow bpf_attr (BPF_MAP_CREATE).
 
@@ -83,7 +83,7 @@ class MapSpec:
     btf_value_type_id: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Reference:
     """Reference: instruction `insn` (index in the program's flattened insns) refers to `target`.
 
@@ -96,7 +96,7 @@ class Reference:
     offset: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CodeSpan:
     """CodeSpan: insns [start, end) of ELF section `section` copied to `at` in the program.
 
@@ -110,7 +110,7 @@ class CodeSpan:
     at: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TailCall:
     """TailCall: this program goes into prog array `map` at `key` (iproute2 `id/key` section)."""
 
@@ -118,7 +118,7 @@ class TailCall:
     key: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ProgramSpec:
     """ProgramSpec: one entry program with its subprograms appended (flattened).
 
@@ -152,7 +152,7 @@ class ProgramSpec:
         return tuple(seen)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ObjectSpec:
     """ObjectSpec: everything a loader needs from one ELF object, with no kernel state."""
 

@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pybpftool.btf.spec import BtfSpec, check_header
 from pybpftool.errors import ObjectError
 
 
-@dataclass(frozen=True, slots=True)
-class FuncInfo:
+class FuncInfo(NamedTuple):
     """FuncInfo: struct bpf_func_info."""
 
     insn_off: int
     type_id: int
 
 
-@dataclass(frozen=True, slots=True)
-class LineInfo:
+class LineInfo(NamedTuple):
     """LineInfo: struct bpf_line_info with its file and line text resolved."""
 
     insn_off: int
@@ -38,8 +35,7 @@ class LineInfo:
     line_off: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class CoreRelo:
+class CoreRelo(NamedTuple):
     """CoreRelo: struct bpf_core_relo with its access string resolved (e.g. "0:1:2")."""
 
     insn_off: int

@@ -16,6 +16,7 @@ iproute2 opens objects with `relaxed_maps`, so unknown fields are ignored, as he
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 from pybpftool.btf import Array as BtfArray
 from pybpftool.btf import BtfSpec, Composite, Enum, Kind, Member, Ptr, Var
@@ -32,27 +33,35 @@ _PTR_SIZE = 8
 _MAP_IN_MAP = (BpfMapType.BPF_MAP_TYPE_ARRAY_OF_MAPS, BpfMapType.BPF_MAP_TYPE_HASH_OF_MAPS)
 
 
-@dataclasses.dataclass
 class _Def:
     """_Def: a map definition while its members are read (mutable scratch, never escapes)."""
 
-    name: str
-    type: int = 0
-    key_size: int = 0
-    value_size: int = 0
-    max_entries: int = 0
-    flags: int = 0
-    numa_node: int | None = None
-    pinning: int = 0
-    map_extra: int = 0
-    key_type_id: int = 0
-    value_type_id: int = 0
-    inner: MapSpec | None = None
-    has_values: bool = False
+    __slots__ = (
+        "flags",
+        "has_values",
+        "inner",
+        "key_size",
+        "key_type_id",
+        "map_extra",
+        "max_entries",
+        "name",
+        "numa_node",
+        "pinning",
+        "type",
+        "value_size",
+        "value_type_id",
+    )
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.type = self.key_size = self.value_size = self.max_entries = self.flags = 0
+        self.pinning = self.map_extra = self.key_type_id = self.value_type_id = 0
+        self.numa_node: int | None = None
+        self.inner: MapSpec | None = None
+        self.has_values = False
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class BtfMapLayout:
+class BtfMapLayout(NamedTuple):
     """BtfMapLayout: where a BTF map lives in `.maps` (for static-slot relocations)."""
 
     name: str
