@@ -12,8 +12,9 @@ import hashlib
 import os
 import struct
 
-from pybpftool.btf import BtfSpec, parse_btf, parse_btf_ext
-from pybpftool.elf import SHT_REL, ElfFile, Section, Symbol, parse_elf
+from pybpftool.btf import BtfSpec, Kind, parse_btf, parse_btf_ext
+from pybpftool.btf.fixup import fix_datasecs
+from pybpftool.elf import SHT_REL, STT_OBJECT, ElfFile, Section, Symbol, parse_elf
 from pybpftool.errors import ObjectError
 from pybpftool.maps.btf import (
     BTF_MAPS_SECTION,
@@ -89,6 +90,8 @@ class _Parser:
         self._classify_sections()
         btf_sec = elf.section_by_name(".BTF")
         btf = parse_btf(elf.section_data(btf_sec), elf.byteorder) if btf_sec else None
+        if btf is not None:
+            btf = fix_datasecs(btf, self._datasec_layouts(btf))
         ext_sec = elf.section_by_name(".BTF.ext")
         btf_ext = (
             parse_btf_ext(elf.section_data(ext_sec), elf.byteorder, btf)
@@ -131,6 +134,22 @@ class _Parser:
                 self.btf_maps_sec = sec
             elif is_data_section(sec):
                 self.data_maps[sec.ndx] = parse_data_map(elf, sec, self.obj_name, None)
+
+    def _datasec_layouts(self, btf: BtfSpec) -> dict[str, tuple[int, dict[str, int]]]:
+        """_datasec_layouts: size and variable offsets of each ELF section a DATASEC names."""
+        layouts: dict[str, tuple[int, dict[str, int]]] = {}
+        anywhere: dict[str, int] | None = None
+        for type_id in btf.ids_of_kind(Kind.DATASEC):
+            sec = self.elf.section_by_name(btf.type(type_id).name)
+            if sec is None:
+                continue
+            if anywhere is None:
+                # libbpf finds a variable's symbol by name in any section (clang may put a
+                # static const in .rodata.cst16 while BTF lists it under .rodata).
+                anywhere = {s.name: s.value for s in self.elf.symbols if s.type == STT_OBJECT}
+            own = {s.name: s.value for s in self.elf.symbols_in(sec.ndx) if s.type == STT_OBJECT}
+            layouts[sec.name] = (sec.size, {**anywhere, **own})
+        return layouts
 
     def _license(self, sec: Section) -> str:
         raw = self.elf.section_data(sec)

@@ -187,6 +187,21 @@ class BtfSpec:
     def _kind_of(self, type_id: int) -> int:
         return self._kinds[type_id]
 
+    def ids_of_kind(self, kind: Kind) -> list[int]:
+        """ids_of_kind: every type id of `kind`, in id order (read from the index)."""
+        out, kinds = [], self._kinds
+        type_id = kinds.find(kind)
+        while type_id > 0:
+            out.append(type_id)
+            type_id = kinds.find(kind, type_id + 1)
+        return out
+
+    def record_offset(self, type_id: int) -> int:
+        """record_offset: where type `type_id`'s record starts in `raw`."""
+        if not 0 < type_id < len(self._offsets):
+            raise ObjectError(f".BTF: type id {type_id} does not exist")
+        return self._offsets[type_id]
+
     def kind(self, type_id: int) -> Kind:
         """kind: the kind of type `type_id`, read from the index without decoding the type."""
         if not 0 <= type_id < len(self._offsets):
@@ -222,13 +237,11 @@ class BtfSpec:
 
     def datasec(self, name: str) -> Datasec | None:
         """datasec: the DATASEC called `name` (e.g. ".maps"), if any."""
-        # A scan of the kinds finds the few DATASECs without decoding every type's name.
-        type_id = self._kinds.find(Kind.DATASEC)
-        while type_id > 0:
+        # The kind index finds the few DATASECs without decoding every type's name.
+        for type_id in self.ids_of_kind(Kind.DATASEC):
             found = self.type(type_id)
             if isinstance(found, Datasec) and found.name == name:
                 return found
-            type_id = self._kinds.find(Kind.DATASEC, type_id + 1)
         return None
 
     def skip_mods_and_typedefs(self, type_id: int) -> int:

@@ -1,0 +1,102 @@
+"""fixup: make an object's .BTF acceptable to the kernel (libbpf btf_finalize_data, sanitize).
+
+Two rewrites, both in place and size-preserving so every type keeps its id:
+
+- `fix_datasecs`: clang leaves DATASEC sizes and variable offsets at 0; the kernel wants the
+  ELF section's size and each variable's symbol value (libbpf btf_fixup_datasec).
+- `sanitize`: for kernels that reject newer kinds, libbpf's replacements: DECL_TAG and VAR
+  become INT, TYPE_TAG becomes CONST, FLOAT and DATASEC become STRUCT, ENUM64 becomes UNION,
+  global FUNCs become static (libbpf bpf_object__sanitize_btf).
+"""
+
+from __future__ import annotations
+
+import struct
+
+from pybpftool.btf.spec import BtfSpec
+from pybpftool.btf.types import Datasec, Kind, Var
+from pybpftool.errors import ObjectError
+
+BTF_FUNC_STATIC = 0
+_INFO_KIND_SHIFT = 24
+_U32_MAX = 0xFFFFFFFF
+
+
+def fix_datasecs(btf: BtfSpec, sections: dict[str, tuple[int, dict[str, int]]]) -> BtfSpec:
+    """fix_datasecs: DATASEC sizes and offsets from `sections`: name -> (size, {var: offset}).
+
+    Returns `btf` itself when nothing needs changing.
+    """
+    raw = bytearray(btf.raw)
+    bo = btf.byteorder
+    changed = False
+    for type_id in btf.ids_of_kind(Kind.DATASEC):
+        datasec = btf.type(type_id)
+        assert isinstance(datasec, Datasec)
+        layout = sections.get(datasec.name)
+        if layout is None:
+            continue
+        size, offsets = layout
+        if size > _U32_MAX or any(off > _U32_MAX for off in offsets.values()):
+            raise ObjectError(f"section {datasec.name!r}: size or symbol offset beyond 4 GiB")
+        pos = btf.record_offset(type_id)
+        if datasec.size != size:
+            struct.pack_into(bo + "I", raw, pos + 8, size)
+            changed = True
+        fixed = []
+        for info in datasec.vars:
+            var = btf.type(info.type)
+            offset = offsets.get(var.name) if isinstance(var, Var) else None
+            fixed.append((info.type, info.offset if offset is None else offset, info.size))
+        fixed.sort(key=lambda entry: entry[1])  # libbpf sorts them by offset, as the kernel wants
+        if fixed != [tuple(info) for info in datasec.vars]:
+            for i, entry in enumerate(fixed):
+                struct.pack_into(bo + "III", raw, pos + 12 + 12 * i, *entry)
+            changed = True
+    return BtfSpec(bytes(raw), bo) if changed else btf
+
+
+def sanitize(btf: BtfSpec) -> bytes:
+    """sanitize: the blob with every kind newer than BTF func support replaced (see above)."""
+    raw = bytearray(btf.raw)
+    bo = btf.byteorder
+    for type_id in range(1, len(btf)):
+        kind = btf.kind(type_id)
+        pos = btf.record_offset(type_id)
+        name_off, info, size_type = struct.unpack_from(bo + "III", raw, pos)
+        vlen = info & 0xFFFF
+        if kind in (Kind.DECL_TAG, Kind.VAR):
+            # 12 + 4 bytes either way: INT of 1 byte, 8 bits.
+            struct.pack_into(bo + "IIII", raw, pos, name_off, Kind.INT << _INFO_KIND_SHIFT, 1, 8)
+        elif kind == Kind.TYPE_TAG:
+            struct.pack_into(bo + "III", raw, pos, 0, Kind.CONST << _INFO_KIND_SHIFT, size_type)
+        elif kind == Kind.FLOAT:
+            struct.pack_into(bo + "I", raw, pos + 4, Kind.STRUCT << _INFO_KIND_SHIFT)
+        elif kind == Kind.DATASEC:
+            # btf_var_secinfo and btf_member are both 12 bytes; members become unnamed u8s.
+            struct.pack_into(bo + "I", raw, pos + 4, (Kind.STRUCT << _INFO_KIND_SHIFT) | vlen)
+            _sanitize_datasec_members(btf, raw, pos, vlen)
+        elif kind == Kind.ENUM64:
+            union = (Kind.UNION << _INFO_KIND_SHIFT) | vlen
+            struct.pack_into(bo + "I", raw, pos + 4, union)
+            for i in range(vlen):
+                struct.pack_into(bo + "III", raw, pos + 12 + 12 * i, 0, _u8_type(btf), 0)
+        elif kind == Kind.FUNC and vlen != BTF_FUNC_STATIC:
+            struct.pack_into(bo + "I", raw, pos + 4, Kind.FUNC << _INFO_KIND_SHIFT)
+    return bytes(raw)
+
+
+def _sanitize_datasec_members(btf: BtfSpec, raw: bytearray, pos: int, vlen: int) -> None:
+    bo = btf.byteorder
+    for i in range(vlen):
+        at = pos + 12 + 12 * i
+        _type, offset, _size = struct.unpack_from(bo + "III", raw, at)
+        struct.pack_into(bo + "III", raw, at, 0, _u8_type(btf), offset * 8)
+
+
+def _u8_type(btf: BtfSpec) -> int:
+    """_u8_type: some 1-byte INT of the blob to type sanitized members with (void if none)."""
+    for type_id in btf.ids_of_kind(Kind.INT):
+        if btf.resolve_size(type_id) == 1:
+            return type_id
+    return 0
