@@ -1,0 +1,189 @@
+"""attrs: ctypes mirrors of the `union bpf_attr` members and info structs we use.
+
+Field names and order follow include/uapi/linux/bpf.h; natural ctypes alignment gives the
+kernel's offsets (`__aligned_u64` members fall on 8-byte boundaries by themselves). Each
+structure stops at the last field we set: the kernel zero-extends a shorter attr.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+u8, u32, s32, u64 = ctypes.c_uint8, ctypes.c_uint32, ctypes.c_int32, ctypes.c_uint64
+BPF_OBJ_NAME_LEN = 16
+
+
+class MapCreateAttr(ctypes.Structure):
+    """MapCreateAttr: BPF_MAP_CREATE."""
+
+    _fields_ = [
+        ("map_type", u32),
+        ("key_size", u32),
+        ("value_size", u32),
+        ("max_entries", u32),
+        ("map_flags", u32),
+        ("inner_map_fd", u32),
+        ("numa_node", u32),
+        ("map_name", ctypes.c_char * BPF_OBJ_NAME_LEN),
+        ("map_ifindex", u32),
+        ("btf_fd", u32),
+        ("btf_key_type_id", u32),
+        ("btf_value_type_id", u32),
+        ("btf_vmlinux_value_type_id", u32),
+        ("map_extra", u64),
+    ]
+
+
+class MapElemAttr(ctypes.Structure):
+    """MapElemAttr: BPF_MAP_LOOKUP_ELEM / UPDATE_ELEM / DELETE_ELEM / GET_NEXT_KEY."""
+
+    _fields_ = [("map_fd", u32), ("key", u64), ("value", u64), ("flags", u64)]
+
+
+class MapFdAttr(ctypes.Structure):
+    """MapFdAttr: BPF_MAP_FREEZE (only `map_fd`)."""
+
+    _fields_ = [("map_fd", u32)]
+
+
+class ProgLoadAttr(ctypes.Structure):
+    """ProgLoadAttr: BPF_PROG_LOAD, up to `log_true_size` (Linux 6.4)."""
+
+    _fields_ = [
+        ("prog_type", u32),
+        ("insn_cnt", u32),
+        ("insns", u64),
+        ("license", u64),
+        ("log_level", u32),
+        ("log_size", u32),
+        ("log_buf", u64),
+        ("kern_version", u32),
+        ("prog_flags", u32),
+        ("prog_name", ctypes.c_char * BPF_OBJ_NAME_LEN),
+        ("prog_ifindex", u32),
+        ("expected_attach_type", u32),
+        ("prog_btf_fd", u32),
+        ("func_info_rec_size", u32),
+        ("func_info", u64),
+        ("func_info_cnt", u32),
+        ("line_info_rec_size", u32),
+        ("line_info", u64),
+        ("line_info_cnt", u32),
+        ("attach_btf_id", u32),
+        ("attach_prog_fd", u32),
+        ("core_relo_cnt", u32),
+        ("fd_array", u64),
+        ("core_relos", u64),
+        ("core_relo_rec_size", u32),
+        ("log_true_size", u32),
+    ]
+
+
+class ObjAttr(ctypes.Structure):
+    """ObjAttr: BPF_OBJ_PIN / BPF_OBJ_GET."""
+
+    _fields_ = [("pathname", u64), ("bpf_fd", u32), ("file_flags", u32)]
+
+
+class BtfLoadAttr(ctypes.Structure):
+    """BtfLoadAttr: BPF_BTF_LOAD, up to `btf_log_true_size` (Linux 6.4)."""
+
+    _fields_ = [
+        ("btf", u64),
+        ("btf_log_buf", u64),
+        ("btf_size", u32),
+        ("btf_log_size", u32),
+        ("btf_log_level", u32),
+        ("btf_log_true_size", u32),
+    ]
+
+
+class InfoAttr(ctypes.Structure):
+    """InfoAttr: BPF_OBJ_GET_INFO_BY_FD."""
+
+    _fields_ = [("bpf_fd", u32), ("info_len", u32), ("info", u64)]
+
+
+class ProgAttachAttr(ctypes.Structure):
+    """ProgAttachAttr: BPF_PROG_ATTACH / BPF_PROG_DETACH (target_fd is the cgroup fd)."""
+
+    _fields_ = [
+        ("target_fd", u32),
+        ("attach_bpf_fd", u32),
+        ("attach_type", u32),
+        ("attach_flags", u32),
+        ("replace_bpf_fd", u32),
+    ]
+
+
+class BpfMapInfo(ctypes.Structure):
+    """BpfMapInfo: struct bpf_map_info."""
+
+    _fields_ = [
+        ("type", u32),
+        ("id", u32),
+        ("key_size", u32),
+        ("value_size", u32),
+        ("max_entries", u32),
+        ("map_flags", u32),
+        ("name", ctypes.c_char * BPF_OBJ_NAME_LEN),
+        ("ifindex", u32),
+        ("btf_vmlinux_value_type_id", u32),
+        ("netns_dev", u64),
+        ("netns_ino", u64),
+        ("btf_id", u32),
+        ("btf_key_type_id", u32),
+        ("btf_value_type_id", u32),
+        ("btf_vmlinux_id", u32),
+        ("map_extra", u64),
+    ]
+
+
+class BpfProgInfo(ctypes.Structure):
+    """BpfProgInfo: struct bpf_prog_info, up to `attach_btf_id`."""
+
+    _fields_ = [
+        ("type", u32),
+        ("id", u32),
+        ("tag", u8 * 8),
+        ("jited_prog_len", u32),
+        ("xlated_prog_len", u32),
+        ("jited_prog_insns", u64),
+        ("xlated_prog_insns", u64),
+        ("load_time", u64),
+        ("created_by_uid", u32),
+        ("nr_map_ids", u32),
+        ("map_ids", u64),
+        ("name", ctypes.c_char * BPF_OBJ_NAME_LEN),
+        ("ifindex", u32),
+        ("gpl_compatible", u32),
+        ("netns_dev", u64),
+        ("netns_ino", u64),
+        ("nr_jited_ksyms", u32),
+        ("nr_jited_func_lens", u32),
+        ("jited_ksyms", u64),
+        ("jited_func_lens", u64),
+        ("btf_id", u32),
+        ("func_info_rec_size", u32),
+        ("func_info", u64),
+        ("nr_func_info", u32),
+        ("nr_line_info", u32),
+        ("line_info", u64),
+        ("jited_line_info", u64),
+        ("nr_jited_line_info", u32),
+        ("line_info_rec_size", u32),
+        ("jited_line_info_rec_size", u32),
+        ("nr_prog_tags", u32),
+        ("prog_tags", u64),
+        ("run_time_ns", u64),
+        ("run_cnt", u64),
+        ("recursion_misses", u64),
+        ("verified_insns", u32),
+        ("attach_btf_obj_id", u32),
+        ("attach_btf_id", u32),
+    ]
+
+
+def address(buf: ctypes.Array[ctypes.c_char] | None) -> int:
+    """address: the user-space address of a ctypes buffer, 0 for None (a NULL pointer)."""
+    return ctypes.addressof(buf) if buf is not None else 0
