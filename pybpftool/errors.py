@@ -13,10 +13,13 @@ class PyBpfError(Exception):
     Never shown with a traceback.
     """
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, details: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.details = details  # lines printed before the message (iproute2 report blocks)
 
     def __str__(self) -> str:
         return self.message
@@ -40,8 +43,15 @@ class PinError(PyBpfError):
 class KernelError(PyBpfError):
     """KernelError: a bpf(2) operation failed; carries errno and the operation name."""
 
-    def __init__(self, operation: str, errno: int, message: str, hint: str | None = None) -> None:
-        super().__init__(message, hint)
+    def __init__(
+        self,
+        operation: str,
+        errno: int,
+        message: str,
+        hint: str | None = None,
+        details: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, hint, details)
         self.operation = operation
         self.errno = errno
 
@@ -50,9 +60,15 @@ class VerifierError(KernelError):
     """VerifierError: BPF_PROG_LOAD rejected a program; carries the verifier log."""
 
     def __init__(
-        self, program: str, errno: int, message: str, log: str, hint: str | None = None
+        self,
+        program: str,
+        errno: int,
+        message: str,
+        log: str,
+        hint: str | None = None,
+        details: tuple[str, ...] = (),
     ) -> None:
-        super().__init__("prog load", errno, message, hint)
+        super().__init__("prog load", errno, message, hint, details)
         self.program = program
         self.log = log
 

@@ -28,7 +28,8 @@ def exit_code(tool: str, err: PyBpfError) -> int:
 
 def report(tool: str, err: PyBpfError) -> None:
     """report: print `err` as `tool: message` (and its hint) on stderr, escaped."""
-    lines = [f"{tool}: {escape_text(err.message)}"]
+    lines = [escape_text(line) for line in err.details]
+    lines.append(f"{tool}: {escape_text(err.message)}")
     if err.hint:
         lines.append(escape_text(err.hint))
     sys.stderr.write("\n".join(lines) + "\n")

@@ -74,6 +74,11 @@ SEC("tc") int tc_main(struct __sk_buff *skb)
 }
 
 SEC("tc") int tail_a(struct __sk_buff *skb) { return TC_ACT_SHOT; }
-SEC("tc") int tail_b(struct __sk_buff *skb) { return bpf_map_lookup_elem(&bloom, &skb->mark) ? 1 : 0; }
+SEC("tc") int tail_b(struct __sk_buff *skb)
+{
+	__u32 mark = skb->mark;
+
+	return bpf_map_peek_elem(&bloom, &mark) == 0; /* bloom filters answer peek, not lookup */
+}
 
 char LICENSE[] SEC("license") = "GPL";

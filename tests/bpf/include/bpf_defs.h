@@ -85,6 +85,7 @@ struct xdp_md { __u32 data, data_end, data_meta, ingress_ifindex, rx_queue_index
 #define XDP_PASS 2
 
 static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
+static long (*bpf_map_peek_elem)(void *map, void *value) = (void *)89;
 static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)2;
 static long (*bpf_trace_printk)(const char *fmt, __u32 fmt_size, ...) = (void *)6;
 static long (*bpf_tail_call)(void *ctx, void *map, __u32 index) = (void *)12;

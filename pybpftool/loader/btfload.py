@@ -1,0 +1,50 @@
+"""btfload: the object's BTF into the kernel, sanitized if need be, never fatal (libbpf).
+
+First the blob as parsed (DATASECs already fixed up); if the kernel refuses it, the sanitized
+copy (btf/fixup.py) that older kernels accept; if that fails too the object loads without
+BTF: maps lose their typed keys and values, programs their func and line info. With verbose,
+the refusal is reported the way iproute2 does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Protocol
+
+from pybpftool.btf.fixup import sanitize
+from pybpftool.kernel.bpf import BPF_LOG_LEVEL1, LoadResult
+from pybpftool.kernel.fd import Fd
+from pybpftool.spec import ObjectSpec
+
+BTF_LOG_SIZE = 1 << 20
+
+
+class BtfKernel(Protocol):
+    def btf_load(self, blob: bytes, log_level: int = 0, log_size: int = 0) -> LoadResult: ...
+
+
+def load_btf(
+    kernel: BtfKernel, spec: ObjectSpec, report: Callable[[str], None], verbose: bool = False
+) -> Fd | None:
+    """load_btf: an fd of the object's BTF in the kernel, or None when it has none or is refused."""
+    if spec.btf is None:
+        return None
+    result = kernel.btf_load(spec.btf.raw)
+    if result.fd is not None:
+        return result.fd
+    retry = kernel.btf_load(sanitize(spec.btf))
+    if retry.fd is not None:
+        if verbose:
+            report("BTF: the kernel refused some type kinds; loaded a sanitized copy")
+        return retry.fd
+    if verbose:
+        logged = kernel.btf_load(spec.btf.raw, BPF_LOG_LEVEL1, BTF_LOG_SIZE)
+        if logged.fd is not None:  # accepted after all: keep it
+            return logged.fd
+        report(
+            f"\nBTF debug data section '.BTF' rejected: {os.strerror(result.errno)} "
+            f"({result.errno})!\n - Length: {len(spec.btf.raw)}\nVerifier analysis:\n\n"
+            f"{logged.log}"
+        )
+    return None

@@ -1,0 +1,279 @@
+"""maps: create (or reuse from their pins) the maps of an object, as iproute2 does.
+
+Order (spec/iproute2.md §2.4): every map is created before any program; legacy map-in-map
+outers wait until their inner template (`inner_id`) exists; after that, inner maps are
+inserted into the slots of newly created outers (`inner_idx`, 0xFFFFFFFF = no slot). BTF
+map-in-maps get a throwaway inner map as template (libbpf), data maps their initial bytes,
+and `.rodata` is frozen.
+
+A pinned map is reused when its kernel shape matches the object's; otherwise the load fails
+before it changes anything, naming each differing field in iproute2's words. EEXIST on pin
+means another process pinned the same map first: its pin is opened and checked instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno as _errno
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from pybpftool.errors import KernelError, PinError
+from pybpftool.kernel.bpf import MapInfo, MapRequest
+from pybpftool.kernel.fd import Fd
+from pybpftool.loader.txn import Transaction
+from pybpftool.spec import MapOrigin, MapSpec
+from pybpftool.uapi import BpfMapType
+
+MAP_IN_MAP = frozenset(
+    {BpfMapType.BPF_MAP_TYPE_ARRAY_OF_MAPS, BpfMapType.BPF_MAP_TYPE_HASH_OF_MAPS}
+)
+PROG_ARRAY = BpfMapType.BPF_MAP_TYPE_PROG_ARRAY
+
+
+class MapKernel(Protocol):
+    """MapKernel: the kernel operations map creation needs (kernel.bpf.Kernel has them)."""
+
+    def map_create(self, req: MapRequest) -> Fd: ...
+    def map_update(self, fd: Fd, key: bytes, value: bytes, flags: int = 0) -> None: ...
+    def map_freeze(self, fd: Fd) -> None: ...
+    def map_info(self, fd: Fd) -> MapInfo: ...
+    def fdinfo(self, fd: Fd) -> dict[str, str]: ...
+    def obj_get(self, path: str, flags: int = 0) -> Fd: ...
+    def obj_pin(self, fd: Fd, path: str) -> None: ...
+
+
+@dataclass
+class Map:
+    """Map: a map of the object as it exists in the kernel for this load."""
+
+    spec: MapSpec
+    fd: Fd
+    pin_path: str | None = None
+    reused: bool = False  # opened from an existing pin rather than created
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """MapContext: what map creation needs to know beyond the specs."""
+
+    pin_paths: dict[str, str]  # map name -> pin path, only for maps to pin
+    btf_fd: int = 0
+    owner_prog_type: int | None = None  # the forced program type, checked on pinned prog arrays
+    # Creates the folders above a pin path, reporting each new one (kernel.bpffs.make_pin_dirs).
+    make_pin_dirs: Callable[[str, Callable[[str], None]], None] | None = None
+
+
+def create_maps(
+    kernel: MapKernel, txn: Transaction, specs: tuple[MapSpec, ...], ctx: MapContext
+) -> dict[str, Map]:
+    """create_maps: every map of `specs`, created or reused, in iproute2's order."""
+    maps: dict[str, Map] = {}
+    deferred = [s for s in specs if _is_legacy_outer(s)]
+    for spec in specs:
+        if not _is_legacy_outer(spec):
+            maps[spec.name] = _get_or_create(kernel, txn, spec, maps, ctx)
+    for spec in deferred:
+        maps[spec.name] = _get_or_create(kernel, txn, spec, maps, ctx)
+    for m in maps.values():
+        if not m.reused and m.spec.type in MAP_IN_MAP:
+            _fill_map_slots(kernel, m, maps)
+    return {s.name: maps[s.name] for s in specs}  # the object's order, not creation order
+
+
+def map_request(spec: MapSpec, inner_fd: int = 0, btf_fd: int = 0) -> MapRequest:
+    """map_request: BPF_MAP_CREATE fields for `spec` (outer maps hold 4-byte map fds)."""
+    value_size = 4 if spec.type in MAP_IN_MAP else spec.value_size
+    with_btf = btf_fd and (spec.btf_key_type_id or spec.btf_value_type_id)
+    return MapRequest(
+        map_type=spec.type,
+        key_size=spec.key_size,
+        value_size=value_size,
+        max_entries=spec.max_entries,
+        map_flags=spec.flags,
+        name=spec.name,
+        inner_map_fd=inner_fd,
+        numa_node=spec.numa_node,
+        map_extra=spec.map_extra,
+        btf_fd=btf_fd if with_btf else 0,
+        btf_key_type_id=spec.btf_key_type_id if with_btf else 0,
+        btf_value_type_id=spec.btf_value_type_id if with_btf else 0,
+    )
+
+
+def differences(req: MapRequest, info: MapInfo) -> list[str]:
+    """differences: iproute2's self-check lines for each field that differs (empty if none)."""
+    fields = (
+        (" - Type:         ", req.map_type, info.type, "{}"),
+        (" - Size key:     ", req.key_size, info.key_size, "{}"),
+        (" - Size value:   ", req.value_size, info.value_size, "{}"),
+        (" - Max elems:    ", req.max_entries, info.max_entries, "{}"),
+        (" - Flags:        ", req.map_flags, info.map_flags, "{:#x}"),
+    )
+    return [
+        f"{label}{_c_fmt(fmt, ours)} (obj) != {_c_fmt(fmt, theirs)} (pin)"
+        for label, ours, theirs, fmt in fields
+        if ours != theirs
+    ]
+
+
+def _c_fmt(fmt: str, value: int) -> str:
+    # C's %#x prints 0 as "0", not "0x0".
+    return "0" if fmt == "{:#x}" and value == 0 else fmt.format(value)
+
+
+def _is_legacy_outer(spec: MapSpec) -> bool:
+    return spec.origin is MapOrigin.LEGACY and spec.type in MAP_IN_MAP
+
+
+def _get_or_create(
+    kernel: MapKernel, txn: Transaction, spec: MapSpec, maps: dict[str, Map], ctx: MapContext
+) -> Map:
+    path = ctx.pin_paths.get(spec.name)
+    req = _request(kernel, txn, spec, maps, ctx)
+    if path is not None:
+        pinned = _open_pinned(kernel, txn, spec, req, path, ctx)
+        if pinned is not None:
+            return pinned
+    fd = txn.own(_create(kernel, req, spec))
+    if spec.data is not None:
+        _populate(kernel, fd, spec)
+    if path is None:
+        return Map(spec, fd)
+    return _pin(kernel, txn, spec, req, fd, path, ctx)
+
+
+def _request(
+    kernel: MapKernel, txn: Transaction, spec: MapSpec, maps: dict[str, Map], ctx: MapContext
+) -> MapRequest:
+    inner_fd = 0
+    if spec.type in MAP_IN_MAP:
+        if spec.inner is None:
+            raise PinError(f"Map '{spec.name}' cannot be created since no inner map ID defined!")
+        template = maps.get(spec.inner.name)
+        if template is None:
+            # BTF map-in-map: a throwaway inner map serves as the template (libbpf does so).
+            template = Map(
+                spec.inner, txn.own(_create(kernel, map_request(spec.inner), spec.inner))
+            )
+        inner_fd = int(template.fd)
+    return map_request(spec, inner_fd, ctx.btf_fd)
+
+
+def _create(kernel: MapKernel, req: MapRequest, spec: MapSpec) -> Fd:
+    try:
+        return kernel.map_create(req)
+    except KernelError as err:
+        if req.btf_fd:
+            # libbpf retries without BTF: a kernel may refuse the types, not the map.
+            plain = dataclasses.replace(req, btf_fd=0, btf_key_type_id=0, btf_value_type_id=0)
+            try:
+                return kernel.map_create(plain)
+            except KernelError:
+                pass
+        raise KernelError(
+            "map create", err.errno, f"Map object '{spec.name}' rejected: {_reason(err)}"
+        ) from None
+
+
+def _populate(kernel: MapKernel, fd: Fd, spec: MapSpec) -> None:
+    assert spec.data is not None
+    try:
+        kernel.map_update(fd, b"\0\0\0\0", spec.data)
+        if spec.freeze:
+            kernel.map_freeze(fd)
+    except KernelError as err:
+        raise KernelError(
+            err.operation, err.errno, f"map '{spec.name}': cannot set initial data: {_reason(err)}"
+        ) from None
+
+
+def _open_pinned(
+    kernel: MapKernel,
+    txn: Transaction,
+    spec: MapSpec,
+    req: MapRequest,
+    path: str,
+    ctx: MapContext,
+) -> Map | None:
+    """_open_pinned: the map pinned at `path` if compatible; None if nothing is pinned there."""
+    try:
+        fd = txn.own(kernel.obj_get(path))
+    except KernelError as err:
+        if err.errno == _errno.ENOENT:
+            return None
+        raise PinError(
+            f"Couldn't open pinned map '{spec.name}' at {path}: {_reason(err)}"
+        ) from None
+    _check_compatible(kernel, fd, spec, req, ctx)
+    return Map(spec, fd, path, reused=True)
+
+
+def _check_compatible(
+    kernel: MapKernel, fd: Fd, spec: MapSpec, req: MapRequest, ctx: MapContext
+) -> None:
+    lines = differences(req, kernel.map_info(fd))
+    if spec.type == PROG_ARRAY and ctx.owner_prog_type is not None:
+        owner = kernel.fdinfo(fd).get("owner_prog_type")
+        if owner is not None and int(owner) != ctx.owner_prog_type:
+            lines.append(f" - Owner type:   {ctx.owner_prog_type} (obj) != {owner} (pin)")
+    if lines:
+        raise PinError(
+            f"Map '{spec.name}' self-check failed!",
+            details=("Map specification differs from pinned file!", *lines, ""),
+        )
+
+
+def _pin(
+    kernel: MapKernel,
+    txn: Transaction,
+    spec: MapSpec,
+    req: MapRequest,
+    fd: Fd,
+    path: str,
+    ctx: MapContext,
+) -> Map:
+    if ctx.make_pin_dirs is not None:
+        ctx.make_pin_dirs(path, txn.made_folder)
+    try:
+        kernel.obj_pin(fd, path)
+    except KernelError as err:
+        if err.errno != _errno.EEXIST:
+            raise PinError(f"Could not pin {path} map: {_reason(err)}") from None
+        # Someone pinned it between our lookup and now: share theirs (iproute2 retries once).
+        fd.close()
+        pinned = _open_pinned(kernel, txn, spec, req, path, ctx)
+        if pinned is None:
+            raise PinError(f"Could not pin {path} map: {_reason(err)}") from None
+        return pinned
+    txn.pinned(path)
+    return Map(spec, fd, path)
+
+
+def _fill_map_slots(kernel: MapKernel, outer: Map, maps: dict[str, Map]) -> None:
+    """_fill_map_slots: put each inner map named in `contents` into its slot of `outer`."""
+    for key, name in outer.spec.contents:
+        inner = maps.get(name)
+        if inner is None:
+            raise PinError(f"map '{outer.spec.name}': slot {key} names unknown map '{name}'")
+        try:
+            kernel.map_update(outer.fd, _u32(key), _u32(int(inner.fd)))
+        except KernelError as err:
+            why = (
+                f"Outer map has {outer.spec.max_entries} elements, index {key} is invalid!"
+                if err.errno in (_errno.E2BIG, _errno.EINVAL) and key >= outer.spec.max_entries
+                else "Different map specs used for outer and inner map?"
+            )
+            raise KernelError(
+                err.operation, err.errno, f"Cannot insert map into map! {why}"
+            ) from None
+
+
+def _u32(value: int) -> bytes:
+    return value.to_bytes(4, sys.byteorder)
+
+
+def _reason(err: KernelError) -> str:
+    return err.message.split(": ", 1)[-1]
