@@ -50,19 +50,43 @@ def object_show(file: str, as_json: bool) -> None:
         render_object(spec, file, _console())  # type: ignore[arg-type]
 
 
+@object_group.command("verify")
+@click.argument("file", type=click.Path(dir_okay=True, allow_dash=False))
+@click.option(
+    "--type", "type_name", metavar="TYPE", help="Load every program as TYPE (sched_cls, xdp, ...)."
+)
+@click.option("--verbose", is_flag=True, help="Print the full verifier log of rejected programs.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
+def object_verify(file: str, type_name: str | None, verbose: bool, as_json: bool) -> int:
+    """Load every program of FILE in the kernel, report the verdicts, keep nothing."""
+    from pybpftool.cli.verifyshow import parse_prog_type, render_verdicts, verdicts_to_json
+    from pybpftool.kernel.bpf import Kernel
+    from pybpftool.loader.verify import verify_object
+    from pybpftool.parser import parse_object
+
+    forced = parse_prog_type(type_name) if type_name is not None else None
+    spec = parse_object(file)
+    if as_json:
+        verdicts = verify_object(Kernel(), spec, forced)
+        sys.stdout.write(json.dumps(verdicts_to_json(verdicts, file), indent=2) + "\n")
+    else:
+        verdicts = render_verdicts(Kernel(), spec, forced, file, verbose, _console())  # type: ignore[arg-type]
+    return 0 if all(v.accepted for v in verdicts) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """main: console-script entry point; the error boundary decides the exit code."""
 
     def body() -> int:
         try:
-            cli.main(args=argv, prog_name="pybpftool", standalone_mode=False)
+            status = cli.main(args=argv, prog_name="pybpftool", standalone_mode=False)
         except click.UsageError as err:
             raise UsageError(err.format_message(), "Try 'pybpftool --help'.") from None
         except click.exceptions.Abort:
             return 130
         except click.exceptions.Exit as err:
             return int(err.exit_code)
-        return 0
+        return status if isinstance(status, int) else 0
 
     return run("pybpftool", body)
 

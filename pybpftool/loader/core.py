@@ -124,7 +124,7 @@ def load_object(
     programs: tuple[ProgramSpec, ...] | None = None,
 ) -> LoadedObject:
     """load_object: create maps and load `programs` (default: select_programs) of `spec`."""
-    _check_byte_order(spec)
+    check_byte_order(spec)
     chosen = programs if programs is not None else select_programs(spec, options)
     types = {id(p): _program_type(p, options) for p in chosen}
     pin_paths, make_dirs = _pin_paths(spec, options)
@@ -161,7 +161,9 @@ def _load(
     fds = {name: int(m.fd) for name, m in maps.items()}
     loaded = []
     for prog in chosen:
-        req = _request(spec, prog, types[id(prog)], fds, ctx.btf_fd, options)
+        req = program_request(
+            spec, prog, types[id(prog)], fds, ctx.btf_fd, options.expected_attach_type
+        )
         result = load_program(kernel, req, prog.section, options.verbose)
         assert result.fd is not None
         loaded.append(Program(prog, txn.own(result.fd), req.prog_type))
@@ -173,18 +175,19 @@ def _load(
     )
 
 
-def _request(
+def program_request(
     spec: ObjectSpec,
     prog: ProgramSpec,
     prog_type: int,
     fds: dict[str, int],
     btf_fd: int,
-    options: LoadOptions,
+    expected_attach_type: int | None,
 ) -> ProgRequest:
+    """program_request: PROG_LOAD fields for `prog` with map fds patched in."""
     func_info, line_info = b"", b""
     if btf_fd and spec.btf_ext is not None:
         func_info, line_info = ext_records(prog, spec.btf_ext, spec.byteorder)
-    attach = options.expected_attach_type
+    attach = expected_attach_type
     if attach is None:
         attach = prog.expected_attach_type if prog.type == prog_type else None
     return ProgRequest(
@@ -217,7 +220,7 @@ def _program_type(prog: ProgramSpec, options: LoadOptions) -> int:
     return prog.type
 
 
-def _check_byte_order(spec: ObjectSpec) -> None:
+def check_byte_order(spec: ObjectSpec) -> None:
     host = "<" if sys.byteorder == "little" else ">"
     if spec.byteorder != host:
         ours, theirs = ("little", "big") if host == "<" else ("big", "little")

@@ -132,12 +132,17 @@ def _get_or_create(
     kernel: MapKernel, txn: Transaction, spec: MapSpec, maps: dict[str, Map], ctx: MapContext
 ) -> Map:
     path = ctx.pin_paths.get(spec.name)
-    req = _request(kernel, txn, spec, maps, ctx)
-    if path is not None:
-        pinned = _open_pinned(kernel, txn, spec, req, path, ctx)
+    template = _throwaway_template(kernel, txn, spec, maps)
+    inner_fd = _inner_fd(spec, maps, template)
+    req = map_request(spec, inner_fd, ctx.btf_fd)
+    try:
+        pinned = _open_pinned(kernel, txn, spec, req, path, ctx) if path is not None else None
         if pinned is not None:
             return pinned
-    fd = txn.own(_create(kernel, req, spec))
+        fd = txn.own(_create(kernel, req, spec))
+    finally:
+        if template is not None:
+            template.close()  # the outer map copied what it needed (libbpf closes it too)
     if spec.data is not None:
         _populate(kernel, fd, spec)
     if path is None:
@@ -145,21 +150,23 @@ def _get_or_create(
     return _pin(kernel, txn, spec, req, fd, path, ctx)
 
 
-def _request(
-    kernel: MapKernel, txn: Transaction, spec: MapSpec, maps: dict[str, Map], ctx: MapContext
-) -> MapRequest:
-    inner_fd = 0
-    if spec.type in MAP_IN_MAP:
-        if spec.inner is None:
-            raise PinError(f"Map '{spec.name}' cannot be created since no inner map ID defined!")
-        template = maps.get(spec.inner.name)
-        if template is None:
-            # BTF map-in-map: a throwaway inner map serves as the template (libbpf does so).
-            template = Map(
-                spec.inner, txn.own(_create(kernel, map_request(spec.inner), spec.inner))
-            )
-        inner_fd = int(template.fd)
-    return map_request(spec, inner_fd, ctx.btf_fd)
+def _throwaway_template(
+    kernel: MapKernel, txn: Transaction, spec: MapSpec, maps: dict[str, Map]
+) -> Fd | None:
+    """_throwaway_template: for a BTF map-in-map, an inner map made only as the template."""
+    if spec.type not in MAP_IN_MAP or spec.inner is None or spec.inner.name in maps:
+        return None
+    return txn.own(_create(kernel, map_request(spec.inner), spec.inner))
+
+
+def _inner_fd(spec: MapSpec, maps: dict[str, Map], template: Fd | None) -> int:
+    if spec.type not in MAP_IN_MAP:
+        return 0
+    if template is not None:
+        return int(template)
+    if spec.inner is None or spec.inner.name not in maps:
+        raise PinError(f"Map '{spec.name}' cannot be created since no inner map ID defined!")
+    return int(maps[spec.inner.name].fd)
 
 
 def _create(kernel: MapKernel, req: MapRequest, spec: MapSpec) -> Fd:

@@ -1,0 +1,121 @@
+"""verify: load every program of an object once, report the verifier's verdict, keep nothing.
+
+`pybpftool object verify`: maps are created unpinned (so no pin is touched), each program is
+loaded with the kernel's statistics log (instructions processed, verification time), and a
+rejected program is loaded again under the log policy to get its full log. Whatever the
+verdicts, every fd is closed before returning.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pybpftool.errors import ObjectError, VerifierError
+from pybpftool.kernel.bpf import BPF_LOG_STATS
+from pybpftool.loader.btfload import load_btf
+from pybpftool.loader.core import LoaderKernel, check_byte_order, program_request
+from pybpftool.loader.maps import MapContext, create_maps
+from pybpftool.loader.programs import load_program
+from pybpftool.loader.txn import Transaction
+from pybpftool.spec import ObjectSpec, ProgramSpec
+
+STATS_LOG_SIZE = 1 << 14
+_PROCESSED = re.compile(r"processed (\d+) insns")
+_TIME = re.compile(r"verification time (\d+) usec")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Verdict: the verifier's answer for one program."""
+
+    name: str
+    section: str
+    prog_type: int | None
+    accepted: bool
+    errno: int = 0
+    processed: int | None = None  # instructions the verifier walked
+    time_us: int | None = None  # the kernel's verification time, else the PROG_LOAD wall time
+    reason: str = ""  # one line: why it was not accepted
+    log: str = ""  # full verifier log of a rejected program
+
+
+def verify_object(
+    kernel: LoaderKernel,
+    spec: ObjectSpec,
+    prog_type: int | None = None,
+    progress: Callable[[ProgramSpec], None] | None = None,
+) -> list[Verdict]:
+    """verify_object: a Verdict per program to load (autoload ones), in object order."""
+    check_byte_order(spec)
+    txn = Transaction()
+    try:
+        btf_fd = load_btf(kernel, spec, lambda line: None)
+        btf = int(txn.own(btf_fd)) if btf_fd is not None else 0
+        maps = create_maps(kernel, txn, spec.maps, MapContext(pin_paths={}, btf_fd=btf))
+        fds = {name: int(m.fd) for name, m in maps.items()}
+        verdicts = []
+        for prog in spec.programs:
+            if not prog.autoload:
+                continue
+            verdicts.append(_verify_one(kernel, spec, prog, prog_type, fds, btf))
+            if progress is not None:
+                progress(prog)
+        return verdicts
+    finally:
+        txn.rollback()  # verification keeps nothing
+
+
+def _verify_one(
+    kernel: LoaderKernel,
+    spec: ObjectSpec,
+    prog: ProgramSpec,
+    forced: int | None,
+    fds: dict[str, int],
+    btf_fd: int,
+) -> Verdict:
+    ptype = forced if forced is not None else prog.type
+    if ptype is None:
+        reason = f"section '{prog.section}' names no program type; use --type"
+        return Verdict(prog.name, prog.section, None, False, reason=reason)
+    try:
+        req = program_request(spec, prog, ptype, fds, btf_fd, None)
+    except ObjectError as err:
+        return Verdict(prog.name, prog.section, ptype, False, reason=err.message)
+    start = time.perf_counter_ns()
+    result = kernel.prog_load(req, BPF_LOG_STATS, STATS_LOG_SIZE)
+    wall_us = (time.perf_counter_ns() - start) // 1000
+    processed, kernel_us = _stats(result.log)
+    if result.fd is not None:
+        result.fd.close()
+        return Verdict(prog.name, prog.section, ptype, True, 0, processed, kernel_us or wall_us)
+    try:
+        retry = load_program(kernel, req, prog.section, verbose=True)
+    except VerifierError as err:
+        processed = _stats(err.log)[0] or processed
+        reason = err.details[0] if err.details else err.message
+        return Verdict(
+            prog.name,
+            prog.section,
+            ptype,
+            False,
+            err.errno,
+            processed,
+            kernel_us or wall_us,
+            reason,
+            err.log,
+        )
+    assert retry.fd is not None
+    retry.fd.close()  # accepted on the second try (the stats log cannot fail a load)
+    return Verdict(prog.name, prog.section, ptype, True, 0, processed, kernel_us or wall_us)
+
+
+def _stats(log: str) -> tuple[int | None, int | None]:
+    processed = _PROCESSED.search(log)
+    spent = _TIME.search(log)
+    return (
+        int(processed.group(1)) if processed else None,
+        int(spent.group(1)) if spent else None,
+    )
