@@ -45,6 +45,7 @@ class FakeKernel:
         self.reject_errno = _errno.EACCES
         self.btf_ok = True
         self.log_true_size_supported = True
+        self.bound: dict[int, list[int]] = {}  # program id -> ids of maps bound to it
         self._next_fd = 100
         self._next_id = 1
 
@@ -156,6 +157,10 @@ class FakeKernel:
                 f.write(str(self.open[int(fd)]))
         except FileExistsError:
             raise KernelError("obj pin", _errno.EEXIST, "obj pin failed: EEXIST") from None
+
+    def prog_bind_map(self, prog: Fd, map_fd: Fd) -> None:
+        self._enter("prog_bind_map", self.map_of(map_fd).req.name)
+        self.bound.setdefault(self.open[int(prog)], []).append(self.open[int(map_fd)])
 
     def btf_load(self, blob: bytes, log_level: int = 0, log_size: int = 0) -> LoadResult:
         # Like the real call, a failure comes back as a result, not an exception.

@@ -104,6 +104,12 @@ class InfoAttr(ctypes.Structure):
     _fields_ = [("bpf_fd", u32), ("info_len", u32), ("info", u64)]
 
 
+class ProgBindMapAttr(ctypes.Structure):
+    """ProgBindMapAttr: BPF_PROG_BIND_MAP."""
+
+    _fields_ = [("prog_fd", u32), ("map_fd", u32), ("flags", u32)]
+
+
 class ProgAttachAttr(ctypes.Structure):
     """ProgAttachAttr: BPF_PROG_ATTACH / BPF_PROG_DETACH (target_fd is the cgroup fd)."""
 

@@ -212,6 +212,11 @@ class Kernel:
         ret = sc.sys_bpf(sc.BPF_BTF_LOAD, attr)
         return _result(ret, log, attr.btf_log_true_size)
 
+    def prog_bind_map(self, prog: Fd, map_fd: Fd) -> None:
+        """prog_bind_map: keep `map_fd` alive as long as `prog` (used for .rodata maps)."""
+        attr = attrs.ProgBindMapAttr(int(prog), int(map_fd), 0)
+        sc.bpf(sc.BPF_PROG_BIND_MAP, attr, "prog bind map")
+
     def obj_pin(self, fd: Fd, path: str) -> None:
         name = _buffer(os.fsencode(path) + b"\0")
         sc.bpf(sc.BPF_OBJ_PIN, attrs.ObjAttr(attrs.address(name), int(fd), 0), "obj pin")

@@ -43,6 +43,7 @@ BPF_PROG_QUERY = 16
 BPF_BTF_LOAD = 18
 BPF_BTF_GET_FD_BY_ID = 19
 BPF_MAP_FREEZE = 22
+BPF_PROG_BIND_MAP = 35
 
 # __NR_bpf per machine (arch/*/syscall tables); 32-bit user space on a 64-bit kernel reports
 # the kernel's machine, so the pointer size picks the compat number.

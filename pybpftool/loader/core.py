@@ -39,13 +39,14 @@ from pybpftool.pinning import (
     parse_pinning_db,
     work_dir,
 )
-from pybpftool.spec import ObjectSpec, ProgramSpec
+from pybpftool.spec import MapOrigin, ObjectSpec, ProgramSpec
 
 
 class LoaderKernel(MapKernel, ProgKernel, Protocol):
     """LoaderKernel: everything load_object asks of the kernel."""
 
     def btf_load(self, blob: bytes, log_level: int = 0, log_size: int = 0) -> LoadResult: ...
+    def prog_bind_map(self, prog: Fd, map_fd: Fd) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ def _load(
         result = load_program(kernel, req, prog.section, options.verbose)
         assert result.fd is not None
         loaded.append(Program(prog, txn.own(result.fd), req.prog_type))
+        _bind_rodata(kernel, result.fd, maps)
         if options.verbose:
             _reporter(options)(f"Prog section '{prog.section}' loaded ({int(result.fd)})!")
     _fill_prog_arrays(kernel, spec, maps, loaded)
@@ -258,6 +260,17 @@ def _pinning_db(options: LoadOptions) -> PinningDb:
     for warning in db.warnings:
         _reporter(options)(warning)
     return db
+
+
+def _bind_rodata(kernel: LoaderKernel, prog: Fd, maps: dict[str, Map]) -> None:
+    """_bind_rodata: tie every read-only data map to the program, as libbpf does.
+
+    A program keeps the maps it references alive; binding the .rodata maps too lets tools
+    show a program's constants even when the code folded them all away.
+    """
+    for m in maps.values():
+        if m.spec.origin is MapOrigin.DATA and m.spec.freeze:
+            kernel.prog_bind_map(prog, m.fd)
 
 
 def _fill_prog_arrays(

@@ -4,13 +4,14 @@ Mirrors libbpf's bpf_object__init_global_data_maps / bpf_object__init_internal_m
 `.data`, `.rodata`, `.bss` and their `.data.*`, `.rodata.*`, `.bss.*` variants (including
 clang's `.rodata.str1.1` and `.rodata.cst16`) become BPF_MAP_TYPE_ARRAY maps with key 4,
 value = section size, one entry and the section's bytes as initial value. Flags follow
-libbpf 1.1 (the version iproute2 6.1 is built with, our differential oracle): every internal
-map is BPF_F_MMAPABLE, `.rodata*` is also BPF_F_RDONLY_PROG and frozen after it is filled.
+libbpf 1.1 (the version iproute2 6.1 is built with, our differential oracle): a map is
+BPF_F_MMAPABLE when its section's DATASEC holds a global variable (libbpf map_is_mmapable),
+`.rodata*` is also BPF_F_RDONLY_PROG and frozen after it is filled.
 """
 
 from __future__ import annotations
 
-from pybpftool.btf import BtfSpec
+from pybpftool.btf import BtfSpec, Datasec, Var
 from pybpftool.elf import SHT_NOBITS, SHT_PROGBITS, ElfFile, Section
 from pybpftool.spec import MapOrigin, MapSpec
 from pybpftool.uapi import BpfMapType
@@ -18,6 +19,7 @@ from pybpftool.uapi import BpfMapType
 BPF_F_RDONLY_PROG = 1 << 7
 BPF_F_MMAPABLE = 1 << 10
 BPF_OBJ_NAME_LEN = 16
+BTF_VAR_STATIC = 0
 
 
 def is_data_section(sec: Section) -> bool:
@@ -49,20 +51,32 @@ def internal_map_name(obj_name: str, section: str) -> str:
 def parse_data_map(elf: ElfFile, sec: Section, obj_name: str, btf: BtfSpec | None) -> MapSpec:
     """parse_data_map: the internal map of one data section."""
     rodata = _has_prefix(sec.name, ".rodata")
-    value_type = 0
-    if btf is not None:
-        datasec = btf.datasec(sec.name)
-        value_type = datasec.id if datasec is not None else 0
+    datasec = btf.datasec(sec.name) if btf is not None else None
+    value_type = datasec.id if datasec is not None else 0
+    mmapable = btf is not None and datasec is not None and _has_global_var(btf, datasec)
     return MapSpec(
         name=internal_map_name(obj_name, sec.name),
         type=BpfMapType.BPF_MAP_TYPE_ARRAY,
         key_size=4,
         value_size=sec.size,
         max_entries=1,
-        flags=BPF_F_MMAPABLE | (BPF_F_RDONLY_PROG if rodata else 0),
+        flags=(BPF_F_MMAPABLE if mmapable else 0) | (BPF_F_RDONLY_PROG if rodata else 0),
         origin=MapOrigin.DATA,
         section=sec.name,
         data=elf.section_data(sec),
         freeze=rodata,
         btf_value_type_id=value_type,
     )
+
+
+def _has_global_var(btf: BtfSpec, datasec: Datasec) -> bool:
+    """_has_global_var: libbpf's map_is_mmapable: the section holds a non-static variable.
+
+    User space may only mmap the global variables; a section of static ones (or one without
+    BTF, such as clang's .rodata.str1.1) is not made mmapable.
+    """
+    for info in datasec.vars:
+        var = btf.type(info.type)
+        if isinstance(var, Var) and var.linkage != BTF_VAR_STATIC:
+            return True
+    return False

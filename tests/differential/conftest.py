@@ -1,0 +1,62 @@
+"""Fixtures for tests on the real kernel: a private bpffs and throwaway network namespaces.
+
+A plain mount namespace does not isolate /sys/fs/bpf, so each test mounts its own bpffs on
+a temporary folder and points TC_BPF_MNT at it. Everything a fixture creates is removed in
+its finally block, also when the test fails.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+_names = itertools.count()
+
+
+def _run(*cmd: str) -> None:
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+
+
+@pytest.fixture(autouse=True)
+def _need_root() -> None:
+    if os.geteuid() != 0:
+        pytest.fail("privileged tests need root (run the suite as root, as CI does)")
+
+
+@pytest.fixture
+def bpffs() -> Iterator[str]:
+    """bpffs: a private bpffs mount on a temporary folder, unmounted afterwards."""
+    folder = tempfile.mkdtemp(prefix="pybpftool-bpffs-")
+    try:
+        _run("mount", "-t", "bpf", "bpf", folder)
+        try:
+            yield folder
+        finally:
+            _run("umount", folder)
+    finally:
+        os.rmdir(folder)
+
+
+@pytest.fixture
+def env(bpffs: str) -> dict[str, str]:
+    """env: the environment that sends pins to the private bpffs."""
+    return {**os.environ, "TC_BPF_MNT": bpffs}
+
+
+@pytest.fixture
+def netns() -> Iterator[str]:
+    """netns: a throwaway network namespace holding a veth pair v0 <-> v1, both up."""
+    name = f"pybpftool-{os.getpid()}-{next(_names)}"
+    _run("ip", "netns", "add", name)
+    try:
+        _run("ip", "-n", name, "link", "add", "v0", "type", "veth", "peer", "name", "v1")
+        _run("ip", "-n", name, "link", "set", "v0", "up")
+        _run("ip", "-n", name, "link", "set", "v1", "up")
+        yield name
+    finally:
+        _run("ip", "netns", "del", name)
