@@ -20,7 +20,7 @@ import bpfobjs
 import pytest
 
 from pybpftool.kernel.bpf import Kernel
-from pybpftool.loader import LoadOptions, LoadedObject, load_object
+from pybpftool.loader import LoadedObject, LoadOptions, load_object
 from pybpftool.parser import parse_object
 from pybpftool.uapi import BpfProgType as P
 
