@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import itertools
 import os
@@ -285,3 +286,22 @@ def test_failed_first_load_leaves_only_iproute2s_hierarchy(mnt: Path) -> None:
         load_object(kernel, legacy(), options(mnt))
     assert files(mnt) == {"tc", "tc/globals", "xdp", "ip"}  # no pins, no <sha1>/ folder
     assert kernel.open == {}
+
+
+def test_bad_pin_name_is_refused_before_anything_is_created(mnt: Path) -> None:
+    spec = legacy()
+    renamed = tuple(
+        dataclasses.replace(m, name="../escape") if m.name == "map_outer" else m for m in spec.maps
+    )
+    kernel = FakeKernel()
+    with pytest.raises(PinError, match=r"cannot pin map '\.\./escape': its name contains '/'"):
+        load_object(kernel, dataclasses.replace(spec, maps=renamed), options(mnt))
+    assert kernel.calls == []
+
+
+def test_pinning_database_warnings_are_reported(mnt: Path) -> None:
+    db = mnt / "bpf_pinning"
+    db.write_text("2 reserved\n5 spec_custom\n")
+    lines: list[str] = []
+    load_object(FakeKernel(), legacy(), options(mnt, pinning_db=str(db), report=lines.append))
+    assert lines == [f"Database {db}, id 2 is reserved - ignoring!"]

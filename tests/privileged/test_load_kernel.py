@@ -13,6 +13,7 @@ import pytest
 
 from pybpftool.errors import PinError, VerifierError
 from pybpftool.kernel.bpf import Kernel, MapRequest
+from pybpftool.kernel.bpffs import is_bpffs
 from pybpftool.loader import LoadOptions, load_object
 from pybpftool.parser import parse_object
 from pybpftool.uapi import BpfMapType as T
@@ -213,3 +214,22 @@ def test_object_verify_reports_each_verdict(tmp_path: Path) -> None:
     verdict = json.loads(ko.stdout)["programs"][0]
     assert verdict["verdict"] == "rejected" and verdict["errno"] == 13
     assert "map_value_or_null" in verdict["log"]
+
+
+def test_bpffs_is_mounted_where_tc_bpf_mnt_points(tmp_path: Path) -> None:
+    folder = tmp_path / "not-yet-bpffs"
+    spec = parse_object(bpfobjs.build("legacy_maps", HOST))
+    try:
+        obj = load_object(Kernel(), spec, options({"TC_BPF_MNT": str(folder)}))
+        obj.close()
+        assert is_bpffs(str(folder))
+        assert (folder / "tc/globals/counters").exists()
+    finally:
+        # iproute2's way leaves two mounts there: the folder bound onto itself, then bpffs.
+        for _ in range(mounts_at(str(folder))):
+            subprocess.run(["umount", str(folder)], check=True, capture_output=True)
+
+
+def mounts_at(path: str) -> int:
+    with open("/proc/mounts") as f:
+        return sum(line.split()[1] == path for line in f)
