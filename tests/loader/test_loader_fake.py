@@ -305,3 +305,31 @@ def test_pinning_database_warnings_are_reported(mnt: Path) -> None:
     lines: list[str] = []
     load_object(FakeKernel(), legacy(), options(mnt, pinning_db=str(db), report=lines.append))
     assert lines == [f"Database {db}, id 2 is reserved - ignoring!"]
+
+
+def test_refused_btf_is_not_fatal_maps_and_programs_load_without_it(mnt: Path) -> None:
+    kernel = FakeKernel()
+    kernel.btf_ok = False
+    spec = parse_object(bpfobjs.build("btf_maps", HOST))
+    obj = load_object(kernel, spec, options(mnt, section="tc"))
+    assert obj.btf_fd is None
+    assert kernel.ops().count("btf_load") == 2  # as parsed, then sanitized
+    for m in obj.maps.values():
+        assert kernel.map_of(m.fd).req.btf_fd == 0
+    for p in obj.programs:
+        req = kernel.obj(p.fd).req  # type: ignore[union-attr]
+        assert req.func_info == b"" and req.prog_btf_fd == 0
+
+
+def test_loaded_btf_types_maps_and_gives_programs_func_info(mnt: Path) -> None:
+    kernel = FakeKernel()
+    spec = parse_object(bpfobjs.build("btf_maps", HOST))
+    obj = load_object(kernel, spec, options(mnt, section="tc"))
+    assert obj.btf_fd is not None
+    flows = kernel.map_of(obj.maps["flows"].fd).req
+    assert flows.btf_fd == int(obj.btf_fd) and flows.btf_key_type_id and flows.btf_value_type_id
+    for p in obj.programs:
+        req = kernel.obj(p.fd).req  # type: ignore[union-attr]
+        assert req.prog_btf_fd == int(obj.btf_fd)
+        assert len(req.func_info) == 8 * (1 + len(p.spec.subprograms))  # one per function
+        assert req.line_info
