@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+from collections import ChainMap
+from collections.abc import Mapping
 
 from pybpftool.btf import BtfSpec, Kind, parse_btf, parse_btf_ext
 from pybpftool.btf.fixup import fix_datasecs
@@ -135,20 +137,19 @@ class _Parser:
             elif is_data_section(sec):
                 self.data_maps[sec.ndx] = parse_data_map(elf, sec, self.obj_name, None)
 
-    def _datasec_layouts(self, btf: BtfSpec) -> dict[str, tuple[int, dict[str, int]]]:
+    def _datasec_layouts(self, btf: BtfSpec) -> dict[str, tuple[int, Mapping[str, int]]]:
         """_datasec_layouts: size and variable offsets of each ELF section a DATASEC names."""
-        layouts: dict[str, tuple[int, dict[str, int]]] = {}
-        anywhere: dict[str, int] | None = None
+        layouts: dict[str, tuple[int, Mapping[str, int]]] = {}
+        # libbpf finds a variable's symbol by name in any section (clang may put a static
+        # const in .rodata.cst16 while BTF lists it under .rodata); its own section wins.
+        anywhere = {s.name: s.value for s in self.elf.symbols if s.type == STT_OBJECT}
         for type_id in btf.ids_of_kind(Kind.DATASEC):
             sec = self.elf.section_by_name(btf.type(type_id).name)
-            if sec is None:
-                continue
-            if anywhere is None:
-                # libbpf finds a variable's symbol by name in any section (clang may put a
-                # static const in .rodata.cst16 while BTF lists it under .rodata).
-                anywhere = {s.name: s.value for s in self.elf.symbols if s.type == STT_OBJECT}
-            own = {s.name: s.value for s in self.elf.symbols_in(sec.ndx) if s.type == STT_OBJECT}
-            layouts[sec.name] = (sec.size, {**anywhere, **own})
+            if sec is not None:
+                own = {
+                    s.name: s.value for s in self.elf.symbols_in(sec.ndx) if s.type == STT_OBJECT
+                }
+                layouts[sec.name] = (sec.size, ChainMap(own, anywhere))
         return layouts
 
     def _license(self, sec: Section) -> str:

@@ -12,6 +12,7 @@ Two rewrites, both in place and size-preserving so every type keeps its id:
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 
 from pybpftool.btf.spec import BtfSpec
 from pybpftool.btf.types import Datasec, Kind, Var
@@ -22,7 +23,7 @@ _INFO_KIND_SHIFT = 24
 _U32_MAX = 0xFFFFFFFF
 
 
-def fix_datasecs(btf: BtfSpec, sections: dict[str, tuple[int, dict[str, int]]]) -> BtfSpec:
+def fix_datasecs(btf: BtfSpec, sections: Mapping[str, tuple[int, Mapping[str, int]]]) -> BtfSpec:
     """fix_datasecs: DATASEC sizes and offsets from `sections`: name -> (size, {var: offset}).
 
     Returns `btf` itself when nothing needs changing.
@@ -37,8 +38,8 @@ def fix_datasecs(btf: BtfSpec, sections: dict[str, tuple[int, dict[str, int]]]) 
         if layout is None:
             continue
         size, offsets = layout
-        if size > _U32_MAX or any(off > _U32_MAX for off in offsets.values()):
-            raise ObjectError(f"section {datasec.name!r}: size or symbol offset beyond 4 GiB")
+        if size > _U32_MAX:
+            raise ObjectError(f"section {datasec.name!r}: size beyond 4 GiB")
         pos = btf.record_offset(type_id)
         if datasec.size != size:
             struct.pack_into(bo + "I", raw, pos + 8, size)
@@ -47,13 +48,15 @@ def fix_datasecs(btf: BtfSpec, sections: dict[str, tuple[int, dict[str, int]]]) 
         for info in datasec.vars:
             var = btf.type(info.type)
             offset = offsets.get(var.name) if isinstance(var, Var) else None
+            if offset is not None and offset > _U32_MAX:
+                raise ObjectError(f"variable '{var.name}': symbol offset beyond 4 GiB")
             fixed.append((info.type, info.offset if offset is None else offset, info.size))
         fixed.sort(key=lambda entry: entry[1])  # libbpf sorts them by offset, as the kernel wants
         if fixed != [tuple(info) for info in datasec.vars]:
             for i, entry in enumerate(fixed):
                 struct.pack_into(bo + "III", raw, pos + 12 + 12 * i, *entry)
             changed = True
-    return BtfSpec(bytes(raw), bo) if changed else btf
+    return btf.with_patched_records(bytes(raw)) if changed else btf
 
 
 def sanitize(btf: BtfSpec) -> bytes:

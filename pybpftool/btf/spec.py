@@ -7,6 +7,7 @@ only when asked for. Every malformed input raises ObjectError.
 
 from __future__ import annotations
 
+import copy
 import struct
 
 from pybpftool.btf.types import (
@@ -120,6 +121,17 @@ class BtfSpec:
         strings = raw[self._str_start : self._str_end]
         # One decode of an ASCII string section makes each name a cheap str slice.
         self._ascii = strings.decode("ascii") if strings.isascii() else None
+
+    def with_patched_records(self, raw: bytes) -> BtfSpec:
+        """with_patched_records: this spec over `raw`, a copy whose DATASEC records were
+        rewritten in place (same sizes, same strings), so the index is reused, not rebuilt."""
+        if len(raw) != len(self.raw):
+            raise ValueError("a patched blob keeps the original's layout")
+        patched = copy.copy(self)
+        patched.raw = raw
+        # Only DATASEC records are ever patched: other decoded types stay valid.
+        patched._cache = {k: v for k, v in self._cache.items() if not isinstance(v, Datasec)}
+        return patched
 
     def _index(self) -> tuple[list[int], bytearray]:
         """_index: where every type record starts and its kind; type id N is entry N."""
