@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from pybpftool.errors import ObjectError
+from pybpftool.errors import ElfContextError, ObjectError
 
 EM_NONE = 0
 EM_BPF = 247
@@ -206,19 +206,19 @@ def parse_elf(data: bytes) -> ElfFile:
 
 def _parse_header(data: bytes) -> tuple[str, int, int, int, int]:
     if len(data) < 16 or data[:4] != b"\x7fELF":
-        raise ObjectError("not an ELF file")
+        raise ElfContextError("not an ELF file")
     if data[4] == ELFCLASS32:
-        raise ObjectError("32-bit ELF file, eBPF objects are ELF64")
+        raise ElfContextError("32-bit ELF file, eBPF objects are ELF64")
     if data[4] != ELFCLASS64:
-        raise ObjectError(f"unknown ELF class {data[4]}")
+        raise ElfContextError(f"unknown ELF class {data[4]}")
     if data[5] == ELFDATA2LSB:
         bo = "<"
     elif data[5] == ELFDATA2MSB:
         bo = ">"
     else:
-        raise ObjectError("ELF format error, wrong endianness info?")
+        raise ElfContextError("ELF format error, wrong endianness info?")
     if len(data) < _EHDR_SIZE:
-        raise ObjectError("truncated ELF header")
+        raise ElfContextError("truncated ELF header")
     (
         e_type,
         e_machine,
@@ -235,17 +235,17 @@ def _parse_header(data: bytes) -> tuple[str, int, int, int, int]:
         shstrndx,
     ) = struct.unpack_from(bo + "HHIQQQIHHHHHH", data, 16)
     if e_type != ET_REL:
-        raise ObjectError("ELF format error, ELF file not for eBPF? (not a relocatable object)")
+        raise ElfContextError("ELF format error, ELF file not for eBPF? (not a relocatable object)")
     if e_machine not in (EM_NONE, EM_BPF):
-        raise ObjectError(
+        raise ElfContextError(
             f"ELF format error, ELF file not for eBPF? (e_machine {e_machine}, expected EM_BPF)"
         )
     if shoff == 0:
-        raise ObjectError("ELF file has no section header table")
+        raise ElfContextError("ELF file has no section header table")
     if shentsize != _SHDR_SIZE:
-        raise ObjectError(f"bad ELF section header size {shentsize}")
+        raise ElfContextError(f"bad ELF section header size {shentsize}")
     if shoff + _SHDR_SIZE > len(data):
-        raise ObjectError("truncated ELF section header table")
+        raise ElfContextError("truncated ELF section header table")
     if shnum == 0 or shstrndx == SHN_XINDEX:
         # Extended numbering: the real values live in section 0 (gABI "Sections").
         _n, _t, _f, _a, _o, size0, link0 = struct.unpack_from(bo + "IIQQQQI", data, shoff)

@@ -36,6 +36,13 @@ class ObjectError(PyBpfError):
     """
 
 
+class ElfContextError(ObjectError):
+    """ElfContextError: the file is not a readable ELF64 BPF object at all (no ELF context).
+
+    iproute2 reports every such case as `Cannot initialize ELF context!`.
+    """
+
+
 class PinError(PyBpfError):
     """PinError: bpffs trouble or a pinned object incompatible with the object's spec."""
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pybpftool.btf import BtfSpec, Kind, parse_btf, parse_btf_ext
 from pybpftool.btf.fixup import fix_datasecs
 from pybpftool.elf import SHT_REL, STT_OBJECT, ElfFile, Section, Symbol, parse_elf
-from pybpftool.errors import ObjectError
+from pybpftool.errors import ElfContextError, ObjectError
 from pybpftool.maps.btf import (
     BTF_MAPS_SECTION,
     BtfMapLayout,
@@ -63,9 +63,9 @@ def _read(path: str) -> bytes:
         with open(path, "rb") as f:
             return f.read()
     except IsADirectoryError:
-        raise ObjectError(f"{path}: is a directory") from None
+        raise ElfContextError(f"{path}: is a directory") from None
     except OSError as err:
-        raise ObjectError(f"{path}: {err.strerror or err}") from None
+        raise ElfContextError(f"{path}: {err.strerror or err}") from None
 
 
 class _Parser:

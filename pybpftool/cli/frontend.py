@@ -10,7 +10,6 @@ import sys
 from collections.abc import Callable, Mapping
 
 from pybpftool import __version__
-from pybpftool.cli.boundary import report
 from pybpftool.cli.grammar import GlobalOptions, IprouteExit, parse_global_options, resolve_object
 from pybpftool.errors import PyBpfError
 
@@ -53,10 +52,15 @@ def run_frontend(
         handler = handlers.get(obj)
         if handler is None:
             raise IprouteExit(_unhandled(tool, obj), 255)
+        if opts.netns is not None:
+            from pybpftool.kernel.netns import enter_netns
+
+            enter_netns(opts.netns)
         return handler(opts, rest[1:])
     except IprouteExit as err:
         sys.stderr.write(err.message + "\n")
         return err.status
     except PyBpfError as err:
-        report(f"py{tool}", err)
+        # iproute2 prints its messages bare, without the program's name.
+        sys.stderr.write("".join(line + "\n" for line in (*err.details, err.message)))
         return 255

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from pybpftool.cli.frontend import Handler, run_frontend
+from pybpftool.cli.grammar import GlobalOptions
 from pybpftool.cli.usage import IP_USAGE
 
-HANDLERS: dict[str, Handler] = {}
+
+def _link(opts: GlobalOptions, args: list[str]) -> int:
+    from pybpftool.cli.iplink import link_command
+
+    return link_command(opts, args)
+
+
+HANDLERS: dict[str, Handler] = {"link": _link}
 
 
 def main(argv: list[str] | None = None) -> int:

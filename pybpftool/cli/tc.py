@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from pybpftool.cli.frontend import Handler, run_frontend
+from pybpftool.cli.grammar import GlobalOptions
 from pybpftool.cli.usage import TC_USAGE
 
-HANDLERS: dict[str, Handler] = {}
+
+def _qdisc(opts: GlobalOptions, args: list[str]) -> int:
+    from pybpftool.cli.tcfilter import qdisc_command
+
+    return qdisc_command(opts, args)
+
+
+def _filter(opts: GlobalOptions, args: list[str]) -> int:
+    from pybpftool.cli.tcfilter import filter_command
+
+    return filter_command(opts, args)
+
+
+HANDLERS: dict[str, Handler] = {"qdisc": _qdisc, "filter": _filter}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,3 +29,35 @@ where  OBJECT := { qdisc | class | filter | chain |
 \t\t     -nm | -nam[es] | { -cf | -conf } path
 \t\t     -br[ief] }
 """
+
+# f_bpf.c explain(), verbatim.
+BPF_USAGE = """Usage: ... bpf ...
+
+BPF use case:
+ bytecode BPF_BYTECODE
+ bytecode-file FILE
+
+eBPF use case:
+ object-file FILE [ section CLS_NAME ] [ export UDS_FILE ] [ verbose ] [ direct-action ] [ skip_hw | skip_sw ]
+ object-pinned FILE [ direct-action ] [ skip_hw | skip_sw ]
+
+Common remaining options:
+ [ action ACTION_SPEC ]
+ [ classid CLASSID ]
+
+Where BPF_BYTECODE := \\'s,c t f k,c t f k,c t f k,...\\'
+c,t,f,k and s are decimals; s denotes number of 4-tuples
+
+Where FILE points to a file containing the BPF_BYTECODE string,
+an ELF file containing eBPF map definitions and bytecode, or a
+pinned eBPF program.
+
+Where CLS_NAME refers to the section name containing the
+classifier (default 'classifier').
+
+Where UDS_FILE points to a unix domain socket file in order
+to hand off control of all created eBPF maps to an agent.
+
+ACTION_SPEC := ... look at individual actions
+
+NOTE: CLASSID is parsed as hexadecimal input."""

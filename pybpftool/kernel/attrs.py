@@ -98,6 +98,12 @@ class BtfLoadAttr(ctypes.Structure):
     ]
 
 
+class IdAttr(ctypes.Structure):
+    """IdAttr: BPF_PROG_GET_FD_BY_ID / BPF_MAP_GET_FD_BY_ID (`prog_id` shares the slot)."""
+
+    _fields_ = [("start_id", u32), ("next_id", u32), ("open_flags", u32)]
+
+
 class InfoAttr(ctypes.Structure):
     """InfoAttr: BPF_OBJ_GET_INFO_BY_FD."""
 

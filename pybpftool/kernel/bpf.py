@@ -105,6 +105,8 @@ class ProgInfo:
     nr_func_info: int
     nr_line_info: int
     map_ids: tuple[int, ...]
+    load_time: int = 0
+    created_by_uid: int = 0
 
 
 class Kernel:
@@ -261,7 +263,14 @@ class Kernel:
             nr_func_info=info.nr_func_info,
             nr_line_info=info.nr_line_info,
             map_ids=tuple(ids[: min(info.nr_map_ids, len(ids))]),
+            load_time=info.load_time,
+            created_by_uid=info.created_by_uid,
         )
+
+    def prog_by_id(self, prog_id: int) -> Fd:
+        """prog_by_id: an fd of the loaded program with id `prog_id` (BPF_PROG_GET_FD_BY_ID)."""
+        attr = attrs.IdAttr(prog_id)
+        return Fd(sc.bpf(sc.BPF_PROG_GET_FD_BY_ID, attr, "prog get fd by id"))
 
     def fdinfo(self, fd: Fd) -> dict[str, str]:
         """fdinfo: /proc/self/fdinfo/<fd> as key -> value (owner_prog_type lives only here)."""

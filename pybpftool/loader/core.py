@@ -84,6 +84,20 @@ class LoadedObject:
     btf_fd: Fd | None = None
     main: Program | None = None
     fds: list[Fd] = field(default_factory=list)
+    txn: Transaction | None = None  # set while the load awaits commit() or discard()
+
+    def commit(self) -> None:
+        """commit: keep what the load created (pins stay; fds stay open until close())."""
+        if self.txn is not None:
+            self.txn.commit()
+            self.txn = None
+
+    def discard(self) -> None:
+        """discard: undo the whole load: new pins and folders removed, every fd closed."""
+        if self.txn is not None:
+            self.txn.rollback()
+            self.txn = None
+        self.close()
 
     def close(self) -> None:
         for fd in reversed(self.fds):
@@ -115,7 +129,7 @@ def _main_program(spec: ObjectSpec, options: LoadOptions) -> ProgramSpec:
     for prog in spec.programs:
         if prog.section == section:
             return prog
-    raise ObjectError(f"Program section '{section}' not found in ELF file!")
+    raise ObjectError(f"object file doesn't contain sec {section}")  # libbpf's words
 
 
 def load_object(
@@ -123,8 +137,13 @@ def load_object(
     spec: ObjectSpec,
     options: LoadOptions,
     programs: tuple[ProgramSpec, ...] | None = None,
+    defer_commit: bool = False,
 ) -> LoadedObject:
-    """load_object: create maps and load `programs` (default: select_programs) of `spec`."""
+    """load_object: create maps and load `programs` (default: select_programs) of `spec`.
+
+    With `defer_commit` the caller finishes the job (say, attaching the program) and then
+    calls commit() or discard() on the result, so a later failure can still undo the load.
+    """
     check_byte_order(spec)
     chosen = programs if programs is not None else select_programs(spec, options)
     types = {id(p): _program_type(p, options) for p in chosen}
@@ -135,7 +154,10 @@ def load_object(
     except BaseException:
         txn.rollback()
         raise
-    txn.commit()
+    if defer_commit:
+        loaded.txn = txn
+    else:
+        txn.commit()
     return loaded
 
 

@@ -1,0 +1,79 @@
+"""attach: turn a BpfSource into a program fd ready to attach, loading the object if needed.
+
+The load is left uncommitted: the command commits it once the kernel accepted the attach, or
+discards it (new pins removed, fds closed) when anything after the load fails.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+from pybpftool.cli.bpfsource import BpfSource
+from pybpftool.errors import KernelError, PyBpfError
+from pybpftool.kernel.fd import Fd
+from pybpftool.loader.core import LoadedObject
+
+
+@dataclass
+class Prepared:
+    """Prepared: the program fd to attach, its annotation, and the load to commit or undo."""
+
+    fd: Fd
+    annotation: str  # TCA_BPF_NAME: "file.o:[section]" or "pin:[*fsobj]"
+    loaded: LoadedObject | None = None
+
+    def commit(self) -> None:
+        if self.loaded is not None:
+            self.loaded.commit()
+
+    def discard(self) -> None:
+        if self.loaded is not None:
+            self.loaded.discard()
+        self.fd.close()
+
+
+def prepare(source: BpfSource, prog_type: int, default_section: str, subdir: str) -> Prepared:
+    """prepare: the program of `source`, loaded as `prog_type` (or opened from its pin)."""
+    from pybpftool.kernel.bpf import Kernel
+
+    kernel = Kernel()
+    if source.mode == "pinned":
+        path = expand_pin_path(source.path, subdir)
+        try:
+            fd = kernel.obj_get(path)
+        except KernelError as err:
+            raise PyBpfError(
+                f"Couldn't retrieve pinned program '{source.path}': {os.strerror(err.errno)}"
+            ) from None
+        return Prepared(fd, f"{os.path.basename(source.path)}:[*fsobj]")
+    from pybpftool.loader import LoadOptions, load_object
+    from pybpftool.parser import parse_object
+
+    section = source.section or default_section
+    options = LoadOptions(
+        prog_type=prog_type,
+        section=section if source.program is None else None,
+        program=source.program,
+        subdir=subdir,
+        verbose=source.verbose,
+        report=_stderr_line,
+    )
+    loaded = load_object(kernel, parse_object(source.path), options, defer_commit=True)
+    assert loaded.main is not None
+    return Prepared(loaded.main.fd, f"{os.path.basename(source.path)}:[{section}]", loaded)
+
+
+def expand_pin_path(path: str, subdir: str) -> str:
+    """expand_pin_path: `m:REST` is REST below the pin work dir (`<mnt>/<subdir>//REST`)."""
+    if not path.startswith("m:"):
+        return path
+    from pybpftool.kernel.bpffs import ensure_mount
+    from pybpftool.pinning import work_dir
+
+    return f"{work_dir(ensure_mount(), subdir)}/{path[2:]}"
+
+
+def _stderr_line(line: str) -> None:
+    sys.stderr.write(line + "\n")

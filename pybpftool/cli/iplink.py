@@ -1,0 +1,170 @@
+"""iplink: `pyip link set [dev] DEV {xdp|xdpgeneric|xdpdrv|xdpoffload} XDPSPEC` (ip/iplink_xdp.c).
+
+    XDPSPEC := off | none                      (only as the last word)
+             | obj|object-file FILE [section S] [program P] [verbose]
+             | pinned|object-pinned|fd PATH [ignored OPTS]
+
+The object is loaded while the line is parsed, before the device is looked up (iproute2's
+order), with XDP_FLAGS_UPDATE_IF_NOEXIST unless -force. A failure after the load undoes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pybpftool.cli.bpfsource import BpfSource, parse_mode
+from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.words import Words, duparg
+from pybpftool.errors import ElfContextError, NetlinkFailure, PyBpfError
+
+XDP_MODES = {"xdp": 0, "xdpgeneric": 2, "xdpdrv": 4, "xdpoffload": 8}  # XDP_FLAGS_*_MODE
+XDP_FLAGS_UPDATE_IF_NOEXIST = 1
+# ip link set's own keywords (iplink_parse), which pyip refuses rather than misread as a device.
+OTHER_LINK_OPTIONS = frozenset(
+    [
+        "up",
+        "down",
+        "name",
+        "type",
+        "mtu",
+        "address",
+        "broadcast",
+        "brd",
+        "peer",
+        "netns",
+        "link",
+        "arp",
+        "multicast",
+        "allmulticast",
+        "promisc",
+        "trailers",
+        "dynamic",
+        "txqueuelen",
+        "txqlen",
+        "qlen",
+        "master",
+        "nomaster",
+        "vrf",
+        "alias",
+        "group",
+        "mode",
+        "state",
+        "addrgenmode",
+        "protodown",
+        "protodown_reason",
+        "gso_max_size",
+        "gso_max_segs",
+        "gro_max_size",
+        "vf",
+        "numtxqueues",
+        "numrxqueues",
+    ]
+)
+BPF_PROG_TYPE_XDP = 6
+LINK_COMMANDS = ("add", "delete", "set", "change", "replace", "show", "list", "lst", "help")
+
+
+@dataclass
+class XdpRequest:
+    dev: str
+    mode_flags: int
+    source: BpfSource | None  # None: detach (off / none)
+
+
+def link_command(opts: GlobalOptions, args: list[str]) -> int:
+    """link_command: `pyip link ...`; only `set` with XDP is handled."""
+    if not args:
+        raise IprouteExit('pyip link: only "pyip link set DEV xdp ..." is implemented', 255)
+    command = next((c for c in LINK_COMMANDS if matches(args[0], c)), None)
+    if command in ("set", "change"):
+        return link_set(opts, args[1:])
+    if command is None:
+        raise IprouteExit(f'Command "{args[0]}" is unknown, try "ip link help".', 255)
+    raise IprouteExit(f"pyip link {command}: not implemented by pyip in this version.", 255)
+
+
+def link_set(opts: GlobalOptions, args: list[str]) -> int:
+    words = Words(args)
+    dev: str | None = None
+    request: XdpRequest | None = None
+    prepared = None
+    try:
+        while words:
+            word = words.take()
+            if word in XDP_MODES:
+                if request is not None:
+                    raise duparg("xdp", word)
+                flags = XDP_MODES[word] | (0 if opts.force else XDP_FLAGS_UPDATE_IF_NOEXIST)
+                if words.left() == 1 and words.peek() in ("off", "none"):
+                    words.take()  # iproute2 knows off/none only as the very last word
+                    request = XdpRequest("", flags, None)
+                else:
+                    source = parse_mode(words, allow_bytecode=False, allow_type=False)
+                    request = XdpRequest("", flags, source)
+                    prepared = _prepare(source)  # loaded before the device is looked up
+            elif word in OTHER_LINK_OPTIONS:
+                raise IprouteExit(
+                    f'pyip link set: "{word}" is not implemented by pyip in this version '
+                    "(only the xdp options are); use ip for it.",
+                    255,
+                )
+            else:
+                name = words.take() if matches(word, "dev") else word
+                if dev is not None:
+                    raise duparg("dev", name)
+                dev = name
+        if dev is None:
+            raise IprouteExit('Not enough information: "dev" argument is required.', 255)
+        if request is None:
+            return 0
+        status = _apply(dev, request, prepared)
+        if prepared is not None:
+            prepared.commit()
+            prepared.fd.close()
+            if prepared.loaded is not None:
+                prepared.loaded.close()
+        prepared = None
+        return status
+    finally:
+        if prepared is not None:
+            prepared.discard()
+
+
+def _prepare(source: BpfSource):  # type: ignore[no-untyped-def]
+    from pybpftool.cli.attach import prepare
+
+    try:
+        return prepare(source, BPF_PROG_TYPE_XDP, "prog", "xdp")
+    except PyBpfError as err:
+        raise IprouteExit(load_failure_text(err), 255) from None
+
+
+def _apply(dev: str, request: XdpRequest, prepared) -> int:  # type: ignore[no-untyped-def]
+    from pybpftool.netlink import Netlink
+
+    with Netlink() as nl:
+        index = nl.link_index(dev)
+        if index is None:
+            raise IprouteExit(f'Cannot find device "{dev}"', 1)
+        fd = int(prepared.fd) if prepared is not None else -1
+        try:
+            nl.xdp_set(index, fd, request.mode_flags)
+        except NetlinkFailure as err:
+            raise IprouteExit(netlink_message(err), 2) from None
+    return 0
+
+
+def load_failure_text(err: PyBpfError) -> str:
+    """load_failure_text: the report of a failed load, ending in iproute2's own line."""
+    lines = [*err.details, err.message]
+    if isinstance(err, ElfContextError):
+        lines.append("Cannot initialize ELF context!")
+    return "\n".join(lines)
+
+
+def netlink_message(err: NetlinkFailure) -> str:
+    """netlink_message: `Error: <extack>.` when the kernel said why, else RTNETLINK's line."""
+    if err.extack:
+        text = err.extack if err.extack.endswith(".") else err.extack + "."
+        return f"Error: {text}"
+    return f"RTNETLINK answers: {err.message}"

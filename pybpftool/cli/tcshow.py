@@ -1,0 +1,135 @@
+"""tcshow: `tc filter show` output for cls_bpf, text and JSON, as tc 6.1 prints it.
+
+    filter protocol all pref 49152 bpf chain 0 handle 0x1 f.o:[classifier] direct-action \
+not_in_hw id 350 name cls_main tag d4d950593910dd42 jited
+
+Every token is followed by one space (C's print_string of "%s "). The query filtered on dev
+and parent, so neither is printed; `pref` is left out when the query named one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pybpftool.cli import jsonw
+from pybpftool.cli.grammar import GlobalOptions
+from pybpftool.netlink import (
+    TCA_CLS_FLAGS_IN_HW,
+    TCA_CLS_FLAGS_NOT_IN_HW,
+    TCA_CLS_FLAGS_SKIP_HW,
+    TCA_CLS_FLAGS_SKIP_SW,
+    BpfFilter,
+)
+
+PROTOCOL_NAMES = {0x0003: "all", 0x0800: "ip", 0x86DD: "ipv6", 0x0806: "arp", 0x8100: "802.1Q"}
+
+
+def print_filters(filters: list[BpfFilter], opts: GlobalOptions, pref_given: bool) -> str:
+    """print_filters: the whole output of one `tc filter show`."""
+    infos = {f.prog_id: _prog_info(f.prog_id) for f in filters if f.prog_id}
+    if opts.json:
+        doc = [_filter_json(f, pref_given, infos.get(f.prog_id), opts) for f in filters]
+        return jsonw.dumps(doc, pretty=opts.pretty) + "\n"
+    return "".join(_filter_text(f, pref_given, infos.get(f.prog_id), opts) for f in filters)
+
+
+def _protocol(value: int) -> str:
+    return PROTOCOL_NAMES.get(value, f"[{value:04x}]")
+
+
+def _classid(value: int) -> str:
+    return f"{value >> 16:x}:{value & 0xFFFF:x}"
+
+
+def _filter_text(f: BpfFilter, pref_given: bool, info: Any, opts: GlobalOptions) -> str:
+    out = f"filter protocol {_protocol(f.protocol)} "
+    if not pref_given:
+        out += f"pref {f.prio} "
+    out += f"{f.kind} chain {f.chain} "
+    if f.has_options:
+        out += f"handle {f.handle:#x} "
+        if f.classid:
+            out += f"flowid {_classid(f.classid)} "
+        if f.name:
+            out += f"{f.name} "
+        if f.direct_action:
+            out += "direct-action "
+        for flag, word in ((TCA_CLS_FLAGS_SKIP_HW, "skip_hw"), (TCA_CLS_FLAGS_SKIP_SW, "skip_sw")):
+            if f.flags_gen & flag:
+                out += f"{word} "
+        if f.flags_gen & TCA_CLS_FLAGS_IN_HW:
+            out += "in_hw "
+        elif f.flags_gen & TCA_CLS_FLAGS_NOT_IN_HW:
+            out += "not_in_hw "
+        if f.prog_id:
+            out += _prog_text(f.prog_id, info, opts)
+        elif f.tag:
+            out += f"tag {f.tag} "
+    return out + "\n"
+
+
+def _prog_text(prog_id: int, info: Any, opts: GlobalOptions) -> str:
+    if info is None:
+        return f"id {prog_id} "
+    out = f"id {prog_id} name {info.name} tag {info.tag} "
+    if info.jited:
+        out += "jited "
+    if opts.details:
+        if info.load_time:
+            out += f"load_time {info.load_time} created_by_uid {info.created_by_uid} "
+        if info.btf_id:
+            out += f"btf_id {info.btf_id} "
+    return out
+
+
+def _filter_json(f: BpfFilter, pref_given: bool, info: Any, opts: GlobalOptions) -> dict[str, Any]:
+    out: dict[str, Any] = {"protocol": _protocol(f.protocol)}
+    if not pref_given:
+        out["pref"] = f.prio
+    out["kind"] = f.kind
+    out["chain"] = f.chain
+    if not f.has_options:
+        return out
+    options: dict[str, Any] = {"handle": f"{f.handle:#x}"}
+    if f.classid:
+        options["flowid"] = _classid(f.classid)
+    if f.name:
+        options["bpf_name"] = f.name
+    if f.direct_action:
+        options["direct-action"] = True
+    if f.flags_gen & TCA_CLS_FLAGS_SKIP_HW:
+        options["skip_hw"] = True
+    if f.flags_gen & TCA_CLS_FLAGS_SKIP_SW:
+        options["skip_sw"] = True
+    if f.flags_gen & TCA_CLS_FLAGS_IN_HW:
+        options["in_hw"] = True
+    elif f.flags_gen & TCA_CLS_FLAGS_NOT_IN_HW:
+        options["not_in_hw"] = True
+    if f.prog_id:
+        prog: dict[str, Any] = {"id": f.prog_id}
+        if info is not None:
+            prog.update(name=info.name, tag=info.tag)
+            if info.jited:
+                prog["jited"] = 1
+            if opts.details:
+                if info.load_time:
+                    prog.update(load_time=info.load_time, created_by_uid=info.created_by_uid)
+                if info.btf_id:
+                    prog["btf_id"] = info.btf_id
+        options["prog"] = prog
+    elif f.tag:
+        options["tag"] = f.tag
+    out["options"] = options
+    return out
+
+
+def _prog_info(prog_id: int) -> Any:
+    from pybpftool.errors import KernelError
+    from pybpftool.kernel.bpf import Kernel
+
+    kernel = Kernel()
+    try:
+        with kernel.prog_by_id(prog_id) as fd:
+            return kernel.prog_info(fd)
+    except KernelError:
+        return None

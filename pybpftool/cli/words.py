@@ -1,0 +1,49 @@
+"""words: a cursor over a command's words with iproute2's helpers (NEXT_ARG, duparg, invarg)."""
+
+from __future__ import annotations
+
+from pybpftool.cli.grammar import IprouteExit, matches
+
+
+class Words:
+    """Words: the remaining words of a command line, consumed left to right."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        self.pos = 0
+
+    def __bool__(self) -> bool:
+        return self.pos < len(self.words)
+
+    def peek(self) -> str | None:
+        return self.words[self.pos] if self else None
+
+    def left(self) -> int:
+        return len(self.words) - self.pos
+
+    def take(self) -> str:
+        """take: the current word, then move on (NEXT_ARG: incomplete command if none)."""
+        if not self:
+            raise incomplete()
+        word = self.words[self.pos]
+        self.pos += 1
+        return word
+
+    def at(self, keyword: str, exact: bool = False) -> bool:
+        """at: the current word is `keyword` (or, unless exact, a prefix of it)."""
+        word = self.peek()
+        if word is None:
+            return False
+        return word == keyword if exact else matches(word, keyword)
+
+
+def incomplete() -> IprouteExit:
+    return IprouteExit('Command line is not complete. Try option "help"', 255)
+
+
+def duparg(key: str, value: str) -> IprouteExit:
+    return IprouteExit(f'Error: duplicate "{key}": "{value}" is the second value.', 255)
+
+
+def invarg(message: str, arg: str) -> IprouteExit:
+    return IprouteExit(f'Error: argument "{arg}" is wrong: {message}', 255)

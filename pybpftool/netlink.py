@@ -1,0 +1,240 @@
+"""netlink: the only pyroute2 importer: XDP on links, clsact/ingress qdiscs, cls_bpf filters.
+
+pyroute2 0.9 needs three fixes, all made here, once (spec/python.md §1):
+- its cls_bpf options stop at TCA_BPF_FLAGS, so TCA_BPF_FLAGS_GEN, TCA_BPF_TAG and TCA_BPF_ID
+  are added (a dump then carries the program id and tag) and skip_hw/skip_sw are encoded;
+- its tcmsg attributes stop at TCA_STAB, so TCA_CHAIN is added;
+- its package __init__ imports nearly all of pyroute2 (~300 ms): a stub package is put in
+  sys.modules first so that only the rtnetlink modules we use are loaded.
+
+Sockets are opened with extended acks, so kernel refusals carry the kernel's own text.
+Results are plain dataclasses; NetlinkFailure carries errno and that text.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from dataclasses import dataclass
+from typing import Any
+
+from pybpftool.errors import NetlinkFailure
+
+TC_H_INGRESS_PARENT = 0xFFFFFFF1  # clsact and ingress qdiscs live here
+TC_H_MIN_INGRESS, TC_H_MIN_EGRESS = 0xFFF2, 0xFFF3
+INGRESS, EGRESS = 0xFFFFFFF2, 0xFFFFFFF3
+ETH_P_ALL = 0x0003
+XDP_FLAGS_UPDATE_IF_NOEXIST, XDP_FLAGS_SKB_MODE = 1, 2
+XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE = 4, 8
+TCA_BPF_FLAG_ACT_DIRECT = 1
+TCA_CLS_FLAGS_SKIP_HW, TCA_CLS_FLAGS_SKIP_SW = 1, 2
+TCA_CLS_FLAGS_IN_HW, TCA_CLS_FLAGS_NOT_IN_HW = 4, 8
+
+
+def _import_pyroute2() -> Any:
+    """_import_pyroute2: pyroute2's IPRoute without its eager package __init__."""
+    if "pyroute2" not in sys.modules:
+        for entry in sys.path:
+            folder = os.path.join(entry or ".", "pyroute2")
+            if os.path.isfile(os.path.join(folder, "__init__.py")):
+                stub = types.ModuleType("pyroute2")
+                stub.__path__ = [folder]
+                sys.modules["pyroute2"] = stub
+                break
+    from pyroute2.iproute.linux import IPRoute
+    from pyroute2.netlink.rtnl import tcmsg
+    from pyroute2.netlink.rtnl.tcmsg import sched_bpf
+
+    _fix_cls_bpf(sched_bpf)
+    _fix_tcmsg(tcmsg.tcmsg)
+    return IPRoute
+
+
+def _fix_cls_bpf(sched_bpf: Any) -> None:
+    if getattr(sched_bpf, "_pybpftool_fixed", False):
+        return
+    base = sched_bpf.options
+
+    class options(base):  # type: ignore[misc, valid-type]
+        nla_map = (
+            *base.nla_map[:9],
+            ("TCA_BPF_FLAGS_GEN", "uint32"),
+            ("TCA_BPF_TAG", "hex"),
+            ("TCA_BPF_ID", "uint32"),
+        )
+
+    sched_bpf.options = options
+    original = sched_bpf.get_parameters
+
+    def get_parameters(kwarg: dict[str, Any]) -> Any:
+        params = original(kwarg)
+        gen = (TCA_CLS_FLAGS_SKIP_HW if kwarg.get("skip_hw") else 0) | (
+            TCA_CLS_FLAGS_SKIP_SW if kwarg.get("skip_sw") else 0
+        )
+        if gen:
+            params["attrs"].append(["TCA_BPF_FLAGS_GEN", gen])
+        return params
+
+    sched_bpf.get_parameters = get_parameters
+    sched_bpf._pybpftool_fixed = True
+
+
+def _fix_tcmsg(msg: Any) -> None:
+    names = [name for name, _ in msg.nla_map]
+    if "TCA_CHAIN" in names:
+        return
+    extra = (("TCA_PAD", "hex"), ("TCA_DUMP_INVISIBLE", "flag"), ("TCA_CHAIN", "uint32"))
+    msg.nla_map = (*msg.nla_map[:9], *extra)
+
+
+def _failure(err: Exception) -> NetlinkFailure:
+    code = int(getattr(err, "code", 0) or 0)
+    args: tuple[object, ...] = tuple(getattr(err, "args", ()))
+    # With ext_ack, args[1] is the kernel's extack text; otherwise it is just strerror.
+    text = args[1] if len(args) >= 2 and isinstance(args[1], str) else None
+    extack = text if text and text != os.strerror(code) else None
+    return NetlinkFailure(code, extack or os.strerror(code), extack)
+
+
+@dataclass(frozen=True)
+class XdpState:
+    """XdpState: IFLA_XDP of one link: attach mode (1 drv, 2 skb, 3 hw, 4 multi) and ids."""
+
+    mode: int
+    prog_id: int
+    skb_prog_id: int = 0
+    drv_prog_id: int = 0
+    hw_prog_id: int = 0
+
+
+@dataclass(frozen=True)
+class BpfFilter:
+    """BpfFilter: one entry of a filter dump (the chain head has no handle and no options)."""
+
+    parent: int
+    prio: int
+    protocol: int
+    handle: int
+    chain: int
+    kind: str
+    has_options: bool = False
+    name: str = ""
+    direct_action: bool = False
+    flags_gen: int = 0
+    prog_id: int = 0
+    tag: str = ""
+    classid: int = 0
+
+
+_MODE_BY_NAME = {None: 0, "xdp": 1, "xdpgeneric": 2, "xdpoffload": 3, "xdpmulti": 4}
+
+
+class Netlink:
+    """Netlink: an rtnetlink socket in the current network namespace."""
+
+    def __init__(self) -> None:
+        ip_route = _import_pyroute2()
+        self.ipr = ip_route(ext_ack=True, strict_check=True)
+        self._netlink_error = sys.modules["pyroute2.netlink.exceptions"].NetlinkError
+
+    def close(self) -> None:
+        self.ipr.close()
+
+    def __enter__(self) -> Netlink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def link_index(self, name: str) -> int | None:
+        """link_index: the ifindex of link `name`, None if there is none."""
+        try:
+            found = self.ipr.link_lookup(ifname=name)
+        except self._netlink_error:
+            return None
+        return int(found[0]) if found else None
+
+    def xdp_set(self, index: int, fd: int, flags: int) -> None:
+        """xdp_set: RTM_NEWLINK with IFLA_XDP {FD, FLAGS if nonzero}; fd -1 detaches."""
+        attrs: list[tuple[str, int]] = [("IFLA_XDP_FD", fd)]
+        if flags:
+            attrs.append(("IFLA_XDP_FLAGS", flags))
+        try:
+            self.ipr.link("set", index=index, xdp={"attrs": attrs})
+        except self._netlink_error as err:
+            raise _failure(err) from None
+
+    def xdp_state(self, index: int) -> XdpState | None:
+        link = self.ipr.get_links(index)[0]
+        xdp = link.get("IFLA_XDP")
+        if xdp is None:
+            return None
+        mode = _MODE_BY_NAME.get(xdp.get("IFLA_XDP_ATTACHED"), 0)
+        if not mode:
+            return None
+        return XdpState(
+            mode,
+            int(xdp.get("IFLA_XDP_PROG_ID") or 0),
+            int(xdp.get("IFLA_XDP_SKB_PROG_ID") or 0),
+            int(xdp.get("IFLA_XDP_DRV_PROG_ID") or 0),
+            int(xdp.get("IFLA_XDP_HW_PROG_ID") or 0),
+        )
+
+    def qdisc(self, command: str, index: int, kind: str) -> None:
+        """qdisc: add/del/replace a clsact or ingress qdisc."""
+        try:
+            self.ipr.tc(command, kind, index)
+        except self._netlink_error as err:
+            raise _failure(err) from None
+
+    def filter(self, command: str, index: int, **kw: Any) -> None:
+        """filter: add/replace/change/del a cls_bpf filter (kw as pyroute2's sched_bpf takes)."""
+        try:
+            if command == "del-filter" and not kw.get("prio"):
+                self.ipr.tc(command, index=index, **kw)  # no pref: every filter of the parent
+            else:
+                self.ipr.tc(command, "bpf", index, **kw)
+        except self._netlink_error as err:
+            raise _failure(err) from None
+
+    def filters(self, index: int, parent: int) -> list[BpfFilter]:
+        """filters: the filter dump of `parent` on link `index`, chain heads included."""
+        try:
+            found = self.ipr.get_filters(index=index, parent=parent)
+        except self._netlink_error as err:
+            raise _failure(err) from None
+        return [_bpf_filter(f) for f in found]
+
+
+def _bpf_filter(msg: Any) -> BpfFilter:
+    info = int(msg["info"])
+    protocol = int.from_bytes((info & 0xFFFF).to_bytes(2, "little"), "big")
+    options = msg.get("TCA_OPTIONS")
+    kind = msg.get("TCA_KIND") or ""
+    base = BpfFilter(
+        parent=int(msg["parent"]),
+        prio=info >> 16,
+        protocol=protocol,
+        handle=int(msg["handle"]),
+        chain=int(msg.get("TCA_CHAIN") or 0),
+        kind=kind,
+    )
+    if options is None:
+        return base
+    tag = options.get("TCA_BPF_TAG") or ""
+    return BpfFilter(
+        parent=base.parent,
+        prio=base.prio,
+        protocol=base.protocol,
+        handle=base.handle,
+        chain=base.chain,
+        kind=kind,
+        has_options=True,
+        name=options.get("TCA_BPF_NAME") or "",
+        direct_action=bool((options.get("TCA_BPF_FLAGS") or 0) & TCA_BPF_FLAG_ACT_DIRECT),
+        flags_gen=int(options.get("TCA_BPF_FLAGS_GEN") or 0),
+        prog_id=int(options.get("TCA_BPF_ID") or 0),
+        tag=tag.replace(":", ""),
+        classid=int(options.get("TCA_BPF_CLASSID") or 0),
+    )
