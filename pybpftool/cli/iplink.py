@@ -156,10 +156,12 @@ def _apply(dev: str, request: XdpRequest, prepared) -> int:  # type: ignore[no-u
 
 def load_failure_text(err: PyBpfError) -> str:
     """load_failure_text: the report of a failed load, ending in iproute2's own line."""
-    lines = [*err.details, err.message]
     if isinstance(err, ElfContextError):
-        lines.append("Cannot initialize ELF context!")
-    return "\n".join(lines)
+        # iproute2 6.1 says only this for a missing, unreadable or non-ELF file; it names
+        # the ELF format problems it checks itself.
+        first = [err.message] if err.message.startswith("ELF format error") else []
+        return "\n".join([*first, "Cannot initialize ELF context!"])
+    return "\n".join([*err.details, err.message])
 
 
 def netlink_message(err: NetlinkFailure) -> str:

@@ -45,7 +45,7 @@ Common remaining options:
  [ action ACTION_SPEC ]
  [ classid CLASSID ]
 
-Where BPF_BYTECODE := \\'s,c t f k,c t f k,c t f k,...\\'
+Where BPF_BYTECODE := 's,c t f k,c t f k,c t f k,...'
 c,t,f,k and s are decimals; s denotes number of 4-tuples
 
 Where FILE points to a file containing the BPF_BYTECODE string,
@@ -59,5 +59,4 @@ Where UDS_FILE points to a unix domain socket file in order
 to hand off control of all created eBPF maps to an agent.
 
 ACTION_SPEC := ... look at individual actions
-
 NOTE: CLASSID is parsed as hexadecimal input."""
