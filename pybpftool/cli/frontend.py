@@ -42,21 +42,12 @@ def run_frontend(
         if opts.version:
             sys.stdout.write(f"{tool} utility, pybpftool-{__version__} (iproute2-6.1.0 syntax)\n")
             return 0
+        if opts.batch is not None:
+            return _run_batch(tool, usage, handlers, opts)
         if opts.help or not rest:
             sys.stderr.write(usage)
             return HELP_STATUS[tool]
-        obj = resolve_object(tool, rest[0])
-        if obj == "help":
-            sys.stderr.write(usage)
-            return HELP_STATUS[tool]
-        handler = handlers.get(obj)
-        if handler is None:
-            raise IprouteExit(_unhandled(tool, obj), 255)
-        if opts.netns is not None:
-            from pybpftool.kernel.netns import enter_netns
-
-            enter_netns(opts.netns)
-        return handler(opts, rest[1:])
+        return _dispatch(tool, usage, handlers, opts, rest)
     except IprouteExit as err:
         sys.stderr.write(err.message + "\n")
         return err.status
@@ -64,3 +55,53 @@ def run_frontend(
         # iproute2 prints its messages bare, without the program's name.
         sys.stderr.write("".join(line + "\n" for line in (*err.details, err.message)))
         return 255
+
+
+def _dispatch(
+    tool: str, usage: str, handlers: Mapping[str, Handler], opts: GlobalOptions, rest: list[str]
+) -> int:
+    """_dispatch: one command: its object, then the object's handler."""
+    obj = resolve_object(tool, rest[0])
+    if obj == "help":
+        sys.stderr.write(usage)
+        return HELP_STATUS[tool]
+    handler = handlers.get(obj)
+    if handler is None:
+        raise IprouteExit(_unhandled(tool, obj), 255)
+    if opts.netns is not None:
+        from pybpftool.kernel.netns import enter_netns
+
+        enter_netns(opts.netns)
+        opts.netns = None  # entered once; batch lines run in it
+    return handler(opts, rest[1:])
+
+
+def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], opts: GlobalOptions) -> int:
+    """_run_batch: every command of the batch file in this process; 1 if any failed.
+
+    A failed command prints `Command failed FILE:LINE` and ends the batch unless -force.
+    """
+    from pybpftool.cli.batch import command_lines
+
+    name = opts.batch or "-"
+    try:
+        stream = sys.stdin if name == "-" else open(name)  # noqa: SIM115 (closed below)
+    except OSError as err:
+        raise IprouteExit(f'Cannot open file "{name}" for reading: {err.strerror}', 1) from None
+    failed = False
+    with stream:
+        for number, words in command_lines(stream):
+            try:
+                status = _dispatch(tool, usage, handlers, opts, words)
+            except IprouteExit as err:
+                sys.stderr.write(err.message + "\n")
+                status = err.status
+            except PyBpfError as err:
+                sys.stderr.write("".join(line + "\n" for line in (*err.details, err.message)))
+                status = 255
+            if status:
+                sys.stderr.write(f"Command failed {name}:{number}\n")
+                failed = True
+                if not opts.force:
+                    break
+    return 1 if failed else 0

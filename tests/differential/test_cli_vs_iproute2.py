@@ -50,9 +50,7 @@ def twins(netns: str) -> Iterator[tuple[Side, Side]]:
         _run("ip", "-n", other, "link", "set", "v1", "up")
         for m in mounts:
             _run("mount", "-t", "bpf", "bpf", m)
-        theirs = Side(
-            netns, {"ip": ["ip"], "tc": ["tc"]}, {**os.environ, "TC_BPF_MNT": mounts[0]}
-        )
+        theirs = Side(netns, {"ip": ["ip"], "tc": ["tc"]}, {**os.environ, "TC_BPF_MNT": mounts[0]})
         ours = Side(
             other,
             {"ip": [str(BIN / "pyip")], "tc": [str(BIN / "pytc")]},
@@ -83,7 +81,9 @@ def kernel_state(side: Side) -> object:
     links = json.loads(
         subprocess.run(
             ["ip", "-n", side.netns, "-j", "link", "show", "dev", "v0"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     )
     xdp = links[0].get("xdp")
@@ -93,7 +93,8 @@ def kernel_state(side: Side) -> object:
     for parent in ("ingress", "egress"):
         shown = subprocess.run(
             ["tc", "-n", side.netns, "-j", "filter", "show", "dev", "v0", parent],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         filters[parent] = normalise(shown.stdout) if shown.returncode == 0 else shown.stderr
     return xdp, filters
@@ -158,13 +159,35 @@ TC_LINES = [
 ]
 
 
-@pytest.mark.parametrize("lines", [XDP_LINES, TC_LINES], ids=["xdp", "tc"])
-def test_command_lines_match_iproute2(twins: tuple[Side, Side], lines: list[str]) -> None:
+BATCH = """\
+# attach, fail on a second attach, then detach; quotes and continuation lines work
+link set dev v0 xdp obj '{xdp}' sec xdp
+link set dev v0 \\
+    xdp obj {xdp} sec xdp   # already attached: fails
+link set dev v0 xdp off
+"""
+
+BATCH_LINES = [
+    "ip -batch {batch}",  # stops at line 3 with "Command failed"
+    "ip link set dev v0 xdp off",
+    "ip -force -batch {batch}",  # -force: replaces instead of failing
+    "ip link set dev v0 xdp off",
+    "ip -batch /nonexistent-batch",
+]
+
+
+@pytest.mark.parametrize("lines", [XDP_LINES, TC_LINES, BATCH_LINES], ids=["xdp", "tc", "batch"])
+def test_command_lines_match_iproute2(
+    twins: tuple[Side, Side], lines: list[str], tmp_path: Path
+) -> None:
     theirs, ours = twins
     objects = {
         "xdp": str(bpfobjs.build("xdp_pass", HOST)),
         "tc": str(bpfobjs.build("twin_btf", HOST)),
     }
+    batch = tmp_path / "batch"
+    batch.write_text(BATCH.format(**objects))
+    objects["batch"] = str(batch)
     for line in lines:
         rc_t, out_t, err_t = run_line(theirs, line, objects)
         rc_o, out_o, err_o = run_line(ours, line, objects)
