@@ -19,7 +19,13 @@ def _filter(opts: GlobalOptions, args: list[str]) -> int:
     return filter_command(opts, args)
 
 
-HANDLERS: dict[str, Handler] = {"qdisc": _qdisc, "filter": _filter}
+def _exec(opts: GlobalOptions, args: list[str]) -> int:
+    from pybpftool.cli.tcexec import exec_command
+
+    return exec_command(opts, args)
+
+
+HANDLERS: dict[str, Handler] = {"qdisc": _qdisc, "filter": _filter, "exec": _exec}
 
 
 def main(argv: list[str] | None = None) -> int:

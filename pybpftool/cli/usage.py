@@ -60,3 +60,18 @@ to hand off control of all created eBPF maps to an agent.
 
 ACTION_SPEC := ... look at individual actions
 NOTE: CLASSID is parsed as hexadecimal input."""
+
+# e_bpf.c explain(), verbatim.
+EXEC_BPF_USAGE = """Usage: ... bpf [ import UDS_FILE ] [ run CMD ]
+       ... bpf [ debug ]
+       ... bpf [ graft MAP_FILE ] [ key KEY ]
+          `... [ object-file OBJ_FILE ] [ type TYPE ] [ section NAME ] [ verbose ]
+          `... [ object-pinned PROG_FILE ]
+
+Where UDS_FILE provides the name of a unix domain socket file
+to import eBPF maps and the optional CMD denotes the command
+to be executed (default: "sh").
+Where MAP_FILE points to a pinned map and KEY to its index.
+Where OBJ_FILE points to an object file and PROG_FILE to a pinned
+program. TYPE can be {cls, act}, where "cls" is default.
+NAME can be a program section name (default: "classifier")."""

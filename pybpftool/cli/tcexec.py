@@ -1,0 +1,173 @@
+"""tcexec: `pytc exec bpf {graft|dbg}` (tc/e_bpf.c), exit codes as tc's raw negative errno.
+
+    tc exec bpf graft MAPPATH [key KEY] {obj FILE [type TYPE] [section S] ... | pinned PATH}
+    tc exec bpf {debug|dbg}
+
+graft loads the program (type `cls` unless `type` says otherwise), infers the key from an
+`ID/KEY` section name when none is given, opens the pinned program array, checks it is one
+(type, key size, value size, as iproute2 does) and stores the program in the slot.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+import shutil
+import sys
+
+from pybpftool.cli.bpfsource import BpfSource, parse_mode
+from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.iplink import load_failure_text
+from pybpftool.cli.usage import EXEC_BPF_USAGE as USAGE
+from pybpftool.cli.words import Words
+from pybpftool.cscan import scan_c_int
+from pybpftool.errors import KernelError, ObjectError, PyBpfError, VerifierError
+
+# `type` word -> (program type, default section, pin subdir)
+TYPES = {
+    "cls": (3, "classifier", "tc"),
+    "act": (4, "action", "tc"),
+    "xdp": (6, "prog", "xdp"),
+    "lwt_in": (10, "prog", "ip"),
+    "lwt_out": (11, "prog", "ip"),
+    "lwt_xmit": (12, "prog", "ip"),
+    "lwt_seg6local": (18, "prog", "ip"),
+}
+BPF_MAP_TYPE_PROG_ARRAY = 3
+TRACEFS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing", "/tracing", "/trace")
+
+
+def exec_command(opts: GlobalOptions, args: list[str]) -> int:
+    """exec_command: `pytc exec KIND ...`; only the bpf kind exists."""
+    if not args:
+        raise IprouteExit('No command given, try "tc exec help".', 255)
+    kind, rest = args[0], args[1:]
+    if kind != "bpf":
+        if not rest:
+            return 0
+        raise IprouteExit(f'Unknown exec "{kind}", hence option "{rest[0]}" is unparsable', 255)
+    words = Words(rest)
+    if not words:
+        return 0
+    word = words.take()
+    if matches(word, "graft"):
+        return graft(words)
+    if matches(word, "debug") or word == "dbg":
+        return trace_pipe()
+    if matches(word, "import"):
+        raise IprouteExit("pytc exec bpf import: not implemented by pytc in this version.", 255)
+    raise IprouteExit(USAGE, 255)
+
+
+def graft(words: Words) -> int:
+    map_path = words.take()
+    key: int | None = None
+    if words.at("key"):
+        words.take()
+        key = _unsigned(words.take())
+    source = parse_mode(words, allow_bytecode=False, allow_type=True)
+    prog_type, section, subdir = TYPES[source.type_word or "cls"]
+    prepared = _load(source, prog_type, section, subdir)
+    try:
+        if key is None:
+            key = _key_from_section(source.section or section)
+        _store(map_path, subdir, key, prepared.fd, prog_type)
+    except BaseException:
+        prepared.discard()
+        raise
+    prepared.commit()
+    prepared.fd.close()
+    if prepared.loaded is not None:
+        prepared.loaded.close()
+    return 0
+
+
+def _unsigned(text: str) -> int:
+    parsed = scan_c_int(text, 0)
+    if parsed is None or parsed[1] != len(text) or text.startswith("-"):
+        raise IprouteExit('Illegal "key"', 255)
+    return parsed[0] & 0xFFFFFFFF
+
+
+def _load(source: BpfSource, prog_type: int, section: str, subdir: str):  # type: ignore[no-untyped-def]
+    from pybpftool.cli.attach import prepare
+
+    try:
+        return prepare(source, prog_type, section, subdir)
+    except VerifierError as err:
+        raise IprouteExit(load_failure_text(err), 256 - err.errno) from None
+    except ObjectError as err:
+        # libbpf says -ENOENT for a missing section or program (tc prints 254).
+        missing = "doesn't contain" in err.message
+        raise IprouteExit(load_failure_text(err), 254 if missing else 234) from None
+    except PyBpfError as err:
+        raise IprouteExit(load_failure_text(err), 255) from None
+
+
+def _key_from_section(section: str) -> int:
+    from pybpftool.tailcalls import parse_tail_call_section
+
+    parsed = parse_tail_call_section(section)
+    if parsed is None:
+        raise IprouteExit(
+            "Couldn't infer map key from section name! Please provide 'key' argument!",
+            256 - _errno.EINVAL,
+        )
+    return parsed[1]
+
+
+def _store(map_path: str, subdir: str, key: int, prog, prog_type: int) -> None:  # type: ignore[no-untyped-def]
+    from pybpftool.cli.attach import expand_pin_path
+    from pybpftool.kernel.bpf import Kernel
+
+    kernel = Kernel()
+    try:
+        array = kernel.obj_get(expand_pin_path(map_path, subdir))
+    except KernelError as err:
+        raise IprouteExit(
+            f"Couldn't retrieve pinned map '{map_path}': {os.strerror(err.errno)}", 255
+        ) from None
+    with array:
+        info = kernel.map_info(array)
+        wanted = (
+            ("Type", BPF_MAP_TYPE_PROG_ARRAY, info.type),
+            ("Size key", 4, info.key_size),
+            ("Size value", 4, info.value_size),
+        )
+        lines = [
+            f" - {name + ':':<14}{ours} (obj) != {theirs} (pin)"
+            for name, ours, theirs in wanted
+            if ours != theirs
+        ]
+        if lines:
+            report = ["Map specification differs from pinned file!", *lines, ""]
+            raise IprouteExit(
+                "\n".join([*report, f"Map '{map_path}' self-check failed!"]),
+                256 - _errno.EINVAL,
+            )
+        owner = kernel.fdinfo(array).get("owner_prog_type")
+        if owner is not None and int(owner) != prog_type:
+            sys.stderr.write(
+                f"Program array map owner types differ: {prog_type} (obj) != {owner} (pin)\n"
+            )
+        try:
+            kernel.map_update(
+                array, key.to_bytes(4, sys.byteorder), int(prog).to_bytes(4, sys.byteorder)
+            )
+        except KernelError as err:
+            raise IprouteExit(f"Map update failed: {os.strerror(err.errno)}", 255) from None
+
+
+def trace_pipe() -> int:
+    """trace_pipe: copy the kernel's trace pipe to stderr until interrupted (tc exec bpf dbg)."""
+    root = next((p for p in TRACEFS if os.path.exists(f"{p}/trace_pipe")), None)
+    if root is None:
+        raise IprouteExit("tracefs not mounted?\nNo trace pipe, tracefs not mounted?", 255)
+    sys.stderr.write("Running! Hang up with ^C!\n\n")
+    sys.stderr.flush()
+    try:
+        with open(f"{root}/trace_pipe", "rb") as pipe:
+            shutil.copyfileobj(pipe, sys.stderr.buffer, 1)
+    except KeyboardInterrupt:
+        return 0
+    return 0
