@@ -74,6 +74,26 @@ def object_verify(file: str, type_name: str | None, verbose: bool, as_json: bool
     return 0 if all(v.accepted for v in verdicts) else 1
 
 
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh"]))
+def completion(shell: str) -> None:
+    """Print the completion script of pyip and pytc for SHELL."""
+    from pybpftool.cli.complete import BASH, ZSH
+
+    sys.stdout.write(BASH if shell == "bash" else ZSH)
+
+
+@cli.command("__complete", hidden=True, context_settings={"ignore_unknown_options": True})
+@click.argument("tool", type=click.Choice(["ip", "tc"]))
+@click.argument("words", nargs=-1, type=click.UNPROCESSED)
+def complete_words(tool: str, words: tuple[str, ...]) -> None:
+    """Completion candidates for the last word of a pyip/pytc command line."""
+    from pybpftool.cli.complete import candidates
+
+    for word in candidates(tool, list(words)):
+        sys.stdout.write(word + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """main: console-script entry point; the error boundary decides the exit code."""
 
