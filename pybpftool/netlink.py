@@ -58,7 +58,11 @@ def _fix_cls_bpf(sched_bpf: Any) -> None:
 
     class options(base):  # type: ignore[misc, valid-type]
         nla_map = (
-            *base.nla_map[:9],
+            *base.nla_map[:4],
+            # pyroute2 declares both as uint32: OPS_LEN is a u16, OPS a sock_filter array.
+            ("TCA_BPF_OPS_LEN", "uint16"),
+            ("TCA_BPF_OPS", "cdata"),
+            *base.nla_map[6:9],
             ("TCA_BPF_FLAGS_GEN", "uint32"),
             ("TCA_BPF_TAG", "hex"),
             ("TCA_BPF_ID", "uint32"),
@@ -74,6 +78,10 @@ def _fix_cls_bpf(sched_bpf: Any) -> None:
         )
         if gen:
             params["attrs"].append(["TCA_BPF_FLAGS_GEN", gen])
+        ops = kwarg.get("ops")
+        if ops:
+            params["attrs"].append(["TCA_BPF_OPS_LEN", len(ops) // 8])
+            params["attrs"].append(["TCA_BPF_OPS", ops])
         return params
 
     sched_bpf.get_parameters = get_parameters
@@ -125,6 +133,7 @@ class BpfFilter:
     prog_id: int = 0
     tag: str = ""
     classid: int = 0
+    ops: tuple[tuple[int, int, int, int], ...] = ()  # classic BPF: (code, jt, jf, k)
 
 
 _MODE_BY_NAME = {None: 0, "xdp": 1, "xdpgeneric": 2, "xdpoffload": 3, "xdpmulti": 4}
@@ -237,4 +246,19 @@ def _bpf_filter(msg: Any) -> BpfFilter:
         prog_id=int(options.get("TCA_BPF_ID") or 0),
         tag=tag.replace(":", ""),
         classid=int(options.get("TCA_BPF_CLASSID") or 0),
+        ops=_sock_filters(options.get("TCA_BPF_OPS")),
+    )
+
+
+def _sock_filters(raw: bytes | None) -> tuple[tuple[int, int, int, int], ...]:
+    if not raw:
+        return ()
+    return tuple(
+        (
+            int.from_bytes(raw[i : i + 2], sys.byteorder),
+            raw[i + 2],
+            raw[i + 3],
+            int.from_bytes(raw[i + 4 : i + 8], sys.byteorder),
+        )
+        for i in range(0, len(raw) - 7, 8)
     )

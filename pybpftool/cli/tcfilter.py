@@ -204,9 +204,11 @@ def parse_bpf_options(req: FilterRequest, words: Words) -> None:
 
 def _mode(words: Words) -> BpfSource:
     try:
-        return parse_mode(words, allow_bytecode=True, allow_type=False)
+        source = parse_mode(words, allow_bytecode=True, allow_type=False)
     except IprouteExit as err:
         raise IprouteExit(f"{err.message}\nUnable to parse bpf command line", 1) from None
+    _classic(source)  # like tc, bytecode is checked where it stands on the command line
+    return source
 
 
 def _classid(text: str) -> int:
@@ -227,9 +229,10 @@ def change(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
             raise IprouteExit(f'Cannot find device "{req.dev}"', 1)
         if req.kind == "bpf":
             parse_bpf_options(req, words)
-        prepared = _prepare(req) if req.source is not None else None
+        ops = _classic(req.source) if req.source is not None else None
+        prepared = _prepare(req) if req.source is not None and ops is None else None
         try:
-            _send(nl, index, req, prepared)
+            _send(nl, index, req, prepared, ops)
         except NetlinkFailure as err:
             if prepared is not None:
                 prepared.discard()
@@ -246,8 +249,6 @@ def _prepare(req: FilterRequest):  # type: ignore[no-untyped-def]
     from pybpftool.cli.attach import prepare
 
     assert req.source is not None
-    if req.source.mode.startswith("bytecode"):
-        raise IprouteExit("pytc filter: classic BPF bytecode is not implemented.", 1)
     try:
         return prepare(req.source, BPF_PROG_TYPE_SCHED_CLS, "classifier", "tc")
     except PyBpfError as err:
@@ -257,7 +258,19 @@ def _prepare(req: FilterRequest):  # type: ignore[no-untyped-def]
         raise IprouteExit(f"{text}\nUnable to load program", 1) from None
 
 
-def _send(nl, index: int, req: FilterRequest, prepared) -> None:  # type: ignore[no-untyped-def]
+def _classic(source: BpfSource) -> bytes | None:
+    """_classic: the encoded sock_filter array of a bytecode source, None for eBPF."""
+    from pybpftool.cli import cbpf
+
+    if source.mode == "bytecode":
+        return cbpf.encode(cbpf.parse_bytecode(source.path))
+    if source.mode == "bytecode-file":
+        text = cbpf.read_bytecode_file(source.path)
+        return cbpf.encode(cbpf.parse_bytecode(text))
+    return None
+
+
+def _send(nl, index: int, req: FilterRequest, prepared, ops: bytes | None) -> None:  # type: ignore[no-untyped-def]
     kw: dict[str, object] = {"parent": req.parent if req.parent is not None else ROOT}
     if req.prio:
         kw["prio"] = req.prio
@@ -271,6 +284,8 @@ def _send(nl, index: int, req: FilterRequest, prepared) -> None:  # type: ignore
     if prepared is not None:
         kw["fd"] = int(prepared.fd)
         kw["name"] = prepared.annotation
+    if ops is not None:
+        kw["ops"] = ops
     if req.classid is not None:
         kw["classid"] = req.classid
     if req.direct_action:

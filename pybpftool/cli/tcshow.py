@@ -61,6 +61,9 @@ def _filter_text(f: BpfFilter, pref_given: bool, info: Any, opts: GlobalOptions)
             out += "in_hw "
         elif f.flags_gen & TCA_CLS_FLAGS_NOT_IN_HW:
             out += "not_in_hw "
+        if f.ops:
+            body = ",".join(f"{c} {jt} {jf} {k}" for c, jt, jf, k in f.ops)
+            out += f"bytecode '{len(f.ops)},{body}'"  # no trailing blank after the quote
         if f.prog_id:
             out += _prog_text(f.prog_id, info, opts)
         elif f.tag:
@@ -105,6 +108,11 @@ def _filter_json(f: BpfFilter, pref_given: bool, info: Any, opts: GlobalOptions)
         options["in_hw"] = True
     elif f.flags_gen & TCA_CLS_FLAGS_NOT_IN_HW:
         options["not_in_hw"] = True
+    if f.ops:
+        options["bytecode"] = {
+            "length": len(f.ops),
+            "insns": [{"code": c, "jt": jt, "jf": jf, "k": k} for c, jt, jf, k in f.ops],
+        }
     if f.prog_id:
         prog: dict[str, Any] = {"id": f.prog_id}
         if info is not None:

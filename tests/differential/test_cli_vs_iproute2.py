@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -68,7 +69,7 @@ STRICTER = " #stricter"  # marks a line where pybpftool's own message replaces i
 
 
 def run_line(side: Side, line: str, objects: dict[str, str]) -> tuple[int, str, str]:
-    tool, *words = line.removesuffix(STRICTER).format(**objects).split()
+    tool, *words = shlex.split(line.removesuffix(STRICTER).format(**objects))
     cmd = [*side.tools[tool], "-n", side.netns, *words]
     done = subprocess.run(cmd, capture_output=True, text=True, env=side.env, timeout=60)
     return done.returncode, done.stdout, done.stderr
@@ -228,10 +229,27 @@ GRAFT_LINES = [
 ]
 
 
+CBPF_LINES = [
+    "tc qdisc add dev v0 clsact",
+    "tc filter add dev v0 ingress pref 20 bpf bytecode '1,6 0 0 4294967295' flowid 1:1",
+    "tc filter add dev v0 ingress pref 21 bpf bc '2,6 0 0 1,6 0 0 0'",
+    "tc filter add dev v0 egress bpf bytecode-file {bytecode}",
+    "tc filter show dev v0 ingress",
+    "tc -j filter show dev v0 ingress",
+    "tc -j -p filter show dev v0 egress",
+    "tc filter add dev v0 ingress bpf bytecode '2,6 0 0 1'",
+    "tc filter add dev v0 ingress bpf bytecode '1,6 0 0 1,6 0 0 2'",
+    "tc filter add dev v0 ingress bpf bytecode '1 6 0 0 1'",
+    "tc filter add dev v0 ingress bpf bytecode 1,6 0 0 1",  # unquoted: stops at the blank
+    "tc filter add dev v0 ingress bpf bytecode '0,6 0 0 1'",
+    "tc filter add dev v0 ingress bpf bytecode-file /nonexistent",
+]
+
+
 @pytest.mark.parametrize(
     "lines",
-    [XDP_LINES, TC_LINES, BATCH_LINES, GRAFT_LINES],
-    ids=["xdp", "tc", "batch", "graft"],
+    [XDP_LINES, TC_LINES, BATCH_LINES, GRAFT_LINES, CBPF_LINES],
+    ids=["xdp", "tc", "batch", "graft", "cbpf"],
 )
 def test_command_lines_match_iproute2(
     twins: tuple[Side, Side], lines: list[str], tmp_path: Path
@@ -245,6 +263,9 @@ def test_command_lines_match_iproute2(
     batch = tmp_path / "batch"
     batch.write_text(BATCH.format(**objects))
     objects["batch"] = str(batch)
+    bytecode = tmp_path / "bytecode"
+    bytecode.write_text("2,6 0 0 1\n6 0 0 0\n")
+    objects["bytecode"] = str(bytecode)
     for line in lines:
         rc_t, out_t, err_t = run_line(theirs, line, objects)
         rc_o, out_o, err_o = run_line(ours, line, objects)

@@ -76,3 +76,22 @@ def test_json_writer_matches_tc_pretty_layout() -> None:
         "        }\n"
         "    } ]"
     )
+
+
+def test_classic_bytecode_like_iproute2() -> None:
+    from pybpftool.cli.cbpf import encode, parse_bytecode
+
+    assert parse_bytecode("2,6 0 0 1,6 0 0 4294967295") == [(6, 0, 0, 1), (6, 0, 0, 0xFFFFFFFF)]
+    assert parse_bytecode("1,65542 256 1 0") == [(6, 0, 1, 0)]  # %hu/%hhu wrap
+    assert len(encode([(6, 0, 0, 1)])) == 8
+    for text, message in [
+        ("2,6 0 0 1", "Parsed program length is less than encoded length parameter!"),
+        ("1,6 0 0 1,6 0 0 2", "Real program length exceeds encoded length parameter!"),
+        ("1,6 x", "Error at instruction 0!"),
+        ("1 6 0 0 1", "Unable to parse bpf command line"),
+        ("0,6 0 0 1", "Unable to parse bpf command line"),
+    ]:
+        with pytest.raises(IprouteExit) as caught:
+            parse_bytecode(text)
+        assert caught.value.message.splitlines()[0] == message
+        assert caught.value.status == 1
