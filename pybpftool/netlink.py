@@ -139,6 +139,20 @@ class BpfFilter:
 _MODE_BY_NAME = {None: 0, "xdp": 1, "xdpgeneric": 2, "xdpoffload": 3, "xdpmulti": 4}
 
 
+@dataclass(frozen=True)
+class Link:
+    """Link: what `ip link show` prints of one RTM_NEWLINK message."""
+
+    index: int
+    name: str
+    ifi_type: int
+    flags: int
+    attrs: dict[str, Any]  # IFLA_* name -> decoded value (nested ones as dicts)
+    xdp: XdpState | None
+    kind: str | None
+    addrgenmode: int | None
+
+
 class Netlink:
     """Netlink: an rtnetlink socket in the current network namespace."""
 
@@ -174,21 +188,17 @@ class Netlink:
         except self._netlink_error as err:
             raise _failure(err) from None
 
+    def links(self, index: int | None = None) -> list[Link]:
+        """links: every link (or the one with `index`), decoded for `ip link show`."""
+        try:
+            found = self.ipr.get_links(index) if index is not None else self.ipr.get_links()
+        except self._netlink_error as err:
+            raise _failure(err) from None
+        return [_link(msg) for msg in found]
+
     def xdp_state(self, index: int) -> XdpState | None:
         link = self.ipr.get_links(index)[0]
-        xdp = link.get("IFLA_XDP")
-        if xdp is None:
-            return None
-        mode = _MODE_BY_NAME.get(xdp.get("IFLA_XDP_ATTACHED"), 0)
-        if not mode:
-            return None
-        return XdpState(
-            mode,
-            int(xdp.get("IFLA_XDP_PROG_ID") or 0),
-            int(xdp.get("IFLA_XDP_SKB_PROG_ID") or 0),
-            int(xdp.get("IFLA_XDP_DRV_PROG_ID") or 0),
-            int(xdp.get("IFLA_XDP_HW_PROG_ID") or 0),
-        )
+        return _xdp_state(link)
 
     def qdisc(self, command: str, index: int, kind: str) -> None:
         """qdisc: add/del/replace a clsact or ingress qdisc."""
@@ -214,6 +224,44 @@ class Netlink:
         except self._netlink_error as err:
             raise _failure(err) from None
         return [_bpf_filter(f) for f in found]
+
+
+def _xdp_state(link: Any) -> XdpState | None:
+    xdp = link.get("IFLA_XDP")
+    if xdp is None:
+        return None
+    mode = _MODE_BY_NAME.get(xdp.get("IFLA_XDP_ATTACHED"), 0)
+    if not mode:
+        return None
+    return XdpState(
+        mode,
+        int(xdp.get("IFLA_XDP_PROG_ID") or 0),
+        int(xdp.get("IFLA_XDP_SKB_PROG_ID") or 0),
+        int(xdp.get("IFLA_XDP_DRV_PROG_ID") or 0),
+        int(xdp.get("IFLA_XDP_HW_PROG_ID") or 0),
+    )
+
+
+def _link(msg: Any) -> Link:
+    attrs = {name: value for name, value in msg["attrs"] if name != "UNKNOWN"}
+    info = msg.get("IFLA_LINKINFO")
+    kind = info.get("IFLA_INFO_KIND") if info is not None else None
+    mode = None
+    spec = msg.get("IFLA_AF_SPEC")
+    if spec is not None:
+        inet6 = spec.get("AF_INET6")
+        if inet6 is not None:
+            mode = inet6.get("IFLA_INET6_ADDR_GEN_MODE")
+    return Link(
+        index=int(msg["index"]),
+        name=attrs.get("IFLA_IFNAME", ""),
+        ifi_type=int(msg["ifi_type"]),
+        flags=int(msg["flags"]),
+        attrs=attrs,
+        xdp=_xdp_state(msg),
+        kind=kind,
+        addrgenmode=mode,
+    )
 
 
 def _bpf_filter(msg: Any) -> BpfFilter:

@@ -10,6 +10,7 @@ order), with XDP_FLAGS_UPDATE_IF_NOEXIST unless -force. A failure after the load
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from pybpftool.cli.bpfsource import BpfSource, parse_mode
@@ -78,6 +79,8 @@ def link_command(opts: GlobalOptions, args: list[str]) -> int:
     command = next((c for c in LINK_COMMANDS if matches(args[0], c)), None)
     if command in ("set", "change"):
         return link_set(opts, args[1:])
+    if command in ("show", "list", "lst"):
+        return link_show(opts, args[1:])
     if command is None:
         raise IprouteExit(f'Command "{args[0]}" is unknown, try "ip link help".', 255)
     raise IprouteExit(f"pyip link {command}: not implemented by pyip in this version.", 255)
@@ -128,6 +131,34 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
     finally:
         if prepared is not None:
             prepared.discard()
+
+
+def link_show(opts: GlobalOptions, args: list[str]) -> int:
+    """link_show: `pyip link show [[dev] DEV]`."""
+    from pybpftool.cli.iplinkshow import render
+    from pybpftool.netlink import Netlink
+
+    words = Words(args)
+    dev: str | None = None
+    while words:
+        word = words.take()
+        if word == "dev":
+            word = words.take()
+        elif word in ("up", "type", "master", "vrf", "group", "alias") or word.startswith("-"):
+            raise IprouteExit(f'pyip link show: "{word}" is not implemented by pyip.', 255)
+        if dev is not None:
+            raise duparg("dev", word)
+        dev = word
+    with Netlink() as nl:
+        everything = nl.links()
+        if dev is None:
+            chosen = everything
+        else:
+            chosen = [link for link in everything if link.name == dev]
+            if not chosen:
+                raise IprouteExit(f'Device "{dev}" does not exist.', 1)
+        sys.stdout.write(render(chosen, everything, opts))
+    return 0
 
 
 def _prepare(source: BpfSource):  # type: ignore[no-untyped-def]

@@ -76,8 +76,12 @@ def run_line(side: Side, line: str, objects: dict[str, str]) -> tuple[int, str, 
 
 
 def normalise(text: str) -> str:
-    text = re.sub(r"\bid \d+", "id N", text)
-    return re.sub(r'"id": ?\d+', '"id":N', text)
+    """normalise: what legitimately differs between the twins: ids, load times, MACs."""
+    text = re.sub(r"\b(id|load_time|btf_id) \d+", r"\1 N", text)
+    text = re.sub(r'"(id|load_time|btf_id)": ?\d+', r'"\1":N', text)
+    return re.sub(
+        r"\b(?!00:00:00:00:00:00|ff:ff:ff:ff:ff:ff)(?:[0-9a-f]{2}:){5}[0-9a-f]{2}\b", "MAC", text
+    )
 
 
 def kernel_state(side: Side) -> object:
@@ -144,12 +148,19 @@ def stderr_matches(theirs: str, ours: str, status: int) -> bool:
 
 
 XDP_LINES = [
+    "ip link show",
     "ip link set dev v0 xdp obj {xdp} sec xdp",
+    "ip link show dev v0",
+    "ip -d link show",
+    "ip -j link show dev v0",
+    "ip -j -p -d link show",
+    "ip link show dev nope",
     "ip link set dev v0 xdp obj {xdp} sec xdp",  # already attached
     "ip -force link set dev v0 xdp obj {xdp} sec xdp",
     "ip link set dev v0 xdpgeneric obj {xdp} sec xdp",  # native and generic at once
     "ip link set dev v0 xdp off",
     "ip link set dev v0 xdpgeneric obj {xdp} sec xdp",
+    "ip -d link show dev v0",
     "ip link set dev v0 xdp off",  # leaves the generic program attached
     "ip link set dev v0 xdpgeneric off",
     "ip link set dev v0 xdpdrv obj {xdp}",  # default section "prog"
