@@ -55,8 +55,53 @@ def exec_command(opts: GlobalOptions, args: list[str]) -> int:
     if matches(word, "debug") or word == "dbg":
         return trace_pipe()
     if matches(word, "import"):
-        raise IprouteExit("pytc exec bpf import: not implemented by pytc in this version.", 255)
+        return import_maps(words.take(), _run_command(words))
+    if matches(word, "run"):
+        raise IprouteExit(f"bpf: No import parameter provided!\n{USAGE}", 255)
     raise IprouteExit(USAGE, 255)
+
+
+def _run_command(words: Words) -> list[str]:
+    if not words:
+        return ["/bin/sh"]
+    if not matches(words.take(), "run"):
+        raise IprouteExit(USAGE, 255)
+    command = words.words[words.pos :]
+    if not command:
+        raise IprouteExit('Command line is not complete. Try option "help"', 255)
+    return command
+
+
+def import_maps(path: str, command: list[str]) -> int:
+    """import_maps: receive an exporter's maps on UDS `path`, then exec `command` with them."""
+    import socket
+
+    from pybpftool.uds import import_environment, receive_maps
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        sock.bind(path)
+    except OSError as err:
+        sock.close()
+        raise IprouteExit(
+            f"Cannot bind to socket: {err.strerror}\nbpf: Could not receive fds!", 255
+        ) from None
+    try:
+        received = receive_maps(sock)
+    except OSError as err:
+        raise IprouteExit(f"bpf: Could not receive fds! ({err.strerror})", 255) from None
+    finally:
+        sock.close()
+        os.unlink(path)
+    for _entry, fd in received.maps:
+        os.set_inheritable(fd, True)
+    env = {**os.environ, **import_environment(received)} if received.maps else dict(os.environ)
+    sys.stdout.flush()
+    try:
+        os.execvpe(command[0], command, env)
+    except OSError as err:
+        raise IprouteExit(f'exec of "{command[0]}" failed: {err.strerror}', 255) from None
+    return 0  # not reached: execvpe replaced the process
 
 
 def graft(words: Words) -> int:

@@ -13,6 +13,7 @@ the whole option loop and undone if the kernel then refuses the filter.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 
@@ -231,6 +232,8 @@ def change(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
             parse_bpf_options(req, words)
         ops = _classic(req.source) if req.source is not None else None
         prepared = _prepare(req) if req.source is not None and ops is None else None
+        if prepared is not None and prepared.loaded is not None:
+            _export(req, prepared)
         try:
             _send(nl, index, req, prepared, ops)
         except NetlinkFailure as err:
@@ -256,6 +259,43 @@ def _prepare(req: FilterRequest):  # type: ignore[no-untyped-def]
         if req.source.mode == "pinned":
             raise IprouteExit(f"{text}\nUnable to parse bpf command line", 1) from None
         raise IprouteExit(f"{text}\nUnable to load program", 1) from None
+
+
+def _export(req: FilterRequest, prepared) -> None:  # type: ignore[no-untyped-def]
+    """_export: hand the maps to `export UDS` ($TC_BPF_UDS wins); undo the load on failure."""
+    assert req.source is not None
+    path = os.environ.get("TC_BPF_UDS") or req.source.export
+    if not path:
+        return
+    from pybpftool.uds import MapEntry, send_maps
+
+    entries = []
+    for m in prepared.loaded.maps.values():
+        spec, legacy = m.spec, m.spec.legacy
+        entries.append(
+            (
+                MapEntry(
+                    spec.type,
+                    spec.key_size,
+                    spec.value_size,
+                    spec.max_entries,
+                    spec.flags,
+                    legacy.id if legacy else 0,
+                    spec.pin_id,
+                    legacy.inner_id if legacy else 0,
+                    legacy.inner_idx if legacy else 0,
+                ),
+                int(m.fd),
+            )
+        )
+    try:
+        send_maps(path, req.source.path, entries)
+    except OSError as err:
+        prepared.discard()
+        verb = (
+            "connect to" if isinstance(err, (FileNotFoundError, ConnectionError)) else "send fds to"
+        )
+        raise IprouteExit(f"Cannot {verb} {path}: {err.strerror}", 1) from None
 
 
 def _classic(source: BpfSource) -> bytes | None:
