@@ -11,6 +11,7 @@ from typing import Any
 
 from pybpftool.cli import jsonw
 from pybpftool.cli.grammar import GlobalOptions
+from pybpftool.cli.proginfo import prog_infos, prog_json, prog_text
 from pybpftool.netlink import Link
 
 IFF = (  # iproute2 print_link_flags order
@@ -66,7 +67,18 @@ def flag_words(link: Link, peer_down: bool) -> list[str]:
 def render(links: list[Link], everything: list[Link], opts: GlobalOptions) -> str:
     """render: the output of `ip link show` for `links`; `everything` names their peers."""
     by_index = {link.index: link for link in everything}
-    infos = _prog_infos(links)
+    infos = prog_infos(
+        pid
+        for link in links
+        if link.xdp is not None
+        for pid in (
+            link.xdp.prog_id,
+            link.xdp.skb_prog_id,
+            link.xdp.drv_prog_id,
+            link.xdp.hw_prog_id,
+        )
+        if pid
+    )
     if opts.json:
         doc = [_json(link, by_index, infos, opts) for link in links]
         return jsonw.dumps(doc, pretty=opts.pretty) + "\n"
@@ -157,37 +169,9 @@ def _xdp_lines(link: Link, infos: dict[int, Any], opts: GlobalOptions) -> str:
         ids = [(getattr(xdp, key), word) for key, word in MULTI_LINES if getattr(xdp, key)]
     else:
         ids = [(xdp.prog_id, "prog/xdp")]
-    return "".join(f"\n    {word} {_prog_text(pid, infos, opts)}" for pid, word in ids)
-
-
-def _prog_text(prog_id: int, infos: dict[int, Any], opts: GlobalOptions) -> str:
-    info = infos.get(prog_id)
-    if info is None:
-        return f"id {prog_id} "
-    out = f"id {prog_id} name {info.name} tag {info.tag} "
-    if info.jited:
-        out += "jited "
-    if opts.details:
-        if info.load_time:
-            out += f"load_time {info.load_time} created_by_uid {info.created_by_uid} "
-        if info.btf_id:
-            out += f"btf_id {info.btf_id} "
-    return out
-
-
-def _prog_json(prog_id: int, infos: dict[int, Any], opts: GlobalOptions) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": prog_id}
-    info = infos.get(prog_id)
-    if info is not None:
-        out.update(name=info.name, tag=info.tag)
-        if info.jited:
-            out["jited"] = 1
-        if opts.details:
-            if info.load_time:
-                out.update(load_time=info.load_time, created_by_uid=info.created_by_uid)
-            if info.btf_id:
-                out["btf_id"] = info.btf_id
-    return out
+    return "".join(
+        f"\n    {word} {prog_text(pid, infos.get(pid), opts.details)}" for pid, word in ids
+    )
 
 
 def _json(
@@ -237,38 +221,11 @@ def _xdp_json(link: Link, infos: dict[int, Any], opts: GlobalOptions) -> dict[st
     assert xdp is not None
     out: dict[str, Any] = {"mode": xdp.mode}
     if xdp.mode != 4:
-        out["prog"] = _prog_json(xdp.prog_id, infos, opts)
+        out["prog"] = prog_json(xdp.prog_id, infos.get(xdp.prog_id), opts.details)
     attached = []
     for key, mode in (("skb_prog_id", 2), ("drv_prog_id", 1), ("hw_prog_id", 3)):
         pid = getattr(xdp, key)
         if pid:
-            attached.append({"mode": mode, "prog": _prog_json(pid, infos, opts)})
+            attached.append({"mode": mode, "prog": prog_json(pid, infos.get(pid), opts.details)})
     out["attached"] = attached
     return out
-
-
-def _prog_infos(links: list[Link]) -> dict[int, Any]:
-    from pybpftool.errors import KernelError
-    from pybpftool.kernel.bpf import Kernel
-
-    kernel = Kernel()
-    ids = {
-        pid
-        for link in links
-        if link.xdp is not None
-        for pid in (
-            link.xdp.prog_id,
-            link.xdp.skb_prog_id,
-            link.xdp.drv_prog_id,
-            link.xdp.hw_prog_id,
-        )
-        if pid
-    }
-    infos: dict[int, Any] = {}
-    for pid in ids:
-        try:
-            with kernel.prog_by_id(pid) as fd:
-                infos[pid] = kernel.prog_info(fd)
-        except KernelError:
-            continue
-    return infos

@@ -13,6 +13,7 @@ from typing import Any
 
 from pybpftool.cli import jsonw
 from pybpftool.cli.grammar import GlobalOptions
+from pybpftool.cli.proginfo import prog_infos, prog_json, prog_text
 from pybpftool.netlink import (
     TCA_CLS_FLAGS_IN_HW,
     TCA_CLS_FLAGS_NOT_IN_HW,
@@ -26,7 +27,7 @@ PROTOCOL_NAMES = {0x0003: "all", 0x0800: "ip", 0x86DD: "ipv6", 0x0806: "arp", 0x
 
 def print_filters(filters: list[BpfFilter], opts: GlobalOptions, pref_given: bool) -> str:
     """print_filters: the whole output of one `tc filter show`."""
-    infos = {f.prog_id: _prog_info(f.prog_id) for f in filters if f.prog_id}
+    infos = prog_infos(f.prog_id for f in filters if f.prog_id)
     if opts.json:
         doc = [_filter_json(f, pref_given, infos.get(f.prog_id), opts) for f in filters]
         return jsonw.dumps(doc, pretty=opts.pretty) + "\n"
@@ -65,24 +66,10 @@ def _filter_text(f: BpfFilter, pref_given: bool, info: Any, opts: GlobalOptions)
             body = ",".join(f"{c} {jt} {jf} {k}" for c, jt, jf, k in f.ops)
             out += f"bytecode '{len(f.ops)},{body}'"  # no trailing blank after the quote
         if f.prog_id:
-            out += _prog_text(f.prog_id, info, opts)
+            out += prog_text(f.prog_id, info, opts.details)
         elif f.tag:
             out += f"tag {f.tag} "
     return out + "\n"
-
-
-def _prog_text(prog_id: int, info: Any, opts: GlobalOptions) -> str:
-    if info is None:
-        return f"id {prog_id} "
-    out = f"id {prog_id} name {info.name} tag {info.tag} "
-    if info.jited:
-        out += "jited "
-    if opts.details:
-        if info.load_time:
-            out += f"load_time {info.load_time} created_by_uid {info.created_by_uid} "
-        if info.btf_id:
-            out += f"btf_id {info.btf_id} "
-    return out
 
 
 def _filter_json(f: BpfFilter, pref_given: bool, info: Any, opts: GlobalOptions) -> dict[str, Any]:
@@ -114,30 +101,8 @@ def _filter_json(f: BpfFilter, pref_given: bool, info: Any, opts: GlobalOptions)
             "insns": [{"code": c, "jt": jt, "jf": jf, "k": k} for c, jt, jf, k in f.ops],
         }
     if f.prog_id:
-        prog: dict[str, Any] = {"id": f.prog_id}
-        if info is not None:
-            prog.update(name=info.name, tag=info.tag)
-            if info.jited:
-                prog["jited"] = 1
-            if opts.details:
-                if info.load_time:
-                    prog.update(load_time=info.load_time, created_by_uid=info.created_by_uid)
-                if info.btf_id:
-                    prog["btf_id"] = info.btf_id
-        options["prog"] = prog
+        options["prog"] = prog_json(f.prog_id, info, opts.details)
     elif f.tag:
         options["tag"] = f.tag
     out["options"] = options
     return out
-
-
-def _prog_info(prog_id: int) -> Any:
-    from pybpftool.errors import KernelError
-    from pybpftool.kernel.bpf import Kernel
-
-    kernel = Kernel()
-    try:
-        with kernel.prog_by_id(prog_id) as fd:
-            return kernel.prog_info(fd)
-    except KernelError:
-        return None
