@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from pybpftool.cli.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
@@ -25,7 +26,7 @@ from pybpftool.cli.usage import BPF_USAGE
 from pybpftool.cli.words import Words, duparg
 from pybpftool.errors import NetlinkFailure, PyBpfError
 
-BPF_PROG_TYPE_SCHED_CLS = 3
+BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 3, 4
 ROOT = 0xFFFFFFFF
 INGRESS, EGRESS = 0xFFFFFFF2, 0xFFFFFFF3
 ETH_P_ALL = 0x0003
@@ -57,6 +58,7 @@ class FilterRequest:
     skip_hw: bool = False
     skip_sw: bool = False
     extra: list[str] = field(default_factory=list)
+    actions: list[Any] = field(default_factory=list)  # tcaction.ActionSpec
 
 
 def qdisc_command(opts: GlobalOptions, args: list[str]) -> int:
@@ -192,7 +194,11 @@ def parse_bpf_options(req: FilterRequest, words: Words) -> None:
         elif matches(word, "skip_sw"):
             words.take()
             req.skip_sw = True
-        elif matches(word, "action") or matches(word, "police"):
+        elif matches(word, "action"):
+            from pybpftool.cli.tcaction import parse_actions
+
+            req.actions = parse_actions(words)
+        elif matches(word, "police"):
             raise IprouteExit(f'pytc filter: "{word}" in a bpf filter is not implemented.', 1)
         elif matches(word, "help"):
             raise IprouteExit(BPF_USAGE, 1)
@@ -234,17 +240,23 @@ def change(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
         prepared = _prepare(req) if req.source is not None and ops is None else None
         if prepared is not None and prepared.loaded is not None:
             _export(req, prepared)
+        loads = [prepared] if prepared is not None else []
         try:
-            _send(nl, index, req, prepared, ops)
+            actions = [_action(a, loads) for a in req.actions]
+            _send(nl, index, req, prepared, ops, actions)
         except NetlinkFailure as err:
-            if prepared is not None:
-                prepared.discard()
+            for load in loads:
+                load.discard()
             raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
-        if prepared is not None:
-            prepared.commit()
-            prepared.fd.close()
-            if prepared.loaded is not None:
-                prepared.loaded.close()
+        except BaseException:
+            for load in loads:
+                load.discard()
+            raise
+        for load in loads:
+            load.commit()
+            load.fd.close()
+            if load.loaded is not None:
+                load.loaded.close()
     return 0
 
 
@@ -310,7 +322,34 @@ def _classic(source: BpfSource) -> bytes | None:
     return None
 
 
-def _send(nl, index: int, req: FilterRequest, prepared, ops: bytes | None) -> None:  # type: ignore[no-untyped-def]
+def _action(action: Any, loads: list[Any]) -> dict[str, Any]:
+    """_action: pyroute2's description of one action, loading a bpf action's program."""
+    if action.kind != "bpf":
+        return {"kind": "gact", "action": action.control}
+    from pybpftool.cli.attach import prepare
+
+    assert action.source is not None
+    try:
+        prepared = prepare(action.source, BPF_PROG_TYPE_SCHED_ACT, "action", "tc")
+    except PyBpfError as err:
+        raise IprouteExit(f"{load_failure_text(err)}\nbad action parsing", 1) from None
+    loads.append(prepared)
+    return {
+        "kind": "bpf",
+        "fd": int(prepared.fd),
+        "name": prepared.annotation,
+        "action": action.control,
+    }
+
+
+def _send(
+    nl: Any,
+    index: int,
+    req: FilterRequest,
+    prepared: Any,
+    ops: bytes | None,
+    actions: list[Any],
+) -> None:
     kw: dict[str, object] = {"parent": req.parent if req.parent is not None else ROOT}
     if req.prio:
         kw["prio"] = req.prio
@@ -326,6 +365,8 @@ def _send(nl, index: int, req: FilterRequest, prepared, ops: bytes | None) -> No
         kw["name"] = prepared.annotation
     if ops is not None:
         kw["ops"] = ops
+    if actions:
+        kw["action"] = actions
     if req.classid is not None:
         kw["classid"] = req.classid
     if req.direct_action:

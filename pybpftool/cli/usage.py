@@ -75,3 +75,14 @@ Where MAP_FILE points to a pinned map and KEY to its index.
 Where OBJ_FILE points to an object file and PROG_FILE to a pinned
 program. TYPE can be {cls, act}, where "cls" is default.
 NAME can be a program section name (default: "classifier")."""
+
+# m_gact.c explain(), verbatim.
+GACT_USAGE = """Usage: ... gact <ACTION> [RAND] [INDEX]
+Where: \tACTION := reclassify | drop | continue | pass | pipe |
+       \t          goto chain <CHAIN_INDEX> | jump <JUMP_COUNT>
+\tRAND := random <RANDTYPE> <ACTION> <VAL>
+\tRANDTYPE := netrand | determ
+\tVAL : = value not exceeding 10000
+\tJUMP_COUNT := Absolute jump from start of action list
+\tINDEX := index value used
+"""

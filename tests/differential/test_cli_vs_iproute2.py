@@ -199,6 +199,12 @@ TC_LINES = [
     "tc filter add dev v0 ingress bpf da obj {tc} sec nosuch",
     "tc filter del dev v0 egress",
     "tc filter show dev v0 egress",
+    # no act_bpf nor act_gact in this kernel: the error, and nothing left attached
+    "tc filter add dev v0 egress bpf da obj {tc} action bpf obj {tc} sec tail",
+    "tc filter add dev v0 egress bpf da obj {tc} action drop",
+    "tc filter add dev v0 egress bpf da obj {tc} action gact pass",
+    "tc filter add dev v0 egress bpf da obj {tc} action foo",
+    "tc filter show dev v0 egress",
     "tc qdisc del dev v0 clsact",
     "tc qdisc del dev v0 clsact",
 ]
