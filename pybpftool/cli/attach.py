@@ -76,4 +76,6 @@ def expand_pin_path(path: str, subdir: str) -> str:
 
 
 def _stderr_line(line: str) -> None:
-    sys.stderr.write(line + "\n")
+    from pybpftool.cli.escape import terminal_safe
+
+    sys.stderr.write("".join(terminal_safe(part) + "\n" for part in line.split("\n")))

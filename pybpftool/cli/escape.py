@@ -25,3 +25,16 @@ def escape_text(text: str) -> str:
     if text.isprintable() and "\\" not in text:
         return text
     return "".join("\\\\" if ch == "\\" else _escape_char(ch) if _unsafe(ch) else ch for ch in text)
+
+
+def terminal_safe(text: str) -> str:
+    """terminal_safe: iproute2-compatible text with only terminal controls made visible.
+
+    For pyip/pytc output, whose texts must stay byte-identical to iproute2's: tabs and
+    backslashes are kept (usage texts have both); every other control character, DEL, C1
+    control or line separator, which could move the cursor or recolour the terminal, is
+    shown as an escape.
+    """
+    if text.isprintable() or all(ch == "\t" or not _unsafe(ch) for ch in text):
+        return text
+    return "".join(_escape_char(ch) if ch != "\t" and _unsafe(ch) else ch for ch in text)

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Mapping
 
 from pybpftool import __version__
+from pybpftool.cli.escape import terminal_safe
 from pybpftool.cli.grammar import GlobalOptions, IprouteExit, parse_global_options, resolve_object
 from pybpftool.errors import PyBpfError
 
@@ -32,6 +33,11 @@ def _unhandled(tool: str, obj: str) -> str:
     )
 
 
+def write_lines(lines: list[str]) -> None:
+    """write_lines: message lines on stderr, names from objects and devices made safe."""
+    sys.stderr.write("".join(terminal_safe(line) + "\n" for line in lines))
+
+
 def run_frontend(
     tool: str, usage: str, handlers: Mapping[str, Handler], argv: list[str] | None
 ) -> int:
@@ -49,11 +55,11 @@ def run_frontend(
             return HELP_STATUS[tool]
         return _dispatch(tool, usage, handlers, opts, rest)
     except IprouteExit as err:
-        sys.stderr.write(err.message + "\n")
+        write_lines(err.message.split("\n"))
         return err.status
     except PyBpfError as err:
         # iproute2 prints its messages bare, without the program's name.
-        sys.stderr.write("".join(line + "\n" for line in (*err.details, err.message)))
+        write_lines([*err.details, err.message])
         return 255
 
 
@@ -94,13 +100,13 @@ def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], opts: Glo
             try:
                 status = _dispatch(tool, usage, handlers, opts, words)
             except IprouteExit as err:
-                sys.stderr.write(err.message + "\n")
+                write_lines(err.message.split("\n"))
                 status = err.status
             except PyBpfError as err:
-                sys.stderr.write("".join(line + "\n" for line in (*err.details, err.message)))
+                write_lines([*err.details, err.message])
                 status = 255
             if status:
-                sys.stderr.write(f"Command failed {name}:{number}\n")
+                write_lines([f"Command failed {name}:{number}"])
                 failed = True
                 if not opts.force:
                     break

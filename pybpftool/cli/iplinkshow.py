@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pybpftool.cli import jsonw
+from pybpftool.cli.escape import terminal_safe
 from pybpftool.cli.grammar import GlobalOptions
 from pybpftool.cli.proginfo import prog_infos, prog_json, prog_text
 from pybpftool.netlink import Link
@@ -101,7 +102,8 @@ def _peer(link: Link, by_index: dict[int, Link]) -> tuple[str | None, bool, bool
 def _text(link: Link, by_index: dict[int, Link], infos: dict[int, Any], opts: GlobalOptions) -> str:
     a = link.attrs
     peer, _other_ns, peer_down = _peer(link, by_index)
-    out = f"{link.index}: {link.name}{'@' + peer if peer else ''}: "
+    name = terminal_safe(link.name) + (f"@{terminal_safe(peer)}" if peer else "")
+    out = f"{link.index}: {name}: "
     out += "<" + ",".join(flag_words(link, peer_down)) + "> "
     out += f"mtu {a.get('IFLA_MTU', 0)} "
     if link.xdp is not None:

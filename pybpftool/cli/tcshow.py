@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from pybpftool.cli import jsonw
+from pybpftool.cli.escape import terminal_safe
 from pybpftool.cli.grammar import GlobalOptions
 from pybpftool.cli.proginfo import prog_infos, prog_json, prog_text
 from pybpftool.netlink import (
@@ -52,7 +53,7 @@ def _filter_text(f: BpfFilter, pref_given: bool, info: Any, opts: GlobalOptions)
         if f.classid:
             out += f"flowid {_classid(f.classid)} "
         if f.name:
-            out += f"{f.name} "
+            out += f"{terminal_safe(f.name)} "
         if f.direct_action:
             out += "direct-action "
         for flag, word in ((TCA_CLS_FLAGS_SKIP_HW, "skip_hw"), (TCA_CLS_FLAGS_SKIP_SW, "skip_sw")):

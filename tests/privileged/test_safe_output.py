@@ -1,0 +1,84 @@
+"""Names from devices and objects never reach the terminal raw; JSON stays valid.
+
+A device or file name may hold terminal escapes (ESC [2J clears the screen): pyip and pytc
+print them escaped as \\x1b in text and in error messages; JSON carries them \\u001b-escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import bpfobjs
+
+HOST = "bpfel" if sys.byteorder == "little" else "bpfeb"
+BIN = Path(sys.executable).parent
+EVIL = "e\x1b[2J"  # a valid interface name: only '/', ':' and blanks are refused
+
+
+def run(*cmd: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, env=env)
+
+
+def test_device_names_are_escaped_in_link_show_and_valid_in_json(netns: str) -> None:
+    assert (
+        run("ip", "-n", netns, "link", "add", EVIL, "type", "veth", "peer", "name", "p").returncode
+        == 0
+    )
+    text = run(str(BIN / "pyip"), "-n", netns, "link", "show")
+    assert "\x1b" not in text.stdout and "e\\x1b[2J" in text.stdout
+    doc = json.loads(run(str(BIN / "pyip"), "-n", netns, "-j", "link", "show").stdout)
+    assert EVIL in [link["ifname"] for link in doc]
+
+
+def test_error_messages_escape_the_names_they_quote(netns: str) -> None:
+    done = run(
+        str(BIN / "pytc"),
+        "-n",
+        netns,
+        "filter",
+        "add",
+        "dev",
+        EVIL,
+        "ingress",
+        "bpf",
+        "da",
+        "obj",
+        "x.o",
+    )
+    assert done.returncode == 1
+    assert done.stderr == 'Cannot find device "e\\x1b[2J"\n'
+
+
+def test_object_file_names_are_escaped_in_filter_show(
+    netns: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    obj = tmp_path / "tw\x1b]0;pwned\x07in.o"
+    shutil.copy(bpfobjs.build("twin_btf", HOST), obj)
+    assert run("tc", "-n", netns, "qdisc", "add", "dev", "v0", "clsact").returncode == 0
+    added = run(
+        str(BIN / "pytc"),
+        "-n",
+        netns,
+        "filter",
+        "add",
+        "dev",
+        "v0",
+        "ingress",
+        "bpf",
+        "da",
+        "obj",
+        str(obj),
+        env=env,
+    )
+    assert added.returncode == 0, added.stderr
+    text = run(str(BIN / "pytc"), "-n", netns, "filter", "show", "dev", "v0", "ingress").stdout
+    assert "\x1b" not in text and "\x07" not in text
+    assert "tw\\x1b]0;pwned\\x07in.o:[classifier]" in text
+    doc = json.loads(
+        run(str(BIN / "pytc"), "-n", netns, "-j", "filter", "show", "dev", "v0", "ingress").stdout
+    )
+    assert doc[1]["options"]["bpf_name"] == f"{obj.name}:[classifier]"
