@@ -40,7 +40,7 @@ class CodeSections:
         self.code: dict[int, bytes] = {}
         self.functions: dict[int, list[Function]] = {}
         self.relocs: dict[int, SectionRelocs] = {}
-        self._plans: dict[tuple[int, int], list[tuple[int, Target]]] = {}
+        self._plans: dict[tuple[int, int, int], list[tuple[int, Target]]] = {}
         self._starts: dict[int, list[int]] = {}
 
     def add_section(self, sec: Section) -> None:
@@ -57,7 +57,7 @@ class CodeSections:
         compiler resolved itself (no relocation, but the callee must still be appended). A
         subprogram reached from many programs is planned once.
         """
-        key = (fn.section.ndx, fn.start)
+        key = (fn.section.ndx, fn.start, fn.end)  # two functions may share a start
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = self._plan(fn)
