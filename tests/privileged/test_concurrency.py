@@ -111,7 +111,8 @@ def test_replacing_a_program_keeps_the_pinned_map_contents(
     pin = f"{bpffs}/tc/globals/twin_counters"
     # Key 5: the program itself only counts under key 0 (traffic may reach v0 meanwhile).
     key = ["key", "5", "0", "0", "0"]
-    sh("bpftool", "map", "update", "pinned", pin, *key, "value", *"7 0 0 0 0 0 0 0".split())
+    value = ["value", "7", "0", "0", "0", "0", "0", "0", "0"]
+    sh("bpftool", "map", "update", "pinned", pin, *key, *value)
     for _ in range(3):
         subprocess.run(replace, check=True, env=env)
     dump = json.loads(sh("bpftool", "-j", "map", "lookup", "pinned", pin, *key))
