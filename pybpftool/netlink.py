@@ -13,6 +13,7 @@ Results are plain dataclasses; NetlinkFailure carries errno and that text.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import types
@@ -174,8 +175,10 @@ class Netlink:
         """link_index: the ifindex of link `name`, None if there is none."""
         try:
             found = self.ipr.link_lookup(ifname=name)
-        except self._netlink_error:
-            return None
+        except self._netlink_error as err:
+            if getattr(err, "code", 0) == errno.ENODEV:
+                return None
+            raise _failure(err) from None
         return int(found[0]) if found else None
 
     def xdp_set(self, index: int, fd: int, flags: int) -> None:

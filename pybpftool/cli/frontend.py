@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from pybpftool import __version__
 from pybpftool.cli.escape import terminal_safe
 from pybpftool.cli.grammar import GlobalOptions, IprouteExit, parse_global_options, resolve_object
-from pybpftool.errors import PyBpfError
+from pybpftool.errors import NetlinkFailure, PyBpfError
 
 Handler = Callable[[GlobalOptions, list[str]], int]
 
@@ -79,7 +79,14 @@ def _dispatch(
 
         enter_netns(opts.netns)
         opts.netns = None  # entered once; batch lines run in it
-    return handler(opts, rest[1:])
+    try:
+        return handler(opts, rest[1:])
+    except NetlinkFailure as err:
+        # A refusal no command expected (say EPERM on a lookup): iproute2's generic report.
+        from pybpftool.cli.iplink import netlink_message
+
+        talking = ["We have an error talking to the kernel"] if tool == "tc" else []
+        raise IprouteExit("\n".join([netlink_message(err), *talking]), 2) from None
 
 
 def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], opts: GlobalOptions) -> int:
