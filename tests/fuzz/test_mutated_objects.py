@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import tracemalloc
 import zlib
 
 import bpfobjs
@@ -18,6 +19,7 @@ from pybpftool.spec import ObjectSpec
 
 CASES_PER_OBJECT = 250
 TIME_LIMIT_S = 1.0
+MEMORY_LIMIT = 64 << 20  # per case; a real parse of these objects stays under 1 MiB
 
 
 @pytest.mark.parametrize("name", bpfobjs.sources())
@@ -28,6 +30,7 @@ def test_mutations_give_spec_or_object_error(name: str, target: str) -> None:
     slowest = 0.0
     for label, mutated in mutations(data, seed, CASES_PER_OBJECT):
         start = time.perf_counter()
+        tracemalloc.start()
         try:
             result = parse_object(mutated)
         except ObjectError as err:
@@ -36,6 +39,10 @@ def test_mutations_give_spec_or_object_error(name: str, target: str) -> None:
         else:
             assert isinstance(result, ObjectSpec)
             outcomes["spec"] = outcomes.get("spec", 0) + 1
+        finally:
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        assert peak < MEMORY_LIMIT, f"{label}: {peak} bytes"
         slowest = max(slowest, time.perf_counter() - start)
         assert slowest < TIME_LIMIT_S, f"{label}: took {slowest:.2f}s"
     assert sum(outcomes.values()) == CASES_PER_OBJECT

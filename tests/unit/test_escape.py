@@ -25,3 +25,19 @@ from pybpftool.cli.escape import escape_text
 )
 def test_escape_text(raw: str, shown: str) -> None:
     assert escape_text(raw) == shown
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        pytest.param("Usage:\tip", "Usage:\tip", id="tabs-kept"),
+        pytest.param("'s,c t f k'\\n", "'s,c t f k'\\n", id="backslash-kept"),
+        pytest.param('device "e\x1b[2J"', 'device "e\\x1b[2J"', id="ansi-escape"),
+        pytest.param("bell\x07", "bell\\x07", id="bell"),
+        pytest.param("c1\x9b", "c1\\x9b", id="c1-csi"),
+    ],
+)
+def test_terminal_safe_keeps_iproute2_texts_and_escapes_controls(raw: str, shown: str) -> None:
+    from pybpftool.cli.escape import terminal_safe
+
+    assert terminal_safe(raw) == shown
