@@ -83,6 +83,7 @@ CASES = [
         ("pybpftool: map 'clash': conflicting key size 8 != 4",),
         1,
     ),
+    Case("bad-btf", "pybpftool object show {bad_btf}", ("pybpftool: .BTF: bad magic 0x0000",), 1),
     Case(
         "no-programs",
         "pybpftool object show {no_programs}",
@@ -269,6 +270,13 @@ def objects(tmp: Path, bpffs: str, netns: str) -> dict[str, str]:
     (tmp / "elf32.o").write_bytes(elf32)
     (tmp / "truncated.o").write_bytes(legacy[: struct.unpack_from("<Q", legacy, 40)[0] + 10])
     (tmp / "empty.o").write_bytes(b"")
+    from pybpftool.elf import parse_elf
+
+    btf_at = parse_elf(legacy).section_by_name(".BTF")
+    assert btf_at is not None
+    bad_btf = bytearray(legacy)
+    bad_btf[btf_at.offset : btf_at.offset + 2] = b"\0\0"
+    (tmp / "bad_btf.o").write_bytes(bad_btf)
     (tmp / "text.txt").write_text("hello\n")
     # The unprivileged case must be able to read its object: a world-readable copy.
     public = tmp / "public"
@@ -289,6 +297,7 @@ def objects(tmp: Path, bpffs: str, netns: str) -> dict[str, str]:
         "elf32": str(tmp / "elf32.o"),
         "truncated": str(tmp / "truncated.o"),
         "empty": str(tmp / "empty.o"),
+        "bad_btf": str(tmp / "bad_btf.o"),
         "text": str(tmp / "text.txt"),
         "legacy": str(bpfobjs.build("legacy_maps", HOST)),
         "xdp": str(bpfobjs.build("xdp_pass", HOST)),
