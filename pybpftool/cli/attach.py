@@ -14,6 +14,7 @@ from pybpftool.cli.bpfsource import BpfSource
 from pybpftool.errors import KernelError, PyBpfError
 from pybpftool.kernel.fd import Fd
 from pybpftool.loader.core import LoadedObject
+from pybpftool.spec import ObjectSpec
 
 
 @dataclass
@@ -49,7 +50,6 @@ def prepare(source: BpfSource, prog_type: int, default_section: str, subdir: str
             ) from None
         return Prepared(fd, f"{os.path.basename(source.path)}:[*fsobj]")
     from pybpftool.loader import LoadOptions, load_object
-    from pybpftool.parser import parse_object
 
     section = source.section or default_section
     options = LoadOptions(
@@ -60,9 +60,29 @@ def prepare(source: BpfSource, prog_type: int, default_section: str, subdir: str
         verbose=source.verbose,
         report=_stderr_line,
     )
-    loaded = load_object(kernel, parse_object(source.path), options, defer_commit=True)
+    loaded = load_object(kernel, parse_cached(source.path), options, defer_commit=True)
     assert loaded.main is not None
     return Prepared(loaded.main.fd, f"{os.path.basename(source.path)}:[{section}]", loaded)
+
+
+_parsed: dict[tuple[str, int, int, int], ObjectSpec] = {}
+
+
+def parse_cached(path: str) -> ObjectSpec:
+    """parse_cached: the ObjectSpec of `path`, parsed once per process while the file stays
+    the same (a -batch of N lines for one object parses it once; each line still loads its
+    own maps and program)."""
+    from pybpftool.parser import parse_object
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return parse_object(path)  # let the parser report the problem in its words
+    key = (os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    spec = _parsed.get(key)
+    if spec is None:
+        spec = _parsed[key] = parse_object(path)
+    return spec
 
 
 def expand_pin_path(path: str, subdir: str) -> str:

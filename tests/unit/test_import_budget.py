@@ -1,0 +1,53 @@
+"""Start-up budget: each command imports only the heavy packages it uses (issue 8, item 1).
+
+pyroute2 (~100 ms even through the stub), click (~65 ms), rich and pyelftools (~90 ms each)
+must not creep into commands that do not need them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("pyroute2", "click", "rich", "elftools")
+PROBE = """
+import sys
+from pybpftool.cli.{module} import main
+try:
+    main({argv!r})
+except SystemExit:
+    pass
+print("HEAVY:" + ",".join(sorted({{m.split(".")[0] for m in sys.modules}} & set({heavy!r}))))
+"""
+
+
+def heavy_imports(module: str, argv: list[str]) -> set[str]:
+    code = PROBE.format(module=module, argv=argv, heavy=HEAVY)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    marked = [line for line in out.stdout.splitlines() if line.startswith("HEAVY:")]
+    assert marked, out.stderr
+    return set(filter(None, marked[-1].removeprefix("HEAVY:").split(",")))
+
+
+@pytest.mark.parametrize(
+    ("module", "argv", "allowed"),
+    [
+        ("ip", ["-V"], set()),
+        ("tc", ["-V"], set()),
+        ("ip", ["help"], set()),
+        ("tc", ["help"], set()),
+        ("ip", ["link", "set", "dev", "v0", "xdp", "bogus", "x"], set()),  # parse error
+        (
+            "tc",
+            ["filter", "add", "dev", "nope", "ingress", "bpf", "da", "obj", "x.o"],
+            {"pyroute2"},
+        ),
+        ("bpftool", ["--version"], {"click"}),
+    ],
+)
+def test_commands_import_only_what_they_use(
+    module: str, argv: list[str], allowed: set[str]
+) -> None:
+    assert heavy_imports(module, argv) <= allowed
