@@ -95,3 +95,19 @@ def test_classic_bytecode_like_iproute2() -> None:
             parse_bytecode(text)
         assert caught.value.message.splitlines()[0] == message
         assert caught.value.status == 1
+
+
+def test_batch_lines_parse_an_object_once_until_it_changes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import shutil
+
+    import bpfobjs
+
+    from pybpftool.cli.attach import parse_cached
+
+    obj = tmp_path / "o.o"
+    shutil.copy(bpfobjs.build("legacy_maps", "bpfel"), obj)
+    first = parse_cached(str(obj))
+    assert parse_cached(str(obj)) is first
+    os.utime(obj, ns=(1, 1))  # a new mtime: the file may have been rebuilt
+    assert parse_cached(str(obj)) is not first
