@@ -1,8 +1,9 @@
-"""bench_attach: cold `pyip link set ... xdp obj` and `pytc filter replace ... bpf da obj`
-against ip/tc, side by side in one run, on a throwaway namespace; prints medians and ratios.
+"""bench_attach: pyip/pytc against ip/tc, side by side in one run, printing ratios.
 
-Targets (issue 4): at most 100 ms median per cold pyip/pytc command; `-batch` with 100
-attach lines at most 2x iproute2's `-batch` per line.
+Rows: cold `-V`; cold attach of a small XDP example and of a verifier-heavy program; cold
+`pytc filter replace`; `-batch` of 100 attach lines (per line); peak memory of each command;
+and where a cold pyip attach spends its time (interpreter, our imports, pyroute2, parse,
+kernel and the rest). Targets (issues 4 and 8) are printed beside each row.
 Run as root: .venv/bin/python benchmarks/bench_attach.py
 """
 
@@ -35,92 +36,122 @@ def median_ms(cmd: list[str], env: dict[str, str], runs: int = RUNS) -> float:
     return statistics.median(samples)
 
 
+def peak_mib(cmd: list[str], env: dict[str, str]) -> float:
+    out = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True, env=env, check=True
+    )
+    return int(out.stderr.strip().splitlines()[-1]) / 1024
+
+
+def python_ms(code: str) -> float:
+    return median_ms([sys.executable, "-c", code], dict(os.environ))
+
+
+def build(src: Path, out: Path) -> str:
+    sh(
+        "clang-14",
+        "-O2",
+        "-g",
+        "-target",
+        "bpf",
+        f"-I{ROOT}/tests/bpf/include",
+        "-c",
+        str(src),
+        "-o",
+        str(out),
+    )
+    return str(out)
+
+
+def row(name: str, theirs: float, ours: float, target: str) -> None:
+    print(f"{name:<22} {theirs:8.1f} ms {ours:8.1f} ms {ours / theirs:6.2f}x  {target}")
+
+
 def main() -> None:
-    sh("make", "-s", "-C", str(ROOT / "examples"))
-    xdp = str(ROOT / "examples/xdp_counter.o")
     ns = f"pybpftool-bench-{os.getpid()}"
     mnt = tempfile.mkdtemp(prefix="pybpftool-bench-")
     with tempfile.TemporaryDirectory() as tmp:
-        cls = f"{tmp}/twin_btf.o"
-        sh(
-            "clang-14",
-            "-O2",
-            "-g",
-            "-target",
-            "bpf",
-            f"-I{ROOT}/tests/bpf/include",
-            "-c",
-            str(ROOT / "tests/bpf/twin_btf.c"),
-            "-o",
-            cls,
-        )
+        small = build(ROOT / "examples/xdp_counter.c", Path(tmp) / "xdp_counter.o")
+        heavy = build(ROOT / "benchmarks/bpf/heavy.c", Path(tmp) / "heavy.o")
+        cls = build(ROOT / "tests/bpf/twin_btf.c", Path(tmp) / "twin_btf.o")
         sh("ip", "netns", "add", ns)
         try:
             sh("mount", "-t", "bpf", "bpf", mnt)
             env = {**os.environ, "TC_BPF_MNT": mnt}
             sh("ip", "-n", ns, "link", "add", "v0", "type", "veth", "peer", "name", "v1")
             sh("tc", "-n", ns, "qdisc", "add", "dev", "v0", "clsact")
-            pairs = [
-                (
-                    "link set xdp",
-                    ["ip"],
-                    [str(BIN / "pyip")],
-                    [
-                        "-n",
-                        ns,
-                        "-force",
-                        "link",
-                        "set",
-                        "dev",
-                        "v0",
-                        "xdp",
-                        "obj",
-                        xdp,
-                        "sec",
-                        "xdp",
-                    ],
-                ),
-                (
-                    "filter replace",
-                    ["tc"],
-                    [str(BIN / "pytc")],
-                    [
-                        "-n",
-                        ns,
-                        "filter",
-                        "replace",
-                        "dev",
-                        "v0",
-                        "ingress",
-                        "pref",
-                        "1",
-                        "handle",
-                        "1",
-                        "bpf",
-                        "da",
-                        "obj",
-                        cls,
-                        "sec",
-                        "classifier",
-                    ],
-                ),
+            ip, pyip, tc, pytc = ["ip"], [str(BIN / "pyip")], ["tc"], [str(BIN / "pytc")]
+            xdp = ["-n", ns, "-force", "link", "set", "dev", "v0", "xdp", "obj"]
+            flt = [
+                "-n",
+                ns,
+                "filter",
+                "replace",
+                "dev",
+                "v0",
+                "ingress",
+                "pref",
+                "1",
+                "handle",
+                "1",
+                "bpf",
+                "da",
+                "obj",
+                cls,
+                "sec",
+                "classifier",
             ]
-            print(f"{'command':<16} {'iproute2':>10} {'pybpftool':>10} {'ratio':>7}  target")
-            for name, theirs, ours, args in pairs:
-                t = median_ms([*theirs, *args], env)
-                o = median_ms([*ours, *args], env)
-                print(f"{name:<16} {t:8.1f} ms {o:8.1f} ms {o / t:6.1f}x  <= 100 ms")
+            cases = [
+                ("-V", ip, pyip, ["-V"], "pyip <= 25 ms"),
+                ("xdp attach (small)", ip, pyip, [*xdp, small, "sec", "xdp"], "pyip <= 90 ms"),
+                ("xdp attach (heavy)", ip, pyip, [*xdp, heavy, "sec", "xdp"], "<= 1.15x"),
+                ("filter replace", tc, pytc, flt, "pytc <= 90 ms"),
+            ]
+            print(f"{'command':<22} {'iproute2':>11} {'pybpftool':>11} {'ratio':>7}  target")
+            for name, theirs, ours, args, target in cases:
+                row(name, median_ms([*theirs, *args], env), median_ms([*ours, *args], env), target)
             batch = Path(tmp) / "batch"
-            line = f"link set dev v0 xdp obj {xdp} sec xdp\n"
-            batch.write_text(line * BATCH_LINES)
+            batch.write_text(f"link set dev v0 xdp obj {small} sec xdp\n" * BATCH_LINES)
             args = ["-n", ns, "-force", "-batch", str(batch)]
-            t = median_ms(["ip", *args], env, runs=5) / BATCH_LINES
-            o = median_ms([str(BIN / "pyip"), *args], env, runs=5) / BATCH_LINES
-            print(f"{'-batch per line':<16} {t:8.1f} ms {o:8.1f} ms {o / t:6.1f}x  <= 2x")
+            t = median_ms([*ip, *args], env, runs=5) / BATCH_LINES
+            o = median_ms([*pyip, *args], env, runs=5) / BATCH_LINES
+            row("-batch, per line", t, o, "<= 1.5x")
+            print("\npeak memory (max RSS)")
+            for name, cmd in (
+                ("pyip -V", [*pyip, "-V"]),
+                ("pyip xdp attach", [*pyip, *xdp, small, "sec", "xdp"]),
+                ("pytc filter replace", [*pytc, *flt]),
+                ("pyip -batch 100", [*pyip, *args]),
+            ):
+                print(f"  {name:<22} {peak_mib(cmd, env):6.1f} MiB   target <= 60 MiB")
+            breakdown(env, [*pyip, *xdp, small, "sec", "xdp"], small)
         finally:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
             subprocess.run(["umount", mnt], capture_output=True)
             os.rmdir(mnt)
+
+
+def breakdown(env: dict[str, str], cmd: list[str], obj: str) -> None:
+    """breakdown: where a cold pyip attach spends its time (medians, subtractive)."""
+    total = median_ms(cmd, env)
+    interpreter = python_ms("pass")
+    ours = (
+        python_ms(
+            "import pybpftool.cli.ip, pybpftool.cli.iplink, pybpftool.cli.attach, "
+            "pybpftool.loader, pybpftool.parser, pybpftool.kernel.bpf"
+        )
+        - interpreter
+    )
+    pyroute2 = python_ms("from pybpftool.netlink import _import_pyroute2; _import_pyroute2()")
+    pyroute2 -= python_ms("import pybpftool.netlink")
+    parse = python_ms(f"from pybpftool.parser import parse_object; parse_object({obj!r})")
+    parse -= python_ms("import pybpftool.parser")
+    rest = total - interpreter - ours - pyroute2 - parse
+    print(
+        f"\ncold pyip xdp attach: {total:.1f} ms = interpreter {interpreter:.1f} + our imports "
+        f"{ours:.1f} + pyroute2 imports {pyroute2:.1f} + parse {parse:.1f} + kernel and rest "
+        f"{rest:.1f}"
+    )
 
 
 if __name__ == "__main__":
