@@ -8,7 +8,7 @@ pyroute2 0.9 needs three fixes, all made here, once (spec/python.md §1):
   sys.modules first so that only the rtnetlink modules we use are loaded.
 
 Sockets are opened with extended acks, so kernel refusals carry the kernel's own text.
-Results are plain dataclasses; NetlinkFailure carries errno and that text.
+Results are plain records (named tuples); NetlinkFailure carries errno and that text.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import errno
 import os
 import sys
 import types
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pybpftool.errors import NetlinkFailure
 
@@ -106,8 +105,7 @@ def _failure(err: Exception) -> NetlinkFailure:
     return NetlinkFailure(code, extack or os.strerror(code), extack)
 
 
-@dataclass(frozen=True)
-class XdpState:
+class XdpState(NamedTuple):
     """XdpState: IFLA_XDP of one link: attach mode (1 drv, 2 skb, 3 hw, 4 multi) and ids."""
 
     mode: int
@@ -117,8 +115,7 @@ class XdpState:
     hw_prog_id: int = 0
 
 
-@dataclass(frozen=True)
-class BpfFilter:
+class BpfFilter(NamedTuple):
     """BpfFilter: one entry of a filter dump (the chain head has no handle and no options)."""
 
     parent: int
@@ -140,11 +137,10 @@ class BpfFilter:
 _MODE_BY_NAME = {None: 0, "xdp": 1, "xdpgeneric": 2, "xdpoffload": 3, "xdpmulti": 4}
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """Link: what `ip link show` prints of one RTM_NEWLINK message."""
 
-    index: int
+    ifindex: int
     name: str
     ifi_type: int
     flags: int
@@ -256,7 +252,7 @@ def _link(msg: Any) -> Link:
         if inet6 is not None:
             mode = inet6.get("IFLA_INET6_ADDR_GEN_MODE")
     return Link(
-        index=int(msg["index"]),
+        ifindex=int(msg["index"]),
         name=attrs.get("IFLA_IFNAME", ""),
         ifi_type=int(msg["ifi_type"]),
         flags=int(msg["flags"]),

@@ -14,7 +14,7 @@ symlinks to `tc`, so every program type shares one `globals` namespace.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pybpftool.cscan import scan_c_int
 from pybpftool.errors import PinError
@@ -28,8 +28,7 @@ PIN_GLOBAL_NS = 2
 SUBDIR_TC, SUBDIR_XDP, SUBDIR_IP = "tc", "xdp", "ip"
 
 
-@dataclass(frozen=True, slots=True)
-class PinningDb:
+class PinningDb(NamedTuple):
     """PinningDb: custom pinning ids -> sub-path, plus the warnings reading it produced."""
 
     entries: dict[int, str]

@@ -18,6 +18,7 @@ import os
 import socket
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 UDS_VERSION = 1
 MAX_FDS = 64  # BPF_SCM_MAX_FDS
@@ -27,8 +28,7 @@ ENTRY = struct.Struct("=9I")
 assert HEADER.size == 88
 
 
-@dataclass(frozen=True)
-class MapEntry:
+class MapEntry(NamedTuple):
     """MapEntry: one struct bpf_elf_map as sent: type, sizes, limits, iproute2 ids."""
 
     type: int

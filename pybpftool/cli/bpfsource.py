@@ -10,7 +10,7 @@ order are left to the caller's parser, exactly as iproute2 does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pybpftool.cli.grammar import IprouteExit, matches
 from pybpftool.cli.words import Words
@@ -20,8 +20,7 @@ TYPE_WORDS = ("cls", "act", "xdp", "lwt_in", "lwt_out", "lwt_xmit", "lwt_seg6loc
 DEFAULT_SECTION = {"cls": "classifier", "act": "action", "xdp": "prog", "lwt": "prog"}
 
 
-@dataclass(frozen=True)
-class BpfSource:
+class BpfSource(NamedTuple):
     """BpfSource: where the program comes from and the options given with it."""
 
     mode: str  # "obj", "pinned", "bytecode", "bytecode-file"

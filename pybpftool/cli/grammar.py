@@ -7,8 +7,6 @@ objects matched by prefix in table order (spec/iproute2.md §1.1-§1.2).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from pybpftool.errors import UsageError
 
 
@@ -25,23 +23,33 @@ def matches(arg: str, keyword: str) -> bool:
     return bool(arg) and keyword.startswith(arg)
 
 
-@dataclass
 class GlobalOptions:
     """GlobalOptions: what the options before the object asked for."""
 
-    json: bool = False
-    pretty: bool = False
-    details: int = 0
-    stats: int = 0
-    force: bool = False
-    batch: str | None = None
-    netns: str | None = None
-    version: bool = False
-    help: bool = False
-    oneline: bool = False
-    numeric: bool = False
-    brief: bool = False
-    extra: dict[str, str | bool] = field(default_factory=dict)
+    # A plain class, not a dataclass: `pyip -V` must not pay for building one.
+    __slots__ = (
+        "batch",
+        "brief",
+        "details",
+        "extra",
+        "force",
+        "help",
+        "json",
+        "netns",
+        "numeric",
+        "oneline",
+        "pretty",
+        "stats",
+        "version",
+    )
+
+    def __init__(self) -> None:
+        self.json = self.pretty = self.force = self.version = self.help = False
+        self.oneline = self.numeric = self.brief = False
+        self.details = self.stats = 0
+        self.batch: str | None = None
+        self.netns: str | None = None
+        self.extra: dict[str, str | bool] = {}
 
 
 # (keyword, attribute, takes_value) in the order ip.c tests them; the first match wins.

@@ -67,7 +67,7 @@ def flag_words(link: Link, peer_down: bool) -> list[str]:
 
 def render(links: list[Link], everything: list[Link], opts: GlobalOptions) -> str:
     """render: the output of `ip link show` for `links`; `everything` names their peers."""
-    by_index = {link.index: link for link in everything}
+    by_index = {link.ifindex: link for link in everything}
     infos = prog_infos(
         pid
         for link in links
@@ -89,7 +89,7 @@ def render(links: list[Link], everything: list[Link], opts: GlobalOptions) -> st
 def _peer(link: Link, by_index: dict[int, Link]) -> tuple[str | None, bool, bool]:
     """_peer: (name or None, in another netns, peer down) of IFLA_LINK."""
     peer = link.attrs.get("IFLA_LINK")
-    if peer is None or peer == link.index:
+    if peer is None or peer == link.ifindex:
         return None, False, False
     if "IFLA_LINK_NETNSID" in link.attrs:
         return f"if{peer}", True, False
@@ -103,7 +103,7 @@ def _text(link: Link, by_index: dict[int, Link], infos: dict[int, Any], opts: Gl
     a = link.attrs
     peer, _other_ns, peer_down = _peer(link, by_index)
     name = terminal_safe(link.name) + (f"@{terminal_safe(peer)}" if peer else "")
-    out = f"{link.index}: {name}: "
+    out = f"{link.ifindex}: {name}: "
     out += "<" + ",".join(flag_words(link, peer_down)) + "> "
     out += f"mtu {a.get('IFLA_MTU', 0)} "
     if link.xdp is not None:
@@ -181,7 +181,7 @@ def _json(
 ) -> dict[str, Any]:
     a = link.attrs
     peer, other_ns, peer_down = _peer(link, by_index)
-    out: dict[str, Any] = {"ifindex": link.index}
+    out: dict[str, Any] = {"ifindex": link.ifindex}
     if peer is not None:
         if other_ns:
             out["link_index"] = a["IFLA_LINK"]

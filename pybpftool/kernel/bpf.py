@@ -13,6 +13,7 @@ import ctypes
 import errno as _errno
 import os
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pybpftool.errors import KernelError
 from pybpftool.kernel import attrs
@@ -25,8 +26,7 @@ BPF_F_WRONLY = 1 << 4
 BPF_LOG_LEVEL1, BPF_LOG_LEVEL2, BPF_LOG_STATS = 1, 2, 4
 
 
-@dataclass(frozen=True)
-class MapRequest:
+class MapRequest(NamedTuple):
     """MapRequest: the BPF_MAP_CREATE fields the loader sets (bpf_attr names)."""
 
     map_type: int
@@ -43,8 +43,7 @@ class MapRequest:
     btf_value_type_id: int = 0
 
 
-@dataclass(frozen=True)
-class ProgRequest:
+class ProgRequest(NamedTuple):
     """ProgRequest: the BPF_PROG_LOAD fields the loader sets; records are raw bytes."""
 
     prog_type: int
@@ -76,8 +75,7 @@ class LoadResult:
     log_true_size: int
 
 
-@dataclass(frozen=True)
-class MapInfo:
+class MapInfo(NamedTuple):
     """MapInfo: struct bpf_map_info fields the loader compares, plus owner facts from fdinfo."""
 
     type: int
@@ -91,8 +89,7 @@ class MapInfo:
     map_extra: int = 0
 
 
-@dataclass(frozen=True)
-class ProgInfo:
+class ProgInfo(NamedTuple):
     """ProgInfo: struct bpf_prog_info fields used for reports and differential tests."""
 
     type: int

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from pybpftool.errors import KernelError, ObjectError, PinError
 from pybpftool.kernel import bpffs
@@ -49,8 +49,7 @@ class LoaderKernel(MapKernel, ProgKernel, Protocol):
     def prog_bind_map(self, prog: Fd, map_fd: Fd) -> None: ...
 
 
-@dataclass(frozen=True)
-class LoadOptions:
+class LoadOptions(NamedTuple):
     """LoadOptions: what the command line decided about this load."""
 
     prog_type: int | None = None  # forced by the caller (tc: sched_cls/act, xdp, cgroup)

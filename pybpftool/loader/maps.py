@@ -13,12 +13,11 @@ means another process pinned the same map first: its pin is opened and checked i
 
 from __future__ import annotations
 
-import dataclasses
 import errno as _errno
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from pybpftool.errors import KernelError, PinError
 from pybpftool.kernel.bpf import MapInfo, MapRequest
@@ -55,8 +54,7 @@ class Map:
     reused: bool = False  # opened from an existing pin rather than created
 
 
-@dataclass(frozen=True)
-class MapContext:
+class MapContext(NamedTuple):
     """MapContext: what map creation needs to know beyond the specs."""
 
     pin_paths: dict[str, str]  # map name -> pin path, only for maps to pin
@@ -175,7 +173,7 @@ def _create(kernel: MapKernel, req: MapRequest, spec: MapSpec) -> Fd:
     except KernelError as err:
         if req.btf_fd:
             # libbpf retries without BTF: a kernel may refuse the types, not the map.
-            plain = dataclasses.replace(req, btf_fd=0, btf_key_type_id=0, btf_value_type_id=0)
+            plain = req._replace(btf_fd=0, btf_key_type_id=0, btf_value_type_id=0)
             try:
                 return kernel.map_create(plain)
             except KernelError:

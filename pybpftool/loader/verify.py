@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pybpftool.errors import ObjectError, VerifierError
 from pybpftool.kernel.bpf import BPF_LOG_STATS
@@ -27,8 +27,7 @@ _PROCESSED = re.compile(r"processed (\d+) insns")
 _TIME = re.compile(r"verification time (\d+) usec")
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """Verdict: the verifier's answer for one program."""
 
     name: str
