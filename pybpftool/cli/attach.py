@@ -40,6 +40,7 @@ def prepare(source: BpfSource, prog_type: int, default_section: str, subdir: str
     from pybpftool.kernel.bpf import Kernel
 
     kernel = Kernel()
+    _confine(source, subdir)
     if source.mode == "pinned":
         path = expand_pin_path(source.path, subdir)
         try:
@@ -83,6 +84,27 @@ def parse_cached(path: str) -> ObjectSpec:
     if spec is None:
         spec = _parsed[key] = parse_object(path)
     return spec
+
+
+def _confine(source: BpfSource, subdir: str) -> None:
+    """_confine: mount bpffs and its hierarchy (as iproute2 does for every load), then enter
+    the sandbox: read the object, create and remove only beneath the pin root."""
+    from pybpftool import sandbox
+    from pybpftool.kernel.bpffs import ensure_mount, make_hierarchy
+    from pybpftool.pinning import PINNING_DB
+
+    mount = ensure_mount()
+    make_hierarchy(mount)
+    inputs = [source.path, PINNING_DB, *_batch_inputs()]
+    sandbox.confine(sandbox.command_policy(inputs, mount))
+
+
+def _batch_inputs() -> list[str]:
+    """_batch_inputs: files a -batch may name on later lines (read before confinement)."""
+    return list(BATCH_FILES)
+
+
+BATCH_FILES: list[str] = []  # filled by the batch runner before the first line runs
 
 
 def expand_pin_path(path: str, subdir: str) -> str:

@@ -32,6 +32,9 @@ def report(tool: str, err: PyBpfError) -> None:
     lines.append(f"{tool}: {escape_text(err.message)}")
     if err.hint:
         lines.append(escape_text(err.hint))
+    from pybpftool.cli.iplink import sandbox_lines
+
+    lines.extend(escape_text(line) for line in sandbox_lines(err))
     sys.stderr.write("\n".join(lines) + "\n")
 
 

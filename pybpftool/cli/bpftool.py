@@ -43,6 +43,7 @@ def object_show(file: str, as_json: bool) -> None:
     from pybpftool.cli.objshow import object_to_json, render_object
     from pybpftool.parser import parse_object
 
+    _confine([file])
     spec = parse_object(file)
     if as_json:
         sys.stdout.write(json.dumps(object_to_json(spec, file), indent=2) + "\n")
@@ -65,6 +66,7 @@ def object_verify(file: str, type_name: str | None, verbose: bool, as_json: bool
     from pybpftool.parser import parse_object
 
     forced = parse_prog_type(type_name) if type_name is not None else None
+    _confine([file])
     spec = parse_object(file)
     if as_json:
         verdicts = verify_object(Kernel(), spec, forced)
@@ -72,6 +74,53 @@ def object_verify(file: str, type_name: str | None, verbose: bool, as_json: bool
     else:
         verdicts = render_verdicts(Kernel(), spec, forced, file, verbose, _console())  # type: ignore[arg-type]
     return 0 if all(v.accepted for v in verdicts) else 1
+
+
+@cli.group("sandbox")
+def sandbox_group() -> None:
+    """The Landlock sandbox pybpftool, pyip and pytc confine themselves with."""
+
+
+@sandbox_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
+def sandbox_status(as_json: bool) -> None:
+    """Show the Landlock ABI, the rights the sandbox handles, and audit availability."""
+    from pybpftool.sandbox.check import status
+
+    doc = status()
+    if as_json:
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    sys.stdout.write(
+        f"landlock abi {doc['abi']} (PYBPFTOOL_SANDBOX={doc['mode']})\n"
+        f"handled fs: {' '.join(doc['handled']['fs']) or '-'}\n"
+        f"handled net: {' '.join(doc['handled']['net']) or '-'}\n"
+        f"scoped: {' '.join(doc['handled']['scope']) or '-'}\n"
+        f"pin root allows: {' '.join(doc['allowed']['pin_root'])}\n"
+        f"audit: {'enabled' if doc['audit']['enabled'] else 'disabled'}, records "
+        f"{'readable' if doc['audit']['readable'] else 'not readable (CAP_AUDIT_READ)'}\n"
+    )
+
+
+@sandbox_group.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
+def sandbox_check(as_json: bool) -> int:
+    """Try in a confined child what the policy must deny and allow; report each outcome."""
+    from pybpftool.kernel.bpffs import ensure_mount, make_hierarchy
+    from pybpftool.sandbox.check import check
+
+    mount = ensure_mount()
+    make_hierarchy(mount)
+    results = check(mount)
+    good = all((r["outcome"] == "denied") == (r["expected"] == "deny") for r in results)
+    if as_json:
+        sys.stdout.write(json.dumps({"ok": good, "results": results}, indent=2) + "\n")
+    else:
+        for r in results:
+            verdict = "ok  " if (r["outcome"] == "denied") == (r["expected"] == "deny") else "FAIL"
+            blocker = f" [{r['blocker']}]" if r["blocker"] else ""
+            sys.stdout.write(f"{verdict} {r['operation']}: {r['outcome']}{blocker}\n")
+    return 0 if good else 1
 
 
 @cli.command("completion")
@@ -92,6 +141,13 @@ def complete_words(tool: str, words: tuple[str, ...]) -> None:
 
     for word in candidates(tool, list(words)):
         sys.stdout.write(word + "\n")
+
+
+def _confine(inputs: list[str]) -> None:
+    """_confine: read only the named inputs from here on (object commands pin nothing)."""
+    from pybpftool import sandbox
+
+    sandbox.confine(sandbox.command_policy(inputs, None))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,7 +59,9 @@ def run_frontend(
         return err.status
     except PyBpfError as err:
         # iproute2 prints its messages bare, without the program's name.
-        write_lines([*err.details, err.message])
+        from pybpftool.cli.iplink import sandbox_lines
+
+        write_lines([*err.details, err.message, *sandbox_lines(err)])
         return 255
 
 
@@ -89,6 +91,16 @@ def _dispatch(
         raise IprouteExit("\n".join([netlink_message(err), *talking]), 2) from None
 
 
+def _remember_batch_files(lines: list[tuple[int, list[str]]]) -> None:
+    """_remember_batch_files: every existing file a batch names stays readable once the first
+    line has confined the process."""
+    import os
+
+    from pybpftool.cli.attach import BATCH_FILES
+
+    BATCH_FILES.extend(w for _n, words in lines for w in words if os.path.isfile(w))
+
+
 def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], opts: GlobalOptions) -> int:
     """_run_batch: every command of the batch file in this process; 1 if any failed.
 
@@ -103,7 +115,9 @@ def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], opts: Glo
         raise IprouteExit(f'Cannot open file "{name}" for reading: {err.strerror}', 1) from None
     failed = False
     with stream:
-        for number, words in command_lines(stream):
+        lines = list(command_lines(stream))
+        _remember_batch_files(lines)
+        for number, words in lines:
             try:
                 status = _dispatch(tool, usage, handlers, opts, words)
             except IprouteExit as err:

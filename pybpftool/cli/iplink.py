@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pybpftool.cli.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.words import Words, duparg
-from pybpftool.errors import ElfContextError, NetlinkFailure, PyBpfError
+from pybpftool.errors import ElfContextError, NetlinkFailure, PyBpfError, VerifierError
 
 XDP_MODES = {"xdp": 0, "xdpgeneric": 2, "xdpdrv": 4, "xdpoffload": 8}  # XDP_FLAGS_*_MODE
 XDP_FLAGS_UPDATE_IF_NOEXIST = 1
@@ -192,7 +192,17 @@ def load_failure_text(err: PyBpfError) -> str:
         # the ELF format problems it checks itself.
         first = [err.message] if err.message.startswith("ELF format error") else []
         return "\n".join([*first, "Cannot initialize ELF context!"])
-    return "\n".join([*err.details, err.message])
+    return "\n".join([*err.details, err.message, *sandbox_lines(err)])
+
+
+def sandbox_lines(err: PyBpfError) -> list[str]:
+    """sandbox_lines: when a refused access (not the verifier's EACCES) may be the sandbox's,
+    what it blocked, from the kernel's audit records when available."""
+    if isinstance(err, VerifierError) or "Permission denied" not in str(err):
+        return []
+    from pybpftool.sandbox import explain_denial
+
+    return explain_denial()
 
 
 def netlink_message(err: NetlinkFailure) -> str:

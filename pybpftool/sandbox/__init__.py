@@ -1,0 +1,158 @@
+"""sandbox: pybpftool confines itself with Landlock before it reads an untrusted object.
+
+The policy for a command (see `command_policy`):
+- read, beneath each of: the files the command names, the fixed inputs (/etc/iproute2,
+  /sys/kernel/btf, /proc/self) and the interpreter's own library folders (imports are lazy);
+- create, read and remove files and folders beneath the pin root, nothing else there;
+- everything else the filesystem offers is refused: writing or truncating files, device
+  ioctls, creating anything outside the pin root; no TCP; no signals or abstract sockets
+  outside the sandbox.
+Whatever needs more (mounting bpffs, the pin hierarchy, entering a netns) happens before.
+
+`PYBPFTOOL_SANDBOX`: `auto` (default, confine when the kernel has Landlock), `on` (refuse to
+run without it), `off`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+from pybpftool.errors import SandboxError
+from pybpftool.kernel import landlock as ll
+
+ENV = "PYBPFTOOL_SANDBOX"
+FIXED_INPUTS = ("/etc/iproute2", "/sys/kernel/btf", "/proc/self")
+# Shared libraries that extension modules load lazily (ssl for asyncio under pyroute2, ...).
+SYSTEM_LIBRARIES = (
+    "/lib",
+    "/lib64",
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/local/lib",
+    "/etc/ld.so.cache",
+)
+READ = ll.FS["read_file"] | ll.FS["read_dir"]
+PIN_ROOT = READ | ll.FS["make_reg"] | ll.FS["make_dir"] | ll.FS["remove_file"] | ll.FS["remove_dir"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Policy: what the confined process may still do on the filesystem."""
+
+    read: tuple[str, ...]
+    pin_root: str | None = None
+    extra_read: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class State:
+    """State: whether (and how) this process is confined, and its audit reader if any."""
+
+    abi: int = 0
+    enforced: bool = False
+    policy: Policy | None = None
+    reader: object = None  # audit.AuditReader, opened before confinement when allowed
+    seen: list[object] = field(default_factory=list)
+
+
+STATE = State()
+
+
+def mode() -> str:
+    value = os.environ.get(ENV, "auto").lower()
+    if value not in ("auto", "on", "off"):
+        raise SandboxError(f"{ENV}={value}: expected auto, on or off")
+    return value
+
+
+def library_folders() -> tuple[str, ...]:
+    """library_folders: where the interpreter may still import modules from."""
+    import pybpftool
+
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    folders.update(p for p in sys.path if p)
+    folders.add(os.path.dirname(os.path.abspath(pybpftool.__file__)))  # editable installs
+    folders.update(SYSTEM_LIBRARIES)
+    return tuple(sorted(f for f in folders if os.path.exists(f)))
+
+
+def command_policy(inputs: list[str], pin_root: str | None) -> Policy:
+    """command_policy: the policy for a command that reads `inputs` and pins under `pin_root`."""
+    named = tuple(os.path.abspath(p) for p in inputs if os.path.exists(p))
+    fixed = tuple(p for p in FIXED_INPUTS if os.path.exists(p))
+    return Policy(read=named + fixed + library_folders(), pin_root=pin_root)
+
+
+def confine(policy: Policy) -> bool:
+    """confine: enforce `policy` on this process per PYBPFTOOL_SANDBOX; True when confined.
+
+    Confining twice keeps the first (stricter) domain: Landlock domains only ever narrow.
+    """
+    wanted = mode()
+    if wanted == "off" or STATE.enforced:
+        return STATE.enforced
+    abi = ll.abi_version()
+    STATE.abi = abi
+    if abi == 0:
+        if wanted == "on":
+            raise SandboxError(
+                f"{ENV}=on, but this kernel has no Landlock", "Set PYBPFTOOL_SANDBOX=auto or off."
+            )
+        return False
+    STATE.reader = _open_audit()
+    ruleset = ll.Ruleset(fs=ll.fs_mask(abi), net=ll.net_mask(abi), scope=ll.scope_mask(abi))
+    fd = ll.create_ruleset(abi, ruleset)
+    try:
+        for path in (*policy.read, *policy.extra_read):
+            ll.add_path_rule(fd, path, READ)
+        if policy.pin_root is not None and os.path.isdir(policy.pin_root):
+            ll.add_path_rule(fd, policy.pin_root, PIN_ROOT)
+        ll.restrict_self(fd, 0)
+    except ll.LandlockError as err:
+        raise SandboxError(f"cannot confine the process with Landlock: {err.strerror}") from None
+    finally:
+        os.close(fd)
+    STATE.enforced, STATE.policy = True, policy
+    return True
+
+
+def _open_audit() -> object:
+    """_open_audit: the audit multicast reader, or None without CAP_AUDIT_READ."""
+    from pybpftool.sandbox.audit import AuditReader
+
+    try:
+        return AuditReader()
+    except OSError:
+        return None
+
+
+def explain_denial(wait: float = 0.3) -> list[str]:
+    """explain_denial: what the sandbox blocked, one line each, for an error that said EACCES.
+
+    With audit: the blocker, the path and whether the denying domain is ours (allocated for
+    this pid) or an outer one. Without: that the sandbox may be the cause and how to see.
+    """
+    if not STATE.enforced:
+        return []
+    from pybpftool.sandbox.audit import AuditReader, Denial, Domain, audit_enabled
+
+    reader = STATE.reader
+    if not isinstance(reader, AuditReader) or not audit_enabled():
+        return [
+            "sandbox: Landlock confines this process and may have denied that access; "
+            "enable audit (auditctl -e 1) to see the blocker, or retry with "
+            f"{ENV}=off to compare"
+        ]
+    STATE.seen.extend(reader.records(wait))
+    ours = {r.domain for r in STATE.seen if isinstance(r, Domain) and r.pid == os.getpid()}
+    lines = []
+    for r in STATE.seen:
+        if isinstance(r, Denial):
+            owner = "our domain" if r.domain in ours else "an outer domain we did not create"
+            where = f" on {r.path}" if r.path else ""
+            lines.append(
+                f"sandbox: Landlock denied {','.join(r.blockers)}{where} ({owner} {r.domain})"
+            )
+    return lines or ["sandbox: no Landlock denial was recorded for this failure"]
