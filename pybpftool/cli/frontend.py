@@ -78,7 +78,9 @@ def _dispatch(
         raise IprouteExit(_unhandled(tool, obj), 255)
     if opts.netns is not None:
         from pybpftool.kernel.netns import enter_netns
+        from pybpftool.sandbox import open_audit_early
 
+        open_audit_early()  # the audit socket works only from the initial netns
         enter_netns(opts.netns)
         opts.netns = None  # entered once; batch lines run in it
     try:

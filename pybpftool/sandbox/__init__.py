@@ -101,7 +101,8 @@ def confine(policy: Policy) -> bool:
                 f"{ENV}=on, but this kernel has no Landlock", "Set PYBPFTOOL_SANDBOX=auto or off."
             )
         return False
-    STATE.reader = _open_audit()
+    if STATE.reader is None:
+        STATE.reader = _open_audit()
     ruleset = ll.Ruleset(fs=ll.fs_mask(abi), net=ll.net_mask(abi), scope=ll.scope_mask(abi))
     fd = ll.create_ruleset(abi, ruleset)
     try:
@@ -116,6 +117,13 @@ def confine(policy: Policy) -> bool:
         os.close(fd)
     STATE.enforced, STATE.policy = True, policy
     return True
+
+
+def open_audit_early() -> None:
+    """open_audit_early: open the audit reader now, while in the initial network namespace
+    (audit multicast exists only there); confine() uses it later."""
+    if STATE.reader is None and mode() != "off":
+        STATE.reader = _open_audit()
 
 
 def _open_audit() -> object:
