@@ -13,7 +13,13 @@ def _link(opts: GlobalOptions, args: list[str]) -> int:
     return link_command(opts, args)
 
 
-HANDLERS: dict[str, Handler] = {"link": _link}
+def _vrf(opts: GlobalOptions, args: list[str]) -> int:
+    from pybpftool.cli.ipvrf import vrf_command
+
+    return vrf_command(opts, args)
+
+
+HANDLERS: dict[str, Handler] = {"link": _link, "vrf": _vrf}
 
 
 def main(argv: list[str] | None = None) -> int:
