@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import struct
+from collections.abc import Sequence
 
 from pybpftool.btf.types import (
     KINDS,
@@ -103,7 +104,14 @@ def check_header(data: bytes, byteorder: str, what: str) -> tuple[int, ...]:
 class BtfSpec:
     """BtfSpec: the types and strings of one .BTF section."""
 
-    def __init__(self, raw: bytes, byteorder: str) -> None:
+    def __init__(
+        self,
+        raw: bytes,
+        byteorder: str,
+        index: tuple[Sequence[int], bytes | bytearray] | None = None,
+    ) -> None:
+        """`index`: (record offsets, kinds) from an earlier pass over the same blob (a cache),
+        instead of a new pass; each record is still checked against it when decoded."""
         self.raw = raw
         self.byteorder = byteorder
         words = check_header(raw, byteorder, ".BTF")
@@ -114,7 +122,14 @@ class BtfSpec:
         self._str_start, self._str_end = _region(raw, hdr_len, str_off, str_len, "string")
         if str_len == 0 or raw[self._str_start] != 0:
             raise ObjectError(".BTF: string section must start with an empty string")
-        self._offsets, self._kinds = self._index()
+        self._offsets: Sequence[int]
+        self._kinds: bytes | bytearray
+        if index is None:
+            self._offsets, self._kinds = self._index()
+        else:
+            self._offsets, self._kinds = index
+            if len(self._offsets) != len(self._kinds) or not self._offsets:
+                raise ObjectError(".BTF: the type index does not fit the blob")
         self._cache: dict[int, BtfType] = {0: Void()}
         self._names: dict[str, list[int]] | None = None
         self._strings: dict[int, str] = {0: ""}
@@ -132,6 +147,10 @@ class BtfSpec:
         # Only DATASEC records are ever patched: other decoded types stay valid.
         patched._cache = {k: v for k, v in self._cache.items() if not isinstance(v, Datasec)}
         return patched
+
+    def index_tables(self) -> tuple[Sequence[int], bytes | bytearray]:
+        """index_tables: (record offset, kind) of every type id, what `index` takes."""
+        return self._offsets, self._kinds
 
     def _index(self) -> tuple[list[int], bytearray]:
         """_index: where every type record starts and its kind; type id N is entry N."""
@@ -302,8 +321,15 @@ class BtfSpec:
     def _decode(self, type_id: int) -> BtfType:
         pos = self._offsets[type_id]
         raw, bo = self.raw, self.byteorder
+        if not self._types[0] <= pos <= self._types[1] - 12:
+            raise ObjectError(f".BTF: type [{type_id}] lies outside the type section")
         name_off, info, size_type = struct.unpack_from(bo + "III", raw, pos)
         k, vlen, kflag = (info >> 24) & 0x1F, info & 0xFFFF, bool(info >> 31)
+        # Offsets may come from a cache: the record must be what the index says it is.
+        if k != self._kinds[type_id] or (
+            pos + 12 + _FIXED_EXTRA[k] + _PER_VLEN[k] * vlen > self._types[1]
+        ):
+            raise ObjectError(f".BTF: type [{type_id}] does not match the type index")
         kind = KINDS[k]
         name = self.string(name_off) if name_off else ""
         extra = pos + 12

@@ -56,9 +56,18 @@ def object_show(file: str, as_json: bool) -> None:
 @click.option(
     "--type", "type_name", metavar="TYPE", help="Load every program as TYPE (sched_cls, xdp, ...)."
 )
+@click.option(
+    "--btf",
+    "target_btf",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Apply CO-RE relocations against FILE instead of the kernel's BTF.",
+)
 @click.option("--verbose", is_flag=True, help="Print the full verifier log of rejected programs.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
-def object_verify(file: str, type_name: str | None, verbose: bool, as_json: bool) -> int:
+def object_verify(
+    file: str, type_name: str | None, target_btf: str | None, verbose: bool, as_json: bool
+) -> int:
     """Load every program of FILE in the kernel, report the verdicts, keep nothing."""
     from pybpftool.cli.verifyshow import parse_prog_type, render_verdicts, verdicts_to_json
     from pybpftool.kernel.bpf import Kernel
@@ -66,13 +75,14 @@ def object_verify(file: str, type_name: str | None, verbose: bool, as_json: bool
     from pybpftool.parser import parse_object
 
     forced = parse_prog_type(type_name) if type_name is not None else None
-    _confine([file])
+    _confine([file, *([target_btf] if target_btf else [])])
     spec = parse_object(file)
     if as_json:
-        verdicts = verify_object(Kernel(), spec, forced)
+        verdicts = verify_object(Kernel(), spec, forced, target_btf=target_btf)
         sys.stdout.write(json.dumps(verdicts_to_json(verdicts, file), indent=2) + "\n")
     else:
-        verdicts = render_verdicts(Kernel(), spec, forced, file, verbose, _console())  # type: ignore[arg-type]
+        console = _console()
+        verdicts = render_verdicts(Kernel(), spec, forced, file, verbose, console, target_btf)  # type: ignore[arg-type]
     return 0 if all(v.accepted for v in verdicts) else 1
 
 

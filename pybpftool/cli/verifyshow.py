@@ -63,6 +63,7 @@ def render_verdicts(
     file: str,
     verbose: bool,
     console: Console,
+    target_btf: str | None = None,
 ) -> list[Verdict]:
     """render_verdicts: verify with a progress bar on a terminal, then print the table."""
     from rich.table import Table
@@ -75,9 +76,9 @@ def render_verdicts(
 
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("verifying", total=count)
-            verdicts = verify_object(kernel, spec, forced, lambda p: bar.advance(task))
+            verdicts = verify_object(kernel, spec, forced, lambda p: bar.advance(task), target_btf)
     else:
-        verdicts = verify_object(kernel, spec, forced)
+        verdicts = verify_object(kernel, spec, forced, target_btf=target_btf)
     table = Table(title=escape_text(file), title_justify="left")
     for column in ("program", "section", "type", "verdict", "insns processed", "time (us)"):
         table.add_column(

@@ -59,6 +59,8 @@ class ProgRequest(NamedTuple):
     line_info: bytes = b""
     line_info_rec_size: int = 0
     prog_ifindex: int = 0
+    # Not sent: the instructions CO-RE poisoned, for explaining a rejection.
+    core_poisoned: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass

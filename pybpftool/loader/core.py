@@ -21,6 +21,7 @@ from pybpftool.kernel import bpffs
 from pybpftool.kernel.bpf import LoadResult, ProgRequest
 from pybpftool.kernel.fd import Fd
 from pybpftool.loader.btfload import load_btf
+from pybpftool.loader.corerelo import CoreRelocator
 from pybpftool.loader.maps import PROG_ARRAY, Map, MapContext, MapKernel, create_maps
 from pybpftool.loader.programs import (
     FUNC_INFO_SIZE,
@@ -62,6 +63,7 @@ class LoadOptions(NamedTuple):
     env: Mapping[str, str] | None = None  # for TC_BPF_MNT; None means os.environ
     pinning_db: str = PINNING_DB
     report: Callable[[str], None] | None = None  # verbose and warning lines go here
+    target_btf: str | None = None  # CO-RE target; None: $PYBPFTOOL_TARGET_BTF or the kernel's
 
 
 @dataclass
@@ -181,10 +183,11 @@ def _load(
     )
     maps = create_maps(kernel, txn, spec.maps, ctx)
     fds = {name: int(m.fd) for name, m in maps.items()}
+    core = CoreRelocator(spec, options.target_btf, options.env)
     loaded = []
     for prog in chosen:
         req = program_request(
-            spec, prog, types[id(prog)], fds, ctx.btf_fd, options.expected_attach_type
+            spec, prog, types[id(prog)], fds, ctx.btf_fd, options.expected_attach_type, core
         )
         result = load_program(kernel, req, prog.section, options.verbose)
         assert result.fd is not None
@@ -205,8 +208,12 @@ def program_request(
     fds: dict[str, int],
     btf_fd: int,
     expected_attach_type: int | None,
+    core: CoreRelocator | None = None,
 ) -> ProgRequest:
-    """program_request: PROG_LOAD fields for `prog` with map fds patched in."""
+    """program_request: PROG_LOAD fields for `prog` with map fds patched in and CO-RE
+    relocations applied (against `core`'s target, by default the running kernel's BTF)."""
+    insns = bytearray(relocate(prog, fds, spec.byteorder))
+    poisoned = (core or CoreRelocator(spec)).apply(prog, insns)
     func_info, line_info = b"", b""
     if btf_fd and spec.btf_ext is not None:
         func_info, line_info = ext_records(prog, spec.btf_ext, spec.byteorder)
@@ -215,7 +222,7 @@ def program_request(
         attach = prog.expected_attach_type if prog.type == prog_type else None
     return ProgRequest(
         prog_type=prog_type,
-        insns=relocate(prog, fds, spec.byteorder),
+        insns=bytes(insns),
         license=spec.license,
         name=prog.name,
         expected_attach_type=attach or 0,
@@ -226,6 +233,7 @@ def program_request(
         func_info_rec_size=FUNC_INFO_SIZE,
         line_info=line_info,
         line_info_rec_size=LINE_INFO_SIZE,
+        core_poisoned=poisoned,
     )
 
 

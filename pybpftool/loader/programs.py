@@ -23,6 +23,7 @@ from pybpftool.btf import BtfExt
 from pybpftool.errors import ObjectError, VerifierError
 from pybpftool.insn import BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, set_imm, set_src
 from pybpftool.kernel.bpf import BPF_LOG_LEVEL1, LoadResult, ProgRequest
+from pybpftool.loader.corerelo import explain_poison
 from pybpftool.spec import ProgramSpec, RefKind
 
 LOG_START = 1 << 16  # iproute2's first verifier log buffer
@@ -108,7 +109,7 @@ def load_program(
 
 def rejection(req: ProgRequest, section: str, result: LoadResult, verbose: bool) -> VerifierError:
     """rejection: iproute2's report of a rejected program, as a VerifierError."""
-    log = result.log
+    log = explain_poison(result.log, req.core_poisoned)
     if not verbose and len(log) > LOG_TAIL:
         skipped = len(log) - LOG_TAIL
         log = (
@@ -132,6 +133,6 @@ def rejection(req: ProgRequest, section: str, result: LoadResult, verbose: bool)
         req.name or section,
         result.errno,
         "Error fetching program/map!",
-        result.log,
+        explain_poison(result.log, req.core_poisoned),
         details=details,
     )

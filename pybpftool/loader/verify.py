@@ -17,6 +17,7 @@ from pybpftool.errors import ObjectError, VerifierError
 from pybpftool.kernel.bpf import BPF_LOG_STATS
 from pybpftool.loader.btfload import load_btf
 from pybpftool.loader.core import LoaderKernel, check_byte_order, program_request
+from pybpftool.loader.corerelo import CORE_FAILURE, CoreRelocator
 from pybpftool.loader.maps import MapContext, create_maps
 from pybpftool.loader.programs import load_program
 from pybpftool.loader.txn import Transaction
@@ -46,8 +47,10 @@ def verify_object(
     spec: ObjectSpec,
     prog_type: int | None = None,
     progress: Callable[[ProgramSpec], None] | None = None,
+    target_btf: str | None = None,
 ) -> list[Verdict]:
-    """verify_object: a Verdict per program to load (autoload ones), in object order."""
+    """verify_object: a Verdict per program to load (autoload ones), in object order;
+    CO-RE relocations against `target_btf` (default: $PYBPFTOOL_TARGET_BTF or the kernel's)."""
     check_byte_order(spec)
     txn = Transaction()
     try:
@@ -55,11 +58,12 @@ def verify_object(
         btf = int(txn.own(btf_fd)) if btf_fd is not None else 0
         maps = create_maps(kernel, txn, spec.maps, MapContext(pin_paths={}, btf_fd=btf))
         fds = {name: int(m.fd) for name, m in maps.items()}
+        core = CoreRelocator(spec, target_btf)
         verdicts = []
         for prog in spec.programs:
             if not prog.autoload:
                 continue
-            verdicts.append(_verify_one(kernel, spec, prog, prog_type, fds, btf))
+            verdicts.append(_verify_one(kernel, spec, prog, prog_type, fds, btf, core))
             if progress is not None:
                 progress(prog)
         return verdicts
@@ -74,13 +78,14 @@ def _verify_one(
     forced: int | None,
     fds: dict[str, int],
     btf_fd: int,
+    core: CoreRelocator,
 ) -> Verdict:
     ptype = forced if forced is not None else prog.type
     if ptype is None:
         reason = f"section '{prog.section}' names no program type; use --type"
         return Verdict(prog.name, prog.section, None, False, reason=reason)
     try:
-        req = program_request(spec, prog, ptype, fds, btf_fd, None)
+        req = program_request(spec, prog, ptype, fds, btf_fd, None, core)
     except ObjectError as err:
         return Verdict(prog.name, prog.section, ptype, False, reason=err.message)
     start = time.perf_counter_ns()
@@ -95,6 +100,9 @@ def _verify_one(
     except VerifierError as err:
         processed = _stats(err.log)[0] or processed
         reason = err.details[0] if err.details else err.message
+        failed = [line for line in err.log.split("\n") if line.startswith(CORE_FAILURE)]
+        if failed:
+            reason = failed[0]  # the verifier reached a poisoned instruction: say which
         return Verdict(
             prog.name,
             prog.section,

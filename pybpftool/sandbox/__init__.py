@@ -4,6 +4,8 @@ The policy for a command (see `command_policy`):
 - read, beneath each of: the files the command names, the fixed inputs (/etc/iproute2,
   /sys/kernel/btf, /proc/self) and the interpreter's own library folders (imports are lazy);
 - create, read and remove files and folders beneath the pin root, nothing else there;
+- create, write, read and remove files in the CO-RE index cache (a root-only folder), and
+  read the CO-RE target BTF named by $PYBPFTOOL_TARGET_BTF;
 - everything else the filesystem offers is refused: writing or truncating files, device
   ioctls, creating anything outside the pin root; no TCP; no signals or abstract sockets
   outside the sandbox.
@@ -35,6 +37,7 @@ SYSTEM_LIBRARIES = (
 )
 READ = ll.FS["read_file"] | ll.FS["read_dir"]
 PIN_ROOT = READ | ll.FS["make_reg"] | ll.FS["make_dir"] | ll.FS["remove_file"] | ll.FS["remove_dir"]
+CACHE = READ | ll.FS["make_reg"] | ll.FS["write_file"] | ll.FS["remove_file"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Policy:
     read: tuple[str, ...]
     pin_root: str | None = None
     extra_read: tuple[str, ...] = field(default=())
+    cache: str | None = None  # the CO-RE index cache folder
 
 
 @dataclass
@@ -80,9 +84,14 @@ def library_folders() -> tuple[str, ...]:
 
 def command_policy(inputs: list[str], pin_root: str | None) -> Policy:
     """command_policy: the policy for a command that reads `inputs` and pins under `pin_root`."""
-    named = tuple(os.path.abspath(p) for p in inputs if os.path.exists(p))
+    from pybpftool.loader.targetbtf import ENV_TARGET, cache_dir
+
+    inputs = [*inputs, os.environ.get(ENV_TARGET, "")]
+    named = tuple(os.path.abspath(p) for p in inputs if p and os.path.exists(p))
     fixed = tuple(p for p in FIXED_INPUTS if os.path.exists(p))
-    return Policy(read=named + fixed + library_folders(), pin_root=pin_root)
+    return Policy(
+        read=named + fixed + library_folders(), pin_root=pin_root, cache=cache_dir(create=True)
+    )
 
 
 def confine(policy: Policy) -> bool:
@@ -110,6 +119,8 @@ def confine(policy: Policy) -> bool:
             ll.add_path_rule(fd, path, READ)
         if policy.pin_root is not None and os.path.isdir(policy.pin_root):
             ll.add_path_rule(fd, policy.pin_root, PIN_ROOT)
+        if policy.cache is not None:
+            ll.add_path_rule(fd, policy.cache, CACHE & ll.fs_mask(abi))
         ll.restrict_self(fd, 0)
     except ll.LandlockError as err:
         raise SandboxError(f"cannot confine the process with Landlock: {err.strerror}") from None

@@ -1,0 +1,120 @@
+"""targetbtf: find, read and index the target BTF of CO-RE relocations, with a disk cache.
+
+The target is `/sys/kernel/btf/vmlinux`, or the file named by `--btf` (pybpftool object
+verify) or by $PYBPFTOOL_TARGET_BTF. Its index (btf/target.py) is cached in a folder only root
+can write, $PYBPFTOOL_CACHE_DIR or /var/cache/pybpftool, one file per BTF content hash. A
+cache folder that is not root's and private is not used at all; a cache file that does not
+decode, or belongs to other content, is rebuilt. Writing the cache is best effort: a read-only
+or sandboxed folder only costs the next run the same rebuild.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Mapping
+
+from pybpftool.btf.target import TargetBtf, TargetIndex, decode, digest, encode
+from pybpftool.errors import ObjectError
+
+ENV_TARGET = "PYBPFTOOL_TARGET_BTF"
+ENV_CACHE = "PYBPFTOOL_CACHE_DIR"
+KERNEL_BTF = "/sys/kernel/btf/vmlinux"
+DEFAULT_CACHE = "/var/cache/pybpftool"
+PREFIX, SUFFIX = "btf-index-", ".bin"
+KEEP = 4  # index files kept: a few kernels (or custom targets) in turn stay warm
+
+
+def target_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """target_path: the target BTF file: `explicit`, else $PYBPFTOOL_TARGET_BTF, else the
+    running kernel's."""
+    env = os.environ if env is None else env
+    return explicit or env.get(ENV_TARGET) or KERNEL_BTF
+
+
+def cache_dir(env: Mapping[str, str] | None = None, create: bool = False) -> str | None:
+    """cache_dir: the index cache folder if it can be trusted (a real folder, owned by root,
+    writable by nobody else); with `create`, made (0700) when missing and we are root."""
+    env = os.environ if env is None else env
+    path = env.get(ENV_CACHE) or DEFAULT_CACHE
+    if create and os.geteuid() == 0:
+        try:
+            os.makedirs(path, 0o700, exist_ok=True)
+        except OSError:
+            return None
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    trusted = stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and not st.st_mode & 0o022
+    return path if trusted else None
+
+
+def open_target(path: str, env: Mapping[str, str] | None = None) -> TargetBtf:
+    """open_target: the target BTF at `path`, its index from the cache or built (and cached)."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as err:
+        raise ObjectError(f"cannot read target BTF {path}: {err.strerror}") from None
+    key = digest(raw)
+    folder = cache_dir(env)
+    cached = _read_cache(folder, key) if folder is not None else None
+    if cached is not None:
+        try:
+            return TargetBtf(raw, cached)
+        except ObjectError:
+            pass  # the index does not fit this blob after all: rebuild it
+    try:
+        target = TargetBtf(raw)
+    except ObjectError as err:
+        raise ObjectError(f"target BTF {path}: {err.message}") from None
+    if folder is not None:
+        _write_cache(folder, key, encode(target.index, key))
+    return target
+
+
+def _cache_file(folder: str, key: str) -> str:
+    return os.path.join(folder, f"{PREFIX}{key[:32]}{SUFFIX}")
+
+
+def _read_cache(folder: str, key: str) -> TargetIndex | None:
+    try:
+        fd = os.open(_cache_file(folder, key), os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != 0 or st.st_mode & 0o022:
+            return None
+        return decode(f.read(), key)
+
+
+def _write_cache(folder: str, key: str, blob: bytes) -> None:
+    """_write_cache: atomically replace the index file; old ones beyond KEEP are pruned."""
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+        os.replace(tmp, _cache_file(folder, key))
+        tmp = None
+        _prune(folder)
+    except OSError:
+        pass  # best effort (read-only folder, sandbox, full disk)
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _prune(folder: str) -> None:
+    entries = []
+    for name in os.listdir(folder):
+        if name.startswith(PREFIX) and name.endswith(SUFFIX):
+            path = os.path.join(folder, name)
+            entries.append((os.stat(path).st_mtime, path))
+    for _, path in sorted(entries, reverse=True)[KEEP:]:
+        os.unlink(path)
