@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +18,23 @@ import bpfobjs
 def _object_cache() -> Iterator[None]:
     yield
     bpfobjs.cleanup()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_core_cache() -> Iterator[None]:
+    """The CO-RE index cache of every command the suite runs goes to a private folder
+    (root-only, as the loader demands), removed at the end, never /var/cache/pybpftool."""
+    folder = tempfile.mkdtemp(prefix="pybpftool-cache-")
+    saved = os.environ.get("PYBPFTOOL_CACHE_DIR")
+    os.environ["PYBPFTOOL_CACHE_DIR"] = folder
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["PYBPFTOOL_CACHE_DIR"]
+        else:
+            os.environ["PYBPFTOOL_CACHE_DIR"] = saved
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(params=bpfobjs.TARGETS)

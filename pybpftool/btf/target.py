@@ -117,6 +117,11 @@ class TargetBtf:
     def candidates(self, kind: Kind, name: str) -> list[int]:
         """candidates: target types of a kind compatible with `kind` whose essential name
         is `name` (enums and 64-bit enums match each other, as in libbpf)."""
-        kinds = self.index.kinds
+        kinds, btf = self.index.kinds, self.btf
         wanted = _ENUMS if kind in _ENUMS else (kind,)
-        return [i for i in self.index.names.get(name, ()) if kinds[i] in wanted]
+        found = [i for i in self.index.names.get(name, ()) if kinds[i] in wanted]
+        # The index may come from a cache: a candidate must really carry the name.
+        for type_id in found:
+            if essential_name(btf.type(type_id).name) != name:
+                raise ObjectError(f"target BTF index: type [{type_id}] is not called {name}")
+        return found

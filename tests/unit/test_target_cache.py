@@ -1,0 +1,210 @@
+"""The target BTF index and its disk cache (issue 6, item 4).
+
+The cache is keyed and checked by the BTF's content hash, rebuilt when stale or damaged,
+used only in a folder only root can write, and written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from bpfobjs import build
+
+from pybpftool.btf import Kind
+from pybpftool.btf import target as target_mod
+from pybpftool.btf.target import TargetBtf, build_index, decode, digest, encode
+from pybpftool.errors import ObjectError
+from pybpftool.loader import targetbtf
+from pybpftool.loader.targetbtf import ENV_CACHE, ENV_TARGET, KERNEL_BTF, open_target
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the cache folder must be root's")
+
+
+def dump_btf(name: str, tmp_path: Path, *flags: str) -> Path:
+    out = tmp_path / f"{name}{'-'.join(flags)}.btf"
+    obj = build(name, "bpfel", *flags)
+    subprocess.run(
+        ["llvm-objcopy-14", f"--dump-section=.BTF={out}", str(obj)], check=True, capture_output=True
+    )
+    return out
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    folder = tmp_path / "cache"
+    folder.mkdir(mode=0o700)
+    return folder
+
+
+@pytest.fixture
+def btf_file(tmp_path: Path) -> Path:
+    return dump_btf("core_reloc", tmp_path, "-DTARGET")
+
+
+def index_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("btf-index-*.bin"))
+
+
+def count_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = target_mod.build_index
+
+    def counting(btf: object) -> object:
+        calls.append(1)
+        return real(btf)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(target_mod, "build_index", counting)
+    return calls
+
+
+def test_first_open_builds_and_caches_the_second_reads_the_cache(
+    btf_file: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds = count_builds(monkeypatch)
+    env = {ENV_CACHE: str(cache)}
+    first = open_target(str(btf_file), env)
+    (cached,) = index_files(cache)
+    assert cached.stat().st_mode & 0o077 == 0 and builds == [1]
+    second = open_target(str(btf_file), env)
+    assert builds == [1]  # no second pass over the types
+    assert second.candidates(Kind.STRUCT, "core_rec") == first.candidates(Kind.STRUCT, "core_rec")
+    assert second.btf.type(first.candidates(Kind.STRUCT, "core_rec")[0]).name == "core_rec"
+
+
+def test_flavours_are_indexed_under_their_essential_name(btf_file: Path) -> None:
+    target = TargetBtf(btf_file.read_bytes())
+    names = [target.btf.type(i).name for i in target.candidates(Kind.STRUCT, "core_amb")]
+    assert names == ["core_amb___one", "core_amb___two"]
+    assert target.candidates(Kind.UNION, "core_amb") == []
+    assert target.candidates(Kind.ENUM64, "core_color") == target.candidates(
+        Kind.ENUM, "core_color"
+    )
+
+
+def test_a_damaged_cache_file_is_rebuilt(
+    btf_file: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {ENV_CACHE: str(cache)}
+    open_target(str(btf_file), env)
+    (cached,) = index_files(cache)
+    blob = bytearray(cached.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    cached.write_bytes(bytes(blob))
+    builds = count_builds(monkeypatch)
+    target = open_target(str(btf_file), env)
+    assert builds == [1] and target.candidates(Kind.STRUCT, "core_rec")
+    assert decode(cached.read_bytes(), digest(btf_file.read_bytes())) is not None  # rewritten
+
+
+def test_an_index_of_other_content_is_never_used(
+    btf_file: Path, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stale: the file under this BTF's name holds the index of another BTF."""
+    env = {ENV_CACHE: str(cache)}
+    open_target(str(btf_file), env)
+    (cached,) = index_files(cache)
+    other = TargetBtf(dump_btf("core_reloc", tmp_path).read_bytes())
+    cached.write_bytes(encode(other.index, digest(b"something else")))
+    builds = count_builds(monkeypatch)
+    target = open_target(str(btf_file), env)
+    assert builds == [1]
+    assert target.index.names == build_index(target.btf).names
+
+
+@pytest.mark.parametrize("blob", [b"", b"\0" * 40, b"x" * 32 + b"not marshal"])
+def test_garbage_decodes_to_nothing(blob: bytes) -> None:
+    assert decode(blob, "key") is None
+
+
+def test_a_checksummed_index_that_lies_is_caught_when_used(btf_file: Path) -> None:
+    raw = btf_file.read_bytes()
+    honest = TargetBtf(raw).index
+    offsets = honest.offsets[:]
+    offsets[1], offsets[2] = offsets[2], offsets[1]
+    lying = decode(encode(honest._replace(offsets=offsets), digest(raw)), digest(raw))
+    assert lying is not None  # the checksum only proves it was written whole
+    target = TargetBtf(raw, lying)
+    with pytest.raises(ObjectError, match=r"does not match the type index|is not called"):
+        for type_id in range(1, len(offsets)):
+            target.btf.type(type_id)
+        for name in honest.names:
+            target.candidates(Kind(honest.kinds[honest.names[name][0]]), name)
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o755])
+def test_a_folder_others_can_write_is_not_trusted(
+    btf_file: Path, tmp_path: Path, mode: int
+) -> None:
+    folder = tmp_path / "shared-cache"
+    folder.mkdir()
+    folder.chmod(mode)
+    trusted = targetbtf.cache_dir({ENV_CACHE: str(folder)})
+    if mode & 0o022:
+        assert trusted is None
+        open_target(str(btf_file), {ENV_CACHE: str(folder)})
+        assert index_files(folder) == []
+    else:
+        assert trusted == str(folder)
+
+
+def test_a_folder_not_owned_by_root_is_not_trusted(btf_file: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "someone-elses"
+    folder.mkdir(mode=0o700)
+    os.chown(folder, 65534, 65534)
+    assert targetbtf.cache_dir({ENV_CACHE: str(folder)}) is None
+    open_target(str(btf_file), {ENV_CACHE: str(folder)})
+    assert index_files(folder) == []
+
+
+def test_a_symlinked_cache_file_is_not_followed(
+    btf_file: Path, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {ENV_CACHE: str(cache)}
+    open_target(str(btf_file), env)
+    (cached,) = index_files(cache)
+    elsewhere = tmp_path / "elsewhere.bin"
+    elsewhere.write_bytes(cached.read_bytes())
+    cached.unlink()
+    cached.symlink_to(elsewhere)
+    builds = count_builds(monkeypatch)
+    open_target(str(btf_file), env)
+    assert builds == [1]
+
+
+def test_old_index_files_are_pruned(cache: Path, tmp_path: Path) -> None:
+    env = {ENV_CACHE: str(cache)}
+    raw = dump_btf("core_reloc", tmp_path, "-DTARGET").read_bytes()
+    for n in range(targetbtf.KEEP + 2):
+        variant = tmp_path / f"variant{n}.btf"
+        variant.write_bytes(raw + bytes(n))  # same types, different content hash
+        open_target(str(variant), env)
+    assert len(index_files(cache)) == targetbtf.KEEP
+
+
+def test_target_path_order() -> None:
+    assert targetbtf.target_path(None, {}) == KERNEL_BTF
+    assert targetbtf.target_path(None, {ENV_TARGET: "/t.btf"}) == "/t.btf"
+    assert targetbtf.target_path("/cli.btf", {ENV_TARGET: "/t.btf"}) == "/cli.btf"
+
+
+def test_an_unreadable_or_bad_target_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ObjectError, match=r"cannot read target BTF .*No such file"):
+        open_target(str(tmp_path / "missing.btf"), {ENV_CACHE: str(tmp_path)})
+    bad = tmp_path / "bad.btf"
+    bad.write_bytes(b"\x9f\xeb\x01\0" + b"\0" * 4)
+    with pytest.raises(ObjectError, match=r"target BTF .*bad\.btf"):
+        open_target(str(bad), {ENV_CACHE: str(tmp_path)})
+
+
+def test_the_kernel_btf_indexes_and_round_trips(cache: Path) -> None:
+    if not os.path.exists(KERNEL_BTF):
+        pytest.skip("no kernel BTF")
+    env = {ENV_CACHE: str(cache)}
+    cold = open_target(KERNEL_BTF, env)
+    warm = open_target(KERNEL_BTF, env)
+    for name in ("task_struct", "sk_buff", "pid_type"):
+        kind = Kind.ENUM if name == "pid_type" else Kind.STRUCT
+        assert cold.candidates(kind, name) == warm.candidates(kind, name) != []
