@@ -36,6 +36,11 @@ class CoreRelocator:
         self._target: TargetBtf | None = None
         self._results: dict[tuple[int, str, int], Result] = {}
 
+    def needed(self) -> bool:
+        """needed: whether the object has CO-RE relocations at all."""
+        ext = self.spec.btf_ext
+        return ext is not None and any(ext.core_relos.values())
+
     def target(self) -> TargetBtf:
         if self._target is None:
             self._target = self._open(self.path)

@@ -59,6 +59,8 @@ def verify_object(
         maps = create_maps(kernel, txn, spec.maps, MapContext(pin_paths={}, btf_fd=btf))
         fds = {name: int(m.fd) for name, m in maps.items()}
         core = CoreRelocator(spec, target_btf)
+        if core.needed():
+            core.target()  # an unreadable target fails the command, not each program
         verdicts = []
         for prog in spec.programs:
             if not prog.autoload:
