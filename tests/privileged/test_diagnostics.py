@@ -110,6 +110,18 @@ CASES = [
         1,
     ),
     # pyip
+    Case(
+        "core-target-missing",
+        "pybpftool object verify --btf {tmp}/nope.btf {core}",
+        ("pybpftool: cannot read target BTF {tmp}/nope.btf: No such file or directory",),
+        1,
+    ),
+    Case(
+        "core-target-not-btf",
+        "pybpftool object verify --btf {text} {core}",
+        ("pybpftool: target BTF {text}: not a BTF blob (bad magic)",),
+        1,
+    ),
     Case("ip-option", "pyip -zzz link show", ('Option "-zzz" is unknown, try "ip -help".',), 255),
     Case("ip-object", "pyip zz", ('Object "zz" is unknown, try "ip help".',), 1),
     Case(
@@ -303,6 +315,7 @@ def objects(tmp: Path, bpffs: str, netns: str) -> dict[str, str]:
         "xdp": str(bpfobjs.build("xdp_pass", HOST)),
         "twin": str(bpfobjs.build("twin_btf", HOST)),
         "rejected": str(bpfobjs.build("rejected", HOST)),
+        "core": str(bpfobjs.build("core_reloc", HOST)),
     }
     for bad in ("legacy_future", "unknown_map_type", "btf_key_conflict", "no_programs"):
         found[bad] = str(bpfobjs.build(f"bad/{bad}", HOST))
