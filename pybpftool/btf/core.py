@@ -26,6 +26,7 @@ from pybpftool.btf.types import Array, Composite, Enum, FuncProto, Int, Kind, Pt
 from pybpftool.errors import ObjectError
 
 POISON_HELPER = 0xBAD2310  # the verifier then says "invalid func unknown#195896080"
+# (loader/corerelo.py repeats it, to explain logs without importing this module)
 MAX_SPEC_LEN = 64
 BTF_INT_SIGNED = 1
 

@@ -9,13 +9,16 @@ relocation's result is computed once per load however many programs share it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-from pybpftool.btf.core import POISON_HELPER, Result, patch, resolve
-from pybpftool.btf.target import TargetBtf
 from pybpftool.errors import ObjectError
-from pybpftool.loader.targetbtf import open_target, target_path
 from pybpftool.spec import ObjectSpec, ProgramSpec
 
+if TYPE_CHECKING:  # the CO-RE modules load only for objects that have relocations
+    from pybpftool.btf.core import Result
+    from pybpftool.btf.target import TargetBtf
+
+POISON_HELPER = 0xBAD2310  # btf.core.POISON_HELPER, here without importing it
 POISON_CALL = f"call unknown#{POISON_HELPER}"
 CORE_FAILURE = "failed to resolve CO-RE relocation "
 
@@ -31,8 +34,9 @@ class CoreRelocator:
         opener: Callable[[str], TargetBtf] | None = None,
     ) -> None:
         self.spec = spec
-        self.path = target_path(target, env)
-        self._open = opener or (lambda path: open_target(path, env))
+        self._explicit = target
+        self._env = env
+        self._open = opener
         self._target: TargetBtf | None = None
         self._results: dict[tuple[int, str, int], Result] = {}
 
@@ -43,7 +47,10 @@ class CoreRelocator:
 
     def target(self) -> TargetBtf:
         if self._target is None:
-            self._target = self._open(self.path)
+            from pybpftool.loader.targetbtf import open_target, target_path
+
+            path = target_path(self._explicit, self._env)
+            self._target = (self._open or (lambda p: open_target(p, self._env)))(path)
         return self._target
 
     def apply(self, prog: ProgramSpec, buf: bytearray) -> tuple[tuple[int, str], ...]:
@@ -53,6 +60,8 @@ class CoreRelocator:
         relos = ext.core_relos if ext is not None else {}
         if not relos:
             return ()
+        from pybpftool.btf.core import patch
+
         poisoned = []
         for span in prog.layout:
             for relo in relos.get(span.section, ()):
@@ -77,6 +86,8 @@ class CoreRelocator:
         if found is None:
             if self.spec.btf is None:
                 raise ObjectError(f"program '{prog.name}': CO-RE relocations need a .BTF section")
+            from pybpftool.btf.core import resolve
+
             target = self.target()
             try:
                 found = resolve(self.spec.btf, target.btf, target.candidates, *key)

@@ -13,11 +13,13 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from pybpftool.btf.target import TargetBtf, TargetIndex, decode, digest, encode
 from pybpftool.errors import ObjectError
+
+if TYPE_CHECKING:  # the sandbox policy imports this module; indexing loads only when used
+    from pybpftool.btf.target import TargetBtf, TargetIndex
 
 ENV_TARGET = "PYBPFTOOL_TARGET_BTF"
 ENV_CACHE = "PYBPFTOOL_CACHE_DIR"
@@ -54,6 +56,8 @@ def cache_dir(env: Mapping[str, str] | None = None, create: bool = False) -> str
 
 def open_target(path: str, env: Mapping[str, str] | None = None) -> TargetBtf:
     """open_target: the target BTF at `path`, its index from the cache or built (and cached)."""
+    from pybpftool.btf.target import TargetBtf, digest, encode
+
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -81,6 +85,8 @@ def _cache_file(folder: str, key: str) -> str:
 
 
 def _read_cache(folder: str, key: str) -> TargetIndex | None:
+    from pybpftool.btf.target import decode
+
     try:
         fd = os.open(_cache_file(folder, key), os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
@@ -94,6 +100,8 @@ def _read_cache(folder: str, key: str) -> TargetIndex | None:
 
 def _write_cache(folder: str, key: str, blob: bytes) -> None:
     """_write_cache: atomically replace the index file; old ones beyond KEEP are pruned."""
+    import tempfile
+
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
