@@ -107,6 +107,9 @@ class Result(NamedTuple):
     new_size: int = 0
     size_change_unsafe: bool = False
     description: str = ""
+    # A 32-bit enumerator: clang 14 writes an ld_imm64 of it zero- or sign-extended by the
+    # C constant's type, which BTF does not record; either is accepted as the local value.
+    either_extension: bool = False
 
 
 def _kinds_compatible(a: Kind, b: Kind) -> bool:
@@ -363,7 +366,10 @@ def _other_value(spec: Spec | None, kind: int) -> int | None:
         return None  # ENUMVAL_VALUE with no target: poison
     enum = spec.btf.type(spec.accessors[0].type_id)
     assert isinstance(enum, Enum)
-    return enum.values[spec.accessors[0].idx].value
+    value = enum.values[spec.accessors[0].idx].value
+    if enum.kind == Kind.ENUM:  # libbpf reads a 32-bit enumerator as s32, whatever its sign
+        value = ((value & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000
+    return value
 
 
 def _calc(local: Spec, target: Spec | None, kind: int) -> Result:
@@ -390,7 +396,15 @@ def _calc(local: Spec, target: Spec | None, kind: int) -> Result:
     assert orig_value is not None
     if new_value is None:
         return Result(orig_value, 0, poison=True)
-    return Result(orig_value, new_value, validate=kind != CoreKind.TYPE_ID_TARGET)
+    either = (
+        kind == CoreKind.ENUMVAL_VALUE and local.btf.kind(local.accessors[0].type_id) == Kind.ENUM
+    )
+    return Result(
+        orig_value,
+        new_value,
+        validate=kind != CoreKind.TYPE_ID_TARGET,
+        either_extension=either,
+    )
 
 
 def describe(spec: Spec, kind: int) -> str:
@@ -516,7 +530,10 @@ def patch(buf: bytearray, idx: int, result: Result, bo: str) -> bool:
             raise ObjectError(f"CO-RE {where}: ld_imm64 of an unexpected form")
         hi = struct.unpack_from(bo + "i", buf, idx * 8 + 12)[0]
         value = (imm & 0xFFFFFFFF) | ((hi & 0xFFFFFFFF) << 32)
-        if result.validate and value != result.orig & 0xFFFFFFFFFFFFFFFF:
+        expected = {result.orig & 0xFFFFFFFFFFFFFFFF}
+        if result.either_extension:
+            expected.add(result.orig & 0xFFFFFFFF)
+        if result.validate and value not in expected:
             raise ObjectError(f"CO-RE {where}: holds {value}, expected {result.orig}")
         new = result.new & 0xFFFFFFFFFFFFFFFF
         struct.pack_into(bo + "i", buf, idx * 8 + 4, _s32(new & 0xFFFFFFFF))

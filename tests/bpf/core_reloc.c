@@ -47,6 +47,7 @@ struct core_amb { int f; } CORE;      /* target: two flavours that disagree */
 
 enum core_color { RED = 1, GREEN = 2, BLUE = 3 };
 enum core_color___v2 { GREEN___v2 = 2 };   /* a flavour of the enum and of its enumerator */
+enum core_wide { WIDE_BIG = 0xffffffff, WIDE_NEG = -5 };  /* clang: zero- and sign-extended */
 #else
 struct core_rec {
 	long pad;
@@ -70,12 +71,14 @@ struct core_amb___one { int f; } CORE;
 struct core_amb___two { long pad; int f; } CORE;
 
 enum core_color { GREEN = 20, RED = 10 };
+enum core_wide { WIDE_BIG = 0xfffffffe, WIDE_NEG = -7 };
 
 struct core_rec rec_target;
 struct core_bits bits_target;
 struct core_amb___one amb_one;
 struct core_amb___two amb_two;
 enum core_color color_target;
+enum core_wide wide_target;
 #endif
 
 struct {
@@ -205,6 +208,12 @@ SEC("socket") int enums(void *ctx)
 	       enum_info(enum core_color, BLUE, 0) * 100 +       /* exists 1 -> 0 */
 	       enum_info(enum core_color, GREEN, 1) +            /* value 2 -> 20 */
 	       enum_info(enum core_color___v2, GREEN___v2, 1);   /* value 2 -> 20 */
+}
+
+SEC("socket") int wide_enums(void *ctx)
+{
+	return enum_info(enum core_wide, WIDE_BIG, 1) +          /* 0xffffffff -> s32 -2 */
+	       enum_info(enum core_wide, WIDE_NEG, 1);           /* -5 -> -7 */
 }
 
 SEC("socket") int missing_enum_value(void *ctx)

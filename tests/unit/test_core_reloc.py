@@ -150,6 +150,17 @@ def test_enum_values_and_flavoured_enumerators(case: tuple[ObjectSpec, TargetBtf
     assert [r[2] for r in relocated(*case, "missing_enum_value")] == ["poisoned"]
 
 
+def test_32_bit_enumerators_as_libbpf_reads_them(case: tuple[ObjectSpec, TargetBtf]) -> None:
+    """clang 14 writes 0xffffffff zero-extended and -5 sign-extended (BTF cannot say which);
+    libbpf reads a 32-bit enumerator as s32, so the target's values come sign-extended."""
+    assert relocated(*case, "wide_enums") == sorted(
+        [
+            ("enumval_value", "lddw 4294967295", "lddw -2"),
+            ("enumval_value", "lddw -5", "lddw -7"),
+        ]
+    )
+
+
 def test_ambiguous_flavours_are_an_error_naming_both(case: tuple[ObjectSpec, TargetBtf]) -> None:
     spec, target = case
     prog = next(p for p in spec.programs if p.name == "ambiguous")
