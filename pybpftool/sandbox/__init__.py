@@ -78,6 +78,8 @@ def library_folders() -> tuple[str, ...]:
     folders = {sys.prefix, sys.base_prefix, sys.exec_prefix}
     folders.update(p for p in sys.path if p)
     folders.add(os.path.dirname(os.path.abspath(pybpftool.__file__)))  # editable installs
+    if sys.pycache_prefix:  # PYTHONPYCACHEPREFIX: without it, later imports recompile
+        folders.add(sys.pycache_prefix)
     folders.update(SYSTEM_LIBRARIES)
     return tuple(sorted(f for f in folders if os.path.exists(f)))
 

@@ -197,3 +197,31 @@ def test_sandbox_setting_is_checked(env: dict[str, str]) -> None:
     )
     assert done.returncode == 1
     assert done.stderr == "pybpftool: PYBPFTOOL_SANDBOX=maybe: expected auto, on or off\n"
+
+
+CONFINED_IMPORT = """
+import importlib.util, sys
+from pybpftool import sandbox
+assert sandbox.confine(sandbox.command_policy([], None))
+import pybpftool.btf.core as late  # first imported under the sandbox
+cached = importlib.util.cache_from_source(late.__file__)
+assert cached.startswith(sys.pycache_prefix), cached
+with open(cached, "rb") as f:
+    f.read(16)
+print("bytecode readable")
+"""
+
+
+def test_bytecode_under_pythonpycacheprefix_stays_readable_confined(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Modules imported after confinement must not be recompiled from source on every run:
+    that cost a cold pyip attach 200 ms when the bytecode lived under PYTHONPYCACHEPREFIX."""
+    env = {**env, "PYTHONPYCACHEPREFIX": str(tmp_path / "pyc"), "PYBPFTOOL_SANDBOX": "on"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    package = Path(__file__).resolve().parents[2] / "pybpftool"
+    compiled = run(sys.executable, "-m", "compileall", "-q", str(package), env=env)
+    assert compiled.returncode == 0, compiled.stderr
+    done = run(sys.executable, "-c", CONFINED_IMPORT, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "bytecode readable\n"
