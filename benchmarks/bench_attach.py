@@ -4,6 +4,7 @@ Rows: cold `-V`; cold attach of a small XDP example and of a verifier-heavy prog
 `pytc filter replace`; `-batch` of 100 attach lines (per line); peak memory of each command;
 and where a cold pyip attach spends its time (interpreter, our imports, pyroute2, parse,
 kernel and the rest). Targets (issues 4 and 8) are printed beside each row.
+Commands run with their bytecode compiled beforehand, as an installed package (bytecode.py).
 Run as root: .venv/bin/python benchmarks/bench_attach.py
 """
 
@@ -18,6 +19,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bytecode import installed_bytecode  # noqa: E402
+
 BIN = Path(sys.executable).parent
 RUNS = 15
 BATCH_LINES = 100
@@ -70,7 +75,7 @@ def row(name: str, theirs: float, ours: float, target: str) -> None:
 def main() -> None:
     ns = f"pybpftool-bench-{os.getpid()}"
     mnt = tempfile.mkdtemp(prefix="pybpftool-bench-")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, installed_bytecode():
         small = build(ROOT / "examples/xdp_counter.c", Path(tmp) / "xdp_counter.o")
         heavy = build(ROOT / "benchmarks/bpf/heavy.c", Path(tmp) / "heavy.o")
         cls = build(ROOT / "tests/bpf/twin_btf.c", Path(tmp) / "twin_btf.o")

@@ -6,8 +6,7 @@ the same work in process (parse + CO-RE + PROG_LOAD, no interpreter start, no im
 (b) building the target index from cold (TargetBtf on /sys/kernel/btf/vmlinux, in process);
 (c) loading the index from the warm cache (open_target). Targets are printed beside each row,
 and the pybpftool command's time is split into interpreter start, imports and the rest.
-Commands run with their bytecode compiled beforehand into a private PYTHONPYCACHEPREFIX (as an
-installed package has it; modules imported once the sandbox is on could not write theirs).
+Commands run with their bytecode compiled beforehand, as an installed package (bytecode.py).
 The object is built with clang-14 into a temporary folder, pins go to a private bpffs mounted
 on a temporary folder, and the index cache is a private folder: all removed at the end.
 Run as root: .venv/bin/python benchmarks/bench_core.py
@@ -26,6 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bytecode import installed_bytecode  # noqa: E402
+
 BIN = Path(sys.executable).parent
 KERNEL_BTF = "/sys/kernel/btf/vmlinux"
 RUNS = 15
@@ -127,11 +130,9 @@ def main() -> None:
     saved = os.environ.get("PYBPFTOOL_CACHE_DIR")
     os.environ["PYBPFTOOL_CACHE_DIR"] = cache
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, installed_bytecode():
             obj = build(Path(tmp) / "core_kernel.o")
-            env = {**os.environ, "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pyc")}
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
-            sh(sys.executable, "-m", "compileall", "-q", str(ROOT / "pybpftool"), env=env)
+            env = dict(os.environ)
             sh("mount", "-t", "bpf", "bpf", mnt)
             try:
                 run(obj, Path(mnt) / "core_kernel", Path(cache), env)
