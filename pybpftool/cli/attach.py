@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pybpftool.cli.bpfsource import BpfSource
 from pybpftool.errors import KernelError, PyBpfError
 from pybpftool.kernel.fd import Fd
 from pybpftool.loader.core import LoadedObject
 from pybpftool.spec import ObjectSpec
+
+if TYPE_CHECKING:
+    from pybpftool.btf.target import TargetBtf
 
 
 @dataclass
@@ -60,6 +64,7 @@ def prepare(source: BpfSource, prog_type: int, default_section: str, subdir: str
         subdir=subdir,
         verbose=source.verbose,
         report=_stderr_line,
+        open_target=open_target_cached,
     )
     loaded = load_object(kernel, parse_cached(source.path), options, defer_commit=True)
     assert loaded.main is not None
@@ -84,6 +89,25 @@ def parse_cached(path: str) -> ObjectSpec:
     if spec is None:
         spec = _parsed[key] = parse_object(path)
     return spec
+
+
+_targets: dict[tuple[str, int, int, int], TargetBtf] = {}
+
+
+def open_target_cached(path: str) -> TargetBtf:
+    """open_target_cached: the CO-RE target BTF at `path`, read and indexed once per process
+    while the file stays the same (the kernel's does), so a -batch pays for it once."""
+    from pybpftool.loader.targetbtf import open_target
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return open_target(path)  # let it report the problem in its words
+    key = (os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    target = _targets.get(key)
+    if target is None:
+        target = _targets[key] = open_target(path)
+    return target
 
 
 def _confine(source: BpfSource, subdir: str) -> None:

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from pybpftool.errors import KernelError, ObjectError, PinError
 from pybpftool.kernel import bpffs
@@ -42,6 +42,9 @@ from pybpftool.pinning import (
 )
 from pybpftool.spec import MapOrigin, ObjectSpec, ProgramSpec
 
+if TYPE_CHECKING:
+    from pybpftool.btf.target import TargetBtf
+
 
 class LoaderKernel(MapKernel, ProgKernel, Protocol):
     """LoaderKernel: everything load_object asks of the kernel."""
@@ -64,6 +67,7 @@ class LoadOptions(NamedTuple):
     pinning_db: str = PINNING_DB
     report: Callable[[str], None] | None = None  # verbose and warning lines go here
     target_btf: str | None = None  # CO-RE target; None: $PYBPFTOOL_TARGET_BTF or the kernel's
+    open_target: Callable[[str], TargetBtf] | None = None  # e.g. a -batch's memo of targets
 
 
 @dataclass
@@ -183,7 +187,7 @@ def _load(
     )
     maps = create_maps(kernel, txn, spec.maps, ctx)
     fds = {name: int(m.fd) for name, m in maps.items()}
-    core = CoreRelocator(spec, options.target_btf, options.env)
+    core = CoreRelocator(spec, options.target_btf, options.env, options.open_target)
     loaded = []
     for prog in chosen:
         req = program_request(

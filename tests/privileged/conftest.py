@@ -7,6 +7,7 @@ its finally block, also when the test fails.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import os
 import subprocess
@@ -60,3 +61,22 @@ def netns() -> Iterator[str]:
         yield name
     finally:
         _run("ip", "netns", "del", name)
+
+
+CLONE_NEWNET = 0x40000000
+
+
+@pytest.fixture
+def in_netns(netns: str) -> Iterator[str]:
+    """in_netns: this process inside the test's netns (network only), back afterwards: for
+    commands run in-process, whose `-n` would otherwise leave pytest in a deleted namespace."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    home = os.open("/proc/self/ns/net", os.O_RDONLY)
+    target = os.open(f"/var/run/netns/{netns}", os.O_RDONLY)
+    try:
+        assert libc.setns(target, CLONE_NEWNET) == 0
+        yield netns
+    finally:
+        libc.setns(home, CLONE_NEWNET)
+        os.close(home)
+        os.close(target)

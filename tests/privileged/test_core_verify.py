@@ -128,3 +128,46 @@ def test_pytc_attaches_a_core_program_relocated_for_the_environment_target(
     assert failed.returncode != 0
     assert "failed to resolve CO-RE relocation <byte_off>" in failed.stderr
     assert "struct core_rec.b (0:1 @ offset 4)" in failed.stderr
+
+
+def test_a_batch_reads_and_indexes_the_target_once(
+    target: Path,
+    in_netns: str,
+    env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """issue 8: N attach lines of a CO-RE object in one -batch open the target BTF once; each
+    line still loads its own program."""
+    from pybpftool.cli import attach
+    from pybpftool.cli.tc import main
+    from pybpftool.loader import targetbtf
+
+    opened: list[str] = []
+    real = targetbtf.open_target
+
+    def counting(path: str, env: object = None) -> object:
+        opened.append(path)
+        return real(path, env)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(targetbtf, "open_target", counting)
+    monkeypatch.setattr(attach, "_targets", {})
+    for key in ("TC_BPF_MNT", "PYBPFTOOL_TARGET_BTF"):
+        monkeypatch.setenv(key, env["TC_BPF_MNT"] if key == "TC_BPF_MNT" else str(target))
+    subprocess.run(["tc", "-n", in_netns, "qdisc", "add", "dev", "v0", "clsact"], check=True)
+    obj = bpfobjs.build("core_reloc", HOST)
+    batch = tmp_path / "batch"
+    batch.write_text(
+        "".join(
+            f"filter add dev v0 ingress pref {n} bpf da obj {obj} sec socket\n" for n in (1, 2, 3)
+        )
+    )
+    assert main(["-batch", str(batch)]) == 0  # in-process, already inside the netns
+    assert opened == [str(target)]
+    shown = subprocess.run(
+        ["tc", "-n", in_netns, "filter", "show", "dev", "v0", "ingress"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert len({line for line in shown.splitlines() if " id " in line}) == 3  # three programs

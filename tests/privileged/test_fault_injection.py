@@ -11,12 +11,10 @@ new pin exists, the pins that existed keep their contents, no fd leaked, no filt
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import io
 import os
 import sys
-from collections.abc import Iterator
 from contextlib import redirect_stderr
 from pathlib import Path
 
@@ -28,7 +26,6 @@ from pybpftool.kernel import bpf as kbpf
 from pybpftool.kernel.bpf import LoadResult
 
 HOST = "bpfel" if sys.byteorder == "little" else "bpfeb"
-CLONE_NEWNET = 0x40000000
 BPF_OPS = (
     "map_create",
     "map_update",
@@ -80,21 +77,6 @@ class Plan:
         n = self.counts[op]
         # A refused program is loaded again for its log: the refusal must hold then too.
         return n == self.target[1] or (op == "prog_load" and n == self.target[1] + 1)
-
-
-@pytest.fixture
-def in_netns(netns: str) -> Iterator[str]:
-    """in_netns: this process inside the test's netns (network only), back afterwards."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    home = os.open("/proc/self/ns/net", os.O_RDONLY)
-    target = os.open(f"/var/run/netns/{netns}", os.O_RDONLY)
-    try:
-        assert libc.setns(target, CLONE_NEWNET) == 0
-        yield netns
-    finally:
-        libc.setns(home, CLONE_NEWNET)
-        os.close(home)
-        os.close(target)
 
 
 def install(monkeypatch: pytest.MonkeyPatch, plan: Plan) -> None:
