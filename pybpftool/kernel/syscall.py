@@ -17,7 +17,6 @@ import ctypes
 import errno as _errno
 import functools
 import os
-import platform
 from collections.abc import Callable
 
 from ..errors import KernelError
@@ -75,7 +74,7 @@ _NR_BPF_32 = {
 
 def syscall_number(machine: str | None = None, pointer_size: int | None = None) -> int | None:
     """syscall_number: __NR_bpf for `machine` (default: this one), None when unknown."""
-    machine = (machine or platform.machine()).lower()
+    machine = (machine or os.uname().machine).lower()  # platform costs 2 ms to import
     if pointer_size is None:
         pointer_size = ctypes.sizeof(ctypes.c_void_p)
     table = _NR_BPF_64 if pointer_size == 8 else _NR_BPF_32
