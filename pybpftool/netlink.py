@@ -7,6 +7,10 @@ pyroute2 0.9 needs three fixes, all made here, once (spec/python.md §1):
 - its package __init__ imports nearly all of pyroute2 (~300 ms): a stub package is put in
   sys.modules first so that only the rtnetlink modules we use are loaded.
 
+TcRequests builds tcmsg requests by hand where tc's exact flags and attributes matter (qdiscs
+of any kind, filter get, dumps filtered by the kernel, kind-less filter requests); qdisc dumps
+keep their attributes raw for the renderer.
+
 Sockets are opened with extended acks, so kernel refusals carry the kernel's own text.
 Results are plain records (named tuples); NetlinkFailure carries errno and that text.
 """
@@ -132,6 +136,7 @@ class BpfFilter(NamedTuple):
     tag: str = ""
     classid: int = 0
     ops: tuple[tuple[int, int, int, int], ...] = ()  # classic BPF: (code, jt, jf, k)
+    ifindex: int = 0  # tcm_ifindex; TCM_IFINDEX_MAGIC_BLOCK: `parent` is the block index
 
 
 _MODE_BY_NAME = {None: 0, "xdp": 1, "xdpgeneric": 2, "xdpoffload": 3, "xdpmulti": 4}
@@ -309,3 +314,178 @@ def _sock_filters(raw: bytes | None) -> tuple[tuple[int, int, int, int], ...]:
         )
         for i in range(0, len(raw) - 7, 8)
     )
+
+
+# --- raw tc requests: qdiscs of any kind, kind-less filter requests, filter get and dumps ---
+
+RTM_NEWQDISC, RTM_DELQDISC, RTM_GETQDISC = 36, 37, 38
+RTM_NEWTFILTER, RTM_DELTFILTER, RTM_GETTFILTER = 44, 45, 46
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO, NLM_F_DUMP = 0x1, 0x4, 0x8, 0x300
+NLM_F_REPLACE, NLM_F_EXCL, NLM_F_CREATE = 0x100, 0x200, 0x400
+TCA_KIND, TCA_OPTIONS, TCA_STATS, TCA_XSTATS, TCA_STATS2, TCA_STAB = 1, 2, 3, 4, 7, 8
+TCA_HW_OFFLOAD, TCA_INGRESS_BLOCK, TCA_EGRESS_BLOCK = 12, 13, 14
+_NLMSG_TCMSG_LEN = 16 + 20  # struct nlmsghdr + struct tcmsg
+TCM_IFINDEX_MAGIC_BLOCK = 0xFFFFFFFF
+
+
+def rtattrs(data: bytes) -> dict[int, bytes]:
+    """rtattrs: the payloads of a run of netlink attributes by type (NLA_F_* flags masked);
+    like iproute2's parse_rtattr the first of duplicates wins and a truncated one ends it."""
+    found: dict[int, bytes] = {}
+    pos = 0
+    while pos + 4 <= len(data):
+        length = int.from_bytes(data[pos : pos + 2], sys.byteorder)
+        kind = int.from_bytes(data[pos + 2 : pos + 4], sys.byteorder) & 0x3FFF
+        if length < 4 or pos + length > len(data):
+            break
+        found.setdefault(kind, bytes(data[pos + 4 : pos + length]))
+        pos += (length + 3) & ~3
+    return found
+
+
+class Qdisc(NamedTuple):
+    """Qdisc: one RTM_NEWQDISC message of a dump; attributes kept raw for the renderer."""
+
+    ifindex: int
+    handle: int
+    parent: int
+    info: int  # the qdisc's refcnt
+    attrs: dict[int, bytes]  # TCA_* -> payload
+
+    @property
+    def kind(self) -> str:
+        return self.attrs.get(TCA_KIND, b"").split(b"\0", 1)[0].decode(errors="replace")
+
+
+def _raw_qdisc(msg: Any) -> Qdisc:
+    raw = bytes(msg.data[msg.offset : msg.offset + msg["header"]["length"]])
+    return Qdisc(
+        ifindex=int(msg["index"]),
+        handle=int(msg["handle"]),
+        parent=int(msg["parent"]),
+        info=int(msg["info"]),
+        attrs=rtattrs(raw[_NLMSG_TCMSG_LEN:]),
+    )
+
+
+class TcRequests:
+    """TcRequests: hand-built tcmsg requests with iproute2's exact flags and attributes
+    (pyroute2's tc() insists on a kind, fills in parents and decodes options by plugin)."""
+
+    _tcmsg: Any = None
+
+    def __init__(self, nl: Netlink) -> None:
+        self.nl = nl
+        if TcRequests._tcmsg is None:
+            from pyroute2.netlink.rtnl.tcmsg import tcmsg
+
+            names = [name for name, _ in tcmsg.nla_map]
+            blocks: tuple[tuple[str, str], ...] = ()
+            if names[-1] == "TCA_CHAIN" and len(names) == TCA_HW_OFFLOAD:  # attrs 12, 13, 14
+                blocks = (("TCA_HW_OFFLOAD", "uint8"), ("TCA_INGRESS_BLOCK", "uint32"))
+                blocks += (("TCA_EGRESS_BLOCK", "uint32"),)
+
+            class raw_tcmsg(tcmsg):  # type: ignore[misc]
+                # TCA_OPTIONS as bytes built by the caller, not by a pyroute2 plugin.
+                nla_map = (
+                    *(
+                        (name, "cdata") if name == "TCA_OPTIONS" else (name, kind)
+                        for name, kind in tcmsg.nla_map
+                    ),
+                    *blocks,
+                )
+
+            TcRequests._tcmsg = raw_tcmsg
+
+    def _request(
+        self,
+        msg_type: int,
+        flags: int,
+        index: int,
+        handle: int,
+        parent: int,
+        info: int,
+        attrs: list[tuple[str, Any]],
+    ) -> tuple[Any, ...]:
+        msg = self._tcmsg()
+        msg["family"] = 0
+        msg["index"] = index if index != TCM_IFINDEX_MAGIC_BLOCK else -1  # a signed field
+        msg["handle"] = handle
+        msg["parent"] = parent
+        msg["info"] = info
+        msg["attrs"] = [list(attr) for attr in attrs]  # pyroute2 reads tuples differently
+        ipr = self.nl.ipr
+        try:
+            return tuple(ipr._generate_with_cleanup(ipr.asyncore.nlm_request, msg, msg_type, flags))
+        except self.nl._netlink_error as err:
+            raise _failure(err) from None
+
+    def qdiscs(self, invisible: bool = False) -> list[Qdisc]:
+        """qdiscs: RTM_GETQDISC dump of every link (TCA_DUMP_INVISIBLE when asked)."""
+        attrs: list[tuple[str, Any]] = [("TCA_DUMP_INVISIBLE", True)] if invisible else []
+        found = self._request(RTM_GETQDISC, NLM_F_REQUEST | NLM_F_DUMP, 0, 0, 0, 0, attrs)
+        return [_raw_qdisc(m) for m in found if m["header"]["type"] == RTM_NEWQDISC]
+
+    def qdisc_modify(
+        self,
+        msg_type: int,
+        flags: int,
+        index: int,
+        handle: int,
+        parent: int,
+        kind: str | None,
+        options: bytes | None = None,
+        blocks: tuple[int, int] = (0, 0),
+    ) -> None:
+        """qdisc_modify: RTM_NEWQDISC/RTM_DELQDISC as tc_qdisc_modify sends it (+ ACK);
+        `options` is the TCA_OPTIONS payload, already encoded; `blocks` the ingress and
+        egress shared block indexes (0: none)."""
+        attrs: list[tuple[str, Any]] = [("TCA_KIND", kind)] if kind else []
+        for name, block in zip(("TCA_INGRESS_BLOCK", "TCA_EGRESS_BLOCK"), blocks, strict=True):
+            if block:
+                attrs.append((name, block))
+        if options is not None:
+            attrs.append(("TCA_OPTIONS", options))
+        self._request(msg_type, NLM_F_REQUEST | NLM_F_ACK | flags, index, handle, parent, 0, attrs)
+
+    def filter_modify(
+        self,
+        msg_type: int,
+        flags: int,
+        index: int,
+        parent: int,
+        info: int,
+        chain: int | None,
+        kind: str | None = None,
+        handle: int = 0,
+    ) -> None:
+        """filter_modify: a delete, or a filter request without a kind (the kernel judges
+        it), with TCA_CHAIN and TCA_KIND only: no options."""
+        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+        if kind:
+            attrs.append(("TCA_KIND", kind))
+        flags |= NLM_F_REQUEST | NLM_F_ACK
+        self._request(msg_type, flags, index, handle, parent, info, attrs)
+
+    def filter_get(
+        self, index: int, parent: int, info: int, handle: int, kind: str, chain: int | None
+    ) -> BpfFilter | None:
+        """filter_get: RTM_GETTFILTER with NLM_F_ECHO, as tc_filter_get sends it."""
+        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+        attrs.append(("TCA_KIND", kind))
+        found = self._request(
+            RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_ECHO, index, handle, parent, info, attrs
+        )
+        return next((_tc_filter(m) for m in found if m["header"]["type"] == RTM_NEWTFILTER), None)
+
+    def filter_dump(self, index: int, parent: int, info: int, chain: int | None) -> list[BpfFilter]:
+        """filter_dump: RTM_GETTFILTER dump; the kernel filters on prio, protocol and chain."""
+        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+        found = self._request(
+            RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP, index, 0, parent, info, attrs
+        )
+        return [_tc_filter(m) for m in found if m["header"]["type"] == RTM_NEWTFILTER]
+
+
+def _tc_filter(msg: Any) -> BpfFilter:
+    return _bpf_filter(msg)._replace(ifindex=int(msg["index"]) & 0xFFFFFFFF)

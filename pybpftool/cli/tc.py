@@ -1,16 +1,337 @@
-"""tc: the `pytc` command (iproute2 `tc` syntax for its BPF parts)."""
+"""tc: the `pytc` command (iproute2 `tc` syntax for its BPF parts) and `pytc qdisc`.
+
+    tc qdisc {add|change|replace|link|delete} [dev DEV] [handle H] [root|parent H]
+             [ingress_block N] [egress_block N] {clsact|ingress|KIND [OPTIONS]}
+    tc qdisc {show|list} [dev DEV] [root|ingress|clsact|parent H|handle H] [invisible]
+
+The qdisc grammar is tc_qdisc.c's; the options of htb and the fifos are parsed as tc does,
+other kinds are sent without options (their options are refused), and `show` decodes the
+kinds listed in tcshow.QDISC_OPTIONS.
+"""
 
 from __future__ import annotations
 
+import sys
+
 from pybpftool.cli.frontend import Handler, run_frontend
-from pybpftool.cli.grammar import GlobalOptions
-from pybpftool.cli.usage import TC_USAGE
+from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.usage import (
+    CLSACT_USAGE,
+    EXEC_USAGE,
+    INGRESS_USAGE,
+    QDISC_USAGE,
+    TC_USAGE,
+)
+from pybpftool.cli.words import Words, duparg, invarg
+
+TC_H_ROOT, TC_H_INGRESS = 0xFFFFFFFF, 0xFFFFFFF1  # TC_H_CLSACT == TC_H_INGRESS
+TC_H_INGRESS_HANDLE = 0xFFFF0000
+# do_qdisc(): verb -> (RTM type, flags), matched by prefix in this order.
+QDISC_VERBS = (
+    ("add", 36, 0x600),  # RTM_NEWQDISC, NLM_F_EXCL | NLM_F_CREATE
+    ("change", 36, 0),
+    ("replace", 36, 0x500),  # NLM_F_CREATE | NLM_F_REPLACE
+    ("link", 36, 0x100),  # NLM_F_REPLACE
+    ("delete", 37, 0),  # RTM_DELQDISC
+)
 
 
 def _qdisc(opts: GlobalOptions, args: list[str]) -> int:
-    from pybpftool.cli.tcfilter import qdisc_command
+    """_qdisc: tc_qdisc.c do_qdisc()."""
+    words = Words(args)
+    if not words:
+        return qdisc_show(opts, words)
+    verb = words.take()
+    for command, msg_type, flags in QDISC_VERBS:
+        if matches(verb, command):
+            return qdisc_modify(words, msg_type, flags)
+    if matches(verb, "list") or matches(verb, "show") or matches(verb, "lst"):
+        return qdisc_show(opts, words)
+    if matches(verb, "help"):
+        sys.stderr.write(QDISC_USAGE)
+        return 0
+    raise IprouteExit(f'Command "{verb}" is unknown, try "tc qdisc help".', 255)
 
-    return qdisc_command(opts, args)
+
+def qdisc_handle_value(text: str) -> int | None:
+    """qdisc_handle_value: tc_util.c get_qdisc_handle: `none` or hex `maj[:]` (< 0x10000)."""
+    if text == "none":
+        return 0
+    from pybpftool.cli.tcfilter import c_strtoul
+
+    major, end = c_strtoul(text, 16)
+    if end == 0 or major >= 1 << 16 or (end < len(text) and text[end] != ":"):
+        return None
+    return major << 16
+
+
+def _classid(text: str) -> int:
+    from pybpftool.cli.tcfilter import tc_classid_value
+
+    value = tc_classid_value(text)
+    if value is None:
+        raise invarg("invalid parent ID", text)
+    return value
+
+
+def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
+    """qdisc_modify: tc_qdisc_modify(): the selector loop, the kind's own option parser,
+    then the device, then the request."""
+    dev, kind = "", None
+    handle = parent = 0
+    blocks = [0, 0]  # TCA_INGRESS_BLOCK, TCA_EGRESS_BLOCK
+    while words:
+        word = words.take()
+        if word == "dev":
+            value = words.take()
+            if dev:
+                raise duparg("dev", value)
+            dev = value
+        elif word == "handle":
+            if handle:
+                raise duparg("handle", word)  # tc names the keyword, not the value
+            value = words.take()
+            parsed = qdisc_handle_value(value)
+            if parsed is None:
+                raise invarg("invalid qdisc ID", value)
+            handle = parsed
+        elif word == "root":
+            if parent:
+                raise IprouteExit('Error: "root" is duplicate parent ID', 255)
+            parent = TC_H_ROOT
+        elif word in ("clsact", "ingress"):
+            if parent:
+                raise IprouteExit(f'Error: "{word}" is a duplicate parent ID', 255)
+            parent, handle, kind = TC_H_INGRESS, TC_H_INGRESS_HANDLE, word
+            break
+        elif word == "parent":
+            value = words.take()
+            if parent:
+                raise duparg("parent", value)
+            parent = _classid(value)
+        elif matches(word, "estimator") or matches(word, "stab"):
+            raise IprouteExit(f'pytc qdisc: "{word}" is not implemented by pytc.', 255)
+        elif matches(word, "ingress_block") or matches(word, "egress_block"):
+            which = 0 if matches(word, "ingress_block") else 1
+            value = words.take()
+            from pybpftool.cli.tcfilter import c_unsigned
+
+            block = c_unsigned(value, 0)
+            if not block:
+                raise invarg(f"invalid {('ingress', 'egress')[which]} block index value", value)
+            blocks[which] = block
+        elif matches(word, "help"):
+            sys.stderr.write(QDISC_USAGE)  # and goes on, as tc does
+        else:
+            kind = word
+            break
+    options = _kind_options(kind, words) if kind is not None else None
+    from pybpftool.cli.iplink import netlink_message
+    from pybpftool.errors import NetlinkFailure
+    from pybpftool.netlink import Netlink, TcRequests
+
+    with Netlink() as nl:
+        index = 0
+        if dev:
+            found = nl.link_index(dev)
+            if found is None:
+                raise IprouteExit(f'Cannot find device "{dev}"', 1)
+            index = found
+        try:
+            TcRequests(nl).qdisc_modify(
+                msg_type, flags, index, handle, parent, kind, options, (blocks[0], blocks[1])
+            )
+        except NetlinkFailure as err:
+            raise IprouteExit(netlink_message(err), 2) from None
+    return 0
+
+
+def _kind_options(kind: str, words: Words) -> bytes | None:
+    """_kind_options: what tc's parser of `kind` makes of the words after it: the
+    TCA_OPTIONS payload to send (None: no attribute), or its message."""
+    from pybpftool.cli.tcshow import TC_QDISC_KINDS
+
+    if kind == "clsact" and words:
+        raise IprouteExit(f'What is "{words.peek()}"?\n{CLSACT_USAGE}', 1)
+    if kind == "ingress":
+        while words:
+            word = words.take()
+            if word != "handle":
+                raise IprouteExit(f'What is "{word}"?\n{INGRESS_USAGE}', 1)
+            words.take()  # q_ingress.c skips the handle's value
+        return None
+    if kind == "htb":
+        return _htb_options(words)
+    if kind in ("pfifo", "bfifo", "pfifo_head_drop"):
+        return _fifo_options(kind, words)
+    if not words:
+        return None
+    if kind == "pfifo_fast":
+        raise IprouteExit("qdisc 'pfifo_fast' does not support option parsing", 255)
+    if kind in TC_QDISC_KINDS:
+        raise IprouteExit(f'pytc qdisc: options of "{kind}" are not implemented by pytc.', 255)
+    raise IprouteExit(f'Unknown qdisc "{kind}", hence option "{words.peek()}" is unparsable', 1)
+
+
+def _rtattr(kind: int, payload: bytes) -> bytes:
+    size = 4 + len(payload)
+    head = size.to_bytes(2, sys.byteorder) + kind.to_bytes(2, sys.byteorder)
+    return head + payload + bytes(-size % 4)
+
+
+def _u32(value: int) -> bytes:
+    return value.to_bytes(4, sys.byteorder)
+
+
+def _htb_options(words: Words) -> bytes:
+    """_htb_options: q_htb.c htb_parse_opt: TCA_HTB_INIT (struct tc_htb_glob, version 3,
+    r2q 10 unless said) [+ TCA_HTB_DIRECT_QLEN] [+ TCA_HTB_OFFLOAD], always sent."""
+    from pybpftool.cli.tcfilter import c_unsigned
+    from pybpftool.cli.usage import HTB_USAGE
+
+    r2q, default, debug, direct_qlen, offload = 10, 0, 0, None, False
+    while words:
+        word = words.take()
+        if matches(word, "r2q") or matches(word, "default") or matches(word, "direct_qlen"):
+            name = "r2q" if matches(word, "r2q") else "default"
+            name = "direct_qlen" if matches(word, "direct_qlen") else name
+            value = c_unsigned(words.take(), 16 if name == "default" else 10)
+            if value is None:
+                raise IprouteExit(f'Illegal "{name}"\n{HTB_USAGE}', 1)
+            if name == "r2q":
+                r2q = value
+            elif name == "default":
+                default = value
+            else:
+                direct_qlen = value
+        elif matches(word, "debug"):
+            for i, char in enumerate(words.take()[:16]):
+                if char not in "0123":
+                    break
+                debug |= int(char) << (2 * i)
+        elif matches(word, "offload"):
+            offload = True
+        else:
+            raise IprouteExit(f'What is "{word}"?\n{HTB_USAGE}', 1)
+    payload = _rtattr(2, _u32(3) + _u32(r2q) + _u32(default) + _u32(debug) + _u32(0))
+    if direct_qlen is not None:
+        payload += _rtattr(5, _u32(direct_qlen))
+    if offload:
+        payload += _rtattr(9, b"")
+    return payload
+
+
+def _fifo_options(kind: str, words: Words) -> bytes | None:
+    """_fifo_options: q_fifo.c fifo_parse_opt: `limit SIZE` (struct tc_fifo_qopt)."""
+    from pybpftool.cli.usage import FIFO_USAGE
+
+    limit = None
+    while words:
+        word = words.take()
+        if word == "limit":
+            value = words.take()
+            limit = size_value(value)
+            if limit is None:
+                raise IprouteExit(f'{kind}: Illegal value for "limit": "{value}"', 1)
+        elif word == "help":
+            raise IprouteExit(FIFO_USAGE, 1)
+        else:
+            raise IprouteExit(f'{kind}: unknown parameter "{word}"\n{FIFO_USAGE}', 1)
+    return None if limit is None else _u32(limit)
+
+
+_SIZE_UNITS = {"kb": 1024, "k": 1024, "gb": 1 << 30, "g": 1 << 30, "gbit": (1 << 30) // 8}
+_SIZE_UNITS.update({"mb": 1 << 20, "m": 1 << 20, "mbit": (1 << 20) // 8, "kbit": 1024 // 8})
+_SIZE_UNITS["b"] = 1
+
+
+def size_value(text: str) -> int | None:
+    """size_value: lib/utils_math.c get_size: a decimal number (strtod) and a unit."""
+    import math
+    import re
+
+    found = re.match(r"[ \t\n\r\f\v]*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text)
+    if found is None:
+        return None
+    size = float(found.group(0))
+    unit = text[found.end() :].lower()
+    if unit:
+        if unit not in _SIZE_UNITS:
+            return None
+        size *= _SIZE_UNITS[unit]
+    if not 0 <= size < 1 << 32 or int(size) != math.floor(size):
+        return None
+    return int(size)
+
+
+# tc_qdisc.c's file-scope filter_ifindex, filter_parent and filter_handle: set by `qdisc
+# show`, never reset, so (as in tc) they carry over to the next line of a -batch.
+QDISC_LISTED = {"ifindex": 0, "parent": 0, "handle": 0}
+
+
+def qdisc_show(opts: GlobalOptions, words: Words) -> int:
+    """qdisc_show: tc_qdisc_list(): dump every qdisc, print those of the device and id asked."""
+    dev = None
+    listed = QDISC_LISTED
+    invisible = False
+    while words:
+        word = words.take()
+        if word == "dev":
+            dev = words.take()
+            continue
+        taken = word in ("root", "ingress", "clsact") or (
+            matches(word, "parent") or matches(word, "handle")
+        )
+        if taken and listed["parent"]:
+            raise invarg("parent is already specified", word)
+        if taken and listed["handle"]:
+            raise invarg("handle is already specified", word)
+        if word == "root":
+            listed["parent"] = TC_H_ROOT
+        elif word in ("ingress", "clsact"):
+            listed["parent"] = TC_H_INGRESS
+        elif matches(word, "parent"):
+            listed["parent"] = _classid(words.take())
+        elif matches(word, "handle"):
+            value = words.take()
+            parsed = qdisc_handle_value(value)
+            if parsed is None:
+                raise invarg("invalid handle ID", value)
+            listed["handle"] = parsed
+        elif matches(word, "help"):
+            sys.stderr.write(QDISC_USAGE)
+        elif word == "invisible":
+            invisible = True
+        else:
+            raise IprouteExit(f'What is "{word}"? Try "tc qdisc help".', 255)
+    from pybpftool.cli.iplink import netlink_message
+    from pybpftool.cli.tcshow import print_qdiscs
+    from pybpftool.errors import NetlinkFailure
+    from pybpftool.netlink import Netlink, TcRequests
+
+    names: dict[int, str] = {}
+    with Netlink() as nl:
+        if dev is not None:
+            found_index = nl.link_index(dev)
+            if found_index is None:
+                raise IprouteExit(f'Cannot find device "{dev}"', 1)
+            listed["ifindex"] = found_index
+        try:
+            found = TcRequests(nl).qdiscs(invisible)
+            if not listed["ifindex"]:
+                names = {link.ifindex: link.name for link in nl.links()}
+        except NetlinkFailure as err:
+            raise IprouteExit(f"{netlink_message(err)}\nDump terminated", 1) from None
+    index, parent, handle = listed["ifindex"], listed["parent"], listed["handle"]
+    shown = [
+        q
+        for q in found
+        if (not index or q.ifindex == index)
+        and (not handle or q.handle == handle)
+        and (not parent or q.parent == parent)
+    ]
+    sys.stdout.write(print_qdiscs(shown, opts, names, bool(index)))
+    return 0
 
 
 def _filter(opts: GlobalOptions, args: list[str]) -> int:
@@ -20,6 +341,9 @@ def _filter(opts: GlobalOptions, args: list[str]) -> int:
 
 
 def _exec(opts: GlobalOptions, args: list[str]) -> int:
+    if args and matches(args[0], "help"):  # tc_exec.c do_exec()
+        sys.stderr.write(EXEC_USAGE)
+        return 0
     from pybpftool.cli.tcexec import exec_command
 
     return exec_command(opts, args)

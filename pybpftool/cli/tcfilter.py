@@ -1,14 +1,19 @@
-"""tcfilter: `pytc qdisc` (clsact, ingress) and `pytc filter ... bpf` (tc/tc_filter.c, f_bpf.c).
+"""tcfilter: `pytc filter ...` for cls_bpf (tc/tc_filter.c, f_bpf.c).
 
-    tc filter {add|change|replace|delete|get|show} [dev DEV] [root|ingress|egress|parent H]
-              [handle H] [pref P] [protocol P] bpf BPFOPTS
+    tc filter {add|change|replace|delete} [dev DEV] [root|ingress|egress|parent H]
+              [handle H] [pref P] [protocol P] [chain N] [bpf BPFOPTS]
+    tc filter get dev DEV {root|ingress|egress|parent H} pref P protocol P handle H
+              [chain N] bpf
+    tc filter {show|list} [dev DEV] [root|ingress|egress|parent H] [pref P] [protocol P]
+              [chain N]
     BPFOPTS (any order, each word matched by prefix in this order): run MODE | classid|flowid X:Y
               | direct-action|da | skip_hw | skip_sw | action ... | police ... | help; a word
               that is none of these is the MODE when none was given yet (so `bpf da obj f.o`
               and `bpf obj f.o da` both work).
 
-The device is resolved before the bpf options (iproute2's order); the object is loaded after
-the whole option loop and undone if the kernel then refuses the filter.
+The selector words are parsed as each of tc's three loops does (modify, get, list: their
+messages differ). The device is resolved before the bpf options (iproute2's order); the object
+is loaded after the whole option loop and undone if the kernel then refuses the filter.
 """
 
 from __future__ import annotations
@@ -21,23 +26,23 @@ from typing import Any
 from pybpftool.cli.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.iplink import load_failure_text, netlink_message
-from pybpftool.cli.tcshow import print_filters
-from pybpftool.cli.usage import BPF_USAGE
-from pybpftool.cli.words import Words, duparg
+from pybpftool.cli.usage import BPF_USAGE, FILTER_USAGE
+from pybpftool.cli.words import Words, duparg, invarg
 from pybpftool.errors import NetlinkFailure, PyBpfError
 
 BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 3, 4
 ROOT = 0xFFFFFFFF
 INGRESS, EGRESS = 0xFFFFFFF2, 0xFFFFFFF3
 ETH_P_ALL = 0x0003
-PROTOCOLS = {"all": 0x0003, "ip": 0x0800, "ipv6": 0x86DD, "arp": 0x0806, "802.1Q": 0x8100}
+PARENTS = {"root": ROOT, "ingress": INGRESS, "egress": EGRESS}
+NETLINK_COMMAND = {"add": "add-filter", "change": "change-filter", "replace": "replace-filter"}
+# tc_filter.c do_filter(): the netlink flags of each modifying verb.
+MODIFY_FLAGS = {"add": 0x600, "change": 0, "replace": 0x400, "delete": 0}  # EXCL|CREATE, CREATE
+# The classifiers tc 6.1 has an f_*.c parser for; any other kind is tc's generic one.
+_TC_FILTER_KINDS = "basic cgroup flow flower fw matchall route rsvp rsvp6 tcindex u32"
+TC_FILTER_KINDS = frozenset(_TC_FILTER_KINDS.split())
+# The verbs, for shell completion (cli/complete.py); dispatch follows tc's order below.
 FILTER_COMMANDS = ("add", "delete", "change", "replace", "get", "show", "list", "lst", "help")
-NETLINK_COMMAND = {
-    "add": "add-filter",
-    "change": "change-filter",
-    "replace": "replace-filter",
-    "delete": "del-filter",
-}
 TALKING = "We have an error talking to the kernel"
 
 
@@ -47,10 +52,14 @@ class FilterRequest:
 
     command: str
     dev: str | None = None
-    parent: int | None = None
+    block: int | None = None
+    parent: int = 0  # tcm_parent; 0 = none given
+    handle_text: str | None = None  # parsed by the kind (bpf: C base 0)
     handle: int | None = None
     prio: int = 0
-    protocol: int | None = None
+    protocol: int = 0  # host order; 0 = none given (add/replace default to ETH_P_ALL)
+    protocol_set: bool = False
+    chain: int | None = None
     kind: str | None = None
     source: BpfSource | None = None
     classid: int | None = None
@@ -60,114 +69,256 @@ class FilterRequest:
     extra: list[str] = field(default_factory=list)
     actions: list[Any] = field(default_factory=list)  # tcaction.ActionSpec
 
-
-def qdisc_command(opts: GlobalOptions, args: list[str]) -> int:
-    """qdisc_command: `pytc qdisc {add|del|replace} dev DEV {clsact|ingress}`."""
-    words = Words(args)
-    verb = words.take() if words else "show"
-    command = next((c for c in ("add", "delete", "replace", "change") if matches(verb, c)), None)
-    if command is None:
-        raise IprouteExit(f"pytc qdisc {verb}: not implemented by pytc in this version.", 255)
-    dev = kind = None
-    while words:
-        word = words.take()
-        if word == "dev":
-            dev = words.take()
-        elif word in ("clsact", "ingress"):
-            kind = word
-        elif word in ("handle", "parent") and words:
-            words.take()  # clsact and ingress have one fixed place; iproute2 checks it
-        else:
-            raise IprouteExit(
-                f'pytc qdisc: "{word}" is not implemented by pytc (clsact and ingress only).', 255
-            )
-    if dev is None or kind is None:
-        raise IprouteExit("pytc qdisc: dev DEV and clsact or ingress are required.", 255)
-    from pybpftool.netlink import Netlink
-
-    with Netlink() as nl:
-        index = nl.link_index(dev)
-        if index is None:
-            raise IprouteExit(f'Cannot find device "{dev}"', 1)
-        verb_nl = {"delete": "del"}.get(command, command)
-        try:
-            nl.qdisc(verb_nl, index, kind)
-        except NetlinkFailure as err:
-            raise IprouteExit(netlink_message(err), 2) from None
-    return 0
+    @property
+    def info(self) -> int:
+        """info: tcm_info, TC_H_MAKE(prio << 16, htons(protocol))."""
+        swapped = int.from_bytes(self.protocol.to_bytes(2, "big"), sys.byteorder)
+        return ((self.prio << 16) | swapped) & 0xFFFFFFFF
 
 
-def filter_command(opts: GlobalOptions, args: list[str]) -> int:
-    """filter_command: `pytc filter ...` for cls_bpf."""
-    words = Words(args)
-    verb = words.take() if words else "show"
-    command = next((c for c in FILTER_COMMANDS if matches(verb, c)), None)
-    if command is None or command == "help":
-        raise IprouteExit(f'Command "{verb}" is unknown, try "tc filter help".', 255)
-    if command in ("show", "list", "lst"):
-        return show(opts, parse_selector(FilterRequest("show"), words))
-    if command == "get":
-        raise IprouteExit("pytc filter get: not implemented by pytc in this version.", 255)
-    req = parse_selector(FilterRequest(command), words)
-    if req.kind is None:
-        if command != "delete":
-            raise IprouteExit('Unknown filter "(null)", hence option "(null)" is unparsable', 1)
-    elif req.kind != "bpf":
-        raise IprouteExit(f'pytc filter: kind "{req.kind}" is not handled (bpf only).', 1)
-    return change(opts, req, words)
+@dataclass
+class _Listed:
+    """_Listed: tc_filter.c's file-scope filter_* variables. `filter show` sets them, `filter
+    get` sets the block, print_filter reads them; as in tc they outlive a -batch line."""
+
+    parent: int = 0
+    prio: int = 0
+    protocol: int = 0
+    chain: int | None = None
+    block: int = 0
+
+    def scope(self) -> Any:
+        from pybpftool.cli.tcshow import FilterScope
+
+        return FilterScope(self.parent, self.prio, self.protocol, self.chain, self.block)
 
 
-def parse_selector(req: FilterRequest, words: Words) -> FilterRequest:
-    """parse_selector: dev, parent, handle, pref, protocol; stops at the filter kind."""
-    while words:
-        word = words.take()
-        if word == "dev":
-            name = words.take()
-            if req.dev is not None:
-                raise duparg("dev", name)
-            req.dev = name
-        elif word == "root":
-            req.parent = _set_parent(req, ROOT, word)
-        elif word == "ingress":
-            req.parent = _set_parent(req, INGRESS, word)
-        elif word == "egress":
-            req.parent = _set_parent(req, EGRESS, word)
-        elif word == "parent":
-            req.parent = _set_parent(req, _tc_handle(words.take(), "parent"), word)
-        elif word == "handle":
-            req.handle = int(words.take(), 16)
-        elif matches(word, "preference") or matches(word, "priority"):
-            value = words.take()
-            if not value.isdigit() or int(value) > 0xFFFF:
-                raise IprouteExit('Illegal "preference"', 255)
-            req.prio = int(value)
-        elif matches(word, "protocol"):
-            name = words.take()
-            if name not in PROTOCOLS:
-                raise IprouteExit('Illegal "protocol"', 255)
-            req.protocol = PROTOCOLS[name]
-        else:
-            req.kind = word
-            break
-    return req
+LISTED = _Listed()
 
 
-def _set_parent(req: FilterRequest, value: int, word: str) -> int:
-    if req.parent is not None:
-        raise (
-            IprouteExit('Error: "root" is duplicate parent ID', 255)
-            if word == "root"
-            else IprouteExit(f"Error: {word} is duplicate parent ID", 255)
-        )
+class _Help(Exception):
+    """_Help: `help` in a modify or get selector: tc prints the usage and exits 0."""
+
+
+def c_strtoul(text: str, base: int) -> tuple[int, int]:
+    """c_strtoul: C's strtoul: (value, index of the first unparsed character); an unsigned
+    long's wrap-around for a minus sign and ULONG_MAX on overflow; (0, 0) if no digit."""
+    pos, n = 0, len(text)
+    while pos < n and text[pos] in " \t\n\r\f\v":
+        pos += 1
+    negative = pos < n and text[pos] == "-"
+    if pos < n and text[pos] in "+-":
+        pos += 1
+    hexdigits = "0123456789abcdefABCDEF"
+    if (
+        base in (0, 16)
+        and text.startswith(("0x", "0X"), pos)
+        and pos + 2 < n
+        and text[pos + 2] in hexdigits
+    ):
+        base, pos = 16, pos + 2
+    elif base == 0:
+        base = 8 if text.startswith("0", pos) else 10
+    digits = {16: hexdigits, 8: "01234567"}.get(base, "0123456789")
+    start = pos
+    while pos < n and text[pos] in digits:
+        pos += 1
+    if pos == start:
+        return 0, 0
+    value = int(text[start:pos], base)
+    if value > 0xFFFFFFFFFFFFFFFF:
+        return 0xFFFFFFFFFFFFFFFF, pos
+    return (-value) % (1 << 64) if negative else value, pos
+
+
+def c_unsigned(text: str, base: int, limit: int = 0xFFFFFFFF) -> int | None:
+    """c_unsigned: lib/utils.c get_u32 (get_u16 with limit 0xffff): the whole word a number."""
+    if not text:
+        return None
+    value, end = c_strtoul(text, base)
+    if end == 0 or end != len(text) or value > limit:
+        return None
     return value
 
 
-def _tc_handle(text: str, what: str) -> int:
-    major, _, minor = text.partition(":")
+def tc_classid_value(text: str) -> int | None:
+    """tc_classid_value: tc_util.c get_tc_classid: root, none, `maj:min`, `:min`, `maj:`, hex."""
+    if text == "root":
+        return ROOT
+    if text == "none":
+        return 0
+    major, end = c_strtoul(text, 16)
+    if end == 0:
+        major = 0
+        if not text.startswith(":"):
+            return None
+    if text[end : end + 1] == ":":
+        if major >= 1 << 16:
+            return None
+        rest = text[end + 1 :]
+        minor, stop = c_strtoul(rest, 16)
+        if stop != len(rest) or minor >= 1 << 16:
+            return None
+        return (major << 16) | minor
+    if end != len(text):
+        return None
+    return major & 0xFFFFFFFF
+
+
+def filter_command(opts: GlobalOptions, args: list[str]) -> int:
+    """filter_command: tc_filter.c do_filter(): verbs matched by prefix in tc's order."""
+    words = Words(args)
+    if not words:
+        return show(opts, FilterRequest("show"), words)
+    verb = words.take()
     try:
-        return (int(major or "0", 16) << 16) | int(minor or "0", 16)
-    except ValueError:
-        raise IprouteExit(f'Illegal "{what}"', 255) from None
+        for command in ("add", "change", "replace", "delete"):
+            if matches(verb, command):
+                return modify(opts, FilterRequest(command), words)
+        if matches(verb, "get"):
+            return get(opts, FilterRequest("get"), words)
+        if matches(verb, "list") or matches(verb, "show") or matches(verb, "lst"):
+            return show(opts, FilterRequest("show"), words)
+        if matches(verb, "help"):
+            raise _Help
+    except _Help:
+        sys.stderr.write(FILTER_USAGE)
+        return 0
+    raise IprouteExit(f'Command "{verb}" is unknown, try "tc filter help".', 255)
+
+
+def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
+    """parse_selector: one of tc's selector loops (`modify`, `get`, `list`); stops after the
+    filter kind. `help` raises _Help in modify and get; list prints the usage and goes on."""
+    while words:
+        word = words.take()
+        if word == "dev":
+            value = words.take()
+            if req.dev is not None:
+                raise duparg("dev", value)
+            if req.block is not None:
+                raise IprouteExit(_exclusive(loop, "dev"), 255)
+            req.dev = value
+        elif matches(word, "block"):
+            value = words.take()
+            if req.block is not None:
+                raise duparg("block", value)
+            if req.dev is not None:
+                raise IprouteExit(_exclusive(loop, "block"), 255)
+            block = c_unsigned(value, 0)
+            if not block:
+                raise invarg("invalid block index value", value)
+            req.block = block
+        elif word in PARENTS:
+            if req.parent:
+                raise IprouteExit(f'Error: "{word}" is duplicate parent ID', 255)
+            req.parent = PARENTS[word]
+            LISTED.parent = req.parent if loop == "list" else LISTED.parent
+        elif word == "parent":
+            value = words.take()
+            if req.parent:
+                raise duparg("parent", value)
+            parent = tc_classid_value(value)
+            if parent is None:
+                raise invarg("invalid parent ID" if loop == "list" else "Invalid parent ID", value)
+            req.parent = parent
+            LISTED.parent = req.parent if loop == "list" else LISTED.parent
+        elif word == "handle":
+            value = words.take()
+            if req.handle_text is not None:
+                raise duparg("handle", value)
+            req.handle_text = value
+        elif matches(word, "preference") or matches(word, "priority"):
+            value = words.take()
+            if req.prio:
+                raise duparg("priority", value)
+            prio = c_unsigned(value, 0)
+            if loop == "list" and prio is None:
+                raise invarg("invalid preference", value)
+            if prio is None or (loop != "list" and prio > 0xFFFF):
+                raise invarg("invalid priority value", value)
+            req.prio = prio
+            LISTED.prio = prio if loop == "list" else LISTED.prio
+        elif matches(word, "protocol"):
+            value = words.take()
+            if req.protocol_set if loop != "list" else req.protocol:
+                raise duparg("protocol", value)
+            from pybpftool.cli.tcshow import protocol_number
+
+            number = protocol_number(value)
+            if number is None:
+                raise invarg("invalid protocol", value)
+            req.protocol, req.protocol_set = number, True
+            LISTED.protocol = number if loop == "list" else LISTED.protocol
+        elif matches(word, "chain"):
+            value = words.take()
+            if (req.chain if loop != "list" else LISTED.chain) is not None:
+                raise duparg("chain", value)
+            chain = c_unsigned(value, 0)
+            if chain is None:
+                raise invarg("invalid chain index value", value)
+            req.chain = chain
+            LISTED.chain = chain if loop == "list" else LISTED.chain
+        elif loop == "modify" and matches(word, "estimator"):
+            raise IprouteExit('pytc filter: "estimator" is not implemented by pytc.', 255)
+        elif matches(word, "help"):
+            if loop != "list":
+                raise _Help
+            sys.stderr.write(FILTER_USAGE)
+        elif loop == "list":
+            raise IprouteExit(f' What is "{word}"? Try "tc filter help"', 255)
+        else:
+            if loop == "get" and not word:
+                raise invarg("invalid filter name", word)
+            req.kind = word
+            break
+
+
+def _exclusive(loop: str, word: str) -> str:
+    if loop != "list":
+        return 'Error: "dev" and "block" are mutually exclusive'
+    other = "block" if word == "dev" else "dev"
+    return f'Error: "{word}" cannot be used in the same time as "{other}"'
+
+
+def _target(nl: Any, req: FilterRequest) -> tuple[int, int]:
+    """_target: (tcm_ifindex, tcm_parent): the device's, or TCM_IFINDEX_MAGIC_BLOCK and the
+    block index (struct tcmsg's tcm_block_index shares tcm_parent's place); (0, parent) if
+    neither was given."""
+    from pybpftool.netlink import TCM_IFINDEX_MAGIC_BLOCK
+
+    if req.dev is not None:
+        index = nl.link_index(req.dev)
+        if index is None:
+            raise IprouteExit(f'Cannot find device "{req.dev}"', 1)
+        return int(index), req.parent
+    if req.block is not None:
+        return TCM_IFINDEX_MAGIC_BLOCK, req.block
+    return 0, req.parent
+
+
+def _bpf_handle(req: FilterRequest) -> None:
+    """_bpf_handle: f_bpf.c reads the handle with get_u32(.., 0) (so `10` is 0xa)."""
+    if req.handle_text is not None:
+        req.handle = c_unsigned(req.handle_text, 0)
+        if req.handle is None:
+            raise IprouteExit('Illegal "handle"', 1)
+
+
+def _generic_kind(req: FilterRequest, words: Words) -> None:
+    """_generic_kind: tc.c parse_nofopt, tc's parser for a kind it has no f_*.c for."""
+    if words:
+        raise IprouteExit(
+            f'Unknown filter "{req.kind}", hence option "{words.peek()}" is unparsable', 1
+        )
+    if req.handle_text is not None:
+        req.handle = c_unsigned(req.handle_text, 16)
+        if req.handle is None:
+            raise IprouteExit(f'Unparsable filter ID "{req.handle_text}"', 1)
+
+
+def _other_kind(req: FilterRequest) -> IprouteExit:
+    return IprouteExit(f'pytc filter: kind "{req.kind}" is not handled (bpf only).', 1)
 
 
 def parse_bpf_options(req: FilterRequest, words: Words) -> None:
@@ -219,23 +370,31 @@ def _mode(words: Words) -> BpfSource:
 
 
 def _classid(text: str) -> int:
-    if ":" not in text:
+    value = tc_classid_value(text)
+    if value is None:
         raise IprouteExit('Illegal "classid"', 1)
-    return _tc_handle(text, "classid")
+    return value
 
 
-def change(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
-    """change: add, replace, change or delete a cls_bpf filter."""
+def modify(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
+    """modify: tc_filter_modify(): add, change, replace or delete a filter."""
+    if req.command in ("add", "replace"):
+        req.protocol = ETH_P_ALL  # RTM_NEWTFILTER with NLM_F_CREATE
+    parse_selector(req, words, "modify")
     from pybpftool.netlink import Netlink
 
     with Netlink() as nl:
-        if req.dev is None:
-            raise IprouteExit('Not enough information: "dev" argument is required.', 1)
-        index = nl.link_index(req.dev)
-        if index is None:
-            raise IprouteExit(f'Cannot find device "{req.dev}"', 1)
+        index, parent = _target(nl, req)
         if req.kind == "bpf":
+            _bpf_handle(req)
             parse_bpf_options(req, words)
+        elif req.kind is None:
+            if req.handle_text is not None:
+                raise IprouteExit('Must specify filter type when using "handle"', 255)
+        elif req.kind in TC_FILTER_KINDS:
+            raise _other_kind(req)
+        else:
+            _generic_kind(req, words)  # then sent with no options, the kernel judges the kind
         ops = _classic(req.source) if req.source is not None else None
         prepared = _prepare(req) if req.source is not None and ops is None else None
         if prepared is not None and prepared.loaded is not None:
@@ -243,7 +402,10 @@ def change(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
         loads = [prepared] if prepared is not None else []
         try:
             actions = [_action(a, loads) for a in req.actions]
-            _send(nl, index, req, prepared, ops, actions)
+            if req.kind != "bpf" or req.command == "delete":
+                _send_raw(nl, index, parent, req)
+            else:
+                _send(nl, index, parent, req, prepared, ops, actions)
         except NetlinkFailure as err:
             for load in loads:
                 load.discard()
@@ -253,11 +415,31 @@ def change(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
                 load.discard()
             raise
         for load in loads:
+            if req.command == "delete":
+                load.discard()  # tc loads the object of a delete line too, then drops it
+                continue
             load.commit()
             load.fd.close()
             if load.loaded is not None:
                 load.loaded.close()
     return 0
+
+
+def _send_raw(nl: Any, index: int, parent: int, req: FilterRequest) -> None:
+    """_send_raw: a delete, or a request without a kind, exactly as tc builds it."""
+    from pybpftool.netlink import RTM_DELTFILTER, RTM_NEWTFILTER, TcRequests
+
+    msg_type = RTM_DELTFILTER if req.command == "delete" else RTM_NEWTFILTER
+    TcRequests(nl).filter_modify(
+        msg_type,
+        MODIFY_FLAGS[req.command],
+        index,
+        parent,
+        req.info,
+        req.chain,
+        kind=req.kind,
+        handle=req.handle or 0,
+    )
 
 
 def _prepare(req: FilterRequest):  # type: ignore[no-untyped-def]
@@ -345,21 +527,21 @@ def _action(action: Any, loads: list[Any]) -> dict[str, Any]:
 def _send(
     nl: Any,
     index: int,
+    parent: int,
     req: FilterRequest,
     prepared: Any,
     ops: bytes | None,
     actions: list[Any],
 ) -> None:
-    kw: dict[str, object] = {"parent": req.parent if req.parent is not None else ROOT}
+    kw: dict[str, object] = {"parent": parent}
     if req.prio:
         kw["prio"] = req.prio
     if req.handle is not None:
         kw["handle"] = req.handle
-    if req.command in ("add", "replace") or req.protocol is not None:
-        kw["protocol"] = req.protocol if req.protocol is not None else ETH_P_ALL
-    if req.command == "delete":
-        nl.filter("del-filter", index, **kw)
-        return
+    if req.protocol:
+        kw["protocol"] = req.protocol
+    if req.chain is not None:
+        kw["chain"] = req.chain
     if prepared is not None:
         kw["fd"] = int(prepared.fd)
         kw["name"] = prepared.annotation
@@ -375,24 +557,90 @@ def _send(
         kw["skip_hw"] = True
     if req.skip_sw:
         kw["skip_sw"] = True
-    nl.filter(NETLINK_COMMAND[req.command], index, **kw)
+    from pybpftool.netlink import TCM_IFINDEX_MAGIC_BLOCK
+
+    signed = -1 if index == TCM_IFINDEX_MAGIC_BLOCK else index  # pyroute2's tcm_ifindex is an int
+    nl.filter(NETLINK_COMMAND[req.command], signed, **kw)
 
 
-def show(opts: GlobalOptions, req: FilterRequest) -> int:
-    """show: `tc filter show dev DEV {ingress|egress|root|parent H}` for cls_bpf filters."""
-    from pybpftool.netlink import Netlink
+def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
+    """get: tc_filter_get(): one filter by parent, pref, protocol, handle and kind."""
+    parse_selector(req, words, "get")
+    for missing, message in (
+        (not req.protocol_set, "Must specify filter protocol"),
+        (not req.prio, "Must specify filter priority"),
+        (not req.parent, "Must specify filter parent"),
+        (req.kind is None, "Must specify filter type"),
+    ):
+        if missing:
+            raise IprouteExit(message, 255)
+    from pybpftool.netlink import Netlink, TcRequests
 
-    if req.dev is None:
-        raise IprouteExit("pytc filter show: dev DEV is required by pytc.", 255)
     with Netlink() as nl:
-        index = nl.link_index(req.dev)
-        if index is None:
-            raise IprouteExit(f'Cannot find device "{req.dev}"', 1)
+        index, parent = _target(nl, req)
+        if not index:
+            raise IprouteExit('Must specify netdevice "dev" or block index "block"', 255)
+        LISTED.block = req.block or LISTED.block
+        garbage = words.peek()
+        if req.kind == "bpf":
+            _bpf_handle(req)
+            if words:
+                parse_bpf_options(req, words)
+                if req.source is not None and _classic(req.source) is None:
+                    _prepare(req).discard()  # tc loads it, then finds the words superfluous
+        elif req.kind in TC_FILTER_KINDS:
+            raise _other_kind(req)
+        else:
+            _generic_kind(req, words)
+        if req.handle is None:
+            raise IprouteExit('Must specify filter "handle"', 255)
+        if garbage is not None:
+            raise IprouteExit(
+                f'Garbage instead of arguments "{garbage} ...". Try "tc filter help".', 255
+            )
+        assert req.kind is not None
         try:
-            found = nl.filters(index, req.parent if req.parent is not None else 0)
+            found = TcRequests(nl).filter_get(
+                index, parent, req.info, req.handle, req.kind, req.chain
+            )
         except NetlinkFailure as err:
             raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
-    if req.prio:
-        found = [f for f in found if f.prio == req.prio]
-    sys.stdout.write(print_filters(found, opts, req.prio != 0))
+    from pybpftool.cli.tcshow import print_filters
+
+    sys.stdout.write(print_filters([found] if found else [], opts, LISTED.scope()))
     return 0
+
+
+def show(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
+    """show: tc_filter_list(): the dump of a parent, the kernel filtering on pref, protocol
+    and chain; without dev tc asks for ifindex 0 and the kernel answers with nothing."""
+    parse_selector(req, words, "list")
+    from pybpftool.cli.tcshow import print_filters
+    from pybpftool.netlink import Netlink, TcRequests
+
+    found = []
+    with Netlink() as nl:
+        index, parent = _target(nl, req)
+        try:
+            if req.block is not None:
+                if not _block_exists(nl, req.block):
+                    raise IprouteExit(f'Cannot find block "{req.block}"', 1)
+                LISTED.block = req.block
+            if index:  # a chain of an earlier -batch line stays set, as in tc
+                found = TcRequests(nl).filter_dump(index, parent, req.info, LISTED.chain)
+        except NetlinkFailure as err:
+            raise IprouteExit(f"{netlink_message(err)}\nDump terminated", 1) from None
+    sys.stdout.write(print_filters(found, opts, LISTED.scope()))
+    return 0
+
+
+def _block_exists(nl: Any, block: int) -> bool:
+    """_block_exists: tc_qdisc_block_exists: some qdisc is bound to the shared block."""
+    from pybpftool.netlink import TCA_EGRESS_BLOCK, TCA_INGRESS_BLOCK, TcRequests
+
+    for qdisc in TcRequests(nl).qdiscs():
+        for attr in (TCA_INGRESS_BLOCK, TCA_EGRESS_BLOCK):
+            value = qdisc.attrs.get(attr, b"")
+            if len(value) >= 4 and int.from_bytes(value[:4], sys.byteorder) == block:
+                return True
+    return False

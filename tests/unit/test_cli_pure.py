@@ -1,4 +1,5 @@
-"""Pure parts of pyip/pytc: batch lines, the BPF sub-grammar, iproute2's JSON writer."""
+"""Pure parts of pyip/pytc: batch lines, the BPF sub-grammar, iproute2's JSON writer, tc's
+number parsers and formats, qdisc lines for kinds the test kernel lacks."""
 
 from __future__ import annotations
 
@@ -111,3 +112,177 @@ def test_batch_lines_parse_an_object_once_until_it_changes(tmp_path) -> None:  #
     assert parse_cached(str(obj)) is first
     os.utime(obj, ns=(1, 1))  # a new mtime: the file may have been rebuilt
     assert parse_cached(str(obj)) is not first
+
+
+def _nla(kind: int, payload: bytes) -> bytes:
+    size = 4 + len(payload)
+    return size.to_bytes(2, "little") + kind.to_bytes(2, "little") + payload + bytes(-size % 4)
+
+
+def _u32s(*values: int) -> bytes:
+    return b"".join(v.to_bytes(4, "little") for v in values)
+
+
+@pytest.mark.parametrize(
+    ("text", "base", "expected"),
+    [
+        ("10", 0, 10),
+        ("0x10", 0, 16),
+        ("010", 0, 8),
+        ("10", 16, 16),
+        ("0x", 0, None),  # "0" then "x" left over
+        ("", 0, None),
+        ("-1", 0, None),  # strtoul wraps it past UINT_MAX
+        ("4294967295", 0, 0xFFFFFFFF),
+        ("4294967296", 0, None),
+        ("12ab", 10, None),
+    ],
+)
+def test_get_u32_like_lib_utils(text: str, base: int, expected: int | None) -> None:
+    from pybpftool.cli.tcfilter import c_unsigned
+
+    assert c_unsigned(text, base) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("root", 0xFFFFFFFF),
+        ("none", 0),
+        ("1:", 0x10000),
+        ("1:2", 0x10002),
+        (":5", 5),
+        ("ffff:fff2", 0xFFFFFFF2),
+        ("10", 0x10),  # no colon: the whole number
+        ("10000:", None),
+        ("1:10000", None),
+        ("x", None),
+        ("1:x", None),
+    ],
+)
+def test_tc_classid_like_get_tc_classid(text: str, expected: int | None) -> None:
+    from pybpftool.cli.tcfilter import tc_classid_value
+    from pybpftool.cli.tcshow import tc_classid
+
+    assert tc_classid_value(text) == expected
+    if expected not in (None, 0x10):
+        assert tc_classid_value(tc_classid(expected)) == expected  # type: ignore[arg-type]
+
+
+def test_qdisc_handles_sizes_and_protocols() -> None:
+    from pybpftool.cli.tc import qdisc_handle_value, size_value
+    from pybpftool.cli.tcshow import protocol_name, protocol_number
+
+    assert [qdisc_handle_value(t) for t in ("1:", "ffff", "1:5", "none", "10000:", "1x")] == [
+        0x10000,
+        0xFFFF0000,
+        0x10000,
+        0,
+        None,
+        None,
+    ]
+    assert [size_value(t) for t in ("10kb", "1.5m", "1000", "2KBIT", "x", "-1", "5g")] == [
+        10240,
+        1572864,
+        1000,
+        256,
+        None,
+        None,
+        None,
+    ]
+    assert protocol_number("IPv6") == 0x86DD and protocol_number("0x1234") == 0x1234
+    assert protocol_number("nope") is None and protocol_number("70000") is None
+    assert protocol_name(0x0800) == "ip" and protocol_name(0x8100) == "802.1Q"
+    assert protocol_name(0x1234) == "[4660]" and protocol_name(3, numeric=True) == "[3]"
+
+
+def test_tc_number_formats() -> None:
+    from pybpftool.cli.tcshow import c_hex, rate_text, size_text, time_text
+
+    # rint() rounds half to even: 1536 is 2 KiB give or take 512, so it stays in bytes
+    assert [size_text(n) for n in (0, 1514000, 10240, 33554432, 1536, 1030)] == [
+        "0b",
+        "1514000b",
+        "10Kb",
+        "32Mb",
+        "1536b",
+        "1Kb",
+    ]
+    assert [time_text(n) for n in (4999, 99999, 500, 2_500_000)] == [
+        "5ms",
+        "100ms",
+        "500us",
+        "2.5s",
+    ]
+    assert rate_text(125000, False) == "1Mbit" and rate_text(12, False) == "96bit"
+    assert rate_text(128, True) == "1Kibit"
+    assert c_hex(0) == "0" and c_hex(0x12) == "0x12"
+
+
+def _opts(*flags: str):  # type: ignore[no-untyped-def]
+    from pybpftool.cli.grammar import parse_global_options
+
+    return parse_global_options("tc", list(flags))[0]
+
+
+def test_qdisc_lines_for_kinds_the_test_kernel_lacks() -> None:
+    """fq_codel, prio's multiqueue, htb offload: no such qdisc in the test kernel, so their
+    lines are checked here against what q_fq_codel.c / q_prio.c / q_htb.c print."""
+    from pybpftool.cli.tcshow import print_qdiscs
+    from pybpftool.netlink import Qdisc
+
+    options = b"".join(
+        _nla(kind, _u32s(value))
+        for kind, value in ((1, 4999), (2, 10240), (3, 99999), (4, 1), (5, 1024), (6, 1514))
+    )
+    options += _nla(8, _u32s(64)) + _nla(9, _u32s(33554432))
+    stats2 = _nla(1, bytes(16)) + _nla(3, bytes(20)) + _nla(4, _u32s(0, 1514, *[0] * 8))
+    fq = Qdisc(2, 0, 0xFFFFFFFF, 2, {1: b"fq_codel\0", 2: options, 7: stats2})
+    assert print_qdiscs([fq], _opts("-s"), {2: "eth0"}, False) == (
+        "qdisc fq_codel 0: dev eth0 root refcnt 2 limit 10240p flows 1024 quantum 1514 "
+        "target 5ms interval 100ms memory_limit 32Mb ecn drop_batch 64 \n"
+        " Sent 0 bytes 0 pkt (dropped 0, overlimits 0 requeues 0) \n"
+        " backlog 0b 0p requeues 0\n"
+        "  maxpacket 1514 drop_overlimit 0 new_flow_count 0 ecn_mark 0\n"
+        "  new_flows_len 0 old_flows_len 0\n"
+    )
+    assert print_qdiscs([fq], _opts("-j"), {}, True) == (
+        '[{"kind":"fq_codel","handle":"0:","root":true,"refcnt":2,"options":{"limit":10240,'
+        '"flows":1024,"quantum":1514,"target":4999,"interval":99999,'
+        '"memory_limit":33554432,"ecn":true,"drop_batch":64}}]\n'
+    )
+    prio = _u32s(3) + bytes([1, 2, 2, 2, 1, 2, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1])
+    prio += _nla(0, _nla(1, b"\1"))  # the compat nest holding TCA_PRIO_MQ
+    pq = Qdisc(2, 0x10000, 0xFFFFFFFF, 1, {1: b"prio\0", 2: prio})
+    assert print_qdiscs([pq], _opts(), {}, True) == (
+        "qdisc prio 1: root bands 3 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1 multiqueue: on \n"
+    )
+    htb = _nla(2, _u32s(0x30011, 10, 0x12, 0, 3)) + _nla(5, _u32s(1000)) + _nla(9, b"")
+    hq = Qdisc(2, 0x10000, 0xFFFFFFFF, 1, {1: b"htb\0", 2: htb})
+    assert print_qdiscs([hq], _opts("-j"), {}, True) == (
+        '[{"kind":"htb","handle":"1:","root":true,"options":{"r2q":10,"default":"0x12",'
+        '"direct_packets_stat":3,"direct_qlen":1000,"offload":null}}]\n'
+    )
+    tbf = Qdisc(2, 0x10000, 0xFFFFFFFF, 1, {1: b"tbf\0", 2: bytes(40)})
+    other = Qdisc(2, 0x20000, 0x10001, 1, {1: b"newkind\0", 2: bytes(8)})
+    assert print_qdiscs([tbf, other], _opts(), {}, True) == (
+        "qdisc tbf 1: root [options not decoded by pytc, optlen=40] \n"
+        "qdisc newkind 2: parent 1:1 [Unknown qdisc, optlen=8] \n"
+    )
+
+
+def test_qdisc_stats_with_rate_estimator_and_hardware_counters() -> None:
+    from pybpftool.cli.tcshow import print_qdiscs
+    from pybpftool.netlink import Qdisc
+
+    basic = (3000).to_bytes(8, "little") + _u32s(30, 0)
+    stats2 = _nla(1, basic) + _nla(2, _u32s(1250, 10)) + _nla(3, _u32s(1, 1514, 2, 0, 4))
+    stats2 += _nla(7, (1000).to_bytes(8, "little") + _u32s(10, 0))
+    q = Qdisc(2, 0x10000, 0xFFFFFFFF, 1, {1: b"pfifo\0", 2: _u32s(1000), 7: stats2})
+    assert print_qdiscs([q], _opts("-s"), {}, True) == (
+        "qdisc pfifo 1: root limit 1000p\n"
+        " Sent 3000 bytes 30 pkt (dropped 2, overlimits 4 requeues 0) \n"
+        " Sent software 2000 bytes 20 pkt\n"
+        " Sent hardware 1000 bytes 10 pkt\n"
+        " rate 10Kbit 10pps backlog 1514b 1p requeues 0\n"
+    )
