@@ -5,18 +5,7 @@
  * Programs read through a map value of 256 bytes, so every offset a target gives is inside
  * it and the verifier can judge the patched program for real. */
 #include "bpf_defs.h"
-
-#define CORE __attribute__((preserve_access_index))
-#define FIELD_BYTE_OFFSET 0
-#define FIELD_BYTE_SIZE 1
-#define FIELD_EXISTS 2
-#define FIELD_SIGNED 3
-#define FIELD_LSHIFT_U64 4
-#define FIELD_RSHIFT_U64 5
-#define field_info(field, kind) __builtin_preserve_field_info(field, kind)
-#define type_info(type, kind) __builtin_preserve_type_info(*(type *)0, kind)
-#define type_id(type, kind) __builtin_btf_type_id(*(type *)0, kind)
-#define enum_info(type, value, kind) __builtin_preserve_enum_value(*(type *)value, kind)
+#include "bpf_core.h"
 
 #ifndef TARGET
 struct core_rec {
