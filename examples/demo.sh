@@ -4,7 +4,9 @@
 #     it, pinning its map where iproute2 would (tc/globals/tc_bytes);
 #  2. legacy tail calls (sections 1/0, 1/1) go into their prog array;
 #  3. pyip attaches a BTF XDP counter, and the kernel shows it;
-#  4. pybpftool object show / verify inspect the objects.
+#  4. pybpftool object show / verify inspect the objects;
+#  5. a CO-RE object is relocated for this kernel's BTF; the one program that reads a field
+#     this kernel lacks, unguarded, is refused with the relocation named.
 # Run as root from anywhere: sudo examples/demo.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,10 +15,12 @@ make -s -C "$here" >/dev/null
 bin="$here/../.venv/bin"
 ns="pybpftool-demo-$$"
 mnt=$(mktemp -d /tmp/pybpftool-demo-bpffs.XXXXXX)
+cache=$(mktemp -d /tmp/pybpftool-demo-cache.XXXXXX)   # root's, 0700: a usable CO-RE cache
 cleanup() {
     ip netns del "$ns" 2>/dev/null || true
     umount "$mnt" 2>/dev/null || true
     rmdir "$mnt" 2>/dev/null || true
+    rm -rf "$cache"
 }
 trap cleanup EXIT
 ip netns add "$ns"
@@ -25,6 +29,7 @@ ip -n "$ns" link set v0 up
 ip -n "$ns" link set v1 up
 mount -t bpf bpf "$mnt"
 export TC_BPF_MNT="$mnt"   # pins go to this private bpffs, not the host's
+export PYBPFTOOL_CACHE_DIR="$cache"   # the kernel BTF index too (default /var/cache/pybpftool)
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { say "$*"; "$@" 2>&1 | sed 's/^/  /' || true; }
 
@@ -42,3 +47,4 @@ run ip -n "$ns" link show dev v0
 run "$bin/pyip" -n "$ns" link set dev v0 xdp off
 run "$bin/pybpftool" object show "$here/tc_tail_calls.o"
 run "$bin/pybpftool" object verify --type sched_cls "$here/tc_tail_calls.o"
+run "$bin/pybpftool" object verify "$here/core_task.o"

@@ -171,3 +171,34 @@ def test_a_batch_reads_and_indexes_the_target_once(
         check=True,
     ).stdout
     assert len({line for line in shown.splitlines() if " id " in line}) == 3  # three programs
+
+
+def test_the_core_example_is_relocated_for_this_kernel(tmp_path: Path) -> None:
+    """examples/core_task.c (the demo's CO-RE step): the guarded read of a field this kernel
+    renamed loads; the unguarded one is refused, the failed relocation named."""
+    root = Path(__file__).resolve().parents[2]
+    obj = tmp_path / "core_task.o"
+    subprocess.run(
+        [
+            bpfobjs.CLANG,
+            "-O2",
+            "-g",
+            "-Wall",
+            "-Werror",
+            "-target",
+            "bpf",
+            f"-I{root / 'tests/bpf/include'}",
+            "-c",
+            str(root / "examples/core_task.c"),
+            "-o",
+            str(obj),
+        ],
+        check=True,
+    )
+    done = subprocess.run([*VERIFY, str(obj)], capture_output=True, text=True)
+    programs = {p["name"]: p for p in json.loads(done.stdout)["programs"]}
+    assert programs["task_fields"]["verdict"] == programs["state_either"]["verdict"] == "accepted"
+    old_only = programs["state_old_only"]
+    assert old_only["verdict"] == "rejected" and done.returncode == 1
+    assert old_only["reason"].startswith("failed to resolve CO-RE relocation <byte_off> [")
+    assert "struct task_struct___old.state (0:0 @ offset 0)" in old_only["reason"]
