@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import os
+import struct
 import sys
 import types
 from typing import Any, NamedTuple
@@ -36,8 +37,9 @@ TCA_CLS_FLAGS_SKIP_HW, TCA_CLS_FLAGS_SKIP_SW = 1, 2
 TCA_CLS_FLAGS_IN_HW, TCA_CLS_FLAGS_NOT_IN_HW = 4, 8
 
 
-def _import_pyroute2() -> Any:
-    """_import_pyroute2: pyroute2's IPRoute without its eager package __init__."""
+def _import_pyroute2_stub() -> None:
+    """_import_pyroute2_stub: an empty `pyroute2` package in sys.modules, so that importing
+    one of its modules does not run its eager package __init__."""
     if "pyroute2" not in sys.modules:
         for entry in sys.path:
             folder = os.path.join(entry or ".", "pyroute2")
@@ -46,13 +48,25 @@ def _import_pyroute2() -> Any:
                 stub.__path__ = [folder]
                 sys.modules["pyroute2"] = stub
                 break
+
+
+def _import_pyroute2() -> Any:
+    """_import_pyroute2: pyroute2's IPRoute without its eager package __init__."""
+    _tc_codecs()
     from pyroute2.iproute.linux import IPRoute
+
+    return IPRoute
+
+
+def _tc_codecs() -> Any:
+    """_tc_codecs: pyroute2's tcmsg class, with the cls_bpf and tcmsg fixes made (once)."""
+    _import_pyroute2_stub()
     from pyroute2.netlink.rtnl import tcmsg
     from pyroute2.netlink.rtnl.tcmsg import sched_bpf
 
     _fix_cls_bpf(sched_bpf)
     _fix_tcmsg(tcmsg.tcmsg)
-    return IPRoute
+    return tcmsg.tcmsg
 
 
 def _fix_cls_bpf(sched_bpf: Any) -> None:
@@ -155,16 +169,94 @@ class Link(NamedTuple):
     addrgenmode: int | None
 
 
+RTM_NEWLINK, RTM_GETLINK = 16, 18
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x4, 0x300
+SOL_NETLINK, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK = 270, 11, 12
+RECV_SIZE = 1 << 20
+
+
 class Netlink:
-    """Netlink: an rtnetlink socket in the current network namespace."""
+    """Netlink: an rtnetlink socket in the current network namespace.
+
+    Requests are pyroute2 messages (its codecs: ifinfmsg, tcmsg) sent on a plain socket of
+    our own: pyroute2's IPRoute pulls in asyncio, ssl and unittest (~70 ms of every cold
+    start), so it is opened only for the requests still built by its `tc()` helper.
+    """
 
     def __init__(self) -> None:
-        ip_route = _import_pyroute2()
-        self.ipr = ip_route(ext_ack=True, strict_check=True)
-        self._netlink_error = sys.modules["pyroute2.netlink.exceptions"].NetlinkError
+        import socket
+
+        _import_pyroute2_stub()
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+        self.sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
+        self.sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1)
+        self.sock.bind((0, 0))
+        self._seq = 0
+        self._ipr: Any = None
+
+    @property
+    def ipr(self) -> Any:
+        """ipr: pyroute2's IPRoute, opened on first use."""
+        if self._ipr is None:
+            self._ipr = _import_pyroute2()(ext_ack=True, strict_check=True)
+        return self._ipr
+
+    @property
+    def _netlink_error(self) -> Any:
+        return sys.modules["pyroute2.netlink.exceptions"].NetlinkError
 
     def close(self) -> None:
-        self.ipr.close()
+        self.sock.close()
+        if self._ipr is not None:
+            self._ipr.close()
+
+    def request(self, msg: Any, msg_type: int, flags: int, reply: Any = None) -> tuple[Any, ...]:
+        """request: send pyroute2 message `msg` as `msg_type` with `flags` (plus NLM_F_REQUEST)
+        and return the decoded replies (as `reply`'s class, by default `msg`'s) up to the ack or
+        NLMSG_DONE; a refusal raises NetlinkFailure with the kernel's extack text."""
+        from pyroute2.netlink import nlmsgerr
+
+        self._seq += 1
+        header = msg["header"]
+        header["type"], header["flags"] = msg_type, flags | NLM_F_REQUEST
+        header["sequence_number"], header["pid"] = self._seq, 0
+        msg.encode()
+        self.sock.send(bytes(msg.data))
+        decode_as = reply or type(msg)
+        found: list[Any] = []
+        while True:
+            buf = self.sock.recv(RECV_SIZE)
+            offset = 0
+            while offset + 16 <= len(buf):
+                length, kind, _flags, seq = struct.unpack_from("=IHHI", buf, offset)
+                if length < 16:
+                    raise NetlinkFailure(errno.EBADMSG, "truncated netlink message")
+                if seq == self._seq:
+                    if kind == NLMSG_DONE:
+                        return tuple(found)
+                    if kind == NLMSG_ERROR:
+                        err = nlmsgerr(buf, offset=offset, length=length)
+                        err.decode()
+                        code = -int(err["error"])
+                        if code:
+                            extack = err.get_attr("NLMSGERR_ATTR_MSG") or None
+                            raise NetlinkFailure(code, extack or os.strerror(code), extack)
+                        return tuple(found)
+                    message = decode_as(buf, offset=offset, length=length)
+                    message.decode()
+                    found.append(message)
+                offset += (length + 3) & ~3
+            if not flags & NLM_F_DUMP and not flags & NLM_F_ACK and found:
+                return tuple(found)
+
+    def _ifinfmsg(self, index: int = 0, attrs: list[list[Any]] | None = None) -> Any:
+        from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+        msg = ifinfmsg()
+        msg["family"], msg["index"] = 0, index
+        msg["attrs"] = attrs or []
+        return msg
 
     def __enter__(self) -> Netlink:
         return self
@@ -174,35 +266,32 @@ class Netlink:
 
     def link_index(self, name: str) -> int | None:
         """link_index: the ifindex of link `name`, None if there is none."""
+        msg = self._ifinfmsg(attrs=[["IFLA_IFNAME", name]])
         try:
-            found = self.ipr.link_lookup(ifname=name)
-        except self._netlink_error as err:
-            if getattr(err, "code", 0) == errno.ENODEV:
+            found = self.request(msg, RTM_GETLINK, NLM_F_ACK)
+        except NetlinkFailure as err:
+            if err.errno in (errno.ENODEV, errno.EINVAL):  # EINVAL: no such name can exist
                 return None
-            raise _failure(err) from None
-        return int(found[0]) if found else None
+            raise
+        return int(found[0]["index"]) if found else None
 
     def xdp_set(self, index: int, fd: int, flags: int) -> None:
         """xdp_set: RTM_NEWLINK with IFLA_XDP {FD, FLAGS if nonzero}; fd -1 detaches."""
-        attrs: list[tuple[str, int]] = [("IFLA_XDP_FD", fd)]
+        xdp: list[list[Any]] = [["IFLA_XDP_FD", fd]]
         if flags:
-            attrs.append(("IFLA_XDP_FLAGS", flags))
-        try:
-            self.ipr.link("set", index=index, xdp={"attrs": attrs})
-        except self._netlink_error as err:
-            raise _failure(err) from None
+            xdp.append(["IFLA_XDP_FLAGS", flags])
+        self.request(self._ifinfmsg(index, [["IFLA_XDP", {"attrs": xdp}]]), RTM_NEWLINK, NLM_F_ACK)
 
     def links(self, index: int | None = None) -> list[Link]:
         """links: every link (or the one with `index`), decoded for `ip link show`."""
-        try:
-            found = self.ipr.get_links(index) if index is not None else self.ipr.get_links()
-        except self._netlink_error as err:
-            raise _failure(err) from None
+        if index is None:
+            found = self.request(self._ifinfmsg(), RTM_GETLINK, NLM_F_DUMP)
+        else:
+            found = self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)
         return [_link(msg) for msg in found]
 
     def xdp_state(self, index: int) -> XdpState | None:
-        link = self.ipr.get_links(index)[0]
-        return _xdp_state(link)
+        return _xdp_state(self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)[0])
 
     def qdisc(self, command: str, index: int, kind: str) -> None:
         """qdisc: add/del/replace a clsact or ingress qdisc."""
@@ -212,14 +301,30 @@ class Netlink:
             raise _failure(err) from None
 
     def filter(self, command: str, index: int, **kw: Any) -> None:
-        """filter: add/replace/change/del a cls_bpf filter (kw as pyroute2's sched_bpf takes)."""
-        try:
-            if command == "del-filter" and not kw.get("prio"):
-                self.ipr.tc(command, index=index, **kw)  # no pref: every filter of the parent
-            else:
-                self.ipr.tc(command, "bpf", index, **kw)
-        except self._netlink_error as err:
-            raise _failure(err) from None
+        """filter: add/replace/change/del a cls_bpf filter (kw as pyroute2's sched_bpf takes),
+        the message built as pyroute2's tc() builds it, from its tcmsg and cls_bpf plugin."""
+        tcmsg = _tc_codecs()
+        from pyroute2.netlink.rtnl.tcmsg import sched_bpf
+
+        msg_type, flags = _FILTER_COMMANDS[command]
+        msg = tcmsg()
+        msg["family"], msg["index"] = 0, index
+        msg["handle"] = kw.get("handle", 0)
+        attrs: list[list[Any]] = []
+        if command == "del-filter" and not kw.get("prio"):
+            msg["parent"], msg["info"] = kw.get("parent", 0), 0  # every filter of the parent
+        else:
+            context = {"kind": "bpf", "index": index, **kw}
+            context.setdefault("handle", 0)
+            context.setdefault("parent", sched_bpf.parent)
+            options = sched_bpf.get_parameters(dict(context))
+            sched_bpf.fix_request(context)  # info from prio and protocol
+            msg["parent"], msg["info"] = context["parent"], context["info"]
+            attrs = [["TCA_KIND", "bpf"], ["TCA_OPTIONS", options]]
+        if kw.get("chain") is not None:
+            attrs.append(["TCA_CHAIN", kw["chain"]])
+        msg["attrs"] = attrs
+        self.request(msg, msg_type, flags)
 
     def filters(self, index: int, parent: int) -> list[BpfFilter]:
         """filters: the filter dump of `parent` on link `index`, chain heads included."""
@@ -368,6 +473,15 @@ def _raw_qdisc(msg: Any) -> Qdisc:
     )
 
 
+# pyroute2's tc() command words: message type and flags (its make_request_flags).
+_FILTER_COMMANDS = {
+    "add-filter": (RTM_NEWTFILTER, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL),
+    "replace-filter": (RTM_NEWTFILTER, NLM_F_ACK | NLM_F_REPLACE | NLM_F_CREATE),
+    "change-filter": (RTM_NEWTFILTER, NLM_F_ACK | NLM_F_REPLACE),
+    "del-filter": (RTM_DELTFILTER, NLM_F_ACK),
+}
+
+
 class TcRequests:
     """TcRequests: hand-built tcmsg requests with iproute2's exact flags and attributes
     (pyroute2's tc() insists on a kind, fills in parents and decodes options by plugin)."""
@@ -377,15 +491,14 @@ class TcRequests:
     def __init__(self, nl: Netlink) -> None:
         self.nl = nl
         if TcRequests._tcmsg is None:
-            from pyroute2.netlink.rtnl.tcmsg import tcmsg
-
+            tcmsg = _tc_codecs()
             names = [name for name, _ in tcmsg.nla_map]
             blocks: tuple[tuple[str, str], ...] = ()
             if names[-1] == "TCA_CHAIN" and len(names) == TCA_HW_OFFLOAD:  # attrs 12, 13, 14
                 blocks = (("TCA_HW_OFFLOAD", "uint8"), ("TCA_INGRESS_BLOCK", "uint32"))
                 blocks += (("TCA_EGRESS_BLOCK", "uint32"),)
 
-            class raw_tcmsg(tcmsg):  # type: ignore[misc]
+            class raw_tcmsg(tcmsg):  # type: ignore[misc, valid-type]
                 # TCA_OPTIONS as bytes built by the caller, not by a pyroute2 plugin.
                 nla_map = (
                     *(
@@ -414,11 +527,8 @@ class TcRequests:
         msg["parent"] = parent
         msg["info"] = info
         msg["attrs"] = [list(attr) for attr in attrs]  # pyroute2 reads tuples differently
-        ipr = self.nl.ipr
-        try:
-            return tuple(ipr._generate_with_cleanup(ipr.asyncore.nlm_request, msg, msg_type, flags))
-        except self.nl._netlink_error as err:
-            raise _failure(err) from None
+        # Replies are decoded by pyroute2's own tcmsg, its plugins decoding the options.
+        return self.nl.request(msg, msg_type, flags, reply=_tc_codecs())
 
     def qdiscs(self, invisible: bool = False) -> list[Qdisc]:
         """qdiscs: RTM_GETQDISC dump of every link (TCA_DUMP_INVISIBLE when asked)."""
