@@ -26,6 +26,30 @@ def exit_code(tool: str, err: PyBpfError) -> int:
     return EXIT_FAILURE
 
 
+# ip messages that come from a handler returning 1, which ip.c's do_cmd() turns into -1, so
+# exit status 255 without an exit(): ipvrf_show()'s unknown VRF (and vrf_switch()'s).
+IP_RETURNED_255 = ("Invalid VRF", "Invalid VRF name")
+
+
+def ends_batch(tool: str, err: PyBpfError, status: int) -> bool:
+    """ends_batch: iproute2 exit()s where `err` arose, so a -batch ends at once with `status`:
+    no `Command failed FILE:LINE`, even with -force.
+
+    An error that says (IprouteExit.fatal, set for lib/utils.c's exiting helpers and their
+    wording) is taken at its word. Otherwise, for ip, status 255 means exit(-1): do_cmd()
+    returns -(handler's return), so the handlers' -1 and -2 end as 1 and 2; the exceptions
+    are IP_RETURNED_255 and pyip's own refusals (`pyip ...`), which ip has no counterpart for.
+    tc returns its handlers' -1 as 255 too, so for tc only a marked error is fatal.
+    """
+    fatal: bool | None = getattr(err, "fatal", None)
+    if fatal is not None:
+        return fatal
+    if tool != "ip" or status != 255:
+        return False
+    first = err.message.split("\n", 1)[0]
+    return first not in IP_RETURNED_255 and not first.startswith("pyip ")
+
+
 def report(tool: str, err: PyBpfError) -> None:
     """report: print `err` as `tool: message` (and its hint) on stderr, escaped."""
     lines = [escape_text(line) for line in err.details]

@@ -10,6 +10,7 @@ order are left to the caller's parser, exactly as iproute2 does.
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 from pybpftool.cli.grammar import IprouteExit, matches
@@ -32,7 +33,9 @@ class BpfSource(NamedTuple):
     type_word: str | None = None
 
 
-def parse_mode(words: Words, allow_bytecode: bool, allow_type: bool) -> BpfSource:
+def parse_mode(
+    words: Words, allow_bytecode: bool, allow_type: bool, allow_export: bool = True
+) -> BpfSource:
     """parse_mode: MODE and its OPTS from `words` (left positioned after them)."""
     word = words.take()
     if matches(word, "bytecode") or word == "bc":
@@ -61,7 +64,10 @@ def parse_mode(words: Words, allow_bytecode: bool, allow_type: bool) -> BpfSourc
     if words.at("program", exact=True):
         words.take()
         program = words.take()
-    if words.at("export"):
+    # bpf_parse takes `export` only for program types that can hand their maps over (cls and
+    # act: tc's default) and only when $TC_BPF_UDS does not already name the socket.
+    exportable = type_word in (None, "cls", "act") if allow_type else allow_export
+    if exportable and not os.environ.get("TC_BPF_UDS") and words.at("export"):
         words.take()
         export = words.take()
     verbose = False

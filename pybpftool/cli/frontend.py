@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
+from typing import TextIO
 
 from pybpftool import __version__
 from pybpftool.cli.escape import terminal_safe
-from pybpftool.cli.grammar import GlobalOptions, IprouteExit, parse_global_options, resolve_object
+from pybpftool.cli.grammar import (
+    GlobalOptions,
+    IprouteExit,
+    ShowUsage,
+    parse_global_options,
+    resolve_object,
+)
 from pybpftool.errors import NetlinkFailure, PyBpfError
 
 Handler = Callable[[GlobalOptions, list[str]], int]
@@ -38,22 +45,35 @@ def write_lines(lines: list[str]) -> None:
     sys.stderr.write("".join(terminal_safe(line) + "\n" for line in lines))
 
 
+def _switch_netns(name: str) -> None:
+    """_switch_netns: `-n NAME`, done while the options are parsed, as iproute2's
+    netns_switch(): only the network namespace (the host's bpffs and pins stay visible)."""
+    from pybpftool.kernel.netns import enter_netns
+    from pybpftool.sandbox import open_audit_early
+
+    open_audit_early()  # the audit socket works only from the initial netns
+    enter_netns(name)
+
+
 def run_frontend(
     tool: str, usage: str, handlers: Mapping[str, Handler], argv: list[str] | None
 ) -> int:
     """run_frontend: parse global options, then run the object's handler; return the status."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        opts, rest = parse_global_options(tool, args)
+        opts, rest = parse_global_options(tool, args, _switch_netns)
         if opts.version:
             sys.stdout.write(f"{tool} utility, pybpftool-{__version__} (iproute2-6.1.0 syntax)\n")
             return 0
         if opts.batch is not None:
             return _run_batch(tool, usage, handlers, opts)
-        if opts.help or not rest:
+        if not rest:
             sys.stderr.write(usage)
             return HELP_STATUS[tool]
         return _dispatch(tool, usage, handlers, opts, rest)
+    except ShowUsage as err:
+        sys.stderr.write(usage * err.times)
+        return err.status
     except IprouteExit as err:
         write_lines(err.message.split("\n"))
         return err.status
@@ -75,14 +95,7 @@ def _dispatch(
         return HELP_STATUS[tool]
     handler = handlers.get(obj)
     if handler is None:
-        raise IprouteExit(_unhandled(tool, obj), 255)
-    if opts.netns is not None:
-        from pybpftool.kernel.netns import enter_netns
-        from pybpftool.sandbox import open_audit_early
-
-        open_audit_early()  # the audit socket works only from the initial netns
-        enter_netns(opts.netns)
-        opts.netns = None  # entered once; batch lines run in it
+        raise IprouteExit(_unhandled(tool, obj), 255, fatal=False)
     try:
         return handler(opts, rest[1:])
     except NetlinkFailure as err:
@@ -103,34 +116,65 @@ def _remember_batch_files(lines: list[tuple[int, list[str]]]) -> None:
     BATCH_FILES.extend(w for _n, words in lines for w in words if os.path.isfile(w))
 
 
+def _open_batch(name: str) -> TextIO:
+    """_open_batch: the batch file (or stdin for `-`), read as getline() does: lines end at
+    `\\n` only, and bytes that are not UTF-8 pass through. A folder opens (freopen) but
+    reads nothing (getline fails): an empty batch."""
+    import io
+
+    try:
+        raw = sys.stdin.buffer if name == "-" else open(name, "rb")  # noqa: SIM115
+    except IsADirectoryError:
+        return io.StringIO("")
+    except OSError as err:
+        raise IprouteExit(f'Cannot open file "{name}" for reading: {err.strerror}', 1) from None
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
+
+
+def _read_batch(stream: TextIO) -> tuple[list[tuple[int, list[str]]], IprouteExit | None]:
+    """_read_batch: the commands up to the first line iproute2 cannot read, and its error."""
+    from pybpftool.cli.batch import command_lines
+
+    lines: list[tuple[int, list[str]]] = []
+    try:
+        lines.extend(command_lines(stream))
+    except IprouteExit as err:
+        return lines, err
+    return lines, None
+
+
 def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], opts: GlobalOptions) -> int:
     """_run_batch: every command of the batch file in this process; 1 if any failed.
 
-    A failed command prints `Command failed FILE:LINE` and ends the batch unless -force.
+    A failed command prints `Command failed FILE:LINE` and ends the batch unless -force. An
+    error where iproute2 exit()s (boundary.ends_batch) ends it at once with its own status,
+    -force or not, and without that line.
     """
-    from pybpftool.cli.batch import command_lines
+    from pybpftool.cli.boundary import ends_batch
 
     name = opts.batch or "-"
-    try:
-        stream = sys.stdin if name == "-" else open(name)  # noqa: SIM115 (closed below)
-    except OSError as err:
-        raise IprouteExit(f'Cannot open file "{name}" for reading: {err.strerror}', 1) from None
+    with _open_batch(name) as stream:
+        lines, unreadable = _read_batch(stream)
+    _remember_batch_files(lines)
     failed = False
-    with stream:
-        lines = list(command_lines(stream))
-        _remember_batch_files(lines)
-        for number, words in lines:
-            try:
-                status = _dispatch(tool, usage, handlers, opts, words)
-            except IprouteExit as err:
+    for number, words in lines:
+        try:
+            status = _dispatch(tool, usage, handlers, opts, words)
+        except PyBpfError as err:
+            status = err.status if isinstance(err, IprouteExit) else 255
+            if isinstance(err, IprouteExit):
                 write_lines(err.message.split("\n"))
-                status = err.status
-            except PyBpfError as err:
+            else:
                 write_lines([*err.details, err.message])
-                status = 255
-            if status:
-                write_lines([f"Command failed {name}:{number}"])
-                failed = True
-                if not opts.force:
-                    break
+            if ends_batch(tool, err, status):
+                return status
+        if status:
+            write_lines([f"Command failed {name}:{number}"])
+            failed = True
+            if not opts.force:
+                return 1
+    if unreadable is not None:
+        write_lines([unreadable.message])
+        if unreadable.fatal:
+            return unreadable.status
     return 1 if failed else 0

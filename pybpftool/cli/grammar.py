@@ -7,15 +7,49 @@ objects matched by prefix in table order (spec/iproute2.md §1.1-§1.2).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pybpftool.errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+# The first words of lib/utils.c's helpers that exit() instead of returning: incomplete_command
+# (NEXT_ARG), missarg, invarg, duparg, duparg2. Whoever prints one of these ends the process,
+# so in -batch the whole batch ends at once (exit 255, no "Command failed", even with -force).
+EXITING_HELPER_TEXTS = (
+    'Command line is not complete. Try option "help"',
+    'Error: argument "',
+    'Error: duplicate "',
+    'Error: either "',
+)
 
 
 class IprouteExit(UsageError):
-    """IprouteExit: an iproute2 message with the exact exit status iproute2 uses for it."""
+    """IprouteExit: an iproute2 message with the exact exit status iproute2 uses for it.
 
-    def __init__(self, message: str, status: int) -> None:
+    `fatal` says whether iproute2 exit()s there (True) or returns to its command loop
+    (False); in -batch a fatal error ends the batch at once. Left unsaid, the exit()ing
+    helpers' wording (EXITING_HELPER_TEXTS) makes it True wherever the message was built,
+    and anything else leaves it None: cli/boundary.py's ends_batch() decides by the tool.
+    """
+
+    def __init__(self, message: str, status: int, fatal: bool | None = None) -> None:
         super().__init__(message)
         self.status = status
+        if fatal is None and message.startswith(EXITING_HELPER_TEXTS):
+            fatal = True
+        self.fatal = fatal
+
+
+class ShowUsage(IprouteExit):
+    """ShowUsage: the tool's usage text on stderr, `times` times, then exit with `status`
+    (ip's usage() exits 255 at once; tc prints it and goes on)."""
+
+    def __init__(self, status: int, times: int = 1) -> None:
+        super().__init__("", status, fatal=True)
+        self.times = times
 
 
 def matches(arg: str, keyword: str) -> bool:
@@ -153,10 +187,6 @@ IP_OBJECTS = (
 TC_OBJECTS = ("qdisc", "class", "filter", "chain", "actions", "monitor", "exec", "help")
 
 
-def _incomplete() -> IprouteExit:
-    return IprouteExit('Command line is not complete. Try option "help"', 255)
-
-
 def _set(opts: GlobalOptions, attr: str, value: str | bool) -> None:
     if attr in ("details", "stats"):
         setattr(opts, attr, getattr(opts, attr) + 1)
@@ -173,13 +203,61 @@ def _option_word(tool: str, arg: str) -> str:
     return arg
 
 
-def parse_global_options(tool: str, argv: list[str]) -> tuple[GlobalOptions, list[str]]:
-    """parse_global_options: consume leading options; return them and the remaining words."""
+def matches_color(word: str) -> bool:
+    """matches_color: lib/color.c matches_color(): `-c[olor][=always|auto|never]`."""
+    name, _, when = word.partition("=")
+    return matches(name, "-color") and when in ("", "always", "auto", "never")
+
+
+# read_family(): the names `ip -family` knows (exact).
+IP_FAMILIES = ("inet", "inet6", "link", "mpls", "bridge")
+
+
+def _option_value(tool: str, attr: str, value: str | None) -> str | None:
+    """_option_value: what main() does with an option's value (None: there was none)."""
+    if value is None:
+        if attr == "netns":
+            return "(null)"  # NEXT_ARG() lets the NULL after argv's end through
+        if tool == "ip":
+            raise ShowUsage(255)  # -loops, -family, -batch, -rcvbuf: usage(), exit(-1)
+        if attr == "batch":
+            raise ShowUsage(0, times=2)  # usage(), then no object: usage() again, return 0
+        return None  # tc -cf: conf_file = NULL
+    if attr == "family" and value == "help":
+        raise ShowUsage(255)
+    if attr == "family" and value not in IP_FAMILIES:
+        raise IprouteExit(f'Error: argument "{value}" is wrong: invalid protocol family', 255)
+    if attr == "rcvbuf" and not _c_unsigned(value):
+        raise IprouteExit(f"Invalid rcvbuf size '{value}'", 255, fatal=True)
+    return value
+
+
+def _c_unsigned(text: str) -> bool:
+    """_c_unsigned: lib/utils.c get_unsigned(text, 0) would accept `text`."""
+    from pybpftool.cscan import scan_c_int
+
+    parsed = scan_c_int(text, 0)
+    if parsed is None or parsed[1] != len(text):
+        return False
+    value = parsed[0] % (1 << 64)  # strtoul negates into an unsigned long
+    return value <= 0xFFFFFFFF
+
+
+def parse_global_options(
+    tool: str, argv: list[str], switch_netns: Callable[[str], None] | None = None
+) -> tuple[GlobalOptions, list[str]]:
+    """parse_global_options: consume leading options as ip.c / tc.c main() do, in order.
+
+    Returns the options and the remaining words. `-Version` ends the parsing (the caller
+    prints the version), `-help` raises ShowUsage, and `-netns NAME` calls `switch_netns`
+    at once, as iproute2 switches while parsing: a missing namespace fails before any later
+    option, object or argument is looked at.
+    """
     table = IP_OPTIONS if tool == "ip" else TC_OPTIONS
     exact = IP_EXACT if tool == "ip" else {}
     opts = GlobalOptions()
     args = list(argv)
-    while args and args[0].startswith("-") and args[0] != "-":
+    while args and args[0].startswith("-"):
         raw = args.pop(0)
         if tool == "ip" and raw == "--":
             break
@@ -187,20 +265,30 @@ def parse_global_options(tool: str, argv: list[str]) -> tuple[GlobalOptions, lis
         if word in exact:
             _set(opts, exact[word], word[1:])
             continue
-        # Only the colour option takes "=WHEN" (lib/color.c matches_color).
-        word, _, inline = word.partition("=") if word.startswith("-c") else (word, "", "")
-        hit = next(((attr, takes) for kw, attr, takes in table if matches(word, kw)), None)
-        if hit is None or (inline and hit[0] != "color"):
-            raise IprouteExit(f'Option "{raw}" is unknown, try "{tool} -help".', 255)
+        hit = next(
+            (
+                (attr, takes)
+                for kw, attr, takes in table
+                if (matches_color(word) if attr == "color" else matches(word, kw))
+            ),
+            None,
+        )
+        if hit is None:
+            raise IprouteExit(f'Option "{word}" is unknown, try "{tool} -help".', 255)
         attr, takes = hit
+        if attr == "version":
+            opts.version = True
+            return opts, args
+        if attr == "help":
+            raise ShowUsage(255 if tool == "ip" else 0)
         if attr == "color":
-            _set(opts, "color", inline or True)
+            _set(opts, "color", word.partition("=")[2] or True)
         elif takes:
-            if args:
-                value = args.pop(0)
-            else:
-                raise _incomplete()
-            _set(opts, attr, value)
+            value = _option_value(tool, attr, args.pop(0) if args else None)
+            if value is not None:
+                _set(opts, attr, value)
+            if attr == "netns" and switch_netns is not None:
+                switch_netns(value or "(null)")
         else:
             _set(opts, attr, True)
     return opts, args

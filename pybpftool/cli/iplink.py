@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pybpftool.cli.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
-from pybpftool.cli.words import Words, duparg
+from pybpftool.cli.words import Words, duparg, duparg2
 from pybpftool.errors import ElfContextError, NetlinkFailure, PyBpfError, VerifierError
 
 XDP_MODES = {"xdp": 0, "xdpgeneric": 2, "xdpdrv": 4, "xdpoffload": 8}  # XDP_FLAGS_*_MODE
@@ -102,7 +102,9 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
                     words.take()  # iproute2 knows off/none only as the very last word
                     request = XdpRequest("", flags, None)
                 else:
-                    source = parse_mode(words, allow_bytecode=False, allow_type=False)
+                    source = parse_mode(
+                        words, allow_bytecode=False, allow_type=False, allow_export=False
+                    )
                     request = XdpRequest("", flags, source)
                     prepared = _prepare(source)  # loaded before the device is looked up
             elif word in OTHER_LINK_OPTIONS:
@@ -114,7 +116,7 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
             else:
                 name = words.take() if matches(word, "dev") else word
                 if dev is not None:
-                    raise duparg("dev", name)
+                    raise duparg2("dev", name)
                 dev = name
         if dev is None:
             raise IprouteExit('Not enough information: "dev" argument is required.', 255)
@@ -147,7 +149,7 @@ def link_show(opts: GlobalOptions, args: list[str]) -> int:
         elif word in ("up", "type", "master", "vrf", "group", "alias") or word.startswith("-"):
             raise IprouteExit(f'pyip link show: "{word}" is not implemented by pyip.', 255)
         if dev is not None:
-            raise duparg("dev", word)
+            raise duparg2("dev", word)
         dev = word
     with Netlink() as nl:
         everything = nl.links()

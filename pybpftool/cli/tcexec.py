@@ -1,5 +1,6 @@
-"""tcexec: `pytc exec bpf {graft|dbg}` (tc/e_bpf.c), exit codes as tc's raw negative errno.
+"""tcexec: `pytc exec bpf {import|graft|dbg}` (tc/e_bpf.c), exit codes as tc's raw negative errno.
 
+    tc exec bpf import UDS [run CMD ARGS...]
     tc exec bpf graft MAPPATH [key KEY] {obj FILE [type TYPE] [section S] ... | pinned PATH}
     tc exec bpf {debug|dbg}
 
@@ -19,8 +20,7 @@ from pybpftool.cli.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.iplink import load_failure_text
 from pybpftool.cli.usage import EXEC_BPF_USAGE as USAGE
-from pybpftool.cli.words import Words
-from pybpftool.cscan import scan_c_int
+from pybpftool.cli.words import Words, incomplete
 from pybpftool.errors import KernelError, ObjectError, PyBpfError, VerifierError
 
 # `type` word -> (program type, default section, pin subdir)
@@ -46,30 +46,35 @@ def exec_command(opts: GlobalOptions, args: list[str]) -> int:
         if not rest:
             return 0
         raise IprouteExit(f'Unknown exec "{kind}", hence option "{rest[0]}" is unparsable', 255)
-    words = Words(rest)
+    return parse_bpf(Words(rest))
+
+
+def parse_bpf(words: Words) -> int:
+    """parse_bpf: e_bpf.c parse_bpf(): `import UDS` (the last one counts) until `run CMD...`,
+    `debug` or `graft ...`; anything else is the usage. NEXT_ARG's incomplete-command error
+    for a missing word, as tc: `run`, `import` or `graft MAP` with nothing after."""
     if not words:
         return 0
-    word = words.take()
-    if matches(word, "graft"):
-        return graft(words)
-    if matches(word, "debug") or word == "dbg":
-        return trace_pipe()
-    if matches(word, "import"):
-        return import_maps(words.take(), _run_command(words))
-    if matches(word, "run"):
+    uds: str | None = None
+    command = ["/bin/sh"]
+    while words:
+        word = words.take()
+        if matches(word, "run"):
+            if not words:
+                raise incomplete()  # NEXT_ARG: CMD is required
+            command = words.words[words.pos :]
+            break
+        if matches(word, "import"):
+            uds = words.take()
+        elif matches(word, "debug") or matches(word, "dbg"):
+            return trace_pipe()
+        elif matches(word, "graft"):
+            return graft(words)
+        else:
+            raise IprouteExit(USAGE, 255)
+    if uds is None:
         raise IprouteExit(f"bpf: No import parameter provided!\n{USAGE}", 255)
-    raise IprouteExit(USAGE, 255)
-
-
-def _run_command(words: Words) -> list[str]:
-    if not words:
-        return ["/bin/sh"]
-    if not matches(words.take(), "run"):
-        raise IprouteExit(USAGE, 255)
-    command = words.words[words.pos :]
-    if not command:
-        raise IprouteExit('Command line is not complete. Try option "help"', 255)
-    return command
+    return import_maps(uds, command)
 
 
 def import_maps(path: str, command: list[str]) -> int:
@@ -128,10 +133,12 @@ def graft(words: Words) -> int:
 
 
 def _unsigned(text: str) -> int:
-    parsed = scan_c_int(text, 0)
-    if parsed is None or parsed[1] != len(text) or text.startswith("-"):
+    from pybpftool.cli.tcfilter import c_unsigned
+
+    value = c_unsigned(text, 0)  # get_unsigned(&key, *argv, 0)
+    if value is None:
         raise IprouteExit('Illegal "key"', 255)
-    return parsed[0] & 0xFFFFFFFF
+    return value
 
 
 def _load(source: BpfSource, prog_type: int, section: str, subdir: str):  # type: ignore[no-untyped-def]
@@ -142,11 +149,24 @@ def _load(source: BpfSource, prog_type: int, section: str, subdir: str):  # type
     except VerifierError as err:
         raise IprouteExit(load_failure_text(err), 256 - err.errno) from None
     except ObjectError as err:
-        # libbpf says -ENOENT for a missing section or program (tc prints 254).
+        # libbpf says -ENOENT for a missing section or program (tc prints 254); a file that
+        # does not open is open()'s -1 (255); any other ELF trouble is -EINVAL (234).
         missing = "doesn't contain" in err.message
-        raise IprouteExit(load_failure_text(err), 254 if missing else 234) from None
+        status = 254 if missing else 255 if _unopenable(source) else 234
+        raise IprouteExit(load_failure_text(err), status) from None
     except PyBpfError as err:
         raise IprouteExit(load_failure_text(err), 255) from None
+
+
+def _unopenable(source: BpfSource) -> bool:
+    """_unopenable: the object file does not open for reading (bpf_elf_ctx_init's open())."""
+    if source.mode != "obj":
+        return False
+    try:
+        os.close(os.open(source.path, os.O_RDONLY))
+    except OSError:
+        return True
+    return False
 
 
 def _key_from_section(section: str) -> int:

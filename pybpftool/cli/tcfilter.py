@@ -27,7 +27,7 @@ from pybpftool.cli.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.iplink import load_failure_text, netlink_message
 from pybpftool.cli.usage import BPF_USAGE, FILTER_USAGE
-from pybpftool.cli.words import Words, duparg, invarg
+from pybpftool.cli.words import Words, duparg, incomplete, invarg
 from pybpftool.errors import NetlinkFailure, PyBpfError
 
 BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 3, 4
@@ -328,6 +328,8 @@ def parse_bpf_options(req: FilterRequest, words: Words) -> None:
         word = words.peek() or ""
         if matches(word, "run"):
             words.take()
+            if not words:
+                raise incomplete()  # NEXT_ARG() comes before the duplicate check
             if seen_run:
                 raise duparg("run", words.peek() or "")
             seen_run = True
@@ -364,6 +366,8 @@ def _mode(words: Words) -> BpfSource:
     try:
         source = parse_mode(words, allow_bytecode=True, allow_type=False)
     except IprouteExit as err:
+        if err.fatal:
+            raise  # tc exit()ed inside bpf_parse: nothing more is printed
         raise IprouteExit(f"{err.message}\nUnable to parse bpf command line", 1) from None
     _classic(source)  # like tc, bytecode is checked where it stands on the command line
     return source

@@ -1,4 +1,7 @@
-"""words: a cursor over a command's words with iproute2's helpers (NEXT_ARG, duparg, invarg)."""
+"""words: a cursor over a command's words with iproute2's helpers (NEXT_ARG, duparg, invarg).
+
+The helpers' errors are fatal: iproute2 exit()s in them, so they end a -batch at once.
+"""
 
 from __future__ import annotations
 
@@ -37,13 +40,27 @@ class Words:
         return word == keyword if exact else matches(word, keyword)
 
 
+# lib/utils.c's helpers below print and exit(-1): `fatal`, so a -batch ends at once with 255.
+
+
 def incomplete() -> IprouteExit:
-    return IprouteExit('Command line is not complete. Try option "help"', 255)
+    """incomplete: incomplete_command() (NEXT_ARG() with no next word)."""
+    return IprouteExit('Command line is not complete. Try option "help"', 255, fatal=True)
+
+
+def missarg(key: str) -> IprouteExit:
+    return IprouteExit(f'Error: argument "{key}" is required', 255, fatal=True)
 
 
 def duparg(key: str, value: str) -> IprouteExit:
-    return IprouteExit(f'Error: duplicate "{key}": "{value}" is the second value.', 255)
+    return IprouteExit(f'Error: duplicate "{key}": "{value}" is the second value.', 255, fatal=True)
+
+
+def duparg2(key: str, value: str) -> IprouteExit:
+    return IprouteExit(
+        f'Error: either "{key}" is duplicate, or "{value}" is a garbage.', 255, fatal=True
+    )
 
 
 def invarg(message: str, arg: str) -> IprouteExit:
-    return IprouteExit(f'Error: argument "{arg}" is wrong: {message}', 255)
+    return IprouteExit(f'Error: argument "{arg}" is wrong: {message}', 255, fatal=True)

@@ -143,7 +143,7 @@ CASES = [
     Case(
         "ip-duplicate-dev",
         "pyip -n {ns} link set dev v0 dev v1 xdp off",
-        ('Error: duplicate "dev": "v1" is the second value.',),
+        ('Error: either "dev" is duplicate, or "v1" is a garbage.',),
         255,
     ),
     Case(

@@ -33,6 +33,112 @@ def test_batch_words_quotes_and_comments() -> None:
     assert caught.value.status == 1
 
 
+def test_batch_lines_come_one_by_one_as_getline_reads_them() -> None:
+    from pybpftool.cli.batch import MissingContinuation
+
+    # the commands before a bad line are read (and run) first
+    lines = command_lines(io.StringIO("qdisc show\nqdisc show 'dev\nqdisc show\n"))
+    assert next(lines) == (1, ["qdisc", "show"])
+    with pytest.raises(IprouteExit, match="Unterminated quoted string") as caught:
+        next(lines)
+    assert caught.value.fatal and caught.value.status == 1
+    # a '#' cuts the line before the backslash is looked at; '\r' ends no line
+    text = "a b # c \\\nd\re\n"
+    assert list(command_lines(io.StringIO(text))) == [(1, ["a", "b"]), (2, ["d", "e"])]
+    # a backslash-newline at the very end: the batch stops there, not fatal
+    lines = command_lines(io.StringIO("a\nb \\\n"))
+    assert next(lines) == (1, ["a"])
+    with pytest.raises(MissingContinuation) as missing:
+        next(lines)
+    assert missing.value.fatal is False
+    # without the newline the backslash is a word
+    assert list(command_lines(io.StringIO("a \\"))) == [(1, ["a", "\\"])]
+    assert len(split_words("w " * 511)) == 511
+    with pytest.raises(IprouteExit, match="Too many arguments to command"):
+        split_words("w " * 512)
+
+
+def test_exiting_helpers_are_fatal_returned_errors_are_not() -> None:
+    from pybpftool.cli.boundary import ends_batch
+    from pybpftool.cli.words import duparg, duparg2, incomplete, invarg, missarg
+
+    for err in (incomplete(), duparg("a", "b"), duparg2("a", "b"), invarg("m", "x"), missarg("k")):
+        assert err.fatal and err.status == 255
+        assert ends_batch("tc", err, 255) and ends_batch("ip", err, 255)
+    # their wording marks a message built elsewhere, with more lines after it
+    assert IprouteExit(invarg("Invalid pid\n", "x").message + "\n", 255).fatal
+    returned = IprouteExit('What mode is "x"?', 255)
+    assert returned.fatal is None
+    assert not ends_batch("tc", returned, 255)  # tc returns -1 as 255 as well
+    assert ends_batch("ip", returned, 255)  # ip's 255 is exit(-1): do_cmd negates -1 into 1
+    assert not ends_batch("ip", IprouteExit("Invalid VRF", 255), 255)  # ipvrf_show returns 1
+    assert not ends_batch("ip", IprouteExit("pyip link show: x", 255), 255)
+    assert not ends_batch("ip", IprouteExit('Cannot find device "x"', 1), 1)
+    assert not ends_batch("ip", IprouteExit("Object ...", 255, fatal=False), 255)
+
+
+def test_tc_exec_bpf_needs_the_words_e_bpf_takes() -> None:
+    from pybpftool.cli.tcexec import parse_bpf
+
+    assert parse_bpf(Words([])) == 0
+    for words in ("run", "import", "import u run", "import u import", "graft", "graft m"):
+        with pytest.raises(IprouteExit, match="Command line is not complete") as caught:
+            parse_bpf(Words(words.split()))
+        assert caught.value.fatal, words
+    with pytest.raises(IprouteExit, match="No import parameter provided") as caught:
+        parse_bpf(Words(["run", "sh"]))
+    assert caught.value.fatal is None
+    for key in ("x", "-1", "0x100000000"):
+        with pytest.raises(IprouteExit, match='Illegal "key"'):
+            parse_bpf(Words(["graft", "m", "key", key, "obj", "f.o"]))
+
+
+def test_global_options_in_order_netns_switched_while_parsing() -> None:
+    from pybpftool.cli.grammar import ShowUsage, parse_global_options
+
+    entered: list[str] = []
+
+    def refuse(name: str) -> None:
+        entered.append(name)
+        raise IprouteExit(f'Cannot open network namespace "{name}"', 255)
+
+    # the namespace fails before a later option, the version or the object is looked at
+    for argv in (["-n", "x", "-bogus"], ["-n", "x", "-V"], ["-n", "x", "bogus"]):
+        with pytest.raises(IprouteExit, match="Cannot open network namespace"):
+            parse_global_options("tc", argv, refuse)
+    with pytest.raises(IprouteExit, match='Option "-bogus" is unknown'):
+        parse_global_options("tc", ["-bogus", "-n", "x"], refuse)
+    assert entered == ["x", "x", "x"]
+    opts, rest = parse_global_options("ip", ["-n", "a", "-n", "b", "link"], entered.append)
+    assert entered[-2:] == ["a", "b"] and rest == ["link"] and opts.netns == "b"
+    parse_global_options("tc", ["-n"], entered.append)
+    assert entered[-1] == "(null)"  # NEXT_ARG() lets argv's NULL through
+    # -Version stops at once; -help is usage (ip exits 255, tc 0); a missing value too
+    opts, rest = parse_global_options("tc", ["-V", "-bogus", "-n", "x"], refuse)
+    assert opts.version and rest == ["-bogus", "-n", "x"]
+    for tool, argv, status, times in [
+        ("tc", ["-h", "-bogus"], 0, 1),
+        ("ip", ["-help"], 255, 1),
+        ("tc", ["-batch"], 0, 2),
+        ("ip", ["-batch"], 255, 1),
+        ("ip", ["-family", "help"], 255, 1),
+    ]:
+        with pytest.raises(ShowUsage) as usage:
+            parse_global_options(tool, argv)
+        assert (usage.value.status, usage.value.times) == (status, times), argv
+    assert parse_global_options("tc", ["-cf"])[1] == []
+    # "-" is a prefix of the first option; colour only with a known WHEN
+    assert parse_global_options("tc", ["-", "qdisc"])[0].stats == 1
+    assert parse_global_options("ip", ["-", "3", "link"])[1] == ["link"]
+    assert parse_global_options("tc", ["-c=never", "qdisc"])[0].extra["color"] == "never"
+    with pytest.raises(IprouteExit, match='Option "-color=bogus" is unknown'):
+        parse_global_options("tc", ["-color=bogus"])
+    with pytest.raises(IprouteExit, match='"bogus" is wrong: invalid protocol family'):
+        parse_global_options("ip", ["-f", "bogus", "link"])
+    with pytest.raises(IprouteExit, match="Invalid rcvbuf size 'x'"):
+        parse_global_options("ip", ["-rcvbuf", "x", "link"])
+
+
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
