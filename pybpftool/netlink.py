@@ -7,6 +7,10 @@ pyroute2 0.9 needs three fixes, all made here, once (spec/python.md §1):
 - its package __init__ imports nearly all of pyroute2 (~300 ms): a stub package is put in
   sys.modules first so that only the rtnetlink modules we use are loaded.
 
+Only pyroute2's message codecs are used (ifinfmsg, tcmsg and its plugins, nlmsgerr), on an
+rtnetlink socket of our own (Netlink.request): its IPRoute would add asyncio, ssl and unittest
+(~70 ms) to every cold start. pyroute2 is pinned to 0.9.x in pyproject.toml for this reason.
+
 TcRequests builds tcmsg requests by hand where tc's exact flags and attributes matter (qdiscs
 of any kind, filter get, dumps filtered by the kernel, kind-less filter requests); qdisc dumps
 keep their attributes raw for the renderer.
@@ -48,14 +52,6 @@ def _import_pyroute2_stub() -> None:
                 stub.__path__ = [folder]
                 sys.modules["pyroute2"] = stub
                 break
-
-
-def _import_pyroute2() -> Any:
-    """_import_pyroute2: pyroute2's IPRoute without its eager package __init__."""
-    _tc_codecs()
-    from pyroute2.iproute.linux import IPRoute
-
-    return IPRoute
 
 
 def _tc_codecs() -> Any:
@@ -114,15 +110,6 @@ def _fix_tcmsg(msg: Any) -> None:
     msg.nla_map = (*msg.nla_map[:9], *extra)
 
 
-def _failure(err: Exception) -> NetlinkFailure:
-    code = int(getattr(err, "code", 0) or 0)
-    args: tuple[object, ...] = tuple(getattr(err, "args", ()))
-    # With ext_ack, args[1] is the kernel's extack text; otherwise it is just strerror.
-    text = args[1] if len(args) >= 2 and isinstance(args[1], str) else None
-    extack = text if text and text != os.strerror(code) else None
-    return NetlinkFailure(code, extack or os.strerror(code), extack)
-
-
 class XdpState(NamedTuple):
     """XdpState: IFLA_XDP of one link: attach mode (1 drv, 2 skb, 3 hw, 4 multi) and ids."""
 
@@ -179,9 +166,9 @@ RECV_SIZE = 1 << 20
 class Netlink:
     """Netlink: an rtnetlink socket in the current network namespace.
 
-    Requests are pyroute2 messages (its codecs: ifinfmsg, tcmsg) sent on a plain socket of
-    our own: pyroute2's IPRoute pulls in asyncio, ssl and unittest (~70 ms of every cold
-    start), so it is opened only for the requests still built by its `tc()` helper.
+    Requests are pyroute2 messages (its codecs: ifinfmsg, tcmsg and the cls_bpf plugin) sent
+    on a plain socket of our own: pyroute2's IPRoute would pull in asyncio, ssl and unittest
+    (~70 ms of every cold start) for nothing we need.
     """
 
     def __init__(self) -> None:
@@ -193,23 +180,9 @@ class Netlink:
         self.sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1)
         self.sock.bind((0, 0))
         self._seq = 0
-        self._ipr: Any = None
-
-    @property
-    def ipr(self) -> Any:
-        """ipr: pyroute2's IPRoute, opened on first use."""
-        if self._ipr is None:
-            self._ipr = _import_pyroute2()(ext_ack=True, strict_check=True)
-        return self._ipr
-
-    @property
-    def _netlink_error(self) -> Any:
-        return sys.modules["pyroute2.netlink.exceptions"].NetlinkError
 
     def close(self) -> None:
         self.sock.close()
-        if self._ipr is not None:
-            self._ipr.close()
 
     def request(self, msg: Any, msg_type: int, flags: int, reply: Any = None) -> tuple[Any, ...]:
         """request: send pyroute2 message `msg` as `msg_type` with `flags` (plus NLM_F_REQUEST)
@@ -293,13 +266,6 @@ class Netlink:
     def xdp_state(self, index: int) -> XdpState | None:
         return _xdp_state(self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)[0])
 
-    def qdisc(self, command: str, index: int, kind: str) -> None:
-        """qdisc: add/del/replace a clsact or ingress qdisc."""
-        try:
-            self.ipr.tc(command, kind, index)
-        except self._netlink_error as err:
-            raise _failure(err) from None
-
     def filter(self, command: str, index: int, **kw: Any) -> None:
         """filter: add/replace/change/del a cls_bpf filter (kw as pyroute2's sched_bpf takes),
         the message built as pyroute2's tc() builds it, from its tcmsg and cls_bpf plugin."""
@@ -325,14 +291,6 @@ class Netlink:
             attrs.append(["TCA_CHAIN", kw["chain"]])
         msg["attrs"] = attrs
         self.request(msg, msg_type, flags)
-
-    def filters(self, index: int, parent: int) -> list[BpfFilter]:
-        """filters: the filter dump of `parent` on link `index`, chain heads included."""
-        try:
-            found = self.ipr.get_filters(index=index, parent=parent)
-        except self._netlink_error as err:
-            raise _failure(err) from None
-        return [_bpf_filter(f) for f in found]
 
 
 def _xdp_state(link: Any) -> XdpState | None:
@@ -599,3 +557,153 @@ class TcRequests:
 
 def _tc_filter(msg: Any) -> BpfFilter:
     return _bpf_filter(msg)._replace(ifindex=int(msg["index"]) & 0xFFFFFFFF)
+
+
+# --- tc chains (RTM_*CHAIN: tcmsg requests) and tc actions (RTM_*ACTION: tcamsg requests) ---
+
+RTM_NEWACTION, RTM_DELACTION, RTM_GETACTION = 48, 49, 50
+RTM_NEWCHAIN, RTM_DELCHAIN, RTM_GETCHAIN = 100, 101, 102
+NLM_F_ROOT = 0x100
+
+
+class RawMessage(NamedTuple):
+    """RawMessage: one reply message kept as bytes: nlmsg type, flags, and the body after the
+    struct nlmsghdr (the family header and its attributes), for a renderer to decode."""
+
+    type: int
+    flags: int
+    body: bytes
+
+
+def _raw_message(msg: Any) -> RawMessage:
+    header = msg["header"]
+    raw = bytes(msg.data[msg.offset : msg.offset + header["length"]])
+    return RawMessage(int(header["type"]), int(header["flags"]), raw[16:])
+
+
+def _send_raw(nl: Netlink, msg: Any, msg_type: int, flags: int) -> list[RawMessage]:
+    """_send_raw: one request (a pyroute2 message), its replies other than acks and errors
+    kept raw."""
+    found = nl.request(msg, msg_type, flags)
+    return [_raw_message(m) for m in found if m["header"]["type"] not in (2, 3)]
+
+
+_CHAIN_TCMSG: Any = None
+
+
+def _chain_tcmsg() -> Any:
+    """_chain_tcmsg: a tcmsg codec whose attributes go up to TCA_CHAIN, TCA_OPTIONS as bytes
+    (pyroute2's own stops at TCA_STAB)."""
+    global _CHAIN_TCMSG
+    if _CHAIN_TCMSG is None:
+        _import_pyroute2_stub()
+        from pyroute2.netlink.rtnl.tcmsg import tcmsg
+
+        class chain_tcmsg(tcmsg):  # type: ignore[misc]
+            nla_map = (
+                ("TCA_UNSPEC", "none"),
+                ("TCA_KIND", "asciiz"),
+                ("TCA_OPTIONS", "cdata"),
+                *((f"TCA_UNUSED_{n}", "cdata") for n in range(3, 10)),  # STATS .. PAD
+                ("TCA_DUMP_INVISIBLE", "flag"),
+                ("TCA_CHAIN", "uint32"),
+            )
+
+        _CHAIN_TCMSG = chain_tcmsg
+    return _CHAIN_TCMSG
+
+
+def _chain_request(
+    nl: Netlink,
+    msg_type: int,
+    flags: int,
+    index: int,
+    parent: int,
+    info: int,
+    attrs: list[tuple[str, Any]],
+    handle: int = 0,
+) -> list[RawMessage]:
+    msg = _chain_tcmsg()()
+    msg["family"] = 0
+    msg["index"] = index if index != TCM_IFINDEX_MAGIC_BLOCK else -1
+    msg["handle"] = handle
+    msg["parent"] = parent
+    msg["info"] = info
+    msg["attrs"] = [list(attr) for attr in attrs]
+    return [m for m in _send_raw(nl, msg, msg_type, flags) if m.type in (100, 101, 102)]
+
+
+class ChainRequests:
+    """ChainRequests: RTM_NEWCHAIN/DELCHAIN/GETCHAIN as tc_filter.c sends them for `tc chain`
+    (the filter code's requests with the chain message types); replies kept raw."""
+
+    def __init__(self, nl: Netlink) -> None:
+        self.nl = nl
+
+    def modify(
+        self,
+        msg_type: int,
+        flags: int,
+        index: int,
+        parent: int,
+        info: int,
+        chain: int | None,
+        kind: str | None,
+        options: bytes | None,
+        handle: int = 0,
+    ) -> None:
+        """modify: add or delete a chain: TCA_CHAIN, TCA_KIND (a template), TCA_OPTIONS."""
+        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+        if kind:
+            attrs.append(("TCA_KIND", kind))
+        if options is not None:
+            attrs.append(("TCA_OPTIONS", options))
+        flags |= NLM_F_REQUEST | NLM_F_ACK
+        _chain_request(self.nl, msg_type, flags, index, parent, info, attrs, handle)
+
+    def get(self, index: int, parent: int, info: int, chain: int | None) -> RawMessage | None:
+        """get: RTM_GETCHAIN with NLM_F_ECHO, as tc_filter_get sends it for a chain."""
+        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+        found = _chain_request(
+            self.nl, RTM_GETCHAIN, NLM_F_REQUEST | NLM_F_ECHO, index, parent, info, attrs
+        )
+        return found[0] if found else None
+
+    def dump(self, index: int, parent: int, info: int, chain: int | None) -> list[RawMessage]:
+        """dump: RTM_GETCHAIN dump of a parent (the kernel filters on TCA_CHAIN)."""
+        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+        flags = NLM_F_REQUEST | NLM_F_DUMP
+        return _chain_request(self.nl, RTM_GETCHAIN, flags, index, parent, info, attrs)
+
+
+class ActionRequests:
+    """ActionRequests: tcamsg requests (struct tcamsg: family and two pad bytes) whose
+    top-level attributes (TCA_ROOT_TAB, TCA_ROOT_FLAGS, TCA_ROOT_TIME_DELTA) are already
+    encoded by the caller, sent as tc's m_action.c sends them; replies kept raw (pyroute2
+    has no tcamsg codec)."""
+
+    _tcamsg: Any = None
+    ROOT_NAMES: tuple[str, ...] = ("TCA_ROOT_UNSPEC", "TCA_ROOT_TAB", "TCA_ROOT_FLAGS")
+    ROOT_NAMES += ("TCA_ROOT_COUNT", "TCA_ROOT_TIME_DELTA")
+
+    def __init__(self, nl: Netlink) -> None:
+        self.nl = nl
+        if ActionRequests._tcamsg is None:
+            _import_pyroute2_stub()
+            from pyroute2.netlink import nlmsg
+
+            class tcamsg(nlmsg):  # type: ignore[misc]
+                fields = (("family", "B"), ("pad1", "B"), ("pad2", "H"))
+                nla_map = tuple((name, "cdata") for name in ActionRequests.ROOT_NAMES)
+
+            ActionRequests._tcamsg = tcamsg
+
+    def request(
+        self, msg_type: int, flags: int, attrs: list[tuple[int, bytes]]
+    ) -> list[RawMessage]:
+        """request: send one tcamsg (attrs: (TCA_ROOT_* number, payload)); the replies that
+        are not acks or errors, raw."""
+        msg = self._tcamsg()
+        msg["family"] = 0
+        msg["attrs"] = [[self.ROOT_NAMES[kind], payload] for kind, payload in attrs]
+        return [m for m in _send_raw(self.nl, msg, msg_type, flags) if m.type in (48, 49, 50)]

@@ -349,7 +349,25 @@ def _exec(opts: GlobalOptions, args: list[str]) -> int:
     return exec_command(opts, args)
 
 
-HANDLERS: dict[str, Handler] = {"qdisc": _qdisc, "filter": _filter, "exec": _exec}
+def _actions(opts: GlobalOptions, args: list[str]) -> int:
+    from pybpftool.cli.tcactions import actions_command
+
+    return actions_command(opts, args)
+
+
+def _chain(opts: GlobalOptions, args: list[str]) -> int:
+    from pybpftool.cli.tcchain import chain_command
+
+    return chain_command(opts, args)
+
+
+HANDLERS: dict[str, Handler] = {
+    "qdisc": _qdisc,
+    "filter": _filter,
+    "chain": _chain,
+    "actions": _actions,
+    "exec": _exec,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

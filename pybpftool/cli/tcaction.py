@@ -1,15 +1,20 @@
-"""tcaction: actions inside a filter: `action bpf ...` (tc/m_bpf.c) and gact control words.
+"""tcaction: actions inside a filter: `action bpf ...` (tc/m_bpf.c) and gact control words;
+and the printing of actions (m_action.c print_action, the kinds' print functions).
 
     action bpf [run] MODE [CONTROL]    MODE as for filters, type sched_act, section `action`
     action [gact] CONTROL              CONTROL := ok|pass|pipe|drop|shot|reclassify|stolen
 
 The bpf action's program is loaded while the line is parsed, as tc does; the filter command
-undoes that load when the kernel refuses the filter.
+undoes that load when the kernel refuses the filter. The standalone `tc actions` object, with
+tc's full action grammar, is tcactions.py; its replies are printed here (gact, bpf and mirred
+decoded; tc's other kinds show their kind only).
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from typing import Any
 
 from pybpftool.cli.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.grammar import IprouteExit, matches
@@ -51,7 +56,7 @@ def parse_actions(words: Words) -> list[ActionSpec]:
         else:
             # tc hands an unknown kind to gact, which reads it as a control word.
             actions.append(ActionSpec("gact", _control(kind)))
-    if words:
+    if words and words.peek() not in ("flowid", "classid"):  # tc's parse_action stops there
         raise IprouteExit(f'What is "{words.peek()}"?', 1)
     return actions
 
@@ -77,3 +82,424 @@ def _control(word: str) -> str:
     if word not in CONTROLS:
         raise IprouteExit(f"Bad action type {word}\n{GACT_USAGE}", 255)
     return CONTROLS[word]
+
+
+# --- printing actions (tc/m_action.c print_action, tc_print_one_action; m_gact.c, m_bpf.c,
+# m_mirred.c print functions), text and JSON as tc 6.1 prints them ---
+
+TCA_ROOT_TAB, TCA_ROOT_COUNT = 1, 3
+TCA_ACT_KIND, TCA_ACT_OPTIONS, TCA_ACT_INDEX, TCA_ACT_STATS = 1, 2, 3, 4
+TCA_ACT_COOKIE, TCA_ACT_FLAGS, TCA_ACT_HW_STATS, TCA_ACT_USED_HW_STATS = 6, 7, 8, 9
+TCA_ACT_IN_HW_COUNT = 10
+TCA_ACT_MAX_PRIO = 32
+RTM_NEWACTION, RTM_DELACTION, RTM_GETACTION = 48, 49, 50
+_TC_ACT_NAMES = {-1: "continue", 0: "pass", 1: "reclassify", 2: "drop", 3: "pipe", 4: "stolen"}
+_TC_ACT_NAMES[8] = "trap"
+TC_ACT_JUMP, TC_ACT_GOTO_CHAIN, TC_ACT_EXT_VAL_MASK = 0x10000000, 0x20000000, 0x0FFFFFFF
+_MIRRED = {1: ("Egress Redirect", "redirect", "egress"), 2: ("Egress Mirror", "mirror", "egress")}
+_MIRRED[3] = ("Ingress Redirect", "redirect", "ingress")
+_MIRRED[4] = ("Ingress Mirror", "mirror", "ingress")
+
+
+def _action_printer() -> type:
+    from pybpftool.cli.tcshow import Printer
+
+    class ActionPrinter(Printer):
+        """ActionPrinter: tcshow's Printer with arrays of objects, and tc's raw fprintf
+        (m_bpf.c writes "\\n " straight to stdout, even into a JSON document)."""
+
+        def __init__(self, opts: Any) -> None:
+            super().__init__(opts)
+            self.last: tuple[dict[str, Any], str] | None = None
+            self.raws: list[tuple[str, str]] = []
+
+        def js(self, key: str, value: Any) -> None:
+            super().js(key, value)
+            if self.json:
+                self.last = (self.stack[-1], key)
+
+        def items(self, key: str) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = []
+            if self.json:
+                self.stack[-1][key] = found
+            return found
+
+        def item(self, items: list[dict[str, Any]]) -> None:
+            inner: dict[str, Any] = {}
+            items.append(inner)
+            self.stack.append(inner)
+
+        def raw(self, text: str) -> None:
+            if not self.json:
+                self.parts.append(text)
+            elif self.last is not None:
+                holder, key = self.last
+                token = f"@@pybpftool-raw-{len(self.raws)}@@"
+                self.raws.append((json_token(token), json_value(holder[key]) + text))
+                holder[key] = token
+
+        def output(self) -> str:
+            text = str(super().output())
+            for token, value in self.raws:
+                text = text.replace(token, value, 1)
+            return text
+
+    return ActionPrinter
+
+
+def json_token(token: str) -> str:
+    from pybpftool.cli import jsonw
+
+    return jsonw.dumps(token)
+
+
+def json_value(value: Any) -> str:
+    from pybpftool.cli import jsonw
+
+    return jsonw.dumps(value)
+
+
+def _u32(data: bytes, at: int = 0) -> int:
+    return int.from_bytes(data[at : at + 4].ljust(4, b"\0"), sys.byteorder)
+
+
+def _s32(data: bytes, at: int = 0) -> int:
+    return int.from_bytes(data[at : at + 4].ljust(4, b"\0"), sys.byteorder, signed=True)
+
+
+def _cstring(data: bytes) -> str:
+    return data.split(b"\0", 1)[0].decode(errors="replace")
+
+
+def _say(*lines: str) -> None:
+    from pybpftool.cli.frontend import write_lines
+
+    write_lines([part for line in lines for part in line.split("\n")])
+
+
+def print_action_messages(messages: list[Any], opts: Any, nl: Any) -> tuple[str, int]:
+    """print_action_messages: print_action() of each reply (netlink.RawMessage), as one
+    output (a JSON array with -j); the status is -1 where tc's print_action failed."""
+    out = _action_printer()(opts)
+    context = _Context(opts, nl)
+    status = 0
+    for msg in messages:
+        status = _print_action(out, msg, context)
+        if status < 0:
+            break
+    return out.output(), status
+
+
+class _Context:
+    """_Context: what the printers look up lazily: link names, program infos."""
+
+    def __init__(self, opts: Any, nl: Any) -> None:
+        self.opts = opts
+        self.nl = nl
+        self._names: dict[int, str] | None = None
+
+    def link_name(self, index: int) -> str:
+        """link_name: ll_index_to_name(): `*` for 0, `ifN` for an index without a link."""
+        if index == 0:
+            return "*"
+        if self._names is None:
+            self._names = {link.ifindex: link.name for link in self.nl.links()}
+        return self._names.get(index, f"if{index}")
+
+
+def _print_action(out: Any, msg: Any, context: _Context) -> int:
+    from pybpftool.netlink import rtattrs
+
+    attrs = rtattrs(msg.body[4:])  # after struct tcamsg
+    count = attrs.get(TCA_ROOT_COUNT)
+    total = _u32(count) if count is not None else 0
+    out.begin()
+    out.any("total acts", total, f"total acts {total}")
+    out.nl()
+    out.end()
+    tab = attrs.get(TCA_ROOT_TAB)
+    if tab is None:
+        if msg.type != RTM_GETACTION:
+            _say("print_action: NULL kind")
+        return -1
+    # Event prefixes (tc monitor's; a get or a dump never carries them).
+    if msg.type == RTM_DELACTION:
+        out.fp("Flushed table " if msg.flags & 0x100 else "Deleted action ")
+    elif msg.type == RTM_NEWACTION and msg.flags & 0x400 and not msg.flags & 0x100:
+        out.fp("Added action ")
+    elif msg.type == RTM_NEWACTION and msg.flags & 0x100:
+        out.fp("Replaced action ")
+    out.begin()
+    _dump_actions(out, tab, total, context)
+    out.end()
+    return 0
+
+
+def _dump_actions(out: Any, tab: bytes, total: int, context: _Context) -> None:
+    """_dump_actions: tc_dump_action(): `action order N:` and each action (types above the
+    total, or above 32 when the kernel gave none, are not read)."""
+    limit = total or TCA_ACT_MAX_PRIO
+    found = _nested(tab, limit)
+    items = out.items("actions")
+    for order in sorted(found):
+        out.item(items)
+        out.nl()
+        out.any("order", order, f"\taction order {order}: ")
+        if _print_one_action(out, found[order], context) < 0:
+            _say("Error printing action")
+        out.close()
+
+
+def _nested(data: bytes, limit: int) -> dict[int, bytes]:
+    from pybpftool.netlink import rtattrs
+
+    return {kind: value for kind, value in rtattrs(data).items() if kind <= limit}
+
+
+def _print_one_action(out: Any, data: bytes, context: _Context) -> int:
+    from pybpftool.netlink import rtattrs
+
+    tb = rtattrs(data)
+    if TCA_ACT_KIND not in tb:
+        _say("NULL Action!")
+        return -1
+    from pybpftool.cli.tcactions import TC_ACTION_KINDS
+
+    kind = _cstring(tb[TCA_ACT_KIND])[:15]
+    printer = _PRINTERS.get(kind if kind in TC_ACTION_KINDS else "gact", _print_undecoded)
+    err = printer(out, kind, tb.get(TCA_ACT_OPTIONS), context)
+    if err < 0:
+        return err
+    opts = context.opts
+    if opts.brief and TCA_ACT_INDEX in tb:
+        index = _u32(tb[TCA_ACT_INDEX])
+        out.any("index", index, f"\t index {index}")
+        out.nl()
+    if opts.stats and TCA_ACT_STATS in tb:
+        from pybpftool.cli.tcshow import _tc_stats
+
+        out.fp("\tAction statistics:")
+        out.nl()
+        out.open("stats")
+        _tc_stats(out, {7: tb[TCA_ACT_STATS]}, "\t", opts)  # TCA_STATS2's layout
+        out.close()
+        out.nl()
+    if TCA_ACT_COOKIE in tb:
+        cookie = tb[TCA_ACT_COOKIE].hex()
+        out.any("cookie", cookie, f"\tcookie {cookie}")
+        out.nl()
+    _print_flags(out, tb)
+    for attr, key in ((TCA_ACT_HW_STATS, "hw_stats"), (TCA_ACT_USED_HW_STATS, "used_hw_stats")):
+        if attr in tb:
+            bits = _u32(tb[attr]) & _u32(tb[attr], 4) & 0xFF
+            names = [
+                name
+                for name, bit in (("immediate", 1), ("delayed", 2), ("disabled", 0))
+                if (not bits and not bit) or bits & bit
+            ]
+            out.fp(f"\t{key}" + "".join(f" {name}" for name in names))
+            out.js(key, names)
+            out.nl()
+    return 0
+
+
+def _print_flags(out: Any, tb: dict[int, bytes]) -> None:
+    """_print_flags: TCA_ACT_FLAGS and TCA_ACT_IN_HW_COUNT of an action not bound to a
+    filter (print_bool prints its text whatever the value)."""
+    if TCA_ACT_FLAGS not in tb and TCA_ACT_IN_HW_COUNT not in tb:
+        return
+    newline = skip_hw = False
+    if TCA_ACT_FLAGS in tb:
+        value, selector = _u32(tb[TCA_ACT_FLAGS]), _u32(tb[TCA_ACT_FLAGS], 4)
+        for bit, key in ((1, "no_percpu"), (2, "skip_hw"), (4, "skip_sw")):
+            if selector & bit:
+                newline = True
+                out.any(key, bool(value & bit), f"\t{key}")
+        skip_hw = bool(selector & 2 and value & 2)
+    if TCA_ACT_IN_HW_COUNT in tb and not skip_hw:
+        count = _u32(tb[TCA_ACT_IN_HW_COUNT])
+        newline = True
+        if count:
+            out.any("in_hw", True, "\tin_hw")
+            out.any("in_hw_count", count, f" in_hw_count {count}")
+        else:
+            out.any("not_in_hw", True, "\tnot_in_hw")
+    if newline:
+        out.nl()
+
+
+def action_name(action: int) -> str:
+    """action_name: tc_util.c action_n2a (goto/jump opcodes, verdict names, else the number)."""
+    unsigned = action & 0xFFFFFFFF
+    if unsigned & ~TC_ACT_EXT_VAL_MASK & 0xFFFFFFFF == TC_ACT_GOTO_CHAIN:
+        return "goto"
+    if unsigned & ~TC_ACT_EXT_VAL_MASK & 0xFFFFFFFF == TC_ACT_JUMP:
+        return "jump"
+    signed = unsigned - (1 << 32) if unsigned & 0x80000000 else unsigned
+    return _TC_ACT_NAMES.get(signed, str(signed))
+
+
+def print_control(out: Any, prefix: str, action: int, suffix: str) -> None:
+    """print_control: print_action_control()."""
+    out.fp(prefix)
+    out.open("control_action")
+    name = action_name(action)
+    out.any("type", name, name)
+    if name == "goto":
+        value = action & TC_ACT_EXT_VAL_MASK
+        out.any("chain", value, f" chain {value}")
+    elif name == "jump":
+        value = action & TC_ACT_EXT_VAL_MASK
+        out.any("jump", value, f" {value}")
+    out.close()
+    out.fp(suffix)
+
+
+def _print_tm(out: Any, tm: bytes) -> None:
+    """_print_tm: print_tm() of struct tcf_t {install, lastuse, expires, firstuse} (clock
+    ticks, printed in seconds)."""
+    import os
+
+    hz = os.sysconf("SC_CLK_TCK")
+
+    def u64(at: int) -> int:
+        return int.from_bytes(tm[at : at + 8].ljust(8, b"\0"), sys.byteorder)
+
+    for at, key, word in ((0, "installed", "installed"), (8, "last_used", "used")):
+        if u64(at):
+            value = (u64(at) // hz) & 0xFFFFFFFF
+            out.any(key, value, f" {word} {value} sec")
+    for at, key, word in ((24, "first_used", "firstused"), (16, "expires", "expires")):
+        if u64(at):
+            value = (u64(at) // hz) & 0xFFFFFFFF
+            out.any(key, value, f" {word} {value} sec")
+
+
+def _print_counts(out: Any, parms: bytes, index_text: str) -> None:
+    """_print_counts: `index I ref R bind B` of struct tc_gen."""
+    index, ref, bind = _u32(parms), _s32(parms, 12), _s32(parms, 16)
+    out.any("index", index, f"{index_text} {index}")
+    out.any("ref", ref, f" ref {ref}")
+    out.any("bind", bind, f" bind {bind}")
+
+
+def _print_gact(out: Any, kind: str, opt: bytes | None, context: _Context) -> int:
+    """_print_gact: m_gact.c print_gact (CONFIG_GACT_PROB)."""
+    from pybpftool.netlink import rtattrs
+
+    out.any("kind", "gact", "gact ")
+    if opt is None:
+        return 0
+    tb = rtattrs(opt)
+    parms = tb.get(2)  # TCA_GACT_PARMS
+    if parms is None:
+        _say("Missing gact parameters")
+        return -1
+    print_control(out, "action ", _s32(parms, 8), "")
+    prob = tb.get(3, bytes(8)).ljust(8, b"\0")  # TCA_GACT_PROB, zeros when absent
+    ptype = int.from_bytes(prob[:2], sys.byteorder)
+    pval = int.from_bytes(prob[2:4], sys.byteorder)
+    out.open("prob")
+    out.nl()
+    name = {1: "netrand", 2: "determ"}.get(ptype, "none")
+    out.any("random_type", name, f"\t random type {name}")
+    print_control(out, " ", _s32(prob, 4), " ")
+    out.any("val", pval, f"val {pval}")
+    out.close()
+    out.nl()
+    _print_counts(out, parms, "\t index")
+    if context.opts.stats and 1 in tb:  # TCA_GACT_TM
+        _print_tm(out, tb[1])
+    out.nl()
+    return 0
+
+
+def _print_bpf(out: Any, kind: str, opt: bytes | None, context: _Context) -> int:
+    """_print_bpf: m_bpf.c bpf_print_opt."""
+    from pybpftool.cli.proginfo import prog_infos, prog_json, prog_text
+    from pybpftool.netlink import rtattrs
+
+    out.any("kind", "bpf", "bpf ")
+    if opt is None:
+        return 0
+    tb = rtattrs(opt)
+    parms = tb.get(2)  # TCA_ACT_BPF_PARMS
+    if parms is None:
+        _say("Missing bpf parameters")
+        return -1
+    if 6 in tb:  # TCA_ACT_BPF_NAME
+        name = _cstring(tb[6])
+        out.any("bpf_name", name, f"{name} ")
+    if 4 in tb and 3 in tb:  # OPS, OPS_LEN
+        _print_ops(out, tb[4], int.from_bytes(tb[3][:2].ljust(2, b"\0"), sys.byteorder))
+        out.fp(" ")
+    shown = False
+    if 9 in tb:  # TCA_ACT_BPF_ID
+        prog_id = _u32(tb[9])
+        info = prog_infos([prog_id]).get(prog_id)
+        details = context.opts.details
+        out.any("prog", prog_json(prog_id, info, details), prog_text(prog_id, info, details))
+        shown = info is not None
+    if not shown and 8 in tb:  # TCA_ACT_BPF_TAG
+        tag = tb[8].hex()
+        out.any("tag", tag, f"tag {tag} ")
+    print_control(out, "default-action ", _s32(parms, 8), out.newline)
+    _print_counts(out, parms, "\t index")
+    if context.opts.stats and 1 in tb:  # TCA_ACT_BPF_TM
+        _print_tm(out, tb[1])
+    out.raw("\n ")
+    return 0
+
+
+def _print_ops(out: Any, data: bytes, length: int) -> None:
+    """_print_ops: bpf_print_ops(): `bytecode 'N,c t f k,...'` (no blank after the quote)."""
+    if not length:
+        return
+    insns = []
+    for i in range(length):
+        raw = data[8 * i : 8 * i + 8].ljust(8, b"\0")
+        code = int.from_bytes(raw[:2], sys.byteorder)
+        insns.append((code, raw[2], raw[3], int.from_bytes(raw[4:], sys.byteorder)))
+    body = ",".join(f"{c} {jt} {jf} {k}" for c, jt, jf, k in insns)
+    listed = [{"code": c, "jt": jt, "jf": jf, "k": k} for c, jt, jf, k in insns]
+    out.any("bytecode", {"length": length, "insns": listed}, f"bytecode '{length},{body}'")
+
+
+def _print_mirred(out: Any, kind: str, opt: bytes | None, context: _Context) -> int:
+    """_print_mirred: m_mirred.c print_mirred."""
+    from pybpftool.netlink import rtattrs
+
+    out.any("kind", "mirred", "mirred ")
+    if opt is None:
+        return 0
+    tb = rtattrs(opt)
+    parms = tb.get(2)  # TCA_MIRRED_PARMS: struct tc_mirred
+    if parms is None:
+        _say("Missing mirred parameters")
+        return -1
+    words = _MIRRED.get(_s32(parms, 20), ("unknown", "unknown", "unknown"))
+    dev = context.link_name(_u32(parms, 24))
+    out.fp(f"({words[0]}")
+    out.js("mirred_action", words[1])
+    out.js("direction", words[2])
+    from pybpftool.cli.escape import terminal_safe
+
+    out.any("to_dev", dev, f" to device {terminal_safe(dev)})")
+    print_control(out, " ", _s32(parms, 8), "")
+    out.nl()
+    _print_counts(out, parms, "\tindex")
+    if context.opts.stats and 1 in tb:  # TCA_MIRRED_TM
+        _print_tm(out, tb[1])
+    out.nl()
+    return 0
+
+
+def _print_undecoded(out: Any, kind: str, opt: bytes | None, context: _Context) -> int:
+    """_print_undecoded: a kind tc has a printer for and pytc has not."""
+    out.any("kind", kind, f"{kind} ")
+    if opt is not None:
+        out.fp("[options not decoded by pytc] ")
+    return 0
+
+
+_PRINTERS = {"gact": _print_gact, "bpf": _print_bpf, "mirred": _print_mirred}

@@ -176,6 +176,9 @@ XDP_LINES = [
     "ip link set dev v0 xdp pinned /nonexistent",
     "ip link set dev v0 xdp obj {xdp} sec nosuch",
     "ip link set dev v0 xdp bytecode 1,6",
+    "ip link set dev v0 dev v1 xdp off",  # duparg2
+    "ip link show dev v0 dev v1",
+    "ip link set dev v0 xdp obj {xdp} sec xdp export /tmp/uds",  # xdp takes no export
 ]
 
 TC_LINES = [
@@ -341,6 +344,9 @@ QDISC_LINES = [
 # filter get, chains, and selectors as each of tc's loops words them; shared blocks.
 FILTER_LINES = [
     "tc qdisc add dev v0 clsact",
+    "tc filter add dev v0 ingress bpf run obj {tc} run",  # NEXT_ARG before the duplicate check
+    "tc filter add dev v0 ingress bpf da obj",  # fatal inside bpf_parse: no second line
+    "tc filter add dev v0 ingress bpf obj {tc} sec",
     "tc filter add dev v0 ingress pref 10 handle 7 bpf da obj {tc}",
     "tc filter add dev v0 ingress pref 20 chain 3 handle 0x10 bpf da obj {tc} flowid 1:",
     "tc filter add dev v0 egress pref 5 protocol ipv6 handle 010 bpf bytecode '1,6 0 0 0'",
@@ -389,6 +395,106 @@ FILTER_LINES = [
 ]
 
 
+# -batch and iproute2's exit()s: incomplete_command, invarg, duparg and the other helpers that
+# exit() (and ip's exit(-1) after any xdp parse or load failure) end the whole batch at once,
+# even with -force, without "Command failed FILE:LINE"; a returned error does not.
+FATAL_BATCHES = {
+    # duparg: line 3 never runs
+    "tc_duparg": "qdisc show dev v0\nqdisc add dev v0 handle 1: handle 2: root pfifo\n"
+    "qdisc show dev v0\n",
+    # returned -1: "Command failed", and -force goes on
+    "tc_returned": "qdisc add dev v0 root root pfifo\nqdisc show dev v0\n",
+    # tc_qdisc.c's filter_parent outlives the line: the second `root` is invarg's
+    "tc_sticky_invarg": "qdisc show root\nqdisc show root\nqdisc show dev v0\n",
+    "tc_filter_invarg": "filter add dev v0 ingress pref x bpf da obj {tc}\nqdisc show dev v0\n",
+    "tc_exec_incomplete": "exec bpf run\nqdisc show dev v0\n",
+    "tc_graft_incomplete": "exec bpf graft m:globals/jmp_tc key 0\nqdisc show dev v0\n",
+    "tc_graft_returned": "exec bpf graft m:globals/jmp_tc obj /nonexistent.o\nqdisc show dev v0\n",
+    # makeargs() exit(1)s when it reaches the line, after the lines before it ran
+    "tc_unterminated": "qdisc show dev v0\nqdisc bogus\nqdisc show 'dev\nqdisc show dev v0\n",
+    # getcmdline(): the batch ends with the status it had
+    "tc_continuation": "qdisc bogus\nqdisc show dev v0 \\\n",
+    # ip: every xdp parse/load failure is exit(-1); the attached program stays
+    "ip_xdp_mode": "link set dev v0 xdpgeneric obj {xdp} sec xdp\nlink set dev v0 xdp bogus\n"
+    "link set dev v0 xdpgeneric off\n",
+    "ip_xdp_load": "link set dev v0 xdp obj /nonexistent.o\nlink show dev v0\n",
+    "ip_incomplete": "link show dev\nlink show dev v0\n",
+    "ip_no_dev_arg": "link set xdp off\nlink show dev v0\n",
+    # ip's returned errors: Cannot find device (1) and ipvrf_show's `return 1` (255)
+    "ip_returned": "link set dev nope xdp off\nvrf show nope\nlink show dev v0\n",
+    "ip_vrf_invarg": "vrf identify abc\nlink show dev v0\n",
+}
+
+# each batch file through its tool (the name's prefix), without and with -force
+FATAL_LINES = [
+    f"{name.split('_')[0]} {force}-batch {{{name}}}"
+    for name in FATAL_BATCHES
+    for force in ("", "-force ")
+]
+FATAL_LINES.append("ip link set dev v0 xdpgeneric off")  # what ip_xdp_mode left attached
+
+# tc exec bpf: NEXT_ARG's incomplete command wherever e_bpf.c / bpf_do_parse need a word.
+EXEC_LINES = [
+    "tc exec bpf run",
+    "tc exec bpf import",
+    "tc exec bpf import /nonexistent.sock run",
+    "tc exec bpf import /nonexistent.sock import",
+    "tc exec bpf import /nonexistent.sock graft m:globals/jmp_tc",
+    "tc exec bpf import /nonexistent.sock bogus",
+    "tc exec bpf import /nonexistent.sock debug",  # debug runs at once: no tracefs here
+    "tc exec bpf run import /nonexistent.sock",  # run takes the rest: no import seen
+    "tc exec bpf db",
+    "tc exec bpf graft",
+    "tc exec bpf graft m:globals/jmp_tc",
+    "tc exec bpf graft m:globals/jmp_tc key",
+    "tc exec bpf graft m:globals/jmp_tc key 0",
+    "tc exec bpf graft m:globals/jmp_tc key 0 obj",
+    "tc exec bpf graft m:globals/jmp_tc obj {graft} type",
+    "tc exec bpf graft m:globals/jmp_tc obj {graft} sec",
+    "tc exec bpf graft m:globals/jmp_tc obj {graft} program",
+    "tc exec bpf graft m:globals/jmp_tc obj {graft} type cls export",
+    "tc exec bpf graft m:globals/jmp_tc pinned",
+    "tc exec bpf graft m:globals/jmp_tc key 0x100000000 obj {graft} sec aaa",
+    "tc exec bpf graft m:globals/jmp_tc key -1 obj {graft} sec aaa",
+    "tc exec bpf graft m:globals/jmp_tc key -0 obj /nonexistent.o",  # open() fails: 255
+    "tc exec bpf graft m:globals/jmp_tc obj /tmp",  # not ELF: -EINVAL, 234
+]
+
+# `-n NAME` switches while the global options are parsed: a missing namespace fails before
+# any later option, the object or its arguments (the harness puts `-n TWIN` first).
+NO_NS = "pybpftool-no-such-netns"
+NETNS_LINES = [
+    f"tc -n {NO_NS} qdisc bogus",
+    f"tc -n {NO_NS} -V",
+    f"tc -n {NO_NS} -bogus",
+    f"tc -n {NO_NS} -help",
+    f"tc -n {NO_NS}",
+    f"tc -n {NO_NS} -batch /nonexistent-batch",
+    f"tc -n {NO_NS} exec bpf run",
+    f"tc -n {NO_NS} filter add dev nope ingress pref x bpf da obj",
+    "tc -n",  # NEXT_ARG lets argv's NULL through: "(null)"
+    f"ip -n {NO_NS} bogus",
+    f"ip -n {NO_NS} -V",
+    f"ip -n {NO_NS} link set dev v0 xdp obj",
+    f"ip -n {NO_NS} -batch /nonexistent-batch",
+    "ip -n",
+    # the other global options, in ip.c / tc.c order
+    "tc -bogus -n " + NO_NS,
+    "tc -help -bogus",
+    "tc -batch",  # usage() twice, exit 0
+    "tc -cf",
+    "tc -c=never qdisc show dev v0",
+    "tc -color=bogus qdisc show dev v0",
+    "tc - qdisc show dev nope",  # "-" is a prefix of -stats
+    "ip -batch",
+    "ip -family",
+    "ip -family bogus link show dev v0",
+    "ip -rcvbuf x link show dev v0",
+    "ip --bogus",
+    "ip - 3 link show dev v0",  # "-" is a prefix of -loops
+]
+
+
 @pytest.mark.parametrize(
     "lines",
     [
@@ -400,8 +506,23 @@ FILTER_LINES = [
         HELP_LINES,
         QDISC_LINES,
         FILTER_LINES,
+        FATAL_LINES,
+        EXEC_LINES,
+        NETNS_LINES,
     ],
-    ids=["xdp", "tc", "batch", "graft", "cbpf", "help", "qdisc", "filter"],
+    ids=[
+        "xdp",
+        "tc",
+        "batch",
+        "graft",
+        "cbpf",
+        "help",
+        "qdisc",
+        "filter",
+        "fatal",
+        "exec",
+        "netns",
+    ],
 )
 def test_command_lines_match_iproute2(
     twins: tuple[Side, Side], lines: list[str], tmp_path: Path
@@ -418,6 +539,9 @@ def test_command_lines_match_iproute2(
     tc_batch = tmp_path / "tc_batch"
     tc_batch.write_text(TC_BATCH)
     objects["tc_batch"] = str(tc_batch)
+    for name, text in FATAL_BATCHES.items():
+        (tmp_path / name).write_text(text.format(**objects))
+        objects[name] = str(tmp_path / name)
     bytecode = tmp_path / "bytecode"
     bytecode.write_text("2,6 0 0 1\n6 0 0 0\n")
     objects["bytecode"] = str(bytecode)
@@ -430,3 +554,205 @@ def test_command_lines_match_iproute2(
             f"{line}:\nip: {err_t!r}\npy: {err_o!r}"
         )
         assert kernel_state(ours) == kernel_state(theirs), line
+
+
+# --- standalone `tc actions` and the `tc chain` object -------------------------------------
+# This kernel has act_mirred but neither act_gact nor act_bpf: gact and bpf lines end in the
+# kernel's refusal (their requests are checked byte for byte in tests/unit/test_tcactions.py),
+# mirred fills a table to list, get, delete and flush. Chain templates exist only for flower,
+# so a template of kind bpf is refused by the kernel, after tc parsed it (and loaded its
+# program), as pytc does.
+
+ACTIONS_LINES = [
+    "tc actions",
+    "tc actions help",
+    "tc actions list",
+    "tc actions ls action",
+    "tc actions list action gact",  # no act_gact: an empty dump
+    "tc -j actions ls action bpf",
+    "tc actions ls action mirred",
+    "tc -j actions ls action mirred",
+    "tc actions ls action mirred since x",
+    "tc actions flush action gact",  # exit 1
+    "tc actions flush action mirred",
+    "tc actions get action gact index 1",  # ... then tc rereads `action` as a command
+    "tc actions get action foo index 1",
+    "tc actions get action mirred index 1",
+    "tc actions delete action mirred index 1",
+    "tc actions get action mirred index 0",
+    "tc actions get action mirred index x",
+    "tc actions get action mirred",
+    "tc actions get gact index 1",  # the word after get is skipped, whatever it is
+    "tc actions get action help",
+    "tc actions get",
+    "tc -j actions get",
+    "tc actions bogus",
+    "tc actions add action gact pass",
+    "tc actions add action drop index 4",
+    "tc actions replace action gact goto chain 3",
+    "tc actions change action pass cookie 0a0b hw_stats immediate",
+    "tc actions add action foo",  # an unknown kind is gact: Bad action type
+    "tc actions add action gact pass index x",
+    "tc actions add action gact jump",
+    "tc actions add action",
+    "tc actions add",
+    "tc actions add action gact pass random determ drop 20000",
+    "tc actions add action pass cookie abc",
+    "tc actions add action pass hw_stats bogus",
+    "tc actions add action bpf",
+    "tc actions add action bpf help",
+    "tc actions add action bpf bytecode '1,6 0 0 0' drop index 3",
+    "tc actions add action bpf bytecode '2,6 0 0 0'",
+    "tc actions add action bpf bytecode '1,6 0 0 0' jump x",
+    "tc actions add action bpf bytecode '1,6 0 0 0' pass index 3 foo",
+    "tc actions add action bpf obj {tc} sec tail",  # loads, then: no act_bpf
+    "tc actions add action bpf obj {tc}",  # no section "action"
+    "tc actions add action bpf obj {tc} sec tail verbose pass",
+    "tc actions add action bpf obj {tc} sec tail export /nonexistent-sock pass index 3",
+    "tc actions add action bpf obj /nonexistent.o",
+    "tc actions add action bpf pinned /nonexistent",
+    "tc actions add action bpf bogus {tc}",
+    "tc actions add action mirred egress redirect dev v1",
+    "tc actions add action mirred egress mirror dev v1 index 5 cookie aabb",
+    "tc actions add action mirred ingress mirror dev v1 pass index 7 hw_stats delayed",
+    "tc actions add action mirred egress mirror dev v1 index 8 no_percpu skip_hw"
+    " action mirred egress redirect dev v0 index 9",
+    "tc actions add action mirred egress mirror dev v1 index 5",  # exists
+    "tc actions add action mirred egress mirror dev nope",
+    "tc actions add action mirred egress foo",
+    "tc actions replace action mirred egress redirect dev v0 index 5",
+    "tc actions ls action mirred",
+    "tc -j actions ls action mirred",
+    "tc -j -p actions list action mirred",
+    "tc -s actions ls action mirred",
+    "tc -s -j actions ls action mirred",
+    "tc -br actions ls action mirred",
+    "tc -o actions ls action mirred",
+    "tc actions get action mirred index 5 action mirred index 9",
+    "tc -j actions get action mirred index 7",
+    "tc actions get action mirred index 5 action mirred index 99",
+    "tc actions delete action mirred index 7",
+    "tc actions delete action mirred index 7",
+    "tc actions add action mirred egress redirect dev v1 index 20 add action pass",  # 1st done
+    "tc actions flush action mirred",
+    "tc actions ls action mirred",
+    "tc -batch {actions_batch}",  # a kernel refusal ends it with "Command failed"
+    "tc -force -batch {actions_batch}",  # ... gact's usage() exits at once, -force or not
+    "tc actions flush action mirred",
+]
+
+# mirred add, a refused get, a parse failure, then an exit()ing usage: the last line never runs
+ACTIONS_BATCH = """\
+actions add action mirred egress redirect dev v1 index 3
+actions get action mirred index 99
+actions add action bpf bytecode '2,6 0 0 0'
+actions add action foo
+actions ls action mirred
+"""
+
+CHAIN_BATCH = """\
+chain add dev v0 egress chain 11
+filter show dev v0 egress chain 11
+chain show dev v0 egress
+chain get dev v0 egress chain 11
+chain del dev v0 egress chain 11
+chain show dev v0 egress chain 11
+"""
+
+CHAIN_LINES = [
+    "tc chain show dev v0 ingress",  # no qdisc yet
+    "tc chain",
+    "tc chain help",
+    "tc chain bogus",
+    "tc qdisc add dev v0 clsact",
+    "tc chain add dev v0 ingress chain 5",
+    "tc chain add dev v0 ingress chain 5",
+    "tc chain add dev v0 ingress chain 6 bpf",  # templates: not for cls_bpf
+    "tc chain add dev v0 ingress chain 6 bpf da obj {tc}",
+    "tc chain add dev v0 ingress chain 6 bpf bytecode '1,6 0 0 0' action drop flowid 1:1",
+    "tc chain add dev v0 ingress chain 6 bpf help",
+    "tc chain add dev v0 ingress chain 6 u32",
+    "tc chain add dev v0 ingress chain 6 foo",
+    "tc chain add dev v0 ingress chain 6 foo bar",
+    "tc filter add dev v0 ingress pref 3 chain 7 bpf da obj {tc}",
+    "tc filter add dev v0 egress pref 3 chain 9 bpf da obj {tc}",
+    "tc chain show dev v0 ingress",
+    "tc chain ls dev v0 egress",
+    "tc chain show dev v0 ingress chain 5",
+    "tc -j chain show dev v0 ingress",
+    "tc -j -p chain show dev v0 egress",
+    "tc chain get dev v0 ingress chain 7",
+    "tc -j chain get dev v0 egress chain 9",
+    "tc chain get dev v0 ingress",
+    "tc chain get dev v0 ingress chain 8",
+    "tc chain get dev v0 chain 5",
+    "tc chain get ingress chain 5",
+    "tc chain get dev v0 ingress chain 5 bpf da",
+    "tc chain get dev nope ingress chain 5",
+    "tc chain add dev nope ingress chain 3",
+    "tc chain add dev v0 ingress chain x",
+    "tc chain add dev v0 ingress handle 3 chain 4",
+    "tc chain add dev v0 chain 3",
+    "tc chain add dev v0 ingress help",
+    "tc chain show dev v0 ingress bogus",
+    "tc chain show dev v0 ingress help",
+    "tc chain delete dev v0 ingress chain 5",
+    "tc chain delete dev v0 ingress chain 5",
+    "tc chain delete dev v0 ingress chain 7",  # and its filter with it
+    "tc chain show dev v0 ingress",
+    "tc qdisc add dev v1 ingress_block 22 clsact",
+    "tc chain add block 22 chain 3",
+    "tc chain show block 22",
+    "tc -j chain show block 22",
+    "tc chain get block 22 ingress chain 3",
+    "tc chain show dev v1 ingress",
+    "tc chain add block 23 chain 3",
+    "tc chain show block 23",
+    "tc chain delete block 22 chain 3",
+    "tc qdisc del dev v1 clsact",
+    "tc -batch {chain_batch}",  # filter and chain share tc's filter_* variables
+    "tc qdisc del dev v0 clsact",
+]
+
+
+def _timeless(text: str) -> str:
+    """_timeless: an action's age in seconds may tick between the twins' lines."""
+    text = re.sub(r"\b(installed|used|firstused|expires) \d+ sec", r"\1 N sec", text)
+    return re.sub(r'"(installed|last_used|first_used|expires)": ?\d+', r'"\1":N', text)
+
+
+def action_state(side: Side) -> object:
+    """action_state: the mirred table and the chains of v0, read with tc itself."""
+    state = []
+    for words in (
+        ["actions", "ls", "action", "mirred"],
+        ["chain", "show", "dev", "v0", "ingress"],
+        ["chain", "show", "dev", "v0", "egress"],
+    ):
+        shown = subprocess.run(
+            ["tc", "-n", side.netns, "-j", *words], capture_output=True, text=True
+        )
+        state.append((shown.returncode, _timeless(shown.stdout), shown.stderr))
+    return state
+
+
+@pytest.mark.parametrize("lines", [ACTIONS_LINES, CHAIN_LINES], ids=["actions", "chain"])
+def test_actions_and_chains_match_iproute2(
+    twins: tuple[Side, Side], lines: list[str], tmp_path: Path
+) -> None:
+    theirs, ours = twins
+    objects = {"tc": str(bpfobjs.build("twin_btf", HOST))}
+    chain_batch = tmp_path / "chain_batch"
+    chain_batch.write_text(CHAIN_BATCH)
+    objects["chain_batch"] = str(chain_batch)
+    actions_batch = tmp_path / "actions_batch"
+    actions_batch.write_text(ACTIONS_BATCH)
+    objects["actions_batch"] = str(actions_batch)
+    for line in lines:
+        rc_t, out_t, err_t = run_line(theirs, line, objects)
+        rc_o, out_o, err_o = run_line(ours, line, objects)
+        assert rc_o == rc_t, f"{line}: exit {rc_o} != {rc_t}\ntc: {err_t}\npy: {err_o}"
+        assert _timeless(normalise(out_o)) == _timeless(normalise(out_t)), line
+        assert stderr_matches(err_t, err_o, rc_t), f"{line}:\ntc: {err_t!r}\npy: {err_o!r}"
+        assert kernel_state(ours) == kernel_state(theirs), line
+        assert action_state(ours) == action_state(theirs), line

@@ -1,0 +1,289 @@
+"""tcchain: `pytc chain ...`, the filter chains of a qdisc or shared block (tc/tc_filter.c).
+
+    tc chain {add|delete} [dev DEV|block N] [root|ingress|egress|parent H] [chain N]
+             [KIND [OPTIONS]]
+    tc chain get [dev DEV|block N] {root|ingress|egress|parent H} [chain N]
+    tc chain {show|list|lst} [dev DEV|block N] [root|ingress|egress|parent H] [chain N]
+
+tc runs its filter code with the chain message types: the same selector loops and messages
+(`help` prints the filter usage), the same file-scope filter_* variables (what a `show`
+selected stays left out of later -batch lines, filters and chains alike), no default
+protocol. A KIND makes the chain a template: its options are parsed (and a bpf program
+loaded) as for a filter, then the kernel judges; only flower has templates, so for bpf the
+kernel's "Chain templates are not supported" is the answer, as with tc.
+
+Output, as print_filter() prints a chain: `chain [block N ][parent H ][KIND ]chain N `.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.iplink import netlink_message
+from pybpftool.cli.tcfilter import (
+    LISTED,
+    TALKING,
+    TC_FILTER_KINDS,
+    FilterRequest,
+    _bpf_handle,
+    _generic_kind,
+    _Help,
+    _other_kind,
+    _target,
+    parse_bpf_options,
+    parse_selector,
+)
+from pybpftool.cli.usage import FILTER_USAGE
+from pybpftool.cli.words import Words
+from pybpftool.errors import NetlinkFailure
+
+RTM_NEWCHAIN, RTM_DELCHAIN, RTM_GETCHAIN = 100, 101, 102
+NLM_F_EXCL, NLM_F_CREATE = 0x200, 0x400
+CHAIN_USAGE = """\
+Usage: tc chain [ add | del | get | show ] [ dev STRING ]
+       tc chain [ add | del | get | show ] [ block BLOCK_INDEX ] ]
+"""
+# TCA_BPF_* of cls_bpf's options (linux/pkt_cls.h).
+TCA_BPF_ACT, TCA_BPF_CLASSID, TCA_BPF_OPS_LEN, TCA_BPF_OPS = 1, 3, 4, 5
+TCA_BPF_FD, TCA_BPF_NAME, TCA_BPF_FLAGS, TCA_BPF_FLAGS_GEN = 6, 7, 8, 9
+
+
+def chain_command(opts: GlobalOptions, args: list[str]) -> int:
+    """chain_command: do_chain(): verbs matched by prefix in tc's order."""
+    words = Words(args)
+    if not words:
+        return show(opts, words)
+    verb = words.take()
+    try:
+        if matches(verb, "add"):
+            return modify(FilterRequest("add"), words, RTM_NEWCHAIN, NLM_F_EXCL | NLM_F_CREATE)
+        if matches(verb, "delete"):
+            return modify(FilterRequest("delete"), words, RTM_DELCHAIN, 0)
+        if matches(verb, "get"):
+            return get(opts, words)
+        if matches(verb, "list") or matches(verb, "show") or matches(verb, "lst"):
+            return show(opts, words)
+    except _Help:
+        sys.stderr.write(FILTER_USAGE)  # the filter code's usage(), then exit 0
+        return 0
+    if matches(verb, "help"):
+        sys.stderr.write(CHAIN_USAGE)
+        return 0
+    raise IprouteExit(f'Command "{verb}" is unknown, try "tc chain help".', 255)
+
+
+def modify(req: FilterRequest, words: Words, msg_type: int, flags: int) -> int:
+    """modify: tc_filter_modify() with RTM_NEWCHAIN or RTM_DELCHAIN."""
+    parse_selector(req, words, "modify")
+    from pybpftool.netlink import ChainRequests, Netlink
+
+    with Netlink() as nl:
+        index, parent = _target(nl, req)
+        options = None
+        loads: list[Any] = []
+        try:
+            if req.kind == "bpf":
+                _bpf_handle(req)
+                if words:
+                    start = words.pos
+                    parse_bpf_options(req, words)
+                    options = _bpf_options(req, loads, _actions_first(words.words[start:]))
+            elif req.kind is None:
+                if req.handle_text is not None:
+                    raise IprouteExit('Must specify filter type when using "handle"', 255)
+            elif req.kind in TC_FILTER_KINDS:
+                if words or req.handle_text is not None:
+                    raise _other_kind(req)
+            else:
+                _generic_kind(req, words)
+            ChainRequests(nl).modify(
+                msg_type, flags, index, parent, req.info, req.chain, req.kind, options,
+                req.handle or 0,
+            )  # fmt: skip
+        except NetlinkFailure as err:
+            raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
+        finally:
+            for load in loads:
+                load.discard()  # a template keeps no program (and bpf has no templates)
+    return 0
+
+
+def _actions_first(words: list[str]) -> bool:
+    """_actions_first: f_bpf.c adds CLASSID and ACT as it meets them: which came first."""
+    for word in words:
+        if matches(word, "classid") or matches(word, "flowid"):
+            return False
+        if matches(word, "action"):
+            return True
+    return False
+
+
+def _bpf_options(req: FilterRequest, loads: list[Any], actions_first: bool) -> bytes:
+    """_bpf_options: TCA_OPTIONS of cls_bpf as f_bpf.c builds it: CLASSID and ACT in the
+    order given, then the program (OPS_LEN + OPS, or FD + NAME), FLAGS_GEN, FLAGS. The
+    program is loaded, as tc loads it, before the kernel refuses the template."""
+    from pybpftool.cli.tcactions import rtattr, u32
+    from pybpftool.cli.tcfilter import _classic, _export, _prepare
+
+    classid = b"" if req.classid is None else rtattr(TCA_BPF_CLASSID, u32(req.classid))
+    actions = b"" if not req.actions else rtattr(TCA_BPF_ACT, _filter_actions(req.actions, loads))
+    payload = actions + classid if actions_first else classid + actions
+    if req.source is not None:
+        ops = _classic(req.source)
+        if ops is not None:
+            length = (len(ops) // 8).to_bytes(2, sys.byteorder)
+            payload += rtattr(TCA_BPF_OPS_LEN, length) + rtattr(TCA_BPF_OPS, ops)
+        else:
+            prepared = _prepare(req)
+            loads.append(prepared)
+            if prepared.loaded is not None:
+                _export(req, prepared)
+            name = prepared.annotation.encode() + b"\0"
+            payload += rtattr(TCA_BPF_FD, u32(int(prepared.fd))) + rtattr(TCA_BPF_NAME, name)
+    gen = (1 if req.skip_hw else 0) | (2 if req.skip_sw else 0)
+    if gen:
+        payload += rtattr(TCA_BPF_FLAGS_GEN, u32(gen))
+    if req.direct_action:
+        payload += rtattr(TCA_BPF_FLAGS, u32(1))
+    return payload
+
+
+def _filter_actions(actions: list[Any], loads: list[Any]) -> bytes:
+    """_filter_actions: the prio nests of a filter's actions (tcaction.ActionSpec)."""
+    from pybpftool.cli.tcactions import (
+        NLA_F_NESTED,
+        TCA_ACT_KIND,
+        TCA_ACT_OPTIONS,
+        ParseSession,
+        _bpf_program,
+        rtattr,
+        tc_gen,
+    )
+
+    names = {"ok": 0, "pipe": 3, "drop": 2, "shot": 2, "reclassify": 1, "stolen": 4}
+    nests = b""
+    for prio, action in enumerate(actions, 1):
+        control = names.get(action.control, 0)
+        if action.kind == "bpf":
+            session = ParseSession()
+            try:
+                options = _bpf_program(action.source, session) + rtattr(2, tc_gen(0, control))
+            finally:
+                loads.extend(session.loads)
+        else:
+            options = rtattr(2, tc_gen(0, control))  # TCA_GACT_PARMS
+        payload = rtattr(TCA_ACT_KIND, action.kind.encode() + b"\0")
+        payload += rtattr(TCA_ACT_OPTIONS | NLA_F_NESTED, options)
+        nests += rtattr(prio, payload)
+    return nests
+
+
+def get(opts: GlobalOptions, words: Words) -> int:
+    """get: tc_filter_get() with RTM_GETCHAIN: no protocol, pref, kind nor handle needed;
+    a kind is read but not parsed, and nothing may follow it."""
+    req = FilterRequest("get")
+    parse_selector(req, words, "get")
+    if not req.parent:
+        raise IprouteExit("Must specify filter parent", 255)
+    from pybpftool.netlink import ChainRequests, Netlink
+
+    with Netlink() as nl:
+        index, parent = _target(nl, req)
+        if not index:
+            raise IprouteExit('Must specify netdevice "dev" or block index "block"', 255)
+        LISTED.block = req.block or LISTED.block
+        if words:
+            if matches(words.peek() or "", "help"):
+                sys.stderr.write(FILTER_USAGE)
+            raise IprouteExit(
+                f'Garbage instead of arguments "{words.peek()} ...". Try "tc filter help".', 255
+            )
+        try:
+            found = ChainRequests(nl).get(index, parent, req.info, req.chain)
+        except NetlinkFailure as err:
+            raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
+    sys.stdout.write(print_chains([found] if found else [], opts, index))
+    return 0
+
+
+def show(opts: GlobalOptions, words: Words) -> int:
+    """show: tc_filter_list() with RTM_GETCHAIN."""
+    req = FilterRequest("show")
+    parse_selector(req, words, "list")
+    from pybpftool.cli.tcfilter import _block_exists
+    from pybpftool.netlink import ChainRequests, Netlink
+
+    found = []
+    with Netlink() as nl:
+        index, parent = _target(nl, req)
+        try:
+            if req.block is not None:
+                if not _block_exists(nl, req.block):
+                    raise IprouteExit(f'Cannot find block "{req.block}"', 1)
+                LISTED.block = req.block
+            found = ChainRequests(nl).dump(index, parent, req.info, LISTED.chain)
+        except NetlinkFailure as err:
+            raise IprouteExit(f"{netlink_message(err)}\nDump terminated", 1) from None
+    sys.stdout.write(print_chains(found, opts, index))
+    return 0
+
+
+def print_chains(messages: list[Any], opts: GlobalOptions, ifindex: int) -> str:
+    """print_chains: print_filter() of chain messages (netlink.RawMessage); `ifindex` is
+    the device the command named (tc's filter_ifindex), whose name is then left out."""
+    from pybpftool.cli.tcshow import Printer, tc_classid
+    from pybpftool.netlink import TCA_KIND, TCM_IFINDEX_MAGIC_BLOCK, rtattrs
+
+    out = Printer(opts)
+    scope = LISTED.scope()
+    names: dict[int, str] | None = None
+    for msg in messages:
+        body = msg.body
+        index = int.from_bytes(body[4:8], sys.byteorder)
+        parent = int.from_bytes(body[12:16], sys.byteorder)
+        attrs = rtattrs(body[20:])
+        out.begin()
+        if msg.type == RTM_DELCHAIN:
+            out.any("deleted", True, "deleted ")
+        elif msg.type == RTM_NEWCHAIN and msg.flags & NLM_F_CREATE:
+            word = "added" if msg.flags & NLM_F_EXCL else "replaced"
+            out.any(word, True, f"{word} ")
+        out.fp("chain ")
+        if index == TCM_IFINDEX_MAGIC_BLOCK:
+            if not scope.block or scope.block != parent:
+                out.any("block", parent, f"block {parent} ")
+        else:
+            if not ifindex or ifindex != index:
+                names = names if names is not None else _link_names()
+                dev = names.get(index, f"if{index}")
+                out.any("dev", dev, f"dev {dev} ")
+            if not scope.parent or scope.parent != parent:
+                if parent in _PARENT_WORDS:
+                    word = _PARENT_WORDS[parent]
+                    out.any(word, True, f"{word} ")
+                else:
+                    out.any("parent", tc_classid(parent), f"parent {tc_classid(parent)} ")
+        kind = attrs.get(TCA_KIND)
+        if kind is not None:
+            text = kind.split(b"\0", 1)[0].decode(errors="replace")
+            out.any("kind", text, f"{text} ")
+        chain = attrs.get(11)  # TCA_CHAIN
+        if chain is not None:
+            number = int.from_bytes(chain[:4].ljust(4, b"\0"), sys.byteorder)
+            if scope.chain is None or scope.chain != number:
+                out.any("chain", number, f"chain {number} ")
+        out.nl()
+        out.end()
+    return out.output()
+
+
+_PARENT_WORDS = {0xFFFFFFFF: "root", 0xFFFFFFF2: "ingress", 0xFFFFFFF3: "egress"}
+
+
+def _link_names() -> dict[int, str]:
+    from pybpftool.netlink import Netlink
+
+    with Netlink() as nl:
+        return {link.ifindex: link.name for link in nl.links()}
