@@ -1,15 +1,20 @@
 """netlink: the only pyroute2 importer: XDP on links, clsact/ingress qdiscs, cls_bpf filters.
 
 pyroute2 0.9 needs three fixes, all made here, once (spec/python.md §1):
-- its cls_bpf options stop at TCA_BPF_FLAGS, so TCA_BPF_FLAGS_GEN, TCA_BPF_TAG and TCA_BPF_ID
-  are added (a dump then carries the program id and tag) and skip_hw/skip_sw are encoded;
+- its cls_bpf options stop at TCA_BPF_FLAGS and its sched_bpf plugin ignores skip_hw/skip_sw:
+  TCA_BPF_FLAGS_GEN, TCA_BPF_TAG and TCA_BPF_ID are added to the codec (a dump then carries
+  the program id and tag), and the options of a request are built here (_bpf_options), with
+  the generic flags and classic BPF ops;
 - its tcmsg attributes stop at TCA_STAB, so TCA_CHAIN is added;
 - its package __init__ imports nearly all of pyroute2 (~300 ms): a stub package is put in
   sys.modules first so that only the rtnetlink modules we use are loaded.
 
-Only pyroute2's message codecs are used (ifinfmsg, tcmsg and its plugins, nlmsgerr), on an
-rtnetlink socket of our own (Netlink.request): its IPRoute would add asyncio, ssl and unittest
-(~70 ms) to every cold start. pyroute2 is pinned to 0.9.x in pyproject.toml for this reason.
+Only pyroute2's message codecs are used, on an rtnetlink socket of our own (Netlink.request):
+its IPRoute would add asyncio, ssl and unittest (~70 ms) to every cold start. The hot setters
+(link lookup, XDP attach, cls_bpf filter requests without actions) use light codecs built on
+pyroute2's nlmsg/nla classes (_light_codecs), which skip pyroute2.config and its plugins;
+dumps and the rest use its full ifinfmsg and tcmsg. pyroute2 is pinned to 0.9.x in
+pyproject.toml for this reason.
 
 TcRequests builds tcmsg requests by hand where tc's exact flags and attributes matter (qdiscs
 of any kind, filter get, dumps filtered by the kernel, kind-less filter requests); qdisc dumps
@@ -39,6 +44,9 @@ XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE = 4, 8
 TCA_BPF_FLAG_ACT_DIRECT = 1
 TCA_CLS_FLAGS_SKIP_HW, TCA_CLS_FLAGS_SKIP_SW = 1, 2
 TCA_CLS_FLAGS_IN_HW, TCA_CLS_FLAGS_NOT_IN_HW = 4, 8
+TC_H_ROOT = 0xFFFFFFFF
+IFLA_IFNAME, IFLA_XDP = 3, 43
+TCA_KIND, TCA_OPTIONS, TCA_CHAIN = 1, 2, 11
 
 
 def _import_pyroute2_stub() -> None:
@@ -83,22 +91,6 @@ def _fix_cls_bpf(sched_bpf: Any) -> None:
         )
 
     sched_bpf.options = options
-    original = sched_bpf.get_parameters
-
-    def get_parameters(kwarg: dict[str, Any]) -> Any:
-        params = original(kwarg)
-        gen = (TCA_CLS_FLAGS_SKIP_HW if kwarg.get("skip_hw") else 0) | (
-            TCA_CLS_FLAGS_SKIP_SW if kwarg.get("skip_sw") else 0
-        )
-        if gen:
-            params["attrs"].append(["TCA_BPF_FLAGS_GEN", gen])
-        ops = kwarg.get("ops")
-        if ops:
-            params["attrs"].append(["TCA_BPF_OPS_LEN", len(ops) // 8])
-            params["attrs"].append(["TCA_BPF_OPS", ops])
-        return params
-
-    sched_bpf.get_parameters = get_parameters
     sched_bpf._pybpftool_fixed = True
 
 
@@ -108,6 +100,134 @@ def _fix_tcmsg(msg: Any) -> None:
         return
     extra = (("TCA_PAD", "hex"), ("TCA_DUMP_INVISIBLE", "flag"), ("TCA_CHAIN", "uint32"))
     msg.nla_map = (*msg.nla_map[:9], *extra)
+
+
+_LIGHT_CODECS: dict[str, Any] = {}
+
+
+def _light_codecs() -> dict[str, Any]:
+    """_light_codecs: ifinfmsg and tcmsg cut down to what a link lookup, an XDP attach and a
+    cls_bpf filter request without actions carry, on pyroute2's own nlmsg/nla classes.
+
+    The full codecs import pyroute2.config (multiprocessing, platform, pickle) and every link
+    and tc plugin, a fifth of a cold attach; these import only pyroute2.netlink. They encode
+    byte for byte what the full ones do (tests/unit/test_netlink_codecs.py) and keep
+    pyroute2's names, so replies decode the same for the fields read from them.
+    """
+    if _LIGHT_CODECS:
+        return _LIGHT_CODECS
+    _import_pyroute2_stub()
+    from pyroute2.netlink import NLA_F_NESTED, nla, nlmsg
+
+    class link_msg(nlmsg):  # type: ignore[misc]
+        prefix = "IFLA_"
+        fields = (  # struct ifinfomsg, as pyroute2's ifinfmsg names it
+            ("family", "B"),
+            ("__align", "x"),
+            ("ifi_type", "H"),
+            ("index", "i"),
+            ("flags", "I"),
+            ("change", "I"),
+        )
+        nla_map = ((IFLA_IFNAME, "IFLA_IFNAME", "asciiz"), (IFLA_XDP, "IFLA_XDP", "xdp"))
+
+        class xdp(nla):  # type: ignore[misc]
+            nla_flags = NLA_F_NESTED
+            prefix = "IFLA_"
+            nla_map = (
+                ("IFLA_XDP_UNSPEC", "none"),
+                ("IFLA_XDP_FD", "int32"),
+                ("IFLA_XDP_ATTACHED", "uint8"),
+                ("IFLA_XDP_FLAGS", "uint32"),
+                ("IFLA_XDP_PROG_ID", "uint32"),
+            )
+
+    class bpf_filter_msg(nlmsg):  # type: ignore[misc]
+        prefix = "TCA_"
+        fields = (  # struct tcmsg, as pyroute2's tcmsg names it
+            ("family", "B"),
+            ("pad1", "B"),
+            ("pad2", "H"),
+            ("index", "i"),
+            ("handle", "I"),
+            ("parent", "I"),
+            ("info", "I"),
+        )
+        nla_map = (
+            (TCA_KIND, "TCA_KIND", "asciiz"),
+            (TCA_OPTIONS, "TCA_OPTIONS", "options"),
+            (TCA_CHAIN, "TCA_CHAIN", "uint32"),
+        )
+
+        class options(nla):  # type: ignore[misc]
+            # linux/pkt_cls.h TCA_BPF_*, with the types the kernel's bpf_policy checks.
+            nla_map = (
+                (3, "TCA_BPF_CLASSID", "uint32"),
+                (4, "TCA_BPF_OPS_LEN", "uint16"),
+                (5, "TCA_BPF_OPS", "cdata"),
+                (6, "TCA_BPF_FD", "uint32"),
+                (7, "TCA_BPF_NAME", "asciiz"),
+                (8, "TCA_BPF_FLAGS", "uint32"),
+                (9, "TCA_BPF_FLAGS_GEN", "uint32"),
+            )
+
+    _LIGHT_CODECS.update(link=link_msg, bpf_filter=bpf_filter_msg)
+    return _LIGHT_CODECS
+
+
+def bpf_filter_message(command: str, index: int, **kw: Any) -> tuple[Any, int, int]:
+    """bpf_filter_message: (message, type, flags) of a cls_bpf filter request with `kw` as
+    pyroute2's sched_bpf takes them, built as pyroute2's tc() builds it. A request with
+    actions needs pyroute2's action plugins, so the full tcmsg codec; others the light one."""
+    msg_type, flags = _FILTER_COMMANDS[command]
+    light = not kw.get("action")
+    msg = _light_codecs()["bpf_filter"]() if light else _tc_codecs()()
+    msg["family"], msg["index"] = 0, index
+    msg["handle"] = kw.get("handle", 0)
+    attrs: list[list[Any]] = []
+    if command == "del-filter" and not kw.get("prio"):
+        msg["parent"], msg["info"] = kw.get("parent", 0), 0  # every filter of the parent
+    else:
+        msg["parent"] = kw.get("parent", TC_H_ROOT)
+        # sched_bpf.fix_request: protocol (ETH_P_ALL unless given) and prio make tcm_info.
+        protocol = kw.get("protocol", ETH_P_ALL) & 0xFFFF
+        msg["info"] = int.from_bytes(protocol.to_bytes(2, "big"), sys.byteorder) | (
+            (kw.get("prio", 0) << 16) & 0xFFFF0000
+        )
+        attrs = [["TCA_KIND", "bpf"], ["TCA_OPTIONS", _bpf_options(kw, light)]]
+    if kw.get("chain") is not None:
+        attrs.append(["TCA_CHAIN", kw["chain"]])
+    msg["attrs"] = attrs
+    return msg, msg_type, flags
+
+
+def _bpf_options(kw: dict[str, Any], light: bool) -> dict[str, Any]:
+    """_bpf_options: TCA_OPTIONS of a cls_bpf request in sched_bpf.get_parameters' order,
+    with the generic flags and classic BPF ops it leaves out."""
+    attrs: list[list[Any]] = []
+    if not light:
+        _tc_codecs()
+        from pyroute2.netlink.rtnl.tcmsg.common_act import get_tca_action
+
+        attrs.append(["TCA_BPF_ACT", get_tca_action({"kind": "bpf", **kw})])
+    flags = kw.get("flags", 0) | (TCA_BPF_FLAG_ACT_DIRECT if kw.get("direct_action") else 0)
+    for key, name in (
+        ("classid", "TCA_BPF_CLASSID"),
+        ("fd", "TCA_BPF_FD"),
+        ("name", "TCA_BPF_NAME"),
+    ):
+        if kw.get(key) is not None:
+            attrs.append([name, kw[key]])
+    attrs.append(["TCA_BPF_FLAGS", flags])
+    gen = (TCA_CLS_FLAGS_SKIP_HW if kw.get("skip_hw") else 0) | (
+        TCA_CLS_FLAGS_SKIP_SW if kw.get("skip_sw") else 0
+    )
+    if gen:
+        attrs.append(["TCA_BPF_FLAGS_GEN", gen])
+    if kw.get("ops"):
+        attrs.append(["TCA_BPF_OPS_LEN", len(kw["ops"]) // 8])
+        attrs.append(["TCA_BPF_OPS", kw["ops"]])
+    return {"attrs": attrs}
 
 
 class XdpState(NamedTuple):
@@ -223,10 +343,15 @@ class Netlink:
             if not flags & NLM_F_DUMP and not flags & NLM_F_ACK and found:
                 return tuple(found)
 
-    def _ifinfmsg(self, index: int = 0, attrs: list[list[Any]] | None = None) -> Any:
-        from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+    def _ifinfmsg(
+        self, index: int = 0, attrs: list[list[Any]] | None = None, light: bool = False
+    ) -> Any:
+        if light:
+            msg = _light_codecs()["link"]()
+        else:
+            from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
-        msg = ifinfmsg()
+            msg = ifinfmsg()
         msg["family"], msg["index"] = 0, index
         msg["attrs"] = attrs or []
         return msg
@@ -239,7 +364,7 @@ class Netlink:
 
     def link_index(self, name: str) -> int | None:
         """link_index: the ifindex of link `name`, None if there is none."""
-        msg = self._ifinfmsg(attrs=[["IFLA_IFNAME", name]])
+        msg = self._ifinfmsg(attrs=[["IFLA_IFNAME", name]], light=True)
         try:
             found = self.request(msg, RTM_GETLINK, NLM_F_ACK)
         except NetlinkFailure as err:
@@ -253,7 +378,8 @@ class Netlink:
         xdp: list[list[Any]] = [["IFLA_XDP_FD", fd]]
         if flags:
             xdp.append(["IFLA_XDP_FLAGS", flags])
-        self.request(self._ifinfmsg(index, [["IFLA_XDP", {"attrs": xdp}]]), RTM_NEWLINK, NLM_F_ACK)
+        msg = self._ifinfmsg(index, [["IFLA_XDP", {"attrs": xdp}]], light=True)
+        self.request(msg, RTM_NEWLINK, NLM_F_ACK)
 
     def links(self, index: int | None = None) -> list[Link]:
         """links: every link (or the one with `index`), decoded for `ip link show`."""
@@ -267,30 +393,8 @@ class Netlink:
         return _xdp_state(self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)[0])
 
     def filter(self, command: str, index: int, **kw: Any) -> None:
-        """filter: add/replace/change/del a cls_bpf filter (kw as pyroute2's sched_bpf takes),
-        the message built as pyroute2's tc() builds it, from its tcmsg and cls_bpf plugin."""
-        tcmsg = _tc_codecs()
-        from pyroute2.netlink.rtnl.tcmsg import sched_bpf
-
-        msg_type, flags = _FILTER_COMMANDS[command]
-        msg = tcmsg()
-        msg["family"], msg["index"] = 0, index
-        msg["handle"] = kw.get("handle", 0)
-        attrs: list[list[Any]] = []
-        if command == "del-filter" and not kw.get("prio"):
-            msg["parent"], msg["info"] = kw.get("parent", 0), 0  # every filter of the parent
-        else:
-            context = {"kind": "bpf", "index": index, **kw}
-            context.setdefault("handle", 0)
-            context.setdefault("parent", sched_bpf.parent)
-            options = sched_bpf.get_parameters(dict(context))
-            sched_bpf.fix_request(context)  # info from prio and protocol
-            msg["parent"], msg["info"] = context["parent"], context["info"]
-            attrs = [["TCA_KIND", "bpf"], ["TCA_OPTIONS", options]]
-        if kw.get("chain") is not None:
-            attrs.append(["TCA_CHAIN", kw["chain"]])
-        msg["attrs"] = attrs
-        self.request(msg, msg_type, flags)
+        """filter: add/replace/change/del a cls_bpf filter (kw as pyroute2's sched_bpf takes)."""
+        self.request(*bpf_filter_message(command, index, **kw))
 
 
 def _xdp_state(link: Any) -> XdpState | None:
@@ -385,7 +489,7 @@ RTM_NEWQDISC, RTM_DELQDISC, RTM_GETQDISC = 36, 37, 38
 RTM_NEWTFILTER, RTM_DELTFILTER, RTM_GETTFILTER = 44, 45, 46
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO, NLM_F_DUMP = 0x1, 0x4, 0x8, 0x300
 NLM_F_REPLACE, NLM_F_EXCL, NLM_F_CREATE = 0x100, 0x200, 0x400
-TCA_KIND, TCA_OPTIONS, TCA_STATS, TCA_XSTATS, TCA_STATS2, TCA_STAB = 1, 2, 3, 4, 7, 8
+TCA_STATS, TCA_XSTATS, TCA_STATS2, TCA_STAB = 3, 4, 7, 8
 TCA_HW_OFFLOAD, TCA_INGRESS_BLOCK, TCA_EGRESS_BLOCK = 12, 13, 14
 _NLMSG_TCMSG_LEN = 16 + 20  # struct nlmsghdr + struct tcmsg
 TCM_IFINDEX_MAGIC_BLOCK = 0xFFFFFFFF

@@ -8,7 +8,6 @@ are skipped without being read.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
 from collections import ChainMap
@@ -111,9 +110,9 @@ class _Parser:
             kern_version=self.kern_version,
             maps=tuple(maps),
             programs=tuple(programs),
-            sha1=hashlib.sha1(self.data).hexdigest(),
             btf=btf,
             btf_ext=btf_ext,
+            image=self.data,
         )
 
     def _classify_sections(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -162,9 +163,17 @@ class ObjectSpec:
     kern_version: int | None
     maps: tuple[MapSpec, ...]
     programs: tuple[ProgramSpec, ...]
-    sha1: str  # SHA-1 of the whole file: iproute2's PIN_OBJECT_NS folder name
     btf: BtfSpec | None = field(default=None, compare=False)
     btf_ext: BtfExt | None = field(default=None, compare=False)
+    image: bytes = field(default=b"", repr=False, compare=False)  # the whole ELF file
+
+    @cached_property
+    def sha1(self) -> str:
+        """sha1: SHA-1 of the whole file, iproute2's PIN_OBJECT_NS folder name; computed when
+        first asked for, as hashlib costs a cold command ~3 ms of OpenSSL loading."""
+        import hashlib
+
+        return hashlib.sha1(self.image).hexdigest()
 
     def map(self, name: str) -> MapSpec | None:
         return next((m for m in self.maps if m.name == name), None)

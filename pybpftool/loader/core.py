@@ -40,7 +40,7 @@ from pybpftool.pinning import (
     parse_pinning_db,
     work_dir,
 )
-from pybpftool.spec import MapOrigin, ObjectSpec, ProgramSpec
+from pybpftool.spec import MapOrigin, ObjectSpec, Pinning, ProgramSpec
 
 if TYPE_CHECKING:
     from pybpftool.btf.target import TargetBtf
@@ -266,7 +266,7 @@ def _pin_paths(
     spec: ObjectSpec, options: LoadOptions
 ) -> tuple[dict[str, str], Callable[[str, Callable[[str], None]], None] | None]:
     """_pin_paths: the pin path of every pinned map (names checked first), bpffs ready."""
-    pinned = [m for m in spec.maps if m.pinning.value != "none"]
+    pinned = [m for m in spec.maps if m.pinning is not Pinning.NONE]
     if not options.pin or not pinned:
         return {}, None
     mount = bpffs.ensure_mount(options.env)
@@ -274,8 +274,10 @@ def _pin_paths(
     wd = work_dir(mount, options.subdir)
     db = _pinning_db(options)
     paths = {}
+    object_ns = any(m.pinning is Pinning.OBJECT_NS for m in pinned)
+    obj_sha1 = spec.sha1 if object_ns else ""  # hashing only when a folder is named by it
     for m in pinned:
-        path = map_pin_path(m, wd, spec.sha1, db)
+        path = map_pin_path(m, wd, obj_sha1, db)
         if path is not None:
             paths[m.name] = path
     return paths, bpffs.make_pin_dirs

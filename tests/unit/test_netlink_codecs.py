@@ -1,0 +1,168 @@
+"""The light netlink codecs of the hot setters encode exactly what pyroute2's full ones do.
+
+Link lookups, XDP attaches and cls_bpf filter requests without actions are built with codecs
+cut down to their attributes (netlink._light_codecs) so a cold attach does not import
+pyroute2.config and every plugin. These tests hold them to pyroute2's own ifinfmsg, tcmsg and
+sched_bpf: same bytes for the same request. No root needed: nothing is sent.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+
+from pybpftool import netlink
+from pybpftool.netlink import _light_codecs, _tc_codecs, bpf_filter_message
+
+
+def encoded(msg: Any) -> bytes:
+    msg["header"]["type"], msg["header"]["flags"] = 16, 5
+    msg["header"]["sequence_number"], msg["header"]["pid"] = 7, 0
+    msg.encode()
+    return bytes(msg.data)
+
+
+def link_request(codec: Any, index: int, attrs: list[list[Any]]) -> bytes:
+    msg = codec()
+    msg["family"], msg["index"] = 0, index
+    msg["attrs"] = attrs
+    return encoded(msg)
+
+
+def full_ifinfmsg() -> Any:
+    netlink._import_pyroute2_stub()
+    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+    return ifinfmsg
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        [["IFLA_IFNAME", "veth0"]],
+        [["IFLA_IFNAME", "a" * 15]],
+        [["IFLA_XDP", {"attrs": [["IFLA_XDP_FD", 7]]}]],
+        [["IFLA_XDP", {"attrs": [["IFLA_XDP_FD", -1]]}]],
+        [["IFLA_XDP", {"attrs": [["IFLA_XDP_FD", 9], ["IFLA_XDP_FLAGS", 1 | 2]]}]],
+        [["IFLA_XDP", {"attrs": [["IFLA_XDP_FD", 9], ["IFLA_XDP_FLAGS", 4]]}]],
+    ],
+    ids=["name", "long-name", "xdp", "xdp-off", "xdp-skb-noexist", "xdp-drv"],
+)
+def test_link_requests_equal_ifinfmsg(attrs: list[list[Any]]) -> None:
+    light = link_request(_light_codecs()["link"], 3, attrs)
+    assert light == link_request(full_ifinfmsg(), 3, attrs)
+
+
+def test_light_link_codec_reads_index_and_xdp_of_a_full_reply() -> None:
+    reply = full_ifinfmsg()()
+    reply["family"], reply["index"], reply["flags"] = 0, 42, 0x1043
+    reply["attrs"] = [
+        ["IFLA_IFNAME", "v0"],
+        ["IFLA_MTU", 1500],
+        ["IFLA_TXQLEN", 1000],
+        ["IFLA_XDP", {"attrs": [["IFLA_XDP_ATTACHED", 2], ["IFLA_XDP_PROG_ID", 99]]}],
+        ["IFLA_GROUP", 0],
+    ]
+    data = encoded(reply)
+    msg = _light_codecs()["link"](data)
+    msg.decode()
+    assert (msg["index"], msg["flags"], msg.get_attr("IFLA_IFNAME")) == (42, 0x1043, "v0")
+    xdp = msg.get_attr("IFLA_XDP")
+    assert (xdp.get_attr("IFLA_XDP_ATTACHED"), xdp.get_attr("IFLA_XDP_PROG_ID")) == (2, 99)
+
+
+def pyroute2_filter(command: str, index: int, **kw: Any) -> bytes:
+    """pyroute2_filter: the request as pyroute2's own tc() path builds it: its tcmsg, its
+    sched_bpf.get_parameters and fix_request."""
+    from pyroute2.netlink.rtnl.tcmsg import sched_bpf
+
+    tcmsg = _tc_codecs()
+    msg = tcmsg()
+    msg["family"], msg["index"], msg["handle"] = 0, index, kw.get("handle", 0)
+    context = {"kind": "bpf", "index": index, "handle": 0, "parent": sched_bpf.parent, **kw}
+    options = sched_bpf.get_parameters(dict(context))
+    sched_bpf.fix_request(context)
+    msg["parent"], msg["info"] = context["parent"], context["info"]
+    attrs: list[list[Any]] = [["TCA_KIND", "bpf"], ["TCA_OPTIONS", options]]
+    if kw.get("chain") is not None:
+        attrs.append(["TCA_CHAIN", kw["chain"]])
+    msg["attrs"] = attrs
+    return encoded(msg)
+
+
+FILTERS = {
+    "da-obj": {"parent": 0xFFFFFFF2, "fd": 5, "name": "prog.o:[cls]", "direct_action": True},
+    "pref-handle": {"parent": 0xFFFFFFF3, "prio": 7, "handle": 1, "fd": 5, "name": "x"},
+    "protocol-ip": {"parent": 0xFFFFFFF2, "prio": 1, "protocol": 0x0800, "fd": 5, "name": "x"},
+    "classid": {"parent": 0x10000, "classid": 0x10002, "fd": 3, "name": "x"},
+    "chain": {"parent": 0xFFFFFFF2, "prio": 2, "chain": 9, "fd": 4, "name": "y"},
+    "gact-action": {"parent": 0xFFFFFFF2, "fd": 4, "name": "z", "action": "drop"},
+    "two-actions": {
+        "parent": 0xFFFFFFF2,
+        "fd": 4,
+        "name": "z",
+        "action": [{"kind": "gact", "action": "ok"}, {"kind": "gact", "action": "drop"}],
+    },
+}
+
+
+@pytest.mark.parametrize("kw", FILTERS.values(), ids=FILTERS.keys())
+@pytest.mark.parametrize("command", ["add-filter", "replace-filter", "change-filter"])
+def test_filter_requests_equal_pyroute2s(command: str, kw: dict[str, Any]) -> None:
+    msg, _, _ = bpf_filter_message(command, 6, **kw)
+    assert encoded(msg) == pyroute2_filter(command, 6, **kw)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"parent": 0xFFFFFFF2, "fd": 5, "name": "x", "skip_sw": True, "direct_action": True},
+        {"parent": 0xFFFFFFF2, "fd": 5, "name": "x", "skip_hw": True},
+        {"parent": 0xFFFFFFF2, "ops": bytes(range(16)), "classid": 0x10001},
+    ],
+    ids=["skip_sw", "skip_hw", "bytecode"],
+)
+def test_what_pyroute2_cannot_encode_equals_its_fixed_codec(kw: dict[str, Any]) -> None:
+    """skip_hw/skip_sw and classic BPF ops: the light codec against pyroute2's tcmsg with
+    our cls_bpf fixes, fed the same attributes."""
+    light, _, _ = bpf_filter_message("add-filter", 6, **kw)
+    full = _tc_codecs()()
+    for field in ("family", "index", "handle", "parent", "info"):
+        full[field] = light[field]
+    full["attrs"] = [list(attr) for attr in light["attrs"]]
+    assert encoded(light) == encoded(full)
+    options = dict(dict(light["attrs"])["TCA_OPTIONS"]["attrs"])
+    if "ops" in kw:
+        assert options["TCA_BPF_OPS_LEN"] == 2
+    else:
+        skip = netlink.TCA_CLS_FLAGS_SKIP_SW if "skip_sw" in kw else netlink.TCA_CLS_FLAGS_SKIP_HW
+        assert options["TCA_BPF_FLAGS_GEN"] == skip
+
+
+def test_delete_of_a_whole_parent_has_no_kind() -> None:
+    msg, msg_type, _ = bpf_filter_message("del-filter", 6, parent=0xFFFFFFF2)
+    assert (msg_type, msg["info"], msg["attrs"]) == (netlink.RTM_DELTFILTER, 0, [])
+
+
+def test_default_protocol_is_eth_p_all() -> None:
+    msg, _, _ = bpf_filter_message("add-filter", 6, parent=0xFFFFFFF2, prio=3, fd=1, name="x")
+    assert msg["info"] == (3 << 16) | socket.htons(netlink.ETH_P_ALL)
+
+
+def test_requests_without_actions_do_not_load_pyroute2_config() -> None:
+    """The point of the light codecs: checked in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pybpftool.netlink import bpf_filter_message, _light_codecs\n"
+        "bpf_filter_message('replace-filter', 2, parent=1, fd=3, name='x')\n"
+        "_light_codecs()['link']()\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('pyroute2.config', "
+        "'pyroute2.netlink.rtnl', 'multiprocessing'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
