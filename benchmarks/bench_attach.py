@@ -147,9 +147,8 @@ def breakdown(env: dict[str, str], cmd: list[str], obj: str) -> None:
         )
         - interpreter
     )
-    pyroute2 = python_ms(  # the codec an XDP attach uses (IPRoute itself is not opened)
-        "from pybpftool.netlink import _import_pyroute2_stub; _import_pyroute2_stub(); "
-        "import pyroute2.netlink.rtnl.ifinfmsg"
+    pyroute2 = python_ms(  # an XDP attach uses the light codecs: pyroute2.netlink only
+        "from pybpftool.netlink import _light_codecs; _light_codecs()"
     )
     pyroute2 -= python_ms("import pybpftool.netlink")
     parse = python_ms(f"from pybpftool.parser import parse_object; parse_object({obj!r})")
