@@ -148,7 +148,7 @@ def breakdown(env: dict[str, str], cmd: list[str], obj: str) -> None:
         - interpreter
     )
     pyroute2 = python_ms(  # an XDP attach uses the light codecs: pyroute2.netlink only
-        "from pybpftool.netlink import _light_codecs; _light_codecs()"
+        "from pybpftool.netlink.codecs import light_codecs; light_codecs()"
     )
     pyroute2 -= python_ms("import pybpftool.netlink")
     parse = python_ms(f"from pybpftool.parser import parse_object; parse_object({obj!r})")

@@ -234,7 +234,8 @@ def print_chains(messages: list[Any], opts: GlobalOptions, ifindex: int) -> str:
     """print_chains: print_filter() of chain messages (netlink.RawMessage); `ifindex` is
     the device the command named (tc's filter_ifindex), whose name is then left out."""
     from pybpftool.cli.tcshow import Printer, tc_classid
-    from pybpftool.netlink import TCA_KIND, TCM_IFINDEX_MAGIC_BLOCK, rtattrs
+    from pybpftool.netlink import rtattrs
+    from pybpftool.netlink.uapi import TCA_KIND, TCM_IFINDEX_MAGIC_BLOCK
 
     out = Printer(opts)
     scope = LISTED.scope()

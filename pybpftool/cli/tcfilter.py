@@ -285,7 +285,7 @@ def _target(nl: Any, req: FilterRequest) -> tuple[int, int]:
     """_target: (tcm_ifindex, tcm_parent): the device's, or TCM_IFINDEX_MAGIC_BLOCK and the
     block index (struct tcmsg's tcm_block_index shares tcm_parent's place); (0, parent) if
     neither was given."""
-    from pybpftool.netlink import TCM_IFINDEX_MAGIC_BLOCK
+    from pybpftool.netlink.uapi import TCM_IFINDEX_MAGIC_BLOCK
 
     if req.dev is not None:
         index = nl.link_index(req.dev)
@@ -431,7 +431,8 @@ def modify(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
 
 def _send_raw(nl: Any, index: int, parent: int, req: FilterRequest) -> None:
     """_send_raw: a delete, or a request without a kind, exactly as tc builds it."""
-    from pybpftool.netlink import RTM_DELTFILTER, RTM_NEWTFILTER, TcRequests
+    from pybpftool.netlink import TcRequests
+    from pybpftool.netlink.uapi import RTM_DELTFILTER, RTM_NEWTFILTER
 
     msg_type = RTM_DELTFILTER if req.command == "delete" else RTM_NEWTFILTER
     TcRequests(nl).filter_modify(
@@ -561,7 +562,7 @@ def _send(
         kw["skip_hw"] = True
     if req.skip_sw:
         kw["skip_sw"] = True
-    from pybpftool.netlink import TCM_IFINDEX_MAGIC_BLOCK
+    from pybpftool.netlink.uapi import TCM_IFINDEX_MAGIC_BLOCK
 
     signed = -1 if index == TCM_IFINDEX_MAGIC_BLOCK else index  # pyroute2's tcm_ifindex is an int
     nl.filter(NETLINK_COMMAND[req.command], signed, **kw)
@@ -640,7 +641,8 @@ def show(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
 
 def _block_exists(nl: Any, block: int) -> bool:
     """_block_exists: tc_qdisc_block_exists: some qdisc is bound to the shared block."""
-    from pybpftool.netlink import TCA_EGRESS_BLOCK, TCA_INGRESS_BLOCK, TcRequests
+    from pybpftool.netlink import TcRequests
+    from pybpftool.netlink.uapi import TCA_EGRESS_BLOCK, TCA_INGRESS_BLOCK
 
     for qdisc in TcRequests(nl).qdiscs():
         for attr in (TCA_INGRESS_BLOCK, TCA_EGRESS_BLOCK):

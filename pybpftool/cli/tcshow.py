@@ -20,7 +20,8 @@ from pybpftool.cli import jsonw
 from pybpftool.cli.escape import terminal_safe
 from pybpftool.cli.grammar import GlobalOptions
 from pybpftool.cli.proginfo import prog_infos, prog_json, prog_text
-from pybpftool.netlink import (
+from pybpftool.netlink import BpfFilter, Qdisc, rtattrs
+from pybpftool.netlink.uapi import (
     TCA_CLS_FLAGS_IN_HW,
     TCA_CLS_FLAGS_NOT_IN_HW,
     TCA_CLS_FLAGS_SKIP_HW,
@@ -34,9 +35,6 @@ from pybpftool.netlink import (
     TCA_STATS2,
     TCA_XSTATS,
     TCM_IFINDEX_MAGIC_BLOCK,
-    BpfFilter,
-    Qdisc,
-    rtattrs,
 )
 
 TC_H_ROOT, TC_H_INGRESS = 0xFFFFFFFF, 0xFFFFFFF1

@@ -1,7 +1,7 @@
 """The light netlink codecs of the hot setters encode exactly what pyroute2's full ones do.
 
 Link lookups, XDP attaches and cls_bpf filter requests without actions are built with codecs
-cut down to their attributes (netlink._light_codecs) so a cold attach does not import
+cut down to their attributes (netlink.light_codecs) so a cold attach does not import
 pyroute2.config and every plugin. These tests hold them to pyroute2's own ifinfmsg, tcmsg and
 sched_bpf: same bytes for the same request. No root needed: nothing is sent.
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from pybpftool import netlink
-from pybpftool.netlink import _light_codecs, _tc_codecs, bpf_filter_message
+from pybpftool.netlink import bpf_filter_message, codecs, uapi
+from pybpftool.netlink.codecs import light_codecs, tc_codecs
 
 
 def encoded(msg: Any) -> bytes:
@@ -32,7 +32,7 @@ def link_request(codec: Any, index: int, attrs: list[list[Any]]) -> bytes:
 
 
 def full_ifinfmsg() -> Any:
-    netlink._import_pyroute2_stub()
+    codecs.import_pyroute2_stub()
     from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
     return ifinfmsg
@@ -51,7 +51,7 @@ def full_ifinfmsg() -> Any:
     ids=["name", "long-name", "xdp", "xdp-off", "xdp-skb-noexist", "xdp-drv"],
 )
 def test_link_requests_equal_ifinfmsg(attrs: list[list[Any]]) -> None:
-    light = link_request(_light_codecs()["link"], 3, attrs)
+    light = link_request(light_codecs()["link"], 3, attrs)
     assert light == link_request(full_ifinfmsg(), 3, attrs)
 
 
@@ -66,7 +66,7 @@ def test_light_link_codec_reads_index_and_xdp_of_a_full_reply() -> None:
         ["IFLA_GROUP", 0],
     ]
     data = encoded(reply)
-    msg = _light_codecs()["link"](data)
+    msg = light_codecs()["link"](data)
     msg.decode()
     assert (msg["index"], msg["flags"], msg.get_attr("IFLA_IFNAME")) == (42, 0x1043, "v0")
     xdp = msg.get_attr("IFLA_XDP")
@@ -78,7 +78,7 @@ def pyroute2_filter(command: str, index: int, **kw: Any) -> bytes:
     sched_bpf.get_parameters and fix_request."""
     from pyroute2.netlink.rtnl.tcmsg import sched_bpf
 
-    tcmsg = _tc_codecs()
+    tcmsg = tc_codecs()
     msg = tcmsg()
     msg["family"], msg["index"], msg["handle"] = 0, index, kw.get("handle", 0)
     context = {"kind": "bpf", "index": index, "handle": 0, "parent": sched_bpf.parent, **kw}
@@ -128,7 +128,7 @@ def test_what_pyroute2_cannot_encode_equals_its_fixed_codec(kw: dict[str, Any]) 
     """skip_hw/skip_sw and classic BPF ops: the light codec against pyroute2's tcmsg with
     our cls_bpf fixes, fed the same attributes."""
     light, _, _ = bpf_filter_message("add-filter", 6, **kw)
-    full = _tc_codecs()()
+    full = tc_codecs()()
     for field in ("family", "index", "handle", "parent", "info"):
         full[field] = light[field]
     full["attrs"] = [list(attr) for attr in light["attrs"]]
@@ -137,18 +137,18 @@ def test_what_pyroute2_cannot_encode_equals_its_fixed_codec(kw: dict[str, Any]) 
     if "ops" in kw:
         assert options["TCA_BPF_OPS_LEN"] == 2
     else:
-        skip = netlink.TCA_CLS_FLAGS_SKIP_SW if "skip_sw" in kw else netlink.TCA_CLS_FLAGS_SKIP_HW
+        skip = uapi.TCA_CLS_FLAGS_SKIP_SW if "skip_sw" in kw else uapi.TCA_CLS_FLAGS_SKIP_HW
         assert options["TCA_BPF_FLAGS_GEN"] == skip
 
 
 def test_delete_of_a_whole_parent_has_no_kind() -> None:
     msg, msg_type, _ = bpf_filter_message("del-filter", 6, parent=0xFFFFFFF2)
-    assert (msg_type, msg["info"], msg["attrs"]) == (netlink.RTM_DELTFILTER, 0, [])
+    assert (msg_type, msg["info"], msg["attrs"]) == (uapi.RTM_DELTFILTER, 0, [])
 
 
 def test_default_protocol_is_eth_p_all() -> None:
     msg, _, _ = bpf_filter_message("add-filter", 6, parent=0xFFFFFFF2, prio=3, fd=1, name="x")
-    assert msg["info"] == (3 << 16) | socket.htons(netlink.ETH_P_ALL)
+    assert msg["info"] == (3 << 16) | socket.htons(uapi.ETH_P_ALL)
 
 
 def test_requests_without_actions_do_not_load_pyroute2_config() -> None:
@@ -158,9 +158,10 @@ def test_requests_without_actions_do_not_load_pyroute2_config() -> None:
 
     code = (
         "import sys\n"
-        "from pybpftool.netlink import bpf_filter_message, _light_codecs\n"
+        "from pybpftool.netlink import bpf_filter_message\n"
+        "from pybpftool.netlink.codecs import light_codecs\n"
         "bpf_filter_message('replace-filter', 2, parent=1, fd=3, name='x')\n"
-        "_light_codecs()['link']()\n"
+        "light_codecs()['link']()\n"
         "print(sorted(m for m in sys.modules if m.startswith(('pyroute2.config', "
         "'pyroute2.netlink.rtnl', 'multiprocessing'))))\n"
     )

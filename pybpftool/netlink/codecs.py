@@ -1,0 +1,229 @@
+"""codecs: pyroute2's message codecs as pybpftool uses them, with its fixes, made once.
+
+- Its package __init__ imports nearly all of pyroute2 (~300 ms): a stub package is put in
+  sys.modules first, so that only the rtnetlink modules used are loaded.
+- Its cls_bpf options stop at TCA_BPF_FLAGS and its sched_bpf plugin ignores skip_hw/skip_sw:
+  TCA_BPF_FLAGS_GEN, TCA_BPF_TAG and TCA_BPF_ID are added to the codec (a dump then carries
+  the program id and tag), and the options of a request are built here (_bpf_options), with
+  the generic flags and classic BPF ops.
+- Its tcmsg attributes stop at TCA_STAB, so TCA_CHAIN is added.
+
+The hot setters (link lookup, XDP attach, cls_bpf filter requests without actions) use light
+codecs built on pyroute2's nlmsg/nla classes (light_codecs), which skip pyroute2.config and
+its plugins; dumps and the rest use its full ifinfmsg and tcmsg.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from typing import Any
+
+from pybpftool.netlink.uapi import (
+    ETH_P_ALL,
+    IFLA_IFNAME,
+    IFLA_XDP,
+    NLM_F_ACK,
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    NLM_F_REPLACE,
+    RTM_DELTFILTER,
+    RTM_NEWTFILTER,
+    TC_H_ROOT,
+    TCA_BPF_FLAG_ACT_DIRECT,
+    TCA_CHAIN,
+    TCA_CLS_FLAGS_SKIP_HW,
+    TCA_CLS_FLAGS_SKIP_SW,
+    TCA_KIND,
+    TCA_OPTIONS,
+)
+
+
+def import_pyroute2_stub() -> None:
+    """import_pyroute2_stub: an empty `pyroute2` package in sys.modules, so that importing
+    one of its modules does not run its eager package __init__."""
+    if "pyroute2" not in sys.modules:
+        for entry in sys.path:
+            folder = os.path.join(entry or ".", "pyroute2")
+            if os.path.isfile(os.path.join(folder, "__init__.py")):
+                stub = types.ModuleType("pyroute2")
+                stub.__path__ = [folder]
+                sys.modules["pyroute2"] = stub
+                break
+
+
+def tc_codecs() -> Any:
+    """tc_codecs: pyroute2's tcmsg class, with the cls_bpf and tcmsg fixes made (once)."""
+    import_pyroute2_stub()
+    from pyroute2.netlink.rtnl import tcmsg
+    from pyroute2.netlink.rtnl.tcmsg import sched_bpf
+
+    _fix_cls_bpf(sched_bpf)
+    _fix_tcmsg(tcmsg.tcmsg)
+    return tcmsg.tcmsg
+
+
+def _fix_cls_bpf(sched_bpf: Any) -> None:
+    if getattr(sched_bpf, "_pybpftool_fixed", False):
+        return
+    base = sched_bpf.options
+
+    class options(base):  # type: ignore[misc, valid-type]
+        nla_map = (
+            *base.nla_map[:4],
+            # pyroute2 declares both as uint32: OPS_LEN is a u16, OPS a sock_filter array.
+            ("TCA_BPF_OPS_LEN", "uint16"),
+            ("TCA_BPF_OPS", "cdata"),
+            *base.nla_map[6:9],
+            ("TCA_BPF_FLAGS_GEN", "uint32"),
+            ("TCA_BPF_TAG", "hex"),
+            ("TCA_BPF_ID", "uint32"),
+        )
+
+    sched_bpf.options = options
+    sched_bpf._pybpftool_fixed = True
+
+
+def _fix_tcmsg(msg: Any) -> None:
+    names = [name for name, _ in msg.nla_map]
+    if "TCA_CHAIN" in names:
+        return
+    extra = (("TCA_PAD", "hex"), ("TCA_DUMP_INVISIBLE", "flag"), ("TCA_CHAIN", "uint32"))
+    msg.nla_map = (*msg.nla_map[:9], *extra)
+
+
+_FILTER_COMMANDS = {
+    "add-filter": (RTM_NEWTFILTER, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL),
+    "replace-filter": (RTM_NEWTFILTER, NLM_F_ACK | NLM_F_REPLACE | NLM_F_CREATE),
+    "change-filter": (RTM_NEWTFILTER, NLM_F_ACK | NLM_F_REPLACE),
+    "del-filter": (RTM_DELTFILTER, NLM_F_ACK),
+}
+
+
+_LIGHT_CODECS: dict[str, Any] = {}
+
+
+def light_codecs() -> dict[str, Any]:
+    """light_codecs: ifinfmsg and tcmsg cut down to what a link lookup, an XDP attach and a
+    cls_bpf filter request without actions carry, on pyroute2's own nlmsg/nla classes.
+
+    The full codecs import pyroute2.config (multiprocessing, platform, pickle) and every link
+    and tc plugin, a fifth of a cold attach; these import only pyroute2.netlink. They encode
+    byte for byte what the full ones do (tests/unit/test_netlink_codecs.py) and keep
+    pyroute2's names, so replies decode the same for the fields read from them.
+    """
+    if _LIGHT_CODECS:
+        return _LIGHT_CODECS
+    import_pyroute2_stub()
+    from pyroute2.netlink import NLA_F_NESTED, nla, nlmsg
+
+    class link_msg(nlmsg):  # type: ignore[misc]
+        prefix = "IFLA_"
+        fields = (  # struct ifinfomsg, as pyroute2's ifinfmsg names it
+            ("family", "B"),
+            ("__align", "x"),
+            ("ifi_type", "H"),
+            ("index", "i"),
+            ("flags", "I"),
+            ("change", "I"),
+        )
+        nla_map = ((IFLA_IFNAME, "IFLA_IFNAME", "asciiz"), (IFLA_XDP, "IFLA_XDP", "xdp"))
+
+        class xdp(nla):  # type: ignore[misc]
+            nla_flags = NLA_F_NESTED
+            prefix = "IFLA_"
+            nla_map = (
+                ("IFLA_XDP_UNSPEC", "none"),
+                ("IFLA_XDP_FD", "int32"),
+                ("IFLA_XDP_ATTACHED", "uint8"),
+                ("IFLA_XDP_FLAGS", "uint32"),
+                ("IFLA_XDP_PROG_ID", "uint32"),
+            )
+
+    class bpf_filter_msg(nlmsg):  # type: ignore[misc]
+        prefix = "TCA_"
+        fields = (  # struct tcmsg, as pyroute2's tcmsg names it
+            ("family", "B"),
+            ("pad1", "B"),
+            ("pad2", "H"),
+            ("index", "i"),
+            ("handle", "I"),
+            ("parent", "I"),
+            ("info", "I"),
+        )
+        nla_map = (
+            (TCA_KIND, "TCA_KIND", "asciiz"),
+            (TCA_OPTIONS, "TCA_OPTIONS", "options"),
+            (TCA_CHAIN, "TCA_CHAIN", "uint32"),
+        )
+
+        class options(nla):  # type: ignore[misc]
+            # linux/pkt_cls.h TCA_BPF_*, with the types the kernel's bpf_policy checks.
+            nla_map = (
+                (3, "TCA_BPF_CLASSID", "uint32"),
+                (4, "TCA_BPF_OPS_LEN", "uint16"),
+                (5, "TCA_BPF_OPS", "cdata"),
+                (6, "TCA_BPF_FD", "uint32"),
+                (7, "TCA_BPF_NAME", "asciiz"),
+                (8, "TCA_BPF_FLAGS", "uint32"),
+                (9, "TCA_BPF_FLAGS_GEN", "uint32"),
+            )
+
+    _LIGHT_CODECS.update(link=link_msg, bpf_filter=bpf_filter_msg)
+    return _LIGHT_CODECS
+
+
+def bpf_filter_message(command: str, index: int, **kw: Any) -> tuple[Any, int, int]:
+    """bpf_filter_message: (message, type, flags) of a cls_bpf filter request with `kw` as
+    pyroute2's sched_bpf takes them, built as pyroute2's tc() builds it. A request with
+    actions needs pyroute2's action plugins, so the full tcmsg codec; others the light one."""
+    msg_type, flags = _FILTER_COMMANDS[command]
+    light = not kw.get("action")
+    msg = light_codecs()["bpf_filter"]() if light else tc_codecs()()
+    msg["family"], msg["index"] = 0, index
+    msg["handle"] = kw.get("handle", 0)
+    attrs: list[list[Any]] = []
+    if command == "del-filter" and not kw.get("prio"):
+        msg["parent"], msg["info"] = kw.get("parent", 0), 0  # every filter of the parent
+    else:
+        msg["parent"] = kw.get("parent", TC_H_ROOT)
+        # sched_bpf.fix_request: protocol (ETH_P_ALL unless given) and prio make tcm_info.
+        protocol = kw.get("protocol", ETH_P_ALL) & 0xFFFF
+        msg["info"] = int.from_bytes(protocol.to_bytes(2, "big"), sys.byteorder) | (
+            (kw.get("prio", 0) << 16) & 0xFFFF0000
+        )
+        attrs = [["TCA_KIND", "bpf"], ["TCA_OPTIONS", _bpf_options(kw, light)]]
+    if kw.get("chain") is not None:
+        attrs.append(["TCA_CHAIN", kw["chain"]])
+    msg["attrs"] = attrs
+    return msg, msg_type, flags
+
+
+def _bpf_options(kw: dict[str, Any], light: bool) -> dict[str, Any]:
+    """_bpf_options: TCA_OPTIONS of a cls_bpf request in sched_bpf.get_parameters' order,
+    with the generic flags and classic BPF ops it leaves out."""
+    attrs: list[list[Any]] = []
+    if not light:
+        tc_codecs()
+        from pyroute2.netlink.rtnl.tcmsg.common_act import get_tca_action
+
+        attrs.append(["TCA_BPF_ACT", get_tca_action({"kind": "bpf", **kw})])
+    flags = kw.get("flags", 0) | (TCA_BPF_FLAG_ACT_DIRECT if kw.get("direct_action") else 0)
+    for key, name in (
+        ("classid", "TCA_BPF_CLASSID"),
+        ("fd", "TCA_BPF_FD"),
+        ("name", "TCA_BPF_NAME"),
+    ):
+        if kw.get(key) is not None:
+            attrs.append([name, kw[key]])
+    attrs.append(["TCA_BPF_FLAGS", flags])
+    gen = (TCA_CLS_FLAGS_SKIP_HW if kw.get("skip_hw") else 0) | (
+        TCA_CLS_FLAGS_SKIP_SW if kw.get("skip_sw") else 0
+    )
+    if gen:
+        attrs.append(["TCA_BPF_FLAGS_GEN", gen])
+    if kw.get("ops"):
+        attrs.append(["TCA_BPF_OPS_LEN", len(kw["ops"]) // 8])
+        attrs.append(["TCA_BPF_OPS", kw["ops"]])
+    return {"attrs": attrs}

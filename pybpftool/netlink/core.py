@@ -1,0 +1,208 @@
+"""core: the rtnetlink socket (Netlink) and what it does on links: name lookups, XDP
+attach and detach, link dumps for `ip link show`, and cls_bpf filter requests.
+
+Requests are pyroute2 messages sent on a socket of our own, opened with extended acks, so
+kernel refusals carry the kernel's own text (NetlinkFailure: errno and that text).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+from typing import Any, NamedTuple
+
+from pybpftool.errors import NetlinkFailure
+from pybpftool.netlink.codecs import bpf_filter_message, import_pyroute2_stub, light_codecs
+from pybpftool.netlink.uapi import (
+    NETLINK_EXT_ACK,
+    NETLINK_GET_STRICT_CHK,
+    NLM_F_ACK,
+    NLM_F_DUMP,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    RTM_GETLINK,
+    RTM_NEWLINK,
+    SOL_NETLINK,
+)
+
+RECV_SIZE = 1 << 20
+
+
+class XdpState(NamedTuple):
+    """XdpState: IFLA_XDP of one link: attach mode (1 drv, 2 skb, 3 hw, 4 multi) and ids."""
+
+    mode: int
+    prog_id: int
+    skb_prog_id: int = 0
+    drv_prog_id: int = 0
+    hw_prog_id: int = 0
+
+
+_MODE_BY_NAME = {None: 0, "xdp": 1, "xdpgeneric": 2, "xdpoffload": 3, "xdpmulti": 4}
+
+
+class Link(NamedTuple):
+    """Link: what `ip link show` prints of one RTM_NEWLINK message."""
+
+    ifindex: int
+    name: str
+    ifi_type: int
+    flags: int
+    attrs: dict[str, Any]  # IFLA_* name -> decoded value (nested ones as dicts)
+    xdp: XdpState | None
+    kind: str | None
+    addrgenmode: int | None
+
+
+class Netlink:
+    """Netlink: an rtnetlink socket in the current network namespace.
+
+    Requests are pyroute2 messages (its codecs: ifinfmsg, tcmsg and the cls_bpf plugin) sent
+    on a plain socket of our own: pyroute2's IPRoute would pull in asyncio, ssl and unittest
+    (~70 ms of every cold start) for nothing we need.
+    """
+
+    def __init__(self) -> None:
+        import socket
+
+        import_pyroute2_stub()
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+        self.sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
+        self.sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1)
+        self.sock.bind((0, 0))
+        self._seq = 0
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def request(self, msg: Any, msg_type: int, flags: int, reply: Any = None) -> tuple[Any, ...]:
+        """request: send pyroute2 message `msg` as `msg_type` with `flags` (plus NLM_F_REQUEST)
+        and return the decoded replies (as `reply`'s class, by default `msg`'s) up to the ack or
+        NLMSG_DONE; a refusal raises NetlinkFailure with the kernel's extack text."""
+        from pyroute2.netlink import nlmsgerr
+
+        self._seq += 1
+        header = msg["header"]
+        header["type"], header["flags"] = msg_type, flags | NLM_F_REQUEST
+        header["sequence_number"], header["pid"] = self._seq, 0
+        msg.encode()
+        self.sock.send(bytes(msg.data))
+        decode_as = reply or type(msg)
+        found: list[Any] = []
+        while True:
+            buf = self.sock.recv(RECV_SIZE)
+            offset = 0
+            while offset + 16 <= len(buf):
+                length, kind, _flags, seq = struct.unpack_from("=IHHI", buf, offset)
+                if length < 16:
+                    raise NetlinkFailure(errno.EBADMSG, "truncated netlink message")
+                if seq == self._seq:
+                    if kind == NLMSG_DONE:
+                        return tuple(found)
+                    if kind == NLMSG_ERROR:
+                        err = nlmsgerr(buf, offset=offset, length=length)
+                        err.decode()
+                        code = -int(err["error"])
+                        if code:
+                            extack = err.get_attr("NLMSGERR_ATTR_MSG") or None
+                            raise NetlinkFailure(code, extack or os.strerror(code), extack)
+                        return tuple(found)
+                    message = decode_as(buf, offset=offset, length=length)
+                    message.decode()
+                    found.append(message)
+                offset += (length + 3) & ~3
+            if not flags & NLM_F_DUMP and not flags & NLM_F_ACK and found:
+                return tuple(found)
+
+    def _ifinfmsg(
+        self, index: int = 0, attrs: list[list[Any]] | None = None, light: bool = False
+    ) -> Any:
+        if light:
+            msg = light_codecs()["link"]()
+        else:
+            from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+            msg = ifinfmsg()
+        msg["family"], msg["index"] = 0, index
+        msg["attrs"] = attrs or []
+        return msg
+
+    def __enter__(self) -> Netlink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def link_index(self, name: str) -> int | None:
+        """link_index: the ifindex of link `name`, None if there is none."""
+        msg = self._ifinfmsg(attrs=[["IFLA_IFNAME", name]], light=True)
+        try:
+            found = self.request(msg, RTM_GETLINK, NLM_F_ACK)
+        except NetlinkFailure as err:
+            if err.errno in (errno.ENODEV, errno.EINVAL):  # EINVAL: no such name can exist
+                return None
+            raise
+        return int(found[0]["index"]) if found else None
+
+    def xdp_set(self, index: int, fd: int, flags: int) -> None:
+        """xdp_set: RTM_NEWLINK with IFLA_XDP {FD, FLAGS if nonzero}; fd -1 detaches."""
+        xdp: list[list[Any]] = [["IFLA_XDP_FD", fd]]
+        if flags:
+            xdp.append(["IFLA_XDP_FLAGS", flags])
+        msg = self._ifinfmsg(index, [["IFLA_XDP", {"attrs": xdp}]], light=True)
+        self.request(msg, RTM_NEWLINK, NLM_F_ACK)
+
+    def links(self, index: int | None = None) -> list[Link]:
+        """links: every link (or the one with `index`), decoded for `ip link show`."""
+        if index is None:
+            found = self.request(self._ifinfmsg(), RTM_GETLINK, NLM_F_DUMP)
+        else:
+            found = self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)
+        return [_link(msg) for msg in found]
+
+    def xdp_state(self, index: int) -> XdpState | None:
+        return _xdp_state(self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)[0])
+
+    def filter(self, command: str, index: int, **kw: Any) -> None:
+        """filter: add/replace/change/del a cls_bpf filter (kw as pyroute2's sched_bpf takes)."""
+        self.request(*bpf_filter_message(command, index, **kw))
+
+
+def _xdp_state(link: Any) -> XdpState | None:
+    xdp = link.get("IFLA_XDP")
+    if xdp is None:
+        return None
+    mode = _MODE_BY_NAME.get(xdp.get("IFLA_XDP_ATTACHED"), 0)
+    if not mode:
+        return None
+    return XdpState(
+        mode,
+        int(xdp.get("IFLA_XDP_PROG_ID") or 0),
+        int(xdp.get("IFLA_XDP_SKB_PROG_ID") or 0),
+        int(xdp.get("IFLA_XDP_DRV_PROG_ID") or 0),
+        int(xdp.get("IFLA_XDP_HW_PROG_ID") or 0),
+    )
+
+
+def _link(msg: Any) -> Link:
+    attrs = {name: value for name, value in msg["attrs"] if name != "UNKNOWN"}
+    info = msg.get("IFLA_LINKINFO")
+    kind = info.get("IFLA_INFO_KIND") if info is not None else None
+    mode = None
+    spec = msg.get("IFLA_AF_SPEC")
+    if spec is not None:
+        inet6 = spec.get("AF_INET6")
+        if inet6 is not None:
+            mode = inet6.get("IFLA_INET6_ADDR_GEN_MODE")
+    return Link(
+        ifindex=int(msg["index"]),
+        name=attrs.get("IFLA_IFNAME", ""),
+        ifi_type=int(msg["ifi_type"]),
+        flags=int(msg["flags"]),
+        attrs=attrs,
+        xdp=_xdp_state(msg),
+        kind=kind,
+        addrgenmode=mode,
+    )

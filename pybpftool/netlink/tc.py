@@ -1,0 +1,400 @@
+"""tc: cls_bpf filter records, and the tc requests built by hand where tc's exact flags and
+attributes matter: qdiscs of any kind, kind-less filter requests, filter get and dumps
+(TcRequests), chains (ChainRequests) and actions (ActionRequests). Qdisc, chain and action
+replies keep their attributes raw for the renderers.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NamedTuple
+
+from pybpftool.netlink.codecs import import_pyroute2_stub, tc_codecs
+from pybpftool.netlink.core import Netlink
+from pybpftool.netlink.uapi import (
+    NLM_F_ACK,
+    NLM_F_DUMP,
+    NLM_F_ECHO,
+    NLM_F_REQUEST,
+    RTM_GETCHAIN,
+    RTM_GETQDISC,
+    RTM_GETTFILTER,
+    RTM_NEWQDISC,
+    RTM_NEWTFILTER,
+    TCA_BPF_FLAG_ACT_DIRECT,
+    TCA_HW_OFFLOAD,
+    TCA_KIND,
+    TCM_IFINDEX_MAGIC_BLOCK,
+)
+
+_NLMSG_TCMSG_LEN = 16 + 20  # struct nlmsghdr + struct tcmsg
+
+
+class BpfFilter(NamedTuple):
+    """BpfFilter: one entry of a filter dump (the chain head has no handle and no options)."""
+
+    parent: int
+    prio: int
+    protocol: int
+    handle: int
+    chain: int
+    kind: str
+    has_options: bool = False
+    name: str = ""
+    direct_action: bool = False
+    flags_gen: int = 0
+    prog_id: int = 0
+    tag: str = ""
+    classid: int = 0
+    ops: tuple[tuple[int, int, int, int], ...] = ()  # classic BPF: (code, jt, jf, k)
+    ifindex: int = 0  # tcm_ifindex; TCM_IFINDEX_MAGIC_BLOCK: `parent` is the block index
+
+
+def _bpf_filter(msg: Any) -> BpfFilter:
+    info = int(msg["info"])
+    protocol = int.from_bytes((info & 0xFFFF).to_bytes(2, "little"), "big")
+    options = msg.get("TCA_OPTIONS")
+    kind = msg.get("TCA_KIND") or ""
+    base = BpfFilter(
+        parent=int(msg["parent"]),
+        prio=info >> 16,
+        protocol=protocol,
+        handle=int(msg["handle"]),
+        chain=int(msg.get("TCA_CHAIN") or 0),
+        kind=kind,
+    )
+    if options is None:
+        return base
+    tag = options.get("TCA_BPF_TAG") or ""
+    return BpfFilter(
+        parent=base.parent,
+        prio=base.prio,
+        protocol=base.protocol,
+        handle=base.handle,
+        chain=base.chain,
+        kind=kind,
+        has_options=True,
+        name=options.get("TCA_BPF_NAME") or "",
+        direct_action=bool((options.get("TCA_BPF_FLAGS") or 0) & TCA_BPF_FLAG_ACT_DIRECT),
+        flags_gen=int(options.get("TCA_BPF_FLAGS_GEN") or 0),
+        prog_id=int(options.get("TCA_BPF_ID") or 0),
+        tag=tag.replace(":", ""),
+        classid=int(options.get("TCA_BPF_CLASSID") or 0),
+        ops=_sock_filters(options.get("TCA_BPF_OPS")),
+    )
+
+
+def _sock_filters(raw: bytes | None) -> tuple[tuple[int, int, int, int], ...]:
+    if not raw:
+        return ()
+    return tuple(
+        (
+            int.from_bytes(raw[i : i + 2], sys.byteorder),
+            raw[i + 2],
+            raw[i + 3],
+            int.from_bytes(raw[i + 4 : i + 8], sys.byteorder),
+        )
+        for i in range(0, len(raw) - 7, 8)
+    )
+
+
+def rtattrs(data: bytes) -> dict[int, bytes]:
+    """rtattrs: the payloads of a run of netlink attributes by type (NLA_F_* flags masked);
+    like iproute2's parse_rtattr the first of duplicates wins and a truncated one ends it."""
+    found: dict[int, bytes] = {}
+    pos = 0
+    while pos + 4 <= len(data):
+        length = int.from_bytes(data[pos : pos + 2], sys.byteorder)
+        kind = int.from_bytes(data[pos + 2 : pos + 4], sys.byteorder) & 0x3FFF
+        if length < 4 or pos + length > len(data):
+            break
+        found.setdefault(kind, bytes(data[pos + 4 : pos + length]))
+        pos += (length + 3) & ~3
+    return found
+
+
+class Qdisc(NamedTuple):
+    """Qdisc: one RTM_NEWQDISC message of a dump; attributes kept raw for the renderer."""
+
+    ifindex: int
+    handle: int
+    parent: int
+    info: int  # the qdisc's refcnt
+    attrs: dict[int, bytes]  # TCA_* -> payload
+
+    @property
+    def kind(self) -> str:
+        return self.attrs.get(TCA_KIND, b"").split(b"\0", 1)[0].decode(errors="replace")
+
+
+def _raw_qdisc(msg: Any) -> Qdisc:
+    raw = bytes(msg.data[msg.offset : msg.offset + msg["header"]["length"]])
+    return Qdisc(
+        ifindex=int(msg["index"]),
+        handle=int(msg["handle"]),
+        parent=int(msg["parent"]),
+        info=int(msg["info"]),
+        attrs=rtattrs(raw[_NLMSG_TCMSG_LEN:]),
+    )
+
+
+class TcRequests:
+    """TcRequests: hand-built tcmsg requests with iproute2's exact flags and attributes
+    (pyroute2's tc() insists on a kind, fills in parents and decodes options by plugin)."""
+
+    _tcmsg: Any = None
+
+    def __init__(self, nl: Netlink) -> None:
+        self.nl = nl
+        if TcRequests._tcmsg is None:
+            tcmsg = tc_codecs()
+            names = [name for name, _ in tcmsg.nla_map]
+            blocks: tuple[tuple[str, str], ...] = ()
+            if names[-1] == "TCA_CHAIN" and len(names) == TCA_HW_OFFLOAD:  # attrs 12, 13, 14
+                blocks = (("TCA_HW_OFFLOAD", "uint8"), ("TCA_INGRESS_BLOCK", "uint32"))
+                blocks += (("TCA_EGRESS_BLOCK", "uint32"),)
+
+            class raw_tcmsg(tcmsg):  # type: ignore[misc, valid-type]
+                # TCA_OPTIONS as bytes built by the caller, not by a pyroute2 plugin.
+                nla_map = (
+                    *(
+                        (name, "cdata") if name == "TCA_OPTIONS" else (name, kind)
+                        for name, kind in tcmsg.nla_map
+                    ),
+                    *blocks,
+                )
+
+            TcRequests._tcmsg = raw_tcmsg
+
+    def _request(
+        self,
+        msg_type: int,
+        flags: int,
+        index: int,
+        handle: int,
+        parent: int,
+        info: int,
+        attrs: list[tuple[str, Any]],
+    ) -> tuple[Any, ...]:
+        msg = self._tcmsg()
+        msg["family"] = 0
+        msg["index"] = index if index != TCM_IFINDEX_MAGIC_BLOCK else -1  # a signed field
+        msg["handle"] = handle
+        msg["parent"] = parent
+        msg["info"] = info
+        msg["attrs"] = [list(attr) for attr in attrs]  # pyroute2 reads tuples differently
+        # Replies are decoded by pyroute2's own tcmsg, its plugins decoding the options.
+        return self.nl.request(msg, msg_type, flags, reply=tc_codecs())
+
+    def qdiscs(self, invisible: bool = False) -> list[Qdisc]:
+        """qdiscs: RTM_GETQDISC dump of every link (TCA_DUMP_INVISIBLE when asked)."""
+        attrs: list[tuple[str, Any]] = [("TCA_DUMP_INVISIBLE", True)] if invisible else []
+        found = self._request(RTM_GETQDISC, NLM_F_REQUEST | NLM_F_DUMP, 0, 0, 0, 0, attrs)
+        return [_raw_qdisc(m) for m in found if m["header"]["type"] == RTM_NEWQDISC]
+
+    def qdisc_modify(
+        self,
+        msg_type: int,
+        flags: int,
+        index: int,
+        handle: int,
+        parent: int,
+        kind: str | None,
+        options: bytes | None = None,
+        blocks: tuple[int, int] = (0, 0),
+    ) -> None:
+        """qdisc_modify: RTM_NEWQDISC/RTM_DELQDISC as tc_qdisc_modify sends it (+ ACK);
+        `options` is the TCA_OPTIONS payload, already encoded; `blocks` the ingress and
+        egress shared block indexes (0: none)."""
+        attrs: list[tuple[str, Any]] = [("TCA_KIND", kind)] if kind else []
+        for name, block in zip(("TCA_INGRESS_BLOCK", "TCA_EGRESS_BLOCK"), blocks, strict=True):
+            if block:
+                attrs.append((name, block))
+        if options is not None:
+            attrs.append(("TCA_OPTIONS", options))
+        self._request(msg_type, NLM_F_REQUEST | NLM_F_ACK | flags, index, handle, parent, 0, attrs)
+
+    def filter_modify(
+        self,
+        msg_type: int,
+        flags: int,
+        index: int,
+        parent: int,
+        info: int,
+        chain: int | None,
+        kind: str | None = None,
+        handle: int = 0,
+    ) -> None:
+        """filter_modify: a delete, or a filter request without a kind (the kernel judges
+        it), with TCA_CHAIN and TCA_KIND only: no options."""
+        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+        if kind:
+            attrs.append(("TCA_KIND", kind))
+        flags |= NLM_F_REQUEST | NLM_F_ACK
+        self._request(msg_type, flags, index, handle, parent, info, attrs)
+
+    def filter_get(
+        self, index: int, parent: int, info: int, handle: int, kind: str, chain: int | None
+    ) -> BpfFilter | None:
+        """filter_get: RTM_GETTFILTER with NLM_F_ECHO, as tc_filter_get sends it."""
+        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+        attrs.append(("TCA_KIND", kind))
+        found = self._request(
+            RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_ECHO, index, handle, parent, info, attrs
+        )
+        return next((_tc_filter(m) for m in found if m["header"]["type"] == RTM_NEWTFILTER), None)
+
+    def filter_dump(self, index: int, parent: int, info: int, chain: int | None) -> list[BpfFilter]:
+        """filter_dump: RTM_GETTFILTER dump; the kernel filters on prio, protocol and chain."""
+        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+        found = self._request(
+            RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP, index, 0, parent, info, attrs
+        )
+        return [_tc_filter(m) for m in found if m["header"]["type"] == RTM_NEWTFILTER]
+
+
+def _tc_filter(msg: Any) -> BpfFilter:
+    return _bpf_filter(msg)._replace(ifindex=int(msg["index"]) & 0xFFFFFFFF)
+
+
+class RawMessage(NamedTuple):
+    """RawMessage: one reply message kept as bytes: nlmsg type, flags, and the body after the
+    struct nlmsghdr (the family header and its attributes), for a renderer to decode."""
+
+    type: int
+    flags: int
+    body: bytes
+
+
+def _raw_message(msg: Any) -> RawMessage:
+    header = msg["header"]
+    raw = bytes(msg.data[msg.offset : msg.offset + header["length"]])
+    return RawMessage(int(header["type"]), int(header["flags"]), raw[16:])
+
+
+def _send_raw(nl: Netlink, msg: Any, msg_type: int, flags: int) -> list[RawMessage]:
+    """_send_raw: one request (a pyroute2 message), its replies other than acks and errors
+    kept raw."""
+    found = nl.request(msg, msg_type, flags)
+    return [_raw_message(m) for m in found if m["header"]["type"] not in (2, 3)]
+
+
+_CHAIN_TCMSG: Any = None
+
+
+def _chain_tcmsg() -> Any:
+    """_chain_tcmsg: a tcmsg codec whose attributes go up to TCA_CHAIN, TCA_OPTIONS as bytes
+    (pyroute2's own stops at TCA_STAB)."""
+    global _CHAIN_TCMSG
+    if _CHAIN_TCMSG is None:
+        import_pyroute2_stub()
+        from pyroute2.netlink.rtnl.tcmsg import tcmsg
+
+        class chain_tcmsg(tcmsg):  # type: ignore[misc]
+            nla_map = (
+                ("TCA_UNSPEC", "none"),
+                ("TCA_KIND", "asciiz"),
+                ("TCA_OPTIONS", "cdata"),
+                *((f"TCA_UNUSED_{n}", "cdata") for n in range(3, 10)),  # STATS .. PAD
+                ("TCA_DUMP_INVISIBLE", "flag"),
+                ("TCA_CHAIN", "uint32"),
+            )
+
+        _CHAIN_TCMSG = chain_tcmsg
+    return _CHAIN_TCMSG
+
+
+def _chain_request(
+    nl: Netlink,
+    msg_type: int,
+    flags: int,
+    index: int,
+    parent: int,
+    info: int,
+    attrs: list[tuple[str, Any]],
+    handle: int = 0,
+) -> list[RawMessage]:
+    msg = _chain_tcmsg()()
+    msg["family"] = 0
+    msg["index"] = index if index != TCM_IFINDEX_MAGIC_BLOCK else -1
+    msg["handle"] = handle
+    msg["parent"] = parent
+    msg["info"] = info
+    msg["attrs"] = [list(attr) for attr in attrs]
+    return [m for m in _send_raw(nl, msg, msg_type, flags) if m.type in (100, 101, 102)]
+
+
+class ChainRequests:
+    """ChainRequests: RTM_NEWCHAIN/DELCHAIN/GETCHAIN as tc_filter.c sends them for `tc chain`
+    (the filter code's requests with the chain message types); replies kept raw."""
+
+    def __init__(self, nl: Netlink) -> None:
+        self.nl = nl
+
+    def modify(
+        self,
+        msg_type: int,
+        flags: int,
+        index: int,
+        parent: int,
+        info: int,
+        chain: int | None,
+        kind: str | None,
+        options: bytes | None,
+        handle: int = 0,
+    ) -> None:
+        """modify: add or delete a chain: TCA_CHAIN, TCA_KIND (a template), TCA_OPTIONS."""
+        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+        if kind:
+            attrs.append(("TCA_KIND", kind))
+        if options is not None:
+            attrs.append(("TCA_OPTIONS", options))
+        flags |= NLM_F_REQUEST | NLM_F_ACK
+        _chain_request(self.nl, msg_type, flags, index, parent, info, attrs, handle)
+
+    def get(self, index: int, parent: int, info: int, chain: int | None) -> RawMessage | None:
+        """get: RTM_GETCHAIN with NLM_F_ECHO, as tc_filter_get sends it for a chain."""
+        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+        found = _chain_request(
+            self.nl, RTM_GETCHAIN, NLM_F_REQUEST | NLM_F_ECHO, index, parent, info, attrs
+        )
+        return found[0] if found else None
+
+    def dump(self, index: int, parent: int, info: int, chain: int | None) -> list[RawMessage]:
+        """dump: RTM_GETCHAIN dump of a parent (the kernel filters on TCA_CHAIN)."""
+        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+        flags = NLM_F_REQUEST | NLM_F_DUMP
+        return _chain_request(self.nl, RTM_GETCHAIN, flags, index, parent, info, attrs)
+
+
+class ActionRequests:
+    """ActionRequests: tcamsg requests (struct tcamsg: family and two pad bytes) whose
+    top-level attributes (TCA_ROOT_TAB, TCA_ROOT_FLAGS, TCA_ROOT_TIME_DELTA) are already
+    encoded by the caller, sent as tc's m_action.c sends them; replies kept raw (pyroute2
+    has no tcamsg codec)."""
+
+    _tcamsg: Any = None
+    ROOT_NAMES: tuple[str, ...] = ("TCA_ROOT_UNSPEC", "TCA_ROOT_TAB", "TCA_ROOT_FLAGS")
+    ROOT_NAMES += ("TCA_ROOT_COUNT", "TCA_ROOT_TIME_DELTA")
+
+    def __init__(self, nl: Netlink) -> None:
+        self.nl = nl
+        if ActionRequests._tcamsg is None:
+            import_pyroute2_stub()
+            from pyroute2.netlink import nlmsg
+
+            class tcamsg(nlmsg):  # type: ignore[misc]
+                fields = (("family", "B"), ("pad1", "B"), ("pad2", "H"))
+                nla_map = tuple((name, "cdata") for name in ActionRequests.ROOT_NAMES)
+
+            ActionRequests._tcamsg = tcamsg
+
+    def request(
+        self, msg_type: int, flags: int, attrs: list[tuple[int, bytes]]
+    ) -> list[RawMessage]:
+        """request: send one tcamsg (attrs: (TCA_ROOT_* number, payload)); the replies that
+        are not acks or errors, raw."""
+        msg = self._tcamsg()
+        msg["family"] = 0
+        msg["attrs"] = [[self.ROOT_NAMES[kind], payload] for kind, payload in attrs]
+        return [m for m in _send_raw(self.nl, msg, msg_type, flags) if m.type in (48, 49, 50)]
