@@ -263,7 +263,7 @@ def _print_one_action(out: Any, data: bytes, context: _Context) -> int:
     if TCA_ACT_KIND not in tb:
         _say("NULL Action!")
         return -1
-    from pybpftool.cli.tcactions import TC_ACTION_KINDS
+    from pybpftool.cli.actparse import TC_ACTION_KINDS
 
     kind = _cstring(tb[TCA_ACT_KIND])[:15]
     printer = _PRINTERS.get(kind if kind in TC_ACTION_KINDS else "gact", _print_undecoded)

@@ -124,7 +124,7 @@ def _bpf_options(req: FilterRequest, loads: list[Any], actions_first: bool) -> b
     """_bpf_options: TCA_OPTIONS of cls_bpf as f_bpf.c builds it: CLASSID and ACT in the
     order given, then the program (OPS_LEN + OPS, or FD + NAME), FLAGS_GEN, FLAGS. The
     program is loaded, as tc loads it, before the kernel refuses the template."""
-    from pybpftool.cli.tcactions import rtattr, u32
+    from pybpftool.cli.actparse import rtattr, u32
     from pybpftool.cli.tcfilter import _classic, _export, _prepare
 
     classid = b"" if req.classid is None else rtattr(TCA_BPF_CLASSID, u32(req.classid))
@@ -152,7 +152,7 @@ def _bpf_options(req: FilterRequest, loads: list[Any], actions_first: bool) -> b
 
 def _filter_actions(actions: list[Any], loads: list[Any]) -> bytes:
     """_filter_actions: the prio nests of a filter's actions (tcaction.ActionSpec)."""
-    from pybpftool.cli.tcactions import (
+    from pybpftool.cli.actparse import (
         NLA_F_NESTED,
         TCA_ACT_KIND,
         TCA_ACT_OPTIONS,

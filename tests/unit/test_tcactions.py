@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from pybpftool.cli import tcactions
+from pybpftool.cli import actparse, tcactions
 from pybpftool.cli.grammar import GlobalOptions
 from pybpftool.cli.tcaction import print_action_messages
 from pybpftool.netlink import RawMessage
@@ -184,7 +184,7 @@ class Recorder:
         pass
 
     def request(self, msg_type: int, flags: int, attrs: list[tuple[int, bytes]]) -> Any:
-        body = bytes(4) + b"".join(tcactions.rtattr(kind, payload) for kind, payload in attrs)
+        body = bytes(4) + b"".join(actparse.rtattr(kind, payload) for kind, payload in attrs)
         Recorder.sent.append((msg_type, flags, body))
         return list(Recorder.replies)
 
@@ -230,7 +230,7 @@ def test_two_commands_on_one_line(recorder: type[Recorder]) -> None:
     assert _run("add action pass add action drop index 2") == 0
     kinds = [(t, f) for t, f, _ in recorder.sent]
     assert kinds == [(48, 0x605), (48, 0x605)]
-    assert recorder.sent[1][2].endswith(tcactions.tc_gen(2, 2) + b"")  # PARMS: index 2, drop
+    assert recorder.sent[1][2].endswith(actparse.tc_gen(2, 2) + b"")  # PARMS: index 2, drop
 
 
 @pytest.mark.parametrize(
@@ -294,13 +294,13 @@ def _u32(value: int) -> bytes:
 
 
 def _action(order: int, kind: str, options: bytes, *extra: bytes) -> bytes:
-    rta = tcactions.rtattr
+    rta = actparse.rtattr
     payload = rta(1, kind.encode() + b"\0") + rta(2 | 0x8000, options) + b"".join(extra)
     return rta(order, payload)
 
 
 def _dump(*actions: bytes) -> RawMessage:
-    rta = tcactions.rtattr
+    rta = actparse.rtattr
     body = bytes(4) + rta(1, b"".join(actions)) + rta(3, _u32(len(actions)))
     return RawMessage(50, 2, body)
 
@@ -316,23 +316,23 @@ def _parms(index: int, action: int, ref: int = 1) -> bytes:
 
 
 GACT = _dump(
-    _action(0, "gact", tcactions.rtattr(2, _parms(1, 2)), tcactions.rtattr(10, _u32(0))),
-    _action(1, "gact", tcactions.rtattr(2, _parms(2, 0x20000005))),
+    _action(0, "gact", actparse.rtattr(2, _parms(1, 2)), actparse.rtattr(10, _u32(0))),
+    _action(1, "gact", actparse.rtattr(2, _parms(2, 0x20000005))),
 )
 BPF = _dump(
     _action(
         0,
         "bpf",
-        tcactions.rtattr(2, _parms(2, 3))
-        + tcactions.rtattr(3, (1).to_bytes(2, sys.byteorder))
-        + tcactions.rtattr(4, (6).to_bytes(2, sys.byteorder) + bytes(6)),
+        actparse.rtattr(2, _parms(2, 3))
+        + actparse.rtattr(3, (1).to_bytes(2, sys.byteorder))
+        + actparse.rtattr(4, (6).to_bytes(2, sys.byteorder) + bytes(6)),
     ),
     _action(
         1,
         "bpf",
-        tcactions.rtattr(2, _parms(3, 2))
-        + tcactions.rtattr(6, b"f.o:[action]\0")
-        + tcactions.rtattr(8, bytes(range(0, 0x88, 0x11))),
+        actparse.rtattr(2, _parms(3, 2))
+        + actparse.rtattr(6, b"f.o:[action]\0")
+        + actparse.rtattr(8, bytes(range(0, 0x88, 0x11))),
     ),
 )
 
@@ -377,7 +377,7 @@ def test_bpf_text_and_json_keep_tcs_raw_newline() -> None:
 
 
 def test_mirred_and_unknown_kinds() -> None:
-    mirred = tcactions.rtattr(2, _parms(7, 4) + _u32(1) + _u32(2))
+    mirred = actparse.rtattr(2, _parms(7, 4) + _u32(1) + _u32(2))
     reply = _dump(_action(0, "mirred", mirred), _action(1, "vlan", b"\0\0\0\0"))
     text, _ = print_action_messages([reply], _opts(), FakeNetlink())
     assert text == (
@@ -389,7 +389,7 @@ def test_mirred_and_unknown_kinds() -> None:
 
 
 def test_get_reply_without_count_and_empty_json(recorder: type[Recorder]) -> None:
-    empty = RawMessage(50, 0, bytes(4) + tcactions.rtattr(1, b""))
+    empty = RawMessage(50, 0, bytes(4) + actparse.rtattr(1, b""))
     text, _ = print_action_messages([empty], _opts("-j"), FakeNetlink())
     assert text == '[{"total acts":0},{"actions":[]}]\n'
     text, _ = print_action_messages([], _opts("-j"), FakeNetlink())
