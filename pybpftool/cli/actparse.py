@@ -150,7 +150,7 @@ def say(*lines: str) -> None:
 
 
 def get_u32(text: str | None, base: int, limit: int = 0xFFFFFFFF) -> int | None:
-    from pybpftool.cli.tcfilter import c_unsigned
+    from pybpftool.cli.cnum import c_unsigned
 
     return None if text is None else c_unsigned(text, base, limit)
 
@@ -388,10 +388,10 @@ def _uds_env() -> str | None:
 
 
 def _export_maps(source: Any, prepared: Any) -> None:
-    from pybpftool.cli.tcfilter import FilterRequest, _export
+    from pybpftool.cli.filterprog import export_maps
 
     try:
-        _export(FilterRequest("add", source=source), prepared)
+        export_maps(source, prepared)
     except IprouteExit as err:
         say(err.message)
         raise ParseFailed(moved=True) from None

@@ -57,7 +57,7 @@ def qdisc_handle_value(text: str) -> int | None:
     """qdisc_handle_value: tc_util.c get_qdisc_handle: `none` or hex `maj[:]` (< 0x10000)."""
     if text == "none":
         return 0
-    from pybpftool.cli.tcfilter import c_strtoul
+    from pybpftool.cli.cnum import c_strtoul
 
     major, end = c_strtoul(text, 16)
     if end == 0 or major >= 1 << 16 or (end < len(text) and text[end] != ":"):
@@ -66,7 +66,7 @@ def qdisc_handle_value(text: str) -> int | None:
 
 
 def _classid(text: str) -> int:
-    from pybpftool.cli.tcfilter import tc_classid_value
+    from pybpftool.cli.cnum import tc_classid_value
 
     value = tc_classid_value(text)
     if value is None:
@@ -114,7 +114,7 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
         elif matches(word, "ingress_block") or matches(word, "egress_block"):
             which = 0 if matches(word, "ingress_block") else 1
             value = words.take()
-            from pybpftool.cli.tcfilter import c_unsigned
+            from pybpftool.cli.cnum import c_unsigned
 
             block = c_unsigned(value, 0)
             if not block:
@@ -186,7 +186,7 @@ def _u32(value: int) -> bytes:
 def _htb_options(words: Words) -> bytes:
     """_htb_options: q_htb.c htb_parse_opt: TCA_HTB_INIT (struct tc_htb_glob, version 3,
     r2q 10 unless said) [+ TCA_HTB_DIRECT_QLEN] [+ TCA_HTB_OFFLOAD], always sent."""
-    from pybpftool.cli.tcfilter import c_unsigned
+    from pybpftool.cli.cnum import c_unsigned
     from pybpftool.cli.usage import HTB_USAGE
 
     r2q, default, debug, direct_qlen, offload = 10, 0, 0, None, False

@@ -26,14 +26,14 @@ from pybpftool.cli.tcfilter import (
     LISTED,
     TALKING,
     TC_FILTER_KINDS,
+    FilterHelp,
     FilterRequest,
-    _bpf_handle,
-    _generic_kind,
-    _Help,
-    _other_kind,
-    _target,
+    bpf_handle,
+    generic_kind,
+    other_kind,
     parse_bpf_options,
     parse_selector,
+    resolve_target,
 )
 from pybpftool.cli.usage import FILTER_USAGE
 from pybpftool.cli.words import Words
@@ -65,7 +65,7 @@ def chain_command(opts: GlobalOptions, args: list[str]) -> int:
             return get(opts, words)
         if matches(verb, "list") or matches(verb, "show") or matches(verb, "lst"):
             return show(opts, words)
-    except _Help:
+    except FilterHelp:
         sys.stderr.write(FILTER_USAGE)  # the filter code's usage(), then exit 0
         return 0
     if matches(verb, "help"):
@@ -80,12 +80,12 @@ def modify(req: FilterRequest, words: Words, msg_type: int, flags: int) -> int:
     from pybpftool.netlink import ChainRequests, Netlink
 
     with Netlink() as nl:
-        index, parent = _target(nl, req)
+        index, parent = resolve_target(nl, req)
         options = None
         loads: list[Any] = []
         try:
             if req.kind == "bpf":
-                _bpf_handle(req)
+                bpf_handle(req)
                 if words:
                     start = words.pos
                     parse_bpf_options(req, words)
@@ -95,9 +95,9 @@ def modify(req: FilterRequest, words: Words, msg_type: int, flags: int) -> int:
                     raise IprouteExit('Must specify filter type when using "handle"', 255)
             elif req.kind in TC_FILTER_KINDS:
                 if words or req.handle_text is not None:
-                    raise _other_kind(req)
+                    raise other_kind(req)
             else:
-                _generic_kind(req, words)
+                generic_kind(req, words)
             ChainRequests(nl).modify(
                 msg_type, flags, index, parent, req.info, req.chain, req.kind, options,
                 req.handle or 0,
@@ -125,21 +125,21 @@ def _bpf_options(req: FilterRequest, loads: list[Any], actions_first: bool) -> b
     order given, then the program (OPS_LEN + OPS, or FD + NAME), FLAGS_GEN, FLAGS. The
     program is loaded, as tc loads it, before the kernel refuses the template."""
     from pybpftool.cli.actparse import rtattr, u32
-    from pybpftool.cli.tcfilter import _classic, _export, _prepare
+    from pybpftool.cli.filterprog import classic_ops, export_maps, prepare_classifier
 
     classid = b"" if req.classid is None else rtattr(TCA_BPF_CLASSID, u32(req.classid))
     actions = b"" if not req.actions else rtattr(TCA_BPF_ACT, _filter_actions(req.actions, loads))
     payload = actions + classid if actions_first else classid + actions
     if req.source is not None:
-        ops = _classic(req.source)
+        ops = classic_ops(req.source)
         if ops is not None:
             length = (len(ops) // 8).to_bytes(2, sys.byteorder)
             payload += rtattr(TCA_BPF_OPS_LEN, length) + rtattr(TCA_BPF_OPS, ops)
         else:
-            prepared = _prepare(req)
+            prepared = prepare_classifier(req.source)
             loads.append(prepared)
             if prepared.loaded is not None:
-                _export(req, prepared)
+                export_maps(req.source, prepared)
             name = prepared.annotation.encode() + b"\0"
             payload += rtattr(TCA_BPF_FD, u32(int(prepared.fd))) + rtattr(TCA_BPF_NAME, name)
     gen = (1 if req.skip_hw else 0) | (2 if req.skip_sw else 0)
@@ -190,7 +190,7 @@ def get(opts: GlobalOptions, words: Words) -> int:
     from pybpftool.netlink import ChainRequests, Netlink
 
     with Netlink() as nl:
-        index, parent = _target(nl, req)
+        index, parent = resolve_target(nl, req)
         if not index:
             raise IprouteExit('Must specify netdevice "dev" or block index "block"', 255)
         LISTED.block = req.block or LISTED.block
@@ -212,15 +212,15 @@ def show(opts: GlobalOptions, words: Words) -> int:
     """show: tc_filter_list() with RTM_GETCHAIN."""
     req = FilterRequest("show")
     parse_selector(req, words, "list")
-    from pybpftool.cli.tcfilter import _block_exists
+    from pybpftool.cli.tcfilter import block_exists
     from pybpftool.netlink import ChainRequests, Netlink
 
     found = []
     with Netlink() as nl:
-        index, parent = _target(nl, req)
+        index, parent = resolve_target(nl, req)
         try:
             if req.block is not None:
-                if not _block_exists(nl, req.block):
+                if not block_exists(nl, req.block):
                     raise IprouteExit(f'Cannot find block "{req.block}"', 1)
                 LISTED.block = req.block
             found = ChainRequests(nl).dump(index, parent, req.info, LISTED.chain)

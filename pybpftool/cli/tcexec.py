@@ -133,7 +133,7 @@ def graft(words: Words) -> int:
 
 
 def _unsigned(text: str) -> int:
-    from pybpftool.cli.tcfilter import c_unsigned
+    from pybpftool.cli.cnum import c_unsigned
 
     value = c_unsigned(text, 0)  # get_unsigned(&key, *argv, 0)
     if value is None:

@@ -18,23 +18,26 @@ is loaded after the whole option loop and undone if the kernel then refuses the 
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from pybpftool.cli.bpfsource import BpfSource, parse_mode
+from pybpftool.cli.cnum import c_unsigned, tc_classid_value
+from pybpftool.cli.filterprog import (
+    action_description,
+    classic_ops,
+    export_maps,
+    prepare_classifier,
+)
 from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
-from pybpftool.cli.iplink import load_failure_text, netlink_message
+from pybpftool.cli.iplink import netlink_message
 from pybpftool.cli.usage import BPF_USAGE, FILTER_USAGE
 from pybpftool.cli.words import Words, duparg, incomplete, invarg
-from pybpftool.errors import NetlinkFailure, PyBpfError
+from pybpftool.errors import NetlinkFailure
+from pybpftool.netlink.uapi import EGRESS, ETH_P_ALL, INGRESS, TC_H_ROOT
 
-BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 3, 4
-ROOT = 0xFFFFFFFF
-INGRESS, EGRESS = 0xFFFFFFF2, 0xFFFFFFF3
-ETH_P_ALL = 0x0003
-PARENTS = {"root": ROOT, "ingress": INGRESS, "egress": EGRESS}
+PARENTS = {"root": TC_H_ROOT, "ingress": INGRESS, "egress": EGRESS}
 NETLINK_COMMAND = {"add": "add-filter", "change": "change-filter", "replace": "replace-filter"}
 # tc_filter.c do_filter(): the netlink flags of each modifying verb.
 MODIFY_FLAGS = {"add": 0x600, "change": 0, "replace": 0x400, "delete": 0}  # EXCL|CREATE, CREATE
@@ -96,73 +99,8 @@ class _Listed:
 LISTED = _Listed()
 
 
-class _Help(Exception):
-    """_Help: `help` in a modify or get selector: tc prints the usage and exits 0."""
-
-
-def c_strtoul(text: str, base: int) -> tuple[int, int]:
-    """c_strtoul: C's strtoul: (value, index of the first unparsed character); an unsigned
-    long's wrap-around for a minus sign and ULONG_MAX on overflow; (0, 0) if no digit."""
-    pos, n = 0, len(text)
-    while pos < n and text[pos] in " \t\n\r\f\v":
-        pos += 1
-    negative = pos < n and text[pos] == "-"
-    if pos < n and text[pos] in "+-":
-        pos += 1
-    hexdigits = "0123456789abcdefABCDEF"
-    if (
-        base in (0, 16)
-        and text.startswith(("0x", "0X"), pos)
-        and pos + 2 < n
-        and text[pos + 2] in hexdigits
-    ):
-        base, pos = 16, pos + 2
-    elif base == 0:
-        base = 8 if text.startswith("0", pos) else 10
-    digits = {16: hexdigits, 8: "01234567"}.get(base, "0123456789")
-    start = pos
-    while pos < n and text[pos] in digits:
-        pos += 1
-    if pos == start:
-        return 0, 0
-    value = int(text[start:pos], base)
-    if value > 0xFFFFFFFFFFFFFFFF:
-        return 0xFFFFFFFFFFFFFFFF, pos
-    return (-value) % (1 << 64) if negative else value, pos
-
-
-def c_unsigned(text: str, base: int, limit: int = 0xFFFFFFFF) -> int | None:
-    """c_unsigned: lib/utils.c get_u32 (get_u16 with limit 0xffff): the whole word a number."""
-    if not text:
-        return None
-    value, end = c_strtoul(text, base)
-    if end == 0 or end != len(text) or value > limit:
-        return None
-    return value
-
-
-def tc_classid_value(text: str) -> int | None:
-    """tc_classid_value: tc_util.c get_tc_classid: root, none, `maj:min`, `:min`, `maj:`, hex."""
-    if text == "root":
-        return ROOT
-    if text == "none":
-        return 0
-    major, end = c_strtoul(text, 16)
-    if end == 0:
-        major = 0
-        if not text.startswith(":"):
-            return None
-    if text[end : end + 1] == ":":
-        if major >= 1 << 16:
-            return None
-        rest = text[end + 1 :]
-        minor, stop = c_strtoul(rest, 16)
-        if stop != len(rest) or minor >= 1 << 16:
-            return None
-        return (major << 16) | minor
-    if end != len(text):
-        return None
-    return major & 0xFFFFFFFF
+class FilterHelp(Exception):
+    """FilterHelp: `help` in a modify or get selector: tc prints the usage and exits 0."""
 
 
 def filter_command(opts: GlobalOptions, args: list[str]) -> int:
@@ -180,8 +118,8 @@ def filter_command(opts: GlobalOptions, args: list[str]) -> int:
         if matches(verb, "list") or matches(verb, "show") or matches(verb, "lst"):
             return show(opts, FilterRequest("show"), words)
         if matches(verb, "help"):
-            raise _Help
-    except _Help:
+            raise FilterHelp
+    except FilterHelp:
         sys.stderr.write(FILTER_USAGE)
         return 0
     raise IprouteExit(f'Command "{verb}" is unknown, try "tc filter help".', 255)
@@ -189,7 +127,7 @@ def filter_command(opts: GlobalOptions, args: list[str]) -> int:
 
 def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
     """parse_selector: one of tc's selector loops (`modify`, `get`, `list`); stops after the
-    filter kind. `help` raises _Help in modify and get; list prints the usage and goes on."""
+    filter kind. `help` raises FilterHelp in modify and get; list prints the usage and goes on."""
     while words:
         word = words.take()
         if word == "dev":
@@ -263,7 +201,7 @@ def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
             raise IprouteExit('pytc filter: "estimator" is not implemented by pytc.', 255)
         elif matches(word, "help"):
             if loop != "list":
-                raise _Help
+                raise FilterHelp
             sys.stderr.write(FILTER_USAGE)
         elif loop == "list":
             raise IprouteExit(f' What is "{word}"? Try "tc filter help"', 255)
@@ -281,8 +219,8 @@ def _exclusive(loop: str, word: str) -> str:
     return f'Error: "{word}" cannot be used in the same time as "{other}"'
 
 
-def _target(nl: Any, req: FilterRequest) -> tuple[int, int]:
-    """_target: (tcm_ifindex, tcm_parent): the device's, or TCM_IFINDEX_MAGIC_BLOCK and the
+def resolve_target(nl: Any, req: FilterRequest) -> tuple[int, int]:
+    """resolve_target: (tcm_ifindex, tcm_parent): the device's, or TCM_IFINDEX_MAGIC_BLOCK and the
     block index (struct tcmsg's tcm_block_index shares tcm_parent's place); (0, parent) if
     neither was given."""
     from pybpftool.netlink.uapi import TCM_IFINDEX_MAGIC_BLOCK
@@ -297,16 +235,16 @@ def _target(nl: Any, req: FilterRequest) -> tuple[int, int]:
     return 0, req.parent
 
 
-def _bpf_handle(req: FilterRequest) -> None:
-    """_bpf_handle: f_bpf.c reads the handle with get_u32(.., 0) (so `10` is 0xa)."""
+def bpf_handle(req: FilterRequest) -> None:
+    """bpf_handle: f_bpf.c reads the handle with get_u32(.., 0) (so `10` is 0xa)."""
     if req.handle_text is not None:
         req.handle = c_unsigned(req.handle_text, 0)
         if req.handle is None:
             raise IprouteExit('Illegal "handle"', 1)
 
 
-def _generic_kind(req: FilterRequest, words: Words) -> None:
-    """_generic_kind: tc.c parse_nofopt, tc's parser for a kind it has no f_*.c for."""
+def generic_kind(req: FilterRequest, words: Words) -> None:
+    """generic_kind: tc.c parse_nofopt, tc's parser for a kind it has no f_*.c for."""
     if words:
         raise IprouteExit(
             f'Unknown filter "{req.kind}", hence option "{words.peek()}" is unparsable', 1
@@ -317,7 +255,7 @@ def _generic_kind(req: FilterRequest, words: Words) -> None:
             raise IprouteExit(f'Unparsable filter ID "{req.handle_text}"', 1)
 
 
-def _other_kind(req: FilterRequest) -> IprouteExit:
+def other_kind(req: FilterRequest) -> IprouteExit:
     return IprouteExit(f'pytc filter: kind "{req.kind}" is not handled (bpf only).', 1)
 
 
@@ -369,7 +307,7 @@ def _mode(words: Words) -> BpfSource:
         if err.fatal:
             raise  # tc exit()ed inside bpf_parse: nothing more is printed
         raise IprouteExit(f"{err.message}\nUnable to parse bpf command line", 1) from None
-    _classic(source)  # like tc, bytecode is checked where it stands on the command line
+    classic_ops(source)  # like tc, bytecode is checked where it stands on the command line
     return source
 
 
@@ -388,24 +326,25 @@ def modify(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
     from pybpftool.netlink import Netlink
 
     with Netlink() as nl:
-        index, parent = _target(nl, req)
+        index, parent = resolve_target(nl, req)
         if req.kind == "bpf":
-            _bpf_handle(req)
+            bpf_handle(req)
             parse_bpf_options(req, words)
         elif req.kind is None:
             if req.handle_text is not None:
                 raise IprouteExit('Must specify filter type when using "handle"', 255)
         elif req.kind in TC_FILTER_KINDS:
-            raise _other_kind(req)
+            raise other_kind(req)
         else:
-            _generic_kind(req, words)  # then sent with no options, the kernel judges the kind
-        ops = _classic(req.source) if req.source is not None else None
-        prepared = _prepare(req) if req.source is not None and ops is None else None
-        if prepared is not None and prepared.loaded is not None:
-            _export(req, prepared)
+            generic_kind(req, words)  # then sent with no options, the kernel judges the kind
+        source = req.source
+        ops = classic_ops(source) if source is not None else None
+        prepared = prepare_classifier(source) if source is not None and ops is None else None
+        if source is not None and prepared is not None and prepared.loaded is not None:
+            export_maps(source, prepared)
         loads = [prepared] if prepared is not None else []
         try:
-            actions = [_action(a, loads) for a in req.actions]
+            actions = [action_description(a, loads) for a in req.actions]
             if req.kind != "bpf" or req.command == "delete":
                 _send_raw(nl, index, parent, req)
             else:
@@ -445,88 +384,6 @@ def _send_raw(nl: Any, index: int, parent: int, req: FilterRequest) -> None:
         kind=req.kind,
         handle=req.handle or 0,
     )
-
-
-def _prepare(req: FilterRequest):  # type: ignore[no-untyped-def]
-    from pybpftool.cli.attach import prepare
-
-    assert req.source is not None
-    try:
-        return prepare(req.source, BPF_PROG_TYPE_SCHED_CLS, "classifier", "tc")
-    except PyBpfError as err:
-        text = load_failure_text(err)
-        if req.source.mode == "pinned":
-            raise IprouteExit(f"{text}\nUnable to parse bpf command line", 1) from None
-        raise IprouteExit(f"{text}\nUnable to load program", 1) from None
-
-
-def _export(req: FilterRequest, prepared) -> None:  # type: ignore[no-untyped-def]
-    """_export: hand the maps to `export UDS` ($TC_BPF_UDS wins); undo the load on failure."""
-    assert req.source is not None
-    path = os.environ.get("TC_BPF_UDS") or req.source.export
-    if not path:
-        return
-    from pybpftool.uds import MapEntry, send_maps
-
-    entries = []
-    for m in prepared.loaded.maps.values():
-        spec, legacy = m.spec, m.spec.legacy
-        entries.append(
-            (
-                MapEntry(
-                    spec.type,
-                    spec.key_size,
-                    spec.value_size,
-                    spec.max_entries,
-                    spec.flags,
-                    legacy.id if legacy else 0,
-                    spec.pin_id,
-                    legacy.inner_id if legacy else 0,
-                    legacy.inner_idx if legacy else 0,
-                ),
-                int(m.fd),
-            )
-        )
-    try:
-        send_maps(path, req.source.path, entries)
-    except OSError as err:
-        prepared.discard()
-        verb = (
-            "connect to" if isinstance(err, (FileNotFoundError, ConnectionError)) else "send fds to"
-        )
-        raise IprouteExit(f"Cannot {verb} {path}: {err.strerror}", 1) from None
-
-
-def _classic(source: BpfSource) -> bytes | None:
-    """_classic: the encoded sock_filter array of a bytecode source, None for eBPF."""
-    from pybpftool.cli import cbpf
-
-    if source.mode == "bytecode":
-        return cbpf.encode(cbpf.parse_bytecode(source.path))
-    if source.mode == "bytecode-file":
-        text = cbpf.read_bytecode_file(source.path)
-        return cbpf.encode(cbpf.parse_bytecode(text))
-    return None
-
-
-def _action(action: Any, loads: list[Any]) -> dict[str, Any]:
-    """_action: pyroute2's description of one action, loading a bpf action's program."""
-    if action.kind != "bpf":
-        return {"kind": "gact", "action": action.control}
-    from pybpftool.cli.attach import prepare
-
-    assert action.source is not None
-    try:
-        prepared = prepare(action.source, BPF_PROG_TYPE_SCHED_ACT, "action", "tc")
-    except PyBpfError as err:
-        raise IprouteExit(f"{load_failure_text(err)}\nbad action parsing", 1) from None
-    loads.append(prepared)
-    return {
-        "kind": "bpf",
-        "fd": int(prepared.fd),
-        "name": prepared.annotation,
-        "action": action.control,
-    }
 
 
 def _send(
@@ -582,21 +439,23 @@ def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
     from pybpftool.netlink import Netlink, TcRequests
 
     with Netlink() as nl:
-        index, parent = _target(nl, req)
+        index, parent = resolve_target(nl, req)
         if not index:
             raise IprouteExit('Must specify netdevice "dev" or block index "block"', 255)
         LISTED.block = req.block or LISTED.block
         garbage = words.peek()
         if req.kind == "bpf":
-            _bpf_handle(req)
+            bpf_handle(req)
             if words:
                 parse_bpf_options(req, words)
-                if req.source is not None and _classic(req.source) is None:
-                    _prepare(req).discard()  # tc loads it, then finds the words superfluous
+                if req.source is not None and classic_ops(req.source) is None:
+                    prepare_classifier(
+                        req.source
+                    ).discard()  # tc loads it, then finds the words superfluous
         elif req.kind in TC_FILTER_KINDS:
-            raise _other_kind(req)
+            raise other_kind(req)
         else:
-            _generic_kind(req, words)
+            generic_kind(req, words)
         if req.handle is None:
             raise IprouteExit('Must specify filter "handle"', 255)
         if garbage is not None:
@@ -625,10 +484,10 @@ def show(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
 
     found = []
     with Netlink() as nl:
-        index, parent = _target(nl, req)
+        index, parent = resolve_target(nl, req)
         try:
             if req.block is not None:
-                if not _block_exists(nl, req.block):
+                if not block_exists(nl, req.block):
                     raise IprouteExit(f'Cannot find block "{req.block}"', 1)
                 LISTED.block = req.block
             if index:  # a chain of an earlier -batch line stays set, as in tc
@@ -639,8 +498,8 @@ def show(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
     return 0
 
 
-def _block_exists(nl: Any, block: int) -> bool:
-    """_block_exists: tc_qdisc_block_exists: some qdisc is bound to the shared block."""
+def block_exists(nl: Any, block: int) -> bool:
+    """block_exists: tc_qdisc_block_exists: some qdisc is bound to the shared block."""
     from pybpftool.netlink import TcRequests
     from pybpftool.netlink.uapi import TCA_EGRESS_BLOCK, TCA_INGRESS_BLOCK
 

@@ -245,7 +245,7 @@ def _u32s(*values: int) -> bytes:
     ],
 )
 def test_get_u32_like_lib_utils(text: str, base: int, expected: int | None) -> None:
-    from pybpftool.cli.tcfilter import c_unsigned
+    from pybpftool.cli.cnum import c_unsigned
 
     assert c_unsigned(text, base) == expected
 
@@ -267,7 +267,7 @@ def test_get_u32_like_lib_utils(text: str, base: int, expected: int | None) -> N
     ],
 )
 def test_tc_classid_like_get_tc_classid(text: str, expected: int | None) -> None:
-    from pybpftool.cli.tcfilter import tc_classid_value
+    from pybpftool.cli.cnum import tc_classid_value
     from pybpftool.cli.tcshow import tc_classid
 
     assert tc_classid_value(text) == expected

@@ -1,0 +1,102 @@
+"""filterprog: the program side of a bpf filter: its program loaded (or classic bytecode
+encoded), its maps exported to an `export` socket, and the programs of its bpf actions; each
+failure in tc's words and exit status."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from pybpftool.cli.bpfsource import BpfSource
+from pybpftool.cli.grammar import IprouteExit
+from pybpftool.cli.iplink import load_failure_text
+from pybpftool.errors import PyBpfError
+
+if TYPE_CHECKING:
+    from pybpftool.cli.attach import Prepared
+
+BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 3, 4
+
+
+def prepare_classifier(source: BpfSource) -> Prepared:
+    """prepare_classifier: the filter's program loaded (or opened) as tc does, its failure
+    in tc's words."""
+    from pybpftool.cli.attach import prepare
+
+    try:
+        return prepare(source, BPF_PROG_TYPE_SCHED_CLS, "classifier", "tc")
+    except PyBpfError as err:
+        text = load_failure_text(err)
+        if source.mode == "pinned":
+            raise IprouteExit(f"{text}\nUnable to parse bpf command line", 1) from None
+        raise IprouteExit(f"{text}\nUnable to load program", 1) from None
+
+
+def export_maps(source: BpfSource, prepared: Prepared) -> None:
+    """export_maps: hand the maps to `export UDS` ($TC_BPF_UDS wins); undo the load on
+    failure."""
+    path = os.environ.get("TC_BPF_UDS") or source.export
+    if not path:
+        return
+    from pybpftool.uds import MapEntry, send_maps
+
+    entries = []
+    assert prepared.loaded is not None
+    for m in prepared.loaded.maps.values():
+        spec, legacy = m.spec, m.spec.legacy
+        entries.append(
+            (
+                MapEntry(
+                    spec.type,
+                    spec.key_size,
+                    spec.value_size,
+                    spec.max_entries,
+                    spec.flags,
+                    legacy.id if legacy else 0,
+                    spec.pin_id,
+                    legacy.inner_id if legacy else 0,
+                    legacy.inner_idx if legacy else 0,
+                ),
+                int(m.fd),
+            )
+        )
+    try:
+        send_maps(path, source.path, entries)
+    except OSError as err:
+        prepared.discard()
+        verb = (
+            "connect to" if isinstance(err, (FileNotFoundError, ConnectionError)) else "send fds to"
+        )
+        raise IprouteExit(f"Cannot {verb} {path}: {err.strerror}", 1) from None
+
+
+def classic_ops(source: BpfSource) -> bytes | None:
+    """classic_ops: the encoded sock_filter array of a bytecode source, None for eBPF."""
+    from pybpftool.cli import cbpf
+
+    if source.mode == "bytecode":
+        return cbpf.encode(cbpf.parse_bytecode(source.path))
+    if source.mode == "bytecode-file":
+        text = cbpf.read_bytecode_file(source.path)
+        return cbpf.encode(cbpf.parse_bytecode(text))
+    return None
+
+
+def action_description(action: Any, loads: list[Any]) -> dict[str, Any]:
+    """action_description: pyroute2's description of one action, loading a bpf action's program."""
+    if action.kind != "bpf":
+        return {"kind": "gact", "action": action.control}
+    from pybpftool.cli.attach import prepare
+
+    assert action.source is not None
+    try:
+        prepared = prepare(action.source, BPF_PROG_TYPE_SCHED_ACT, "action", "tc")
+    except PyBpfError as err:
+        raise IprouteExit(f"{load_failure_text(err)}\nbad action parsing", 1) from None
+    loads.append(prepared)
+    return {
+        "kind": "bpf",
+        "fd": int(prepared.fd),
+        "name": prepared.annotation,
+        "action": action.control,
+    }
