@@ -82,6 +82,11 @@ def syscall_number(machine: str | None = None, pointer_size: int | None = None) 
 
 
 @functools.cache
+def _this_syscall_number() -> int | None:
+    return syscall_number()  # the machine does not change under a running process
+
+
+@functools.cache
 def _libc_syscall() -> Callable[..., int]:
     """_libc_syscall: libc's syscall(2), with errno captured per thread by ctypes."""
     func = ctypes.CDLL(None, use_errno=True).syscall
@@ -94,7 +99,7 @@ def sys_bpf(cmd: int, attr: ctypes.Structure, size: int | None = None) -> int:
 
     Never raises for a kernel failure; EINTR is retried. `size` defaults to sizeof(attr).
     """
-    nr = syscall_number()
+    nr = _this_syscall_number()
     if nr is None:
         return -_errno.ENOSYS
     if size is None:

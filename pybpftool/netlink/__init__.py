@@ -5,19 +5,37 @@ Only pyroute2's message codecs are used (codecs.py, with its fixes), on an rtnet
 of our own (core.Netlink): its IPRoute would add asyncio, ssl and unittest (~70 ms) to every
 cold start. pyroute2 is pinned to 0.9.x in pyproject.toml because the codecs are used this
 way. Constants live in uapi.py; results are plain records (named tuples).
+
+The names below are loaded on first use (PEP 562), so an XDP attach does not import the tc
+half, nor `pybpftool.netlink.uapi` anything at all.
 """
 
-from pybpftool.netlink.codecs import bpf_filter_message
-from pybpftool.netlink.core import Link, Netlink, XdpState
-from pybpftool.netlink.tc import (
-    ActionRequests,
-    BpfFilter,
-    ChainRequests,
-    Qdisc,
-    RawMessage,
-    TcRequests,
-    rtattrs,
-)
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pybpftool.netlink.codecs import bpf_filter_message
+    from pybpftool.netlink.core import Link, Netlink, XdpState
+    from pybpftool.netlink.tc import (
+        ActionRequests,
+        BpfFilter,
+        ChainRequests,
+        Qdisc,
+        RawMessage,
+        TcRequests,
+        rtattrs,
+    )
+
+_HOMES = {
+    "bpf_filter_message": "codecs",
+    "Link": "core",
+    "Netlink": "core",
+    "XdpState": "core",
+    **dict.fromkeys(
+        ("ActionRequests", "BpfFilter", "ChainRequests", "Qdisc", "RawMessage", "TcRequests"),
+        "tc",
+    ),
+    "rtattrs": "tc",
+}
 
 __all__ = [
     "ActionRequests",
@@ -32,3 +50,13 @@ __all__ = [
     "bpf_filter_message",
     "rtattrs",
 ]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = __import__(f"{__name__}.{home}", fromlist=[name])
+    value = getattr(module, name)
+    globals()[name] = value  # later lookups skip this function
+    return value

@@ -51,3 +51,21 @@ def test_commands_import_only_what_they_use(
     module: str, argv: list[str], allowed: set[str]
 ) -> None:
     assert heavy_imports(module, argv) <= allowed
+
+
+def test_netlink_names_load_on_first_use() -> None:
+    """pybpftool.netlink resolves its names lazily: the constants alone import nothing else,
+    and every exported name reaches its module."""
+    code = (
+        "import sys\n"
+        "import pybpftool.netlink.uapi\n"
+        "print(sorted(m for m in sys.modules if m.startswith('pybpftool.netlink')))\n"
+        "import pybpftool.netlink as nl\n"
+        "print(all(getattr(nl, name).__module__.startswith('pybpftool.netlink.') "
+        "for name in nl.__all__), sorted(nl.__all__) == sorted(nl._HOMES))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        "['pybpftool.netlink', 'pybpftool.netlink.uapi']",
+        "True True",
+    ]
