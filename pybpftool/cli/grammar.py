@@ -7,9 +7,9 @@ objects matched by prefix in table order (spec/iproute2.md §1.1-§1.2).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pybpftool.errors import UsageError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms of `pyip -V`)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
