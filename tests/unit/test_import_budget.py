@@ -69,3 +69,11 @@ def test_netlink_names_load_on_first_use() -> None:
         "['pybpftool.netlink', 'pybpftool.netlink.uapi']",
         "True True",
     ]
+
+
+@pytest.mark.parametrize("module", ["ip", "tc"])
+def test_version_does_not_import_typing(module: str) -> None:
+    """`-V` is the cheapest command scripts run: typing (~3 ms) stays out of it."""
+    code = PROBE.format(module=module, argv=["-V"], heavy=("typing",))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.splitlines()[-1] == "HEAVY:", out.stderr
