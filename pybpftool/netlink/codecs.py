@@ -93,6 +93,7 @@ def _fix_tcmsg(msg: Any) -> None:
     msg.nla_map = (*msg.nla_map[:9], *extra)
 
 
+# pyroute2's tc() command words: message type and flags (its make_request_flags).
 _FILTER_COMMANDS = {
     "add-filter": (RTM_NEWTFILTER, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL),
     "replace-filter": (RTM_NEWTFILTER, NLM_F_ACK | NLM_F_REPLACE | NLM_F_CREATE),
