@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import NoReturn
 
 import click
 
@@ -175,6 +176,15 @@ def main(argv: list[str] | None = None) -> int:
         return status if isinstance(status, int) else 0
 
     return run("pybpftool", body)
+
+
+def console() -> NoReturn:
+    """console: the `pybpftool` console script: boundary.console(main), which skips the
+    interpreter's teardown and turns a closed pipe or Ctrl-C into a quiet status. Tests and
+    `python -m` call main() and exit the usual way."""
+    from pybpftool.cli import boundary
+
+    boundary.console(main)
 
 
 if __name__ == "__main__":

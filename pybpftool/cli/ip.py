@@ -6,6 +6,10 @@ from pybpftool.cli.frontend import Handler, run_frontend
 from pybpftool.cli.grammar import GlobalOptions
 from pybpftool.cli.usage import IP_USAGE
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 
 def _link(opts: GlobalOptions, args: list[str]) -> int:
     from pybpftool.cli.iplink import link_command
@@ -24,6 +28,15 @@ HANDLERS: dict[str, Handler] = {"link": _link, "vrf": _vrf}
 
 def main(argv: list[str] | None = None) -> int:
     return run_frontend("ip", IP_USAGE, HANDLERS, argv)
+
+
+def console() -> NoReturn:
+    """console: the `pyip` console script: boundary.console(main), which skips the
+    interpreter's teardown and turns a closed pipe or Ctrl-C into a quiet status. Tests and
+    `python -m` call main() and exit the usual way."""
+    from pybpftool.cli import boundary
+
+    boundary.console(main)
 
 
 if __name__ == "__main__":

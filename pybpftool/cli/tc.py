@@ -24,6 +24,10 @@ from pybpftool.cli.usage import (
 )
 from pybpftool.cli.words import Words, duparg, invarg
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 TC_H_ROOT, TC_H_INGRESS = 0xFFFFFFFF, 0xFFFFFFF1  # TC_H_CLSACT == TC_H_INGRESS
 TC_H_INGRESS_HANDLE = 0xFFFF0000
 # do_qdisc(): verb -> (RTM type, flags), matched by prefix in this order.
@@ -372,6 +376,15 @@ HANDLERS: dict[str, Handler] = {
 
 def main(argv: list[str] | None = None) -> int:
     return run_frontend("tc", TC_USAGE, HANDLERS, argv)
+
+
+def console() -> NoReturn:
+    """console: the `pytc` console script: boundary.console(main), which skips the
+    interpreter's teardown and turns a closed pipe or Ctrl-C into a quiet status. Tests and
+    `python -m` call main() and exit the usual way."""
+    from pybpftool.cli import boundary
+
+    boundary.console(main)
 
 
 if __name__ == "__main__":
