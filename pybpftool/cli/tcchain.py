@@ -212,20 +212,12 @@ def show(opts: GlobalOptions, words: Words) -> int:
     """show: tc_filter_list() with RTM_GETCHAIN."""
     req = FilterRequest("show")
     parse_selector(req, words, "list")
-    from pybpftool.cli.tcfilter import block_exists
-    from pybpftool.netlink import ChainRequests, Netlink
+    from pybpftool.cli.tcfilter import list_dump
+    from pybpftool.netlink import ChainRequests
 
-    found = []
-    with Netlink() as nl:
-        index, parent = resolve_target(nl, req)
-        try:
-            if req.block is not None:
-                if not block_exists(nl, req.block):
-                    raise IprouteExit(f'Cannot find block "{req.block}"', 1)
-                LISTED.block = req.block
-            found = ChainRequests(nl).dump(index, parent, req.info, LISTED.chain)
-        except NetlinkFailure as err:
-            raise IprouteExit(f"{netlink_message(err)}\nDump terminated", 1) from None
+    found, index = list_dump(
+        req, lambda nl, index, parent: ChainRequests(nl).dump(index, parent, req.info, LISTED.chain)
+    )
     sys.stdout.write(print_chains(found, opts, index))
     return 0
 

@@ -19,6 +19,7 @@ is loaded after the whole option loop and undone if the kernel then refuses the 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -480,9 +481,28 @@ def show(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
     and chain; without dev tc asks for ifindex 0 and the kernel answers with nothing."""
     parse_selector(req, words, "list")
     from pybpftool.cli.tcshow import print_filters
-    from pybpftool.netlink import Netlink, TcRequests
 
-    found = []
+    def dump(nl: Any, index: int, parent: int) -> list[Any]:
+        from pybpftool.netlink import TcRequests
+
+        if not index:
+            return []
+        # A chain of an earlier -batch line stays set, as in tc.
+        return TcRequests(nl).filter_dump(index, parent, req.info, LISTED.chain)
+
+    found, _index = list_dump(req, dump)
+    sys.stdout.write(print_filters(found, opts, LISTED.scope()))
+    return 0
+
+
+def list_dump(
+    req: FilterRequest, dump: Callable[[Any, int, int], list[Any]]
+) -> tuple[list[Any], int]:
+    """list_dump: tc_filter_list()'s common part, for filters and chains: the device or the
+    shared block (which some qdisc must use), then `dump(nl, ifindex, parent)`; a refused
+    dump is tc's `Dump terminated`. Returns the dump and the ifindex."""
+    from pybpftool.netlink import Netlink
+
     with Netlink() as nl:
         index, parent = resolve_target(nl, req)
         try:
@@ -490,12 +510,9 @@ def show(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
                 if not block_exists(nl, req.block):
                     raise IprouteExit(f'Cannot find block "{req.block}"', 1)
                 LISTED.block = req.block
-            if index:  # a chain of an earlier -batch line stays set, as in tc
-                found = TcRequests(nl).filter_dump(index, parent, req.info, LISTED.chain)
+            return dump(nl, index, parent), index
         except NetlinkFailure as err:
             raise IprouteExit(f"{netlink_message(err)}\nDump terminated", 1) from None
-    sys.stdout.write(print_filters(found, opts, LISTED.scope()))
-    return 0
 
 
 def block_exists(nl: Any, block: int) -> bool:
