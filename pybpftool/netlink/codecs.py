@@ -16,6 +16,7 @@ its plugins; dumps and the rest use its full ifinfmsg and tcmsg.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import types
 from typing import Any
@@ -64,22 +65,29 @@ def tc_codecs() -> Any:
     return tcmsg.tcmsg
 
 
+# linux/pkt_cls.h TCA_BPF_* from CLASSID (3) on, typed as the kernel's bpf_policy checks them:
+# pyroute2 declares OPS_LEN and OPS as uint32 (a u16 and a sock_filter array) and stops at
+# FLAGS. The one table for the fixed full codec and the light one.
+_CLS_BPF_ATTRS = (
+    ("TCA_BPF_CLASSID", "uint32"),
+    ("TCA_BPF_OPS_LEN", "uint16"),
+    ("TCA_BPF_OPS", "cdata"),
+    ("TCA_BPF_FD", "uint32"),
+    ("TCA_BPF_NAME", "asciiz"),
+    ("TCA_BPF_FLAGS", "uint32"),
+    ("TCA_BPF_FLAGS_GEN", "uint32"),
+    ("TCA_BPF_TAG", "hex"),
+    ("TCA_BPF_ID", "uint32"),
+)
+
+
 def _fix_cls_bpf(sched_bpf: Any) -> None:
     if getattr(sched_bpf, "_pybpftool_fixed", False):
         return
     base = sched_bpf.options
 
     class options(base):  # type: ignore[misc, valid-type]
-        nla_map = (
-            *base.nla_map[:4],
-            # pyroute2 declares both as uint32: OPS_LEN is a u16, OPS a sock_filter array.
-            ("TCA_BPF_OPS_LEN", "uint16"),
-            ("TCA_BPF_OPS", "cdata"),
-            *base.nla_map[6:9],
-            ("TCA_BPF_FLAGS_GEN", "uint32"),
-            ("TCA_BPF_TAG", "hex"),
-            ("TCA_BPF_ID", "uint32"),
-        )
+        nla_map = (*base.nla_map[:3], *_CLS_BPF_ATTRS)  # UNSPEC, ACT and POLICE kept
 
     sched_bpf.options = options
     sched_bpf._pybpftool_fixed = True
@@ -160,16 +168,7 @@ def light_codecs() -> dict[str, Any]:
         )
 
         class options(nla):  # type: ignore[misc]
-            # linux/pkt_cls.h TCA_BPF_*, with the types the kernel's bpf_policy checks.
-            nla_map = (
-                (3, "TCA_BPF_CLASSID", "uint32"),
-                (4, "TCA_BPF_OPS_LEN", "uint16"),
-                (5, "TCA_BPF_OPS", "cdata"),
-                (6, "TCA_BPF_FD", "uint32"),
-                (7, "TCA_BPF_NAME", "asciiz"),
-                (8, "TCA_BPF_FLAGS", "uint32"),
-                (9, "TCA_BPF_FLAGS_GEN", "uint32"),
-            )
+            nla_map = tuple((n, *attr) for n, attr in enumerate(_CLS_BPF_ATTRS, start=3))
 
     _LIGHT_CODECS.update(link=link_msg, bpf_filter=bpf_filter_msg)
     return _LIGHT_CODECS
@@ -180,8 +179,7 @@ def bpf_filter_message(command: str, index: int, **kw: Any) -> tuple[Any, int, i
     pyroute2's sched_bpf takes them, built as pyroute2's tc() builds it. A request with
     actions needs pyroute2's action plugins, so the full tcmsg codec; others the light one."""
     msg_type, flags = _FILTER_COMMANDS[command]
-    light = not kw.get("action")
-    msg = light_codecs()["bpf_filter"]() if light else tc_codecs()()
+    msg = tc_codecs()() if kw.get("action") else light_codecs()["bpf_filter"]()
     msg["family"], msg["index"] = 0, index
     msg["handle"] = kw.get("handle", 0)
     attrs: list[list[Any]] = []
@@ -190,22 +188,20 @@ def bpf_filter_message(command: str, index: int, **kw: Any) -> tuple[Any, int, i
     else:
         msg["parent"] = kw.get("parent", TC_H_ROOT)
         # sched_bpf.fix_request: protocol (ETH_P_ALL unless given) and prio make tcm_info.
-        protocol = kw.get("protocol", ETH_P_ALL) & 0xFFFF
-        msg["info"] = int.from_bytes(protocol.to_bytes(2, "big"), sys.byteorder) | (
-            (kw.get("prio", 0) << 16) & 0xFFFF0000
-        )
-        attrs = [["TCA_KIND", "bpf"], ["TCA_OPTIONS", _bpf_options(kw, light)]]
+        protocol = socket.htons(kw.get("protocol", ETH_P_ALL) & 0xFFFF)
+        msg["info"] = protocol | ((kw.get("prio", 0) << 16) & 0xFFFF0000)
+        attrs = [["TCA_KIND", "bpf"], ["TCA_OPTIONS", _bpf_options(kw)]]
     if kw.get("chain") is not None:
         attrs.append(["TCA_CHAIN", kw["chain"]])
     msg["attrs"] = attrs
     return msg, msg_type, flags
 
 
-def _bpf_options(kw: dict[str, Any], light: bool) -> dict[str, Any]:
+def _bpf_options(kw: dict[str, Any]) -> dict[str, Any]:
     """_bpf_options: TCA_OPTIONS of a cls_bpf request in sched_bpf.get_parameters' order,
     with the generic flags and classic BPF ops it leaves out."""
     attrs: list[list[Any]] = []
-    if not light:
+    if kw.get("action"):
         tc_codecs()
         from pyroute2.netlink.rtnl.tcmsg.common_act import get_tca_action
 

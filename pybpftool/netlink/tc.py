@@ -6,6 +6,7 @@ replies keep their attributes raw for the renderers.
 
 from __future__ import annotations
 
+import socket
 import sys
 from typing import Any, NamedTuple
 
@@ -52,7 +53,7 @@ class BpfFilter(NamedTuple):
 
 def _bpf_filter(msg: Any) -> BpfFilter:
     info = int(msg["info"])
-    protocol = int.from_bytes((info & 0xFFFF).to_bytes(2, "little"), "big")
+    protocol = socket.ntohs(info & 0xFFFF)
     options = msg.get("TCA_OPTIONS")
     kind = msg.get("TCA_KIND") or ""
     base = BpfFilter(
