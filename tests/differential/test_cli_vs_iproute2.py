@@ -23,9 +23,9 @@ from pathlib import Path
 
 import bpfobjs
 import pytest
+from scripts import BIN
 
 HOST = "bpfel" if sys.byteorder == "little" else "bpfeb"
-BIN = Path(sys.executable).parent
 
 
 @dataclass

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import bpfobjs
+from scripts import filter_argv
 
 HOST = "bpfel" if sys.byteorder == "little" else "bpfeb"
-BIN = Path(sys.executable).parent
 N = 8
 
 
@@ -42,22 +42,7 @@ def test_eight_replaces_at_once_share_one_pinned_map(
                 "sh",
                 "-c",
                 'read go; exec "$0" "$@"',
-                str(BIN / "pytc"),
-                "-n",
-                netns,
-                "filter",
-                "replace",
-                "dev",
-                dev,
-                "ingress",
-                "pref",
-                "1",
-                "handle",
-                "1",
-                "bpf",
-                "da",
-                "obj",
-                obj,
+                *filter_argv(netns, "replace", obj, dev, pref=1, handle=1),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -89,24 +74,7 @@ def test_replacing_a_program_keeps_the_pinned_map_contents(
 ) -> None:
     sh("tc", "-n", netns, "qdisc", "add", "dev", "v0", "clsact")
     obj = str(bpfobjs.build("twin_legacy", HOST))
-    replace = [
-        str(BIN / "pytc"),
-        "-n",
-        netns,
-        "filter",
-        "replace",
-        "dev",
-        "v0",
-        "ingress",
-        "pref",
-        "1",
-        "handle",
-        "1",
-        "bpf",
-        "da",
-        "obj",
-        obj,
-    ]
+    replace = filter_argv(netns, "replace", obj, pref=1, handle=1)
     subprocess.run(replace, check=True, env=env)
     pin = f"{bpffs}/tc/globals/twin_counters"
     # Key 5: the program itself only counts under key 0 (traffic may reach v0 meanwhile).

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import bpfobjs
 import pytest
+from scripts import BIN
 
 from pybpftool.uapi import BpfProgType, prog_type_name
 
 HOST = "bpfel" if sys.byteorder == "little" else "bpfeb"
-BIN = Path(sys.executable).parent
 MAN = Path(__file__).resolve().parent.parent.parent / "man"
 
 

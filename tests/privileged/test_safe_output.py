@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import bpfobjs
+from scripts import BIN, filter_argv, run
 
 HOST = "bpfel" if sys.byteorder == "little" else "bpfeb"
-BIN = Path(sys.executable).parent
 EVIL = "e\x1b[2J"  # a valid interface name: only '/', ':' and blanks are refused
-
-
-def run(*cmd: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, env=env)
 
 
 def test_device_names_are_escaped_in_link_show_and_valid_in_json(netns: str) -> None:
@@ -59,21 +54,7 @@ def test_object_file_names_are_escaped_in_filter_show(
     obj = tmp_path / "tw\x1b]0;pwned\x07in.o"
     shutil.copy(bpfobjs.build("twin_btf", HOST), obj)
     assert run("tc", "-n", netns, "qdisc", "add", "dev", "v0", "clsact").returncode == 0
-    added = run(
-        str(BIN / "pytc"),
-        "-n",
-        netns,
-        "filter",
-        "add",
-        "dev",
-        "v0",
-        "ingress",
-        "bpf",
-        "da",
-        "obj",
-        str(obj),
-        env=env,
-    )
+    added = run(*filter_argv(netns, "add", str(obj)), env=env)
     assert added.returncode == 0, added.stderr
     text = run(str(BIN / "pytc"), "-n", netns, "filter", "show", "dev", "v0", "ingress").stdout
     assert "\x1b" not in text and "\x07" not in text

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import bpfobjs
 import pytest
+from scripts import BIN, filter_argv, run
 
 from pybpftool.elf import parse_elf
 from pybpftool.sandbox.audit import audit_enabled, set_audit_enabled
 
 HOST = "bpfel" if sys.byteorder == "little" else "bpfeb"
-BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
@@ -34,10 +34,6 @@ def audit() -> Iterator[None]:
         yield
     finally:
         set_audit_enabled(before)
-
-
-def run(*cmd: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, env=env)
 
 
 def test_status_reports_the_abi_and_the_handled_rights(env: dict[str, str]) -> None:
@@ -68,21 +64,7 @@ def test_load_pin_and_attach_work_confined(netns: str, env: dict[str, str], bpff
     env = {**env, "PYBPFTOOL_SANDBOX": "on"}
     subprocess.run(["tc", "-n", netns, "qdisc", "add", "dev", "v0", "clsact"], check=True)
     obj = str(bpfobjs.build("legacy_maps", HOST))
-    done = run(
-        str(BIN / "pytc"),
-        "-n",
-        netns,
-        "filter",
-        "add",
-        "dev",
-        "v0",
-        "ingress",
-        "bpf",
-        "da",
-        "obj",
-        obj,
-        env=env,
-    )
+    done = run(*filter_argv(netns, "add", obj), env=env)
     assert done.returncode == 0, done.stderr
     assert (Path(bpffs) / "tc/globals/counters").exists()
 
@@ -105,21 +87,7 @@ def test_a_map_name_leaving_the_pin_root_is_refused_by_name(
     netns: str, env: dict[str, str], tmp_path: Path
 ) -> None:
     subprocess.run(["tc", "-n", netns, "qdisc", "add", "dev", "v0", "clsact"], check=True)
-    done = run(
-        str(BIN / "pytc"),
-        "-n",
-        netns,
-        "filter",
-        "add",
-        "dev",
-        "v0",
-        "ingress",
-        "bpf",
-        "da",
-        "obj",
-        str(escaping_object(tmp_path)),
-        env=env,
-    )
+    done = run(*filter_argv(netns, "add", str(escaping_object(tmp_path))), env=env)
     assert done.returncode == 1
     assert "cannot pin map '../../xx': its name contains '/'" in done.stderr
 

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import bpfobjs
+from scripts import BIN, filter_argv, run
 
 HOST = "bpfel" if sys.byteorder == "little" else "bpfeb"
-BIN = Path(sys.executable).parent
 REPORT = (
     "env | grep ^BPF_ | sort; for v in $(env | grep ^BPF_MAP | cut -d= -f2); do "
     "readlink /proc/self/fd/$v; done"
@@ -41,29 +41,7 @@ def export(
     netns: str, env: dict[str, str], sock: Path, pref: int
 ) -> subprocess.CompletedProcess[str]:
     obj = str(bpfobjs.build("legacy_maps", HOST))
-    return subprocess.run(
-        [
-            str(BIN / "pytc"),
-            "-n",
-            netns,
-            "filter",
-            "add",
-            "dev",
-            "v0",
-            "ingress",
-            "pref",
-            str(pref),
-            "bpf",
-            "da",
-            "obj",
-            obj,
-            "export",
-            str(sock),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    return run(*filter_argv(netns, "add", obj, pref=pref), "export", str(sock), env=env)
 
 
 def test_tc_importer_receives_our_maps(netns: str, env: dict[str, str], tmp_path: Path) -> None:

@@ -7,17 +7,16 @@ import ctypes
 import os
 import socket
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scripts import BIN
 
 from pybpftool.kernel.bpf import Kernel
 from pybpftool.vrf import attach_to_cgroup, cgroup2_mount, load_sock_program, own_cgroup
 
-BIN = Path(sys.executable).parent
 CLONE_NEWNET = 0x40000000
 SO_BINDTODEVICE = 25
 

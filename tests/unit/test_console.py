@@ -6,12 +6,9 @@ No root needed: -V, usage errors and a help text are enough to see every path ou
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-BIN = Path(sys.executable).parent
+from scripts import BIN
 
 
 @pytest.mark.parametrize(
