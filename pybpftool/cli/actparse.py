@@ -237,6 +237,16 @@ def _usage(text: str) -> IprouteExit:
     return IprouteExit(text, 255, fatal=True)  # the kinds' usage(): explain() then exit(-1)
 
 
+def _index(av: Argv, who: str) -> int:
+    """_index: the number after the `index` at hand, or tc's `<who>Illegal "index"` and a
+    parse failure; the caller moves past it (at once, or as its loop goes)."""
+    value = get_u32(av.next_arg(), 10)
+    if value is None:
+        say(f'{who}Illegal "index"')
+        raise ParseFailed
+    return value
+
+
 def parse_gact(av: Argv, session: ParseSession) -> bytes:
     """parse_gact: m_gact.c parse_gact (CONFIG_GACT_PROB): CONTROL [random TYPE CONTROL VAL]
     [index N], or just `index N` (an existing action); returns the TCA_ACT_OPTIONS payload."""
@@ -254,11 +264,7 @@ def parse_gact(av: Argv, session: ParseSession) -> bytes:
         elif av.argc > 0 and matches(av.word(), "help"):
             raise _usage(GACT_USAGE)
     if bind_only or (av.argc > 0 and matches(av.word(), "index")):
-        value = get_u32(av.next_arg(), 10)
-        if value is None:
-            say('Illegal "index"')
-            raise ParseFailed
-        index = value
+        index = _index(av, "")
         av.fwd()
     elif av.argc > 0 and matches(av.word(), "help"):
         raise _usage(GACT_USAGE)
@@ -321,11 +327,7 @@ def parse_bpf(av: Argv, session: ParseSession) -> bytes:
     action = parse_control(av, quiet=True)
     index = 0
     if av.argc > 0 and matches(av.word(), "index"):
-        value = get_u32(av.next_arg(), 10)
-        if value is None:
-            say('bpf: Illegal "index"')
-            raise ParseFailed
-        index = value
+        index = _index(av, "bpf: ")
         av.fwd()
     payload += rtattr(TCA_ACT_BPF_PARMS, tc_gen(index, TC_ACT_PIPE if action is None else action))
     while session.exports:
@@ -427,11 +429,7 @@ def parse_mirred(av: Argv, session: ParseSession) -> bytes:
             say("mirred: Illegal double index")
             raise ParseFailed
         if matches(av.word(), "index"):
-            value = get_u32(av.next_arg(), 10)
-            if value is None:
-                say('mirred: Illegal "index"')
-                raise ParseFailed
-            index = value
+            index = _index(av, "mirred: ")
             av.fwd()
     parms = tc_gen(index, action) + u32(state.eaction) + u32(ifindex)
     return rtattr(TCA_MIRRED_PARMS, parms)
@@ -474,11 +472,7 @@ class _Mirred:
                 self.ok += 1
                 continue
             if matches(word, "index"):
-                value = get_u32(av.next_arg(), 10)
-                if value is None:
-                    say('Illegal "index"')
-                    raise ParseFailed
-                self.index = value
+                self.index = _index(av, "")
                 self.iok += 1
                 if not self.ok:
                     av.fwd()

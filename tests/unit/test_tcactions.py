@@ -259,6 +259,21 @@ def test_two_commands_on_one_line(recorder: type[Recorder]) -> None:
             'parse_action: bad value (6:gact)!\nIllegal "action"\n',
         ),
         (
+            "add action bpf bytecode '1,6 0 0 0' index x",
+            'bpf: Illegal "index"\nbad action parsing\nparse_action: bad value (5:bpf)!\n'
+            'Illegal "action"\n',
+        ),
+        (
+            "add action mirred egress redirect dev v1 index x",
+            'mirred: Illegal "index"\nbad action parsing\nparse_action: bad value (7:mirred)!\n'
+            'Illegal "action"\n',
+        ),
+        (
+            "add action mirred egress redirect index x",
+            'Illegal "index"\nbad action parsing\nparse_action: bad value (5:mirred)!\n'
+            'Illegal "action"\n',
+        ),
+        (
             "add action mirred egress mirror dev nope",
             'Cannot find device "nope"\nbad action parsing\nparse_action: bad value (5:mirred)!\n'
             'Illegal "action"\n',
