@@ -188,15 +188,18 @@ class ElfFile:
 
     def relocations(self, rel: Section) -> list[Relocation]:
         """relocations: the records of one SHT_REL section."""
-        if rel.entsize not in (0, _REL_SIZE) or rel.size % _REL_SIZE:
-            raise ObjectError(f"relocation section {rel.name!r} has a bad entry size")
-        fmt = self.byteorder + "QQ"
-        raw = self.section_data(rel)
         new = tuple.__new__
         return [
             new(Relocation, (off, info >> 32, info & 0xFFFFFFFF))
-            for off, info in struct.iter_unpack(fmt, raw)
+            for off, info in self.relocation_records(rel)
         ]
+
+    def relocation_records(self, rel: Section) -> list[tuple[int, int]]:
+        """relocation_records: (r_offset, r_info) of each record of one SHT_REL section, for
+        hot loops that split r_info themselves (ELF64_R_SYM is the high half, TYPE the low)."""
+        if rel.entsize not in (0, _REL_SIZE) or rel.size % _REL_SIZE:
+            raise ObjectError(f"relocation section {rel.name!r} has a bad entry size")
+        return list(struct.iter_unpack(self.byteorder + "QQ", self.section_data(rel)))
 
 
 def parse_elf(data: bytes) -> ElfFile:

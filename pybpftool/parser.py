@@ -83,6 +83,7 @@ class _Parser:
         self.btf_maps_sec: Section | None = None
         self._btf_map_at: dict[int, str] | None = None
         self._legacy_map_at_offset: dict[int, str] | None = None
+        self._map_targets: dict[tuple[int, int], Target | None] = {}
         self.license = ""
         self.kern_version: int | None = None
 
@@ -182,7 +183,17 @@ class _Parser:
         return maps
 
     def _resolve_map(self, sym: Symbol, imm: int) -> Target | None:
-        """_resolve_map: the map or data a symbol in a map-holding section stands for."""
+        """_resolve_map: the map or data a symbol in a map-holding section stands for.
+
+        Remembered per (symbol, immediate): programs refer to the same few maps over and over.
+        """
+        key = (sym.ndx, imm)
+        target = self._map_targets.get(key)
+        if target is None:
+            target = self._map_targets[key] = self._map_target(sym, imm)
+        return target
+
+    def _map_target(self, sym: Symbol, imm: int) -> Target | None:
         if self.legacy_sec is not None and sym.shndx == self.legacy_sec.ndx:
             return Target(RefKind.MAP, self._legacy_map_at(sym.value))
         if self.btf_maps_sec is not None and sym.shndx == self.btf_maps_sec.ndx:
@@ -213,11 +224,12 @@ class _Parser:
         text = self.elf.section_by_name(TEXT_SECTION)
         text_index = text.ndx if text is not None and text.is_exec else None
         for index, code in self.code.code.items():
-            rels = [
-                r for rel in self.rel_sections.get(index, ()) for r in self.elf.relocations(rel)
-            ]
+            rel_secs = self.rel_sections.get(index)
+            if rel_secs is None:
+                continue
+            records = [r for rel in rel_secs for r in self.elf.relocation_records(rel)]
             self.code.relocs[index] = resolve_section_relocs(
-                self.elf, self.elf.sections[index], code, rels, self._resolve_map, text_index
+                self.elf, self.elf.sections[index], code, records, self._resolve_map, text_index
             )
         programs = []
         for entry in entry_functions(self.code):

@@ -13,10 +13,10 @@ from __future__ import annotations
 import bisect
 from typing import NamedTuple
 
-from pybpftool.elf import STB_GLOBAL, STB_WEAK, STT_FUNC, ElfFile, Section
+from pybpftool.elf import STB_GLOBAL, STB_WEAK, STT_FUNC, ElfFile, Section, Symbol
 from pybpftool.errors import ObjectError
 from pybpftool.insn import BPF_PSEUDO_FUNC, INSN_SIZE, Insn, call_sites, set_imm, set_src
-from pybpftool.relocations import CALL, FUNC, SectionRelocs, Target
+from pybpftool.relocations import FUNC, SectionRelocs
 from pybpftool.spec import CodeSpan, ProgramSpec, Reference, RefKind
 
 TEXT_SECTION = ".text"
@@ -32,6 +32,29 @@ class Function(NamedTuple):
     is_global: bool
 
 
+class Call(NamedTuple):
+    """Call: instruction `insn` of a function calls (or takes the address of) `callee`.
+
+    `insn` counts from the calling function's start, `target` from the callee's start (a
+    callback may point inside a function); `callback` marks an ld_imm64 BPF_PSEUDO_FUNC.
+    """
+
+    insn: int
+    callee: Function
+    target: int
+    callback: bool
+
+
+class Plan(NamedTuple):
+    """Plan: what one function refers to, each list sorted by instruction (from its start).
+
+    `refs` are (insn, kind, target, offset) of its map, data and extern references.
+    """
+
+    refs: list[tuple[int, RefKind, str, int]]
+    calls: list[Call]
+
+
 class CodeSections:
     """CodeSections: every executable section's bytes, functions and resolved relocations."""
 
@@ -40,41 +63,64 @@ class CodeSections:
         self.code: dict[int, bytes] = {}
         self.functions: dict[int, list[Function]] = {}
         self.relocs: dict[int, SectionRelocs] = {}
-        self._plans: dict[tuple[int, int, int], list[tuple[int, Target]]] = {}
+        self._plans: dict[tuple[int, int, int], Plan] = {}
         self._starts: dict[int, list[int]] = {}
+        self._func_symbols: dict[int, list[Symbol]] | None = None
 
     def add_section(self, sec: Section) -> None:
         if sec.size % INSN_SIZE:
             raise ObjectError(f"section {sec.name!r}: size {sec.size} is not a multiple of 8")
         self.code[sec.ndx] = self.elf.section_data(sec)
-        self.functions[sec.ndx] = _functions_of(self.elf, sec)
-        self.relocs[sec.ndx] = SectionRelocs({})
+        self.functions[sec.ndx] = _functions_of(sec, self._function_symbols(sec.ndx))
+        self.relocs[sec.ndx] = _NO_RELOCS
 
-    def link_plan(self, fn: Function) -> list[tuple[int, Target]]:
-        """link_plan: (instruction relative to fn.start, target) of everything fn refers to.
+    def _function_symbols(self, shndx: int) -> list[Symbol]:
+        if self._func_symbols is None:
+            by_section: dict[int, list[Symbol]] = {}
+            for sym in self.elf.symbols:
+                if sym.type == STT_FUNC:
+                    by_section.setdefault(sym.shndx, []).append(sym)
+            self._func_symbols = by_section
+        return self._func_symbols.get(shndx, [])
 
-        Relocated instructions first, then calls between functions of one section that the
-        compiler resolved itself (no relocation, but the callee must still be appended). A
-        subprogram reached from many programs is planned once.
-        """
+    def link_plan(self, fn: Function) -> Plan:
+        """link_plan: everything `fn` refers to. A subprogram reached from many programs is
+        planned once."""
         key = (fn.section.ndx, fn.start, fn.end)  # two functions may share a start
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = self._plan(fn)
         return plan
 
-    def _plan(self, fn: Function) -> list[tuple[int, Target]]:
-        sec = fn.section.ndx
+    def _plan(self, fn: Function) -> Plan:
+        """_plan: relocated instructions first, then calls between functions of one section
+        that the compiler resolved itself (no relocation, but the callee must be appended)."""
+        sec, start = fn.section.ndx, fn.start
         relocs = self.relocs[sec]
-        plan = [(idx - fn.start, relocs.by_insn[idx]) for idx in relocs.within(fn.start, fn.end)]
+        refs, calls = [], []
+        for idx in relocs.within(start, fn.end):
+            target = relocs.by_insn[idx]
+            if isinstance(target.kind, RefKind):
+                refs.append((idx - start, target.kind, target.name, target.offset))
+            else:
+                calls.append(self._call(fn, idx, target.section, target.insn, target.kind is FUNC))
         code = self.code[sec]
-        for idx in call_sites(code, fn.start, fn.end, self.elf.byteorder):
+        for idx in call_sites(code, start, fn.end, self.elf.byteorder):
             if idx in relocs.by_insn:
                 continue
             callee = idx + Insn(code, idx, self.elf.byteorder).imm + 1
-            if not fn.start <= callee < fn.end:
-                plan.append((idx - fn.start, Target(CALL, section=sec, insn=callee)))
-        return plan
+            if not start <= callee < fn.end:
+                calls.append(self._call(fn, idx, sec, callee, False))
+        return Plan(refs, calls)
+
+    def _call(self, fn: Function, idx: int, section: int, insn: int, callback: bool) -> Call:
+        callee = self.function_at(section, insn)
+        if callee is None:
+            raise ObjectError(
+                f"'{fn.name}': call into {self.elf.sections[section].name!r}"
+                f" at instruction {insn}, where no function is"
+            )
+        return Call(idx - fn.start, callee, insn - callee.start, callback)
 
     def function_at(self, section: int, insn: int) -> Function | None:
         """function_at: the function of `section` that contains instruction `insn`."""
@@ -85,14 +131,21 @@ class CodeSections:
         i = bisect.bisect_right(starts, insn) - 1
         return funcs[i] if i >= 0 and insn < funcs[i].end else None
 
+    def function_code(self, fn: Function) -> bytes:
+        return self.code[fn.section.ndx][fn.start * INSN_SIZE : fn.end * INSN_SIZE]
 
-def _functions_of(elf: ElfFile, sec: Section) -> list[Function]:
+
+_NO_RELOCS = SectionRelocs({})
+
+
+def _address(sym: Symbol) -> int:
+    return sym.value
+
+
+def _functions_of(sec: Section, func_symbols: list[Symbol]) -> list[Function]:
     """_functions_of: function symbols of a code section, by address; whole section if none."""
     count = sec.size // INSN_SIZE
-    syms = sorted(
-        (s for s in elf.symbols_in(sec.ndx) if s.type == STT_FUNC),
-        key=lambda s: s.value,
-    )
+    syms = sorted(func_symbols, key=_address) if len(func_symbols) > 1 else func_symbols
     out: list[Function] = []
     for i, sym in enumerate(syms):
         if sym.value % INSN_SIZE or sym.value >= sec.size:
@@ -137,47 +190,59 @@ def build_program(
     callback immediates are rewritten to the new pc-relative distance.
     """
     sec = entry.section
-    buf = bytearray(code.code[sec.ndx][entry.start * INSN_SIZE : entry.end * INSN_SIZE])
-    placed: dict[tuple[int, int], int] = {(sec.ndx, entry.start): 0}
+    plan = code.link_plan(entry)
+    refs = [Reference(i, kind, name, off) for i, kind, name, off in plan.refs]
     layout = [CodeSpan(sec.name, entry.start, entry.end, 0)]
-    refs: list[Reference] = []
     subprograms: list[str] = []
-    queue = [(entry, 0)]
-    # The queue grows while it is walked; functions are placed at increasing offsets and
-    # each plan is sorted, so references come out sorted by instruction.
-    for fn, at in queue:
-        for idx, target in code.link_plan(fn):
-            pos = at + idx
-            if isinstance(target.kind, RefKind):
-                refs.append(Reference(pos, target.kind, target.name, target.offset))
-                continue
-            callee = code.function_at(target.section, target.insn)
-            if callee is None:
-                raise ObjectError(
-                    f"'{fn.name}': call into {code.elf.sections[target.section].name!r}"
-                    f" at instruction {target.insn}, where no function is"
-                )
-            key = (target.section, callee.start)
-            dest = placed.get(key)
-            if dest is None:
-                dest = placed[key] = len(buf) // INSN_SIZE
-                buf += code.code[target.section][callee.start * INSN_SIZE : callee.end * INSN_SIZE]
-                layout.append(CodeSpan(callee.section.name, callee.start, callee.end, dest))
-                subprograms.append(callee.name)
-                queue.append((callee, dest))
-            set_imm(buf, pos, dest + target.insn - callee.start - pos - 1, code.elf.byteorder)
-            if target.kind is FUNC:
-                set_src(buf, pos, BPF_PSEUDO_FUNC, code.elf.byteorder)
+    if plan.calls:
+        insns = _link(code, entry, plan.calls, refs, layout, subprograms)
+    else:
+        insns = code.function_code(entry)
     ptype, attach, sleepable = prog_type
     return ProgramSpec(
         name=entry.name,
         section=sec.name.removeprefix("?"),  # libbpf forgets the "?" once autoload is off
         type=ptype,
         expected_attach_type=attach,
-        insns=bytes(buf),
+        insns=insns,
         references=tuple(refs),
         subprograms=tuple(subprograms),
         layout=tuple(layout),
         sleepable=sleepable,
         autoload=not sec.name.startswith("?"),
     )
+
+
+def _link(
+    code: CodeSections,
+    entry: Function,
+    calls: list[Call],
+    refs: list[Reference],
+    layout: list[CodeSpan],
+    subprograms: list[str],
+) -> bytes:
+    """_link: the entry's code with each reached subprogram appended; extends refs, layout
+    and subprograms with what the appended code brings."""
+    bo = code.elf.byteorder
+    buf = bytearray(code.function_code(entry))
+    placed = {(entry.section.ndx, entry.start): 0}
+    queue = [(0, calls)]
+    # The queue grows while it is walked. Functions are placed at increasing offsets, so
+    # references appended as each is placed stay sorted by instruction.
+    for at, fn_calls in queue:
+        for idx, callee, target, callback in fn_calls:
+            key = (callee.section.ndx, callee.start)
+            dest = placed.get(key)
+            if dest is None:
+                dest = placed[key] = len(buf) // INSN_SIZE
+                buf += code.function_code(callee)
+                layout.append(CodeSpan(callee.section.name, callee.start, callee.end, dest))
+                subprograms.append(callee.name)
+                plan = code.link_plan(callee)
+                refs += [Reference(dest + i, kind, name, off) for i, kind, name, off in plan.refs]
+                queue.append((dest, plan.calls))
+            pos = at + idx
+            set_imm(buf, pos, dest + target - pos - 1, bo)
+            if callback:
+                set_src(buf, pos, BPF_PSEUDO_FUNC, bo)
+    return bytes(buf)

@@ -12,12 +12,13 @@ Mirrors libbpf's bpf_object__collect_prog_relos / bpf_program__record_reloc. A r
 from __future__ import annotations
 
 import bisect
+import struct
 from collections.abc import Callable
 from typing import NamedTuple
 
 from pybpftool.elf import RELOCATION_NAMES, SHN_UNDEF, ElfFile, Relocation, Section, Symbol
 from pybpftool.errors import ObjectError
-from pybpftool.insn import INSN_SIZE, Insn
+from pybpftool.insn import BPF_CALL, BPF_LD_IMM64, BPF_PSEUDO_CALL, INSN_SIZE
 from pybpftool.spec import RefKind
 
 
@@ -49,9 +50,14 @@ class SectionRelocs:
 
     def within(self, start: int, end: int) -> list[int]:
         """within: relocated instruction indexes in [start, end)."""
-        lo = bisect.bisect_left(self.indexes, start)
-        hi = bisect.bisect_left(self.indexes, end)
-        return self.indexes[lo:hi]
+        indexes = self.indexes
+        if not indexes:
+            return indexes
+        if start <= indexes[0] and indexes[-1] < end:  # the common case: one function a section
+            return indexes
+        lo = bisect.bisect_left(indexes, start)
+        hi = bisect.bisect_left(indexes, end)
+        return indexes[lo:hi]
 
 
 MapResolver = Callable[[Symbol, int], Target | None]
@@ -61,35 +67,59 @@ def resolve_section_relocs(
     elf: ElfFile,
     code_sec: Section,
     code: bytes,
-    rels: list[Relocation],
+    records: list[tuple[int, int]],
     resolve_map: MapResolver,
     text_index: int | None,
 ) -> SectionRelocs:
     """resolve_section_relocs: map each relocated instruction of `code_sec` to its Target.
 
+    `records` are the (r_offset, r_info) pairs of the section's relocation sections.
     `resolve_map(symbol, insn_imm)` answers map and data references (None if the symbol's
     section holds no maps); `text_index` is the index of `.text`, the only section calls and
     callbacks may target (libbpf's rule).
     """
     symbols = elf.symbols
-    count = code_sec.size // INSN_SIZE
+    nsyms = len(symbols)
+    size = code_sec.size
+    imm_at = _IMM[elf.byteorder]
+    src_shift = 4 if elf.byteorder == "<" else 0
     out: dict[int, Target] = {}
-    for rel in rels:
-        if rel.type not in RELOCATION_NAMES:
-            raise ObjectError(f"{_where(rel, code_sec)}: unsupported relocation type {rel.type}")
-        if rel.offset % INSN_SIZE or rel.offset + INSN_SIZE > code_sec.size:
-            raise ObjectError(
-                f"{_where(rel, code_sec)}: outside its section or not instruction-aligned"
-            )
-        if not 0 < rel.sym < len(symbols):
-            raise ObjectError(f"{_where(rel, code_sec)}: unknown symbol index {rel.sym}")
-        idx = rel.offset // INSN_SIZE
-        insn = Insn(code, idx, elf.byteorder)
+    for offset, info in records:
+        sym_index, rel_type = info >> 32, info & 0xFFFFFFFF
+        # One test for the usual case; the precise complaint is worked out only on failure.
+        if (
+            rel_type not in RELOCATION_NAMES
+            or offset % INSN_SIZE
+            or offset + INSN_SIZE > size
+            or not 0 < sym_index < nsyms
+        ):
+            rel = Relocation(offset, sym_index, rel_type)
+            raise ObjectError(f"{_where(rel, code_sec)}: {_malformed(rel, size)}")
+        sym = symbols[sym_index]
         try:
-            out[idx] = _target(insn, symbols[rel.sym], resolve_map, text_index, count - idx)
+            if sym.shndx == SHN_UNDEF:
+                target = _extern_target(sym)
+            elif code[offset] == BPF_CALL:
+                src = (code[offset + 1] >> src_shift) & 0xF
+                target = _call_target(src, imm_at(code, offset + 4)[0], sym, text_index)
+            else:
+                target = _ld_imm64_target(code, offset, imm_at, sym, resolve_map, text_index, size)
         except _BadRelocation as err:
+            rel = Relocation(offset, sym_index, rel_type)
             raise ObjectError(f"{_where(rel, code_sec)}: {err}") from None
+        out[offset // INSN_SIZE] = target
     return SectionRelocs(out)
+
+
+_IMM = {bo: struct.Struct(bo + "i").unpack_from for bo in "<>"}
+
+
+def _malformed(rel: Relocation, size: int) -> str:
+    if rel.type not in RELOCATION_NAMES:
+        return f"unsupported relocation type {rel.type}"
+    if rel.offset % INSN_SIZE or rel.offset + INSN_SIZE > size:
+        return "outside its section or not instruction-aligned"
+    return f"unknown symbol index {rel.sym}"
 
 
 class _BadRelocation(Exception):
@@ -101,35 +131,42 @@ def _where(rel: Relocation, code_sec: Section) -> str:
     return f"relocation at offset {rel.offset} of section {code_sec.name!r}"
 
 
-def _target(
-    insn: Insn, sym: Symbol, resolve_map: MapResolver, text_index: int | None, remaining: int
+def _extern_target(sym: Symbol) -> Target:
+    if not sym.name:
+        raise _BadRelocation("relocation against an unnamed undefined symbol")
+    return Target(RefKind.EXTERN, sym.name)
+
+
+def _ld_imm64_target(
+    code: bytes,
+    offset: int,
+    imm_at: Callable[[bytes, int], tuple[int]],
+    sym: Symbol,
+    resolve_map: MapResolver,
+    text_index: int | None,
+    size: int,
 ) -> Target:
-    if sym.shndx == SHN_UNDEF:
-        if not sym.name:
-            raise _BadRelocation("relocation against an unnamed undefined symbol")
-        return Target(RefKind.EXTERN, sym.name)
-    if insn.is_call:
-        return _call_target(insn, sym, text_index)
-    if not insn.is_ld_imm64:
-        raise _BadRelocation(f"relocation for a non-ld_imm64 instruction (code {insn.code:#x})")
-    if remaining < 2:
+    if code[offset] != BPF_LD_IMM64:
+        raise _BadRelocation(f"relocation for a non-ld_imm64 instruction (code {code[offset]:#x})")
+    if offset + 2 * INSN_SIZE > size:
         raise _BadRelocation("ld_imm64 instruction is truncated")
+    imm = imm_at(code, offset + 4)[0]
     if text_index is not None and sym.shndx == text_index:
-        off = sym.value + insn.imm
+        off = sym.value + imm
         if off % INSN_SIZE:
             raise _BadRelocation("callback address is not instruction-aligned")
         return Target(FUNC, sym.name, section=text_index, insn=off // INSN_SIZE)
-    target = resolve_map(sym, insn.imm)
+    target = resolve_map(sym, imm)
     if target is None:
         raise _BadRelocation(f"reference to '{sym.name}' in a section that holds no maps")
     return target
 
 
-def _call_target(insn: Insn, sym: Symbol, text_index: int | None) -> Target:
-    if not insn.is_subprog_call:
-        raise _BadRelocation(f"relocation for a helper call (src_reg {insn.src})")
+def _call_target(src: int, imm: int, sym: Symbol, text_index: int | None) -> Target:
+    if src != BPF_PSEUDO_CALL:
+        raise _BadRelocation(f"relocation for a helper call (src_reg {src})")
     if text_index is None or sym.shndx != text_index:
         raise _BadRelocation(f"bad call relocation against '{sym.name}', not in .text")
     if sym.value % INSN_SIZE:
         raise _BadRelocation(f"bad call relocation offset {sym.value}")
-    return Target(CALL, sym.name, section=text_index, insn=sym.value // INSN_SIZE + insn.imm + 1)
+    return Target(CALL, sym.name, section=text_index, insn=sym.value // INSN_SIZE + imm + 1)
