@@ -190,9 +190,19 @@ def _head(text: str) -> str:
 
 # Every pattern matches only names that begin with the pattern's text up to its first "/", so
 # entries grouped by that head keep libbpf's first-match order while a lookup scans a handful.
-_BY_HEAD: dict[str, list[tuple[str, P, A | None, bool]]] = {}
-for _entry in _TABLE:
-    _BY_HEAD.setdefault(_head(_entry[0].rstrip("+")), []).append(_entry)
+# Each entry is kept as (exact name or None, required prefix or None, answer): a guess is made
+# for every program of an object, and this form tests a name without parsing the pattern.
+_BY_HEAD: dict[str, list[tuple[str | None, str | None, SectionType]]] = {}
+for _pattern, _prog_type, _attach, _sleepable in _TABLE:
+    if _pattern.endswith("/"):
+        _test: tuple[str | None, str | None] = (None, _pattern)
+    elif _pattern.endswith("+"):
+        _test = (_pattern[:-1], _pattern[:-1] + "/")
+    else:
+        _test = (_pattern, None)
+    _BY_HEAD.setdefault(_head(_pattern.rstrip("+")), []).append(
+        (*_test, SectionType(_prog_type, _attach, _sleepable, _pattern))
+    )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -201,7 +211,7 @@ def guess_program_type(section: str) -> SectionType | None:
     name = section.removeprefix("?")
     if name in IPROUTE2_SECTIONS:
         return None
-    for pattern, prog_type, attach, sleepable in _BY_HEAD.get(_head(name), ()):
-        if section_matches(pattern, name):
-            return SectionType(prog_type, attach, sleepable, pattern)
+    for exact, prefix, found in _BY_HEAD.get(_head(name), ()):
+        if name == exact or (prefix is not None and name.startswith(prefix)):
+            return found
     return None

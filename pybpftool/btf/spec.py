@@ -63,7 +63,7 @@ for _kind, _extra in (
     _PER_VLEN[_kind] = _extra
 
 
-_SKIPPED_KINDS = frozenset({Kind.TYPEDEF, *MODIFIERS})
+_SKIPPED_KINDS = frozenset(int(k) for k in (Kind.TYPEDEF, *MODIFIERS))
 # Tuples, not `A | B` unions: a union written in a function body is rebuilt on every call.
 _SIZED = (Int, Composite, Enum, Datasec, Float)
 _REFERRING = (Typedef, Modifier, Var, DeclTag)
@@ -76,6 +76,7 @@ _ENUM, _ENUM64, _FWD, _FUNC = (int(k) for k in (Kind.ENUM, Kind.ENUM64, Kind.FWD
 _FUNC_PROTO, _VAR, _DATASEC, _FLOAT = (
     int(k) for k in (Kind.FUNC_PROTO, Kind.VAR, Kind.DATASEC, Kind.FLOAT)
 )
+_U32 = {bo: struct.Struct(bo + "I").unpack_from for bo in "<>"}
 # Kinds that are just a name and a referenced type.
 _REF_ONLY: dict[int, type[Typedef] | type[Modifier]] = {
     Kind.TYPEDEF.value: Typedef,
@@ -241,21 +242,25 @@ class BtfSpec:
 
     def pointee(self, type_id: int) -> int | None:
         """pointee: the type a PTR points to, None if `type_id` is not a PTR (no decoding)."""
-        if self.kind(type_id) != Kind.PTR:
+        if not 0 <= type_id < len(self._kinds):
+            raise ObjectError(f".BTF: type id {type_id} does not exist")
+        if self._kinds[type_id] != _PTR:
             return None
-        target: int = struct.unpack_from(
-            self.byteorder + "I", self.raw, self._offsets[type_id] + 8
-        )[0]
+        target: int = self._word(self._offsets[type_id] + 8)
         return self._ref(target, type_id)
 
     def array_len(self, type_id: int) -> int | None:
         """array_len: the element count of an ARRAY, None if `type_id` is not one."""
-        if self.kind(type_id) != Kind.ARRAY:
+        if not 0 <= type_id < len(self._kinds):
+            raise ObjectError(f".BTF: type id {type_id} does not exist")
+        if self._kinds[type_id] != _ARRAY:
             return None
-        nelems: int = struct.unpack_from(
-            self.byteorder + "I", self.raw, self._offsets[type_id] + 20
-        )[0]
+        nelems: int = self._word(self._offsets[type_id] + 20)
         return nelems
+
+    def _word(self, offset: int) -> int:
+        value: int = _U32[self.byteorder](self.raw, offset)[0]
+        return value
 
     def _name_index(self) -> dict[str, list[int]]:
         index: dict[str, list[int]] = {}
@@ -388,19 +393,20 @@ class BtfSpec:
         )
 
     def _members(self, pos: int, vlen: int, kflag: bool, owner: int) -> tuple[Member, ...]:
+        # The hottest decoder (every map definition is a struct): names come from the string
+        # cache and the type-id check is inlined.
         out = []
+        known, strings, new = len(self._offsets), self._strings, tuple.__new__
         for name_off, mtype, offset in struct.iter_unpack(
             self.byteorder + "III", self.raw[pos : pos + 12 * vlen]
         ):
+            name = strings.get(name_off)
+            if name is None:
+                name = self.string(name_off)
+            if mtype >= known:
+                self._ref(mtype, owner)
             bits, bit_offset = (offset >> 24, offset & 0xFFFFFF) if kflag else (0, offset)
-            out.append(
-                Member(
-                    self.string(name_off) if name_off else "",
-                    self._ref(mtype, owner),
-                    bit_offset,
-                    bits,
-                )
-            )
+            out.append(new(Member, (name, mtype, bit_offset, bits)))
         return tuple(out)
 
     def _enum_values(self, pos: int, vlen: int, kind: Kind, signed: bool) -> tuple[EnumValue, ...]:

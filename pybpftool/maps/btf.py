@@ -81,16 +81,18 @@ def parse_btf_maps(
         raise ObjectError("no DATASEC '.maps' in BTF for section .maps")
     offsets = {s.name: s.value for s in elf.symbols_in(sec.ndx) if s.type != STT_SECTION and s.name}
     specs, layouts = [], []
+    fields = _FieldReader(btf)
     for info in datasec.vars:
-        spec, layout = _parse_map_var(btf, info.type, info.size, offsets)
+        spec, layout = _parse_map_var(fields, info.type, info.size, offsets)
         specs.append(spec)
         layouts.append(layout)
     return specs, layouts
 
 
 def _parse_map_var(
-    btf: BtfSpec, var_id: int, var_size: int, offsets: dict[str, int]
+    fields: _FieldReader, var_id: int, var_size: int, offsets: dict[str, int]
 ) -> tuple[MapSpec, BtfMapLayout]:
+    btf = fields.btf
     var = btf.type(var_id)
     if not isinstance(var, Var):
         raise ObjectError(f"map #{var_id}: unexpected var kind in .maps DATASEC")
@@ -102,7 +104,7 @@ def _parse_map_var(
         raise ObjectError(f"map '{name}': unexpected def kind, expected struct")
     if name not in offsets:
         raise ObjectError(f"map '{name}': no ELF symbol in section .maps")
-    d = _parse_def(btf, name, struct_t, is_inner=False)
+    d = _parse_def(fields, name, struct_t, is_inner=False)
     values_off = None
     if d.has_values:
         values_off = struct_t.members[-1].bit_offset // 8
@@ -110,25 +112,25 @@ def _parse_map_var(
     return _to_spec(d), layout
 
 
-def _parse_def(btf: BtfSpec, name: str, struct_t: Composite, is_inner: bool) -> _Def:
+def _parse_def(fields: _FieldReader, name: str, struct_t: Composite, is_inner: bool) -> _Def:
     d = _Def(name)
     last = len(struct_t.members) - 1
     for i, member in enumerate(struct_t.members):
         if not member.name:
             raise ObjectError(f"map '{name}': invalid field #{i}")
         if member.name == "values":
-            _parse_values(btf, d, member, i == last, is_inner)
+            _parse_values(fields, d, member, i == last, is_inner)
         else:
-            _parse_field(btf, d, member, is_inner)
+            _parse_field(fields, d, member, is_inner)
     if d.type == 0:
         raise ObjectError(f"map '{name}': map type isn't specified")
     return d
 
 
-def _parse_field(btf: BtfSpec, d: _Def, member: Member, is_inner: bool) -> None:
+def _parse_field(fields: _FieldReader, d: _Def, member: Member, is_inner: bool) -> None:
     field = member.name
-    if field in ("type", "max_entries", "map_flags", "numa_node", "key_size", "value_size"):
-        value = _uint_field(btf, d.name, member)
+    if field in _UINT_FIELDS:
+        value = fields.uint(d.name, member)
         if field == "type":
             d.type = value
         elif field == "max_entries":
@@ -139,19 +141,26 @@ def _parse_field(btf: BtfSpec, d: _Def, member: Member, is_inner: bool) -> None:
             d.numa_node = value
         else:
             _set_size(d, field.removesuffix("_size"), value)
-    elif field in ("key", "value"):
-        pointee = _ptr_target(btf, d.name, member)
-        _set_size(d, field, _resolve_size(btf, d.name, field, pointee))
-        setattr(d, f"{field}_type_id", pointee)
+    elif field == "key":
+        d.key_type_id, size = fields.pointee_and_size(d.name, member)
+        _set_size(d, field, size)
+    elif field == "value":
+        d.value_type_id, size = fields.pointee_and_size(d.name, member)
+        _set_size(d, field, size)
     elif field == "pinning":
         if is_inner:
             raise ObjectError(f"map '{d.name}': inner def can't be pinned")
-        d.pinning = _uint_field(btf, d.name, member)
+        d.pinning = fields.uint(d.name, member)
         if d.pinning not in (LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME):
             raise ObjectError(f"map '{d.name}': invalid pinning value {d.pinning}")
     elif field == "map_extra":
-        d.map_extra = _ulong_field(btf, d.name, member)
+        d.map_extra = fields.ulong(d.name, member)
     # Any other field: ignored, as libbpf does with relaxed_maps (iproute2's setting).
+
+
+_UINT_FIELDS = frozenset(
+    ("type", "max_entries", "map_flags", "numa_node", "key_size", "value_size")
+)
 
 
 def _set_size(d: _Def, which: str, size: int) -> None:
@@ -164,46 +173,74 @@ def _set_size(d: _Def, which: str, size: int) -> None:
         d.value_size = size
 
 
-def _resolve_size(btf: BtfSpec, name: str, field: str, type_id: int) -> int:
-    try:
-        return btf.resolve_size(type_id)
-    except ObjectError as err:
-        raise ObjectError(
-            f"map '{name}': can't determine {field} size for type [{type_id}]: {err}"
-        ) from None
+class _FieldReader:
+    """_FieldReader: the values of map-definition members, remembered per member type.
+
+    clang emits one `int (*)[N]` type per distinct N and one pointer type per key or value
+    type, and every map using them shares them: reading each once keeps `.maps` cheap.
+    Only answers are remembered; an error is raised again, naming the map, at every use.
+    """
+
+    def __init__(self, btf: BtfSpec) -> None:
+        self.btf = btf
+        self._uints: dict[int, int] = {}
+        self._pointees: dict[int, tuple[int, int]] = {}
+
+    def uint(self, name: str, member: Member) -> int:
+        """uint: the N of `int (*f)[N]` (libbpf get_map_field_int)."""
+        value = self._uints.get(member.type)
+        if value is None:
+            value = self._uints[member.type] = self._read_uint(name, member)
+        return value
+
+    def _read_uint(self, name: str, member: Member) -> int:
+        btf = self.btf
+        arr = btf.skip_mods_and_typedefs(self._pointee(name, member))
+        nelems = btf.array_len(arr)
+        if nelems is None:
+            kind = btf.kind(arr).name
+            raise ObjectError(f"map '{name}': attr '{member.name}': expected ARRAY, got {kind}")
+        return nelems
+
+    def pointee_and_size(self, name: str, member: Member) -> tuple[int, int]:
+        """pointee_and_size: the type id T of `typeof(T) *f` and T's size."""
+        found = self._pointees.get(member.type)
+        if found is None:
+            target = self._pointee(name, member)
+            try:
+                size = self.btf.resolve_size(target)
+            except ObjectError as err:
+                raise ObjectError(
+                    f"map '{name}': can't determine {member.name} size for type [{target}]: {err}"
+                ) from None
+            found = self._pointees[member.type] = (target, size)
+        return found
+
+    def _pointee(self, name: str, member: Member) -> int:
+        btf = self.btf
+        ptr = btf.skip_mods_and_typedefs(member.type)
+        target = btf.pointee(ptr)
+        if target is None:
+            kind = btf.kind(ptr).name
+            raise ObjectError(f"map '{name}': attr '{member.name}': expected PTR, got {kind}")
+        return target
+
+    def ulong(self, name: str, member: Member) -> int:
+        """ulong: the value of `enum { x = V } f` (libbpf get_map_field_long), or __uint."""
+        btf = self.btf
+        t = btf.type(btf.skip_mods_and_typedefs(member.type))
+        if isinstance(t, Enum):
+            if len(t.values) != 1:
+                raise ObjectError(f"map '{name}': attr '{member.name}': invalid __ulong")
+            return t.values[0].value & 0xFFFFFFFFFFFFFFFF
+        return self.uint(name, member)
 
 
-def _ptr_target(btf: BtfSpec, name: str, member: Member) -> int:
-    ptr = btf.skip_mods_and_typedefs(member.type)
-    target = btf.pointee(ptr)
-    if target is None:
-        kind = btf.kind(ptr).name
-        raise ObjectError(f"map '{name}': attr '{member.name}': expected PTR, got {kind}")
-    return target
-
-
-def _uint_field(btf: BtfSpec, name: str, member: Member) -> int:
-    """_uint_field: the N of `int (*f)[N]` (libbpf get_map_field_int)."""
-    arr = btf.skip_mods_and_typedefs(_ptr_target(btf, name, member))
-    nelems = btf.array_len(arr)
-    if nelems is None:
-        kind = btf.kind(arr).name
-        raise ObjectError(f"map '{name}': attr '{member.name}': expected ARRAY, got {kind}")
-    return nelems
-
-
-def _ulong_field(btf: BtfSpec, name: str, member: Member) -> int:
-    """_ulong_field: the value of `enum { x = V } f` (libbpf get_map_field_long), or __uint."""
-    t = btf.type(btf.skip_mods_and_typedefs(member.type))
-    if isinstance(t, Enum):
-        if len(t.values) != 1:
-            raise ObjectError(f"map '{name}': attr '{member.name}': invalid __ulong")
-        return t.values[0].value & 0xFFFFFFFFFFFFFFFF
-    return _uint_field(btf, name, member)
-
-
-def _parse_values(btf: BtfSpec, d: _Def, member: Member, is_last: bool, is_inner: bool) -> None:
+def _parse_values(
+    fields: _FieldReader, d: _Def, member: Member, is_last: bool, is_inner: bool
+) -> None:
     """_parse_values: `__array(values, T)`, checked in libbpf's order with its messages."""
+    btf = fields.btf
     is_prog_array = d.type == BpfMapType.BPF_MAP_TYPE_PROG_ARRAY
     desc = "prog-array value" if is_prog_array else "map-in-map inner"
     if is_inner:
@@ -229,7 +266,7 @@ def _parse_values(btf: BtfSpec, d: _Def, member: Member, is_last: bool, is_inner
         return
     if not isinstance(target, Composite) or target.kind != Kind.STRUCT:
         raise ObjectError(f"map '{d.name}': {desc} def is of unexpected kind {target.kind.name}")
-    d.inner = _to_spec(_parse_def(btf, f"{d.name}.inner", target, is_inner=True))
+    d.inner = _to_spec(_parse_def(fields, f"{d.name}.inner", target, is_inner=True))
 
 
 def _to_spec(d: _Def) -> MapSpec:
