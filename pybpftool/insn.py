@@ -24,6 +24,7 @@ BPF_PSEUDO_KFUNC_CALL = 2
 
 
 _UNPACK = {bo: struct.Struct(bo + "BBhi").unpack_from for bo in "<>"}
+_PACK_IMM = {bo: struct.Struct(bo + "i").pack_into for bo in "<>"}
 
 
 class Insn:
@@ -56,7 +57,7 @@ class Insn:
 
 def set_imm(buf: bytearray, index: int, imm: int, byteorder: str) -> None:
     """set_imm: overwrite the 32-bit immediate of instruction `index`."""
-    struct.pack_into(byteorder + "i", buf, index * INSN_SIZE + 4, imm)
+    _PACK_IMM[byteorder](buf, index * INSN_SIZE + 4, imm)
 
 
 def set_src(buf: bytearray, index: int, src: int, byteorder: str) -> None:

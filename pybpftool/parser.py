@@ -16,7 +16,16 @@ from collections.abc import Mapping
 
 from pybpftool.btf import BtfSpec, Kind, parse_btf, parse_btf_ext
 from pybpftool.btf.fixup import fix_datasecs
-from pybpftool.elf import SHT_REL, STT_OBJECT, ElfFile, Section, Symbol, parse_elf
+from pybpftool.elf import (
+    SHF_EXECINSTR,
+    SHT_PROGBITS,
+    SHT_REL,
+    STT_OBJECT,
+    ElfFile,
+    Section,
+    Symbol,
+    parse_elf,
+)
 from pybpftool.errors import ElfContextError, ObjectError
 from pybpftool.maps.btf import (
     BTF_MAPS_SECTION,
@@ -27,7 +36,7 @@ from pybpftool.maps.btf import (
 from pybpftool.maps.data import is_data_section, parse_data_map
 from pybpftool.maps.legacy import LEGACY_MAPS_SECTION, parse_legacy_maps
 from pybpftool.programs import TEXT_SECTION, CodeSections, build_program, entry_functions
-from pybpftool.relocations import Target, resolve_section_relocs
+from pybpftool.relocations import Relocator, Target
 from pybpftool.sections import guess_program_type
 from pybpftool.spec import MapSpec, ObjectSpec, ProgramSpec, RefKind
 from pybpftool.tailcalls import assign_tail_calls
@@ -91,7 +100,6 @@ class _Parser:
         self.btf_maps_sec: Section | None = None
         self._btf_map_at: dict[int, str] | None = None
         self._legacy_map_at_offset: dict[int, str] | None = None
-        self._map_targets: dict[tuple[int, int], Target | None] = {}
         self.license = ""
         self.kern_version: int | None = None
 
@@ -135,7 +143,7 @@ class _Parser:
                 self.license = self._license(sec)
             elif sec.name == "version":
                 self.kern_version = self._version(sec)
-            elif sec.is_exec:
+            elif sec.type == SHT_PROGBITS and sec.flags & SHF_EXECINSTR:  # Section.is_exec
                 if sec.size:
                     self.code.add_section(sec)
             elif sec.name == LEGACY_MAPS_SECTION and sec.size:
@@ -191,17 +199,7 @@ class _Parser:
         return maps
 
     def _resolve_map(self, sym: Symbol, imm: int) -> Target | None:
-        """_resolve_map: the map or data a symbol in a map-holding section stands for.
-
-        Remembered per (symbol, immediate): programs refer to the same few maps over and over.
-        """
-        key = (sym.ndx, imm)
-        target = self._map_targets.get(key)
-        if target is None:
-            target = self._map_targets[key] = self._map_target(sym, imm)
-        return target
-
-    def _map_target(self, sym: Symbol, imm: int) -> Target | None:
+        """_resolve_map: the map or data a symbol in a map-holding section stands for."""
         if self.legacy_sec is not None and sym.shndx == self.legacy_sec.ndx:
             return Target(RefKind.MAP, self._legacy_map_at(sym.value))
         if self.btf_maps_sec is not None and sym.shndx == self.btf_maps_sec.ndx:
@@ -231,14 +229,13 @@ class _Parser:
     def _collect_programs(self) -> list[ProgramSpec]:
         text = self.elf.section_by_name(TEXT_SECTION)
         text_index = text.ndx if text is not None and text.is_exec else None
+        relocator = Relocator(self.elf, self._resolve_map, text_index)
         for index, code in self.code.code.items():
             rel_secs = self.rel_sections.get(index)
             if rel_secs is None:
                 continue
             records = [r for rel in rel_secs for r in self.elf.relocation_records(rel)]
-            self.code.relocs[index] = resolve_section_relocs(
-                self.elf, self.elf.sections[index], code, records, self._resolve_map, text_index
-            )
+            self.code.relocs[index] = relocator.resolve(self.elf.sections[index], code, records)
         programs = []
         for entry in entry_functions(self.code):
             guess = guess_program_type(entry.section.name)

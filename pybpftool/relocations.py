@@ -63,52 +63,78 @@ class SectionRelocs:
 MapResolver = Callable[[Symbol, int], Target | None]
 
 
-def resolve_section_relocs(
-    elf: ElfFile,
-    code_sec: Section,
-    code: bytes,
-    records: list[tuple[int, int]],
-    resolve_map: MapResolver,
-    text_index: int | None,
-) -> SectionRelocs:
-    """resolve_section_relocs: map each relocated instruction of `code_sec` to its Target.
+class Relocator:
+    """Relocator: resolves the relocations of an object's code sections.
 
-    `records` are the (r_offset, r_info) pairs of the section's relocation sections.
     `resolve_map(symbol, insn_imm)` answers map and data references (None if the symbol's
     section holds no maps); `text_index` is the index of `.text`, the only section calls and
-    callbacks may target (libbpf's rule).
+    callbacks may target (libbpf's rule). A target depends only on the symbol and the
+    relocated instruction, and programs refer to the same maps, data and subprograms over
+    and over, so answers are remembered by those inputs.
     """
-    symbols = elf.symbols
-    nsyms = len(symbols)
-    size = code_sec.size
-    imm_at = _IMM[elf.byteorder]
-    src_shift = 4 if elf.byteorder == "<" else 0
-    out: dict[int, Target] = {}
-    for offset, info in records:
-        sym_index, rel_type = info >> 32, info & 0xFFFFFFFF
-        # One test for the usual case; the precise complaint is worked out only on failure.
-        if (
-            rel_type not in RELOCATION_NAMES
-            or offset % INSN_SIZE
-            or offset + INSN_SIZE > size
-            or not 0 < sym_index < nsyms
-        ):
-            rel = Relocation(offset, sym_index, rel_type)
-            raise ObjectError(f"{_where(rel, code_sec)}: {_malformed(rel, size)}")
-        sym = symbols[sym_index]
-        try:
-            if sym.shndx == SHN_UNDEF:
-                target = _extern_target(sym)
-            elif code[offset] == BPF_CALL:
-                src = (code[offset + 1] >> src_shift) & 0xF
-                target = _call_target(src, imm_at(code, offset + 4)[0], sym, text_index)
-            else:
-                target = _ld_imm64_target(code, offset, imm_at, sym, resolve_map, text_index, size)
-        except _BadRelocation as err:
-            rel = Relocation(offset, sym_index, rel_type)
-            raise ObjectError(f"{_where(rel, code_sec)}: {err}") from None
-        out[offset // INSN_SIZE] = target
-    return SectionRelocs(out)
+
+    def __init__(self, elf: ElfFile, resolve_map: MapResolver, text_index: int | None) -> None:
+        self.symbols = elf.symbols
+        self.resolve_map = resolve_map
+        self.text_index = text_index
+        self._imm_at = _IMM[elf.byteorder]
+        self._src_shift = 4 if elf.byteorder == "<" else 0
+        self._known: dict[tuple[int, int, int, int, bool], Target] = {}
+
+    def resolve(
+        self, code_sec: Section, code: bytes, records: list[tuple[int, int]]
+    ) -> SectionRelocs:
+        """resolve: map each relocated instruction of `code_sec` to its Target; `records`
+        are the (r_offset, r_info) pairs of the section's relocation sections."""
+        nsyms = len(self.symbols)
+        size = code_sec.size
+        imm_at, known = self._imm_at, self._known
+        out: dict[int, Target] = {}
+        for offset, info in records:
+            sym_index, rel_type = info >> 32, info & 0xFFFFFFFF
+            # One test for the usual case; the precise complaint is worked out on failure.
+            if (
+                rel_type not in RELOCATION_NAMES
+                or offset % INSN_SIZE
+                or offset + INSN_SIZE > size
+                or not 0 < sym_index < nsyms
+            ):
+                rel = Relocation(offset, sym_index, rel_type)
+                raise ObjectError(f"{_where(rel, code_sec)}: {_malformed(rel, size)}")
+            opcode, regs, imm = code[offset], code[offset + 1], imm_at(code, offset + 4)[0]
+            key = (sym_index, opcode, regs, imm, offset + 2 * INSN_SIZE > size)
+            target = known.get(key)
+            if target is None:
+                try:
+                    target = known[key] = self._target(*key)
+                except _BadRelocation as err:
+                    rel = Relocation(offset, sym_index, rel_type)
+                    raise ObjectError(f"{_where(rel, code_sec)}: {err}") from None
+            out[offset // INSN_SIZE] = target
+        return SectionRelocs(out)
+
+    def _target(self, sym_index: int, opcode: int, regs: int, imm: int, last: bool) -> Target:
+        """_target: what one relocation means; `last`: its instruction is the section's last."""
+        sym = self.symbols[sym_index]
+        if sym.shndx == SHN_UNDEF:
+            if not sym.name:
+                raise _BadRelocation("relocation against an unnamed undefined symbol")
+            return Target(RefKind.EXTERN, sym.name)
+        if opcode == BPF_CALL:
+            return _call_target((regs >> self._src_shift) & 0xF, imm, sym, self.text_index)
+        if opcode != BPF_LD_IMM64:
+            raise _BadRelocation(f"relocation for a non-ld_imm64 instruction (code {opcode:#x})")
+        if last:
+            raise _BadRelocation("ld_imm64 instruction is truncated")
+        if self.text_index is not None and sym.shndx == self.text_index:
+            off = sym.value + imm
+            if off % INSN_SIZE:
+                raise _BadRelocation("callback address is not instruction-aligned")
+            return Target(FUNC, sym.name, section=self.text_index, insn=off // INSN_SIZE)
+        target = self.resolve_map(sym, imm)
+        if target is None:
+            raise _BadRelocation(f"reference to '{sym.name}' in a section that holds no maps")
+        return target
 
 
 _IMM = {bo: struct.Struct(bo + "i").unpack_from for bo in "<>"}
@@ -129,37 +155,6 @@ class _BadRelocation(Exception):
 def _where(rel: Relocation, code_sec: Section) -> str:
     # Built only for an error message: formatting it per relocation costs more than resolving.
     return f"relocation at offset {rel.offset} of section {code_sec.name!r}"
-
-
-def _extern_target(sym: Symbol) -> Target:
-    if not sym.name:
-        raise _BadRelocation("relocation against an unnamed undefined symbol")
-    return Target(RefKind.EXTERN, sym.name)
-
-
-def _ld_imm64_target(
-    code: bytes,
-    offset: int,
-    imm_at: Callable[[bytes, int], tuple[int]],
-    sym: Symbol,
-    resolve_map: MapResolver,
-    text_index: int | None,
-    size: int,
-) -> Target:
-    if code[offset] != BPF_LD_IMM64:
-        raise _BadRelocation(f"relocation for a non-ld_imm64 instruction (code {code[offset]:#x})")
-    if offset + 2 * INSN_SIZE > size:
-        raise _BadRelocation("ld_imm64 instruction is truncated")
-    imm = imm_at(code, offset + 4)[0]
-    if text_index is not None and sym.shndx == text_index:
-        off = sym.value + imm
-        if off % INSN_SIZE:
-            raise _BadRelocation("callback address is not instruction-aligned")
-        return Target(FUNC, sym.name, section=text_index, insn=off // INSN_SIZE)
-    target = resolve_map(sym, imm)
-    if target is None:
-        raise _BadRelocation(f"reference to '{sym.name}' in a section that holds no maps")
-    return target
 
 
 def _call_target(src: int, imm: int, sym: Symbol, text_index: int | None) -> Target:
