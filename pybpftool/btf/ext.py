@@ -46,19 +46,22 @@ class CoreRelo(NamedTuple):
 
 # (offset of the first record, record count, record size) of one section's block.
 _Block = tuple[int, int, int]
+# A block with the string offset of its section's name, in section order.
+_NamedBlock = tuple[int, _Block]
 
 
 class BtfExt:
     """BtfExt: records of .BTF.ext, keyed by ELF section name.
 
-    The layout is validated when the section is parsed; the records themselves (thousands in
-    a large object, needed only when a program is loaded) are decoded on first access.
+    The layout and the section names are validated when the section is parsed; the names
+    and the records themselves (thousands in a large object, needed only when a program is
+    loaded) are decoded on first access.
     """
 
     __slots__ = ("_blocks", "_btf", "_cache", "_data", "byteorder")
 
     def __init__(
-        self, data: bytes, byteorder: str, btf: BtfSpec, blocks: dict[str, dict[str, list[_Block]]]
+        self, data: bytes, byteorder: str, btf: BtfSpec, blocks: dict[str, list[_NamedBlock]]
     ) -> None:
         self._data = data
         self.byteorder = byteorder
@@ -87,9 +90,16 @@ class BtfExt:
         if what not in self._cache:
             self._cache[what] = {
                 sec: tuple(make(*rec) for rec in self._records(what, blocks))
-                for sec, blocks in self._blocks[what].items()
+                for sec, blocks in self._by_section(what).items()
             }
         return self._cache[what]
+
+    def _by_section(self, what: str) -> dict[str, list[_Block]]:
+        out: dict[str, list[_Block]] = {}
+        string = self._btf.string
+        for name_off, block in self._blocks[what]:
+            out.setdefault(string(name_off), []).append(block)
+        return out
 
     def _records(self, what: str, blocks: list[_Block]) -> list[tuple[int, ...]]:
         fmt = self.byteorder + "I" * (_MIN_RECORD[what] // 4)
@@ -104,9 +114,9 @@ _MIN_RECORD = {"func_info": 8, "line_info": 16, "core_relo": 16}
 
 def _blocks(
     data: bytes, bo: str, start: int, length: int, what: str, btf: BtfSpec
-) -> dict[str, list[_Block]]:
-    """_blocks: {section: [(first record, count, record size)]} of one info block."""
-    out: dict[str, list[_Block]] = {}
+) -> list[_NamedBlock]:
+    """_blocks: (section name offset, (first record, count, record size)) of one info block."""
+    out: list[_NamedBlock] = []
     if length == 0:
         return out
     end = start + length
@@ -123,7 +133,8 @@ def _blocks(
         pos += 8
         if count == 0 or count * rec_size > end - pos:
             raise ObjectError(f".BTF.ext: {what} block has a bad record count {count}")
-        out.setdefault(btf.string(name_off), []).append((pos, count, rec_size))
+        btf.check_string(name_off)
+        out.append((name_off, (pos, count, rec_size)))
         pos += count * rec_size
     return out
 

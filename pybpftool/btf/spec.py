@@ -123,6 +123,7 @@ class BtfSpec:
         self._str_start, self._str_end = _region(raw, hdr_len, str_off, str_len, "string")
         if str_len == 0 or raw[self._str_start] != 0:
             raise ObjectError(".BTF: string section must start with an empty string")
+        self._terminated = raw[self._str_end - 1] == 0
         self._offsets: Sequence[int]
         self._kinds: bytes | bytearray
         if index is None:
@@ -182,6 +183,15 @@ class BtfSpec:
         if found is None:
             found = self._strings[offset] = self._read_string(offset)
         return found
+
+    def check_string(self, offset: int) -> None:
+        """check_string: raise what `string(offset)` would raise, without decoding the name.
+
+        When the string section ends in NUL, every offset inside it starts a terminated
+        string, so a range test is the whole check.
+        """
+        if not (self._terminated and 0 <= offset < self._str_end - self._str_start):
+            self.string(offset)
 
     def _read_string(self, offset: int) -> str:
         start = self._str_start + offset
