@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from pybpftool.btf import BtfExt, BtfSpec
@@ -84,11 +84,12 @@ class MapSpec:
     btf_value_type_id: int = 0
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """Reference: instruction `insn` (index in the program's flattened insns) refers to `target`.
 
-    For MAP_VALUE, `offset` is the byte offset into the data map's value.
+    For MAP_VALUE, `offset` is the byte offset into the data map's value. References and
+    code spans are named tuples, not frozen dataclasses (as the BTF type records are): a
+    large object has thousands, and a tuple is built in half the time.
     """
 
     insn: int
@@ -97,8 +98,7 @@ class Reference:
     offset: int = 0
 
 
-@dataclass(frozen=True)
-class CodeSpan:
+class CodeSpan(NamedTuple):
     """CodeSpan: insns [start, end) of ELF section `section` copied to `at` in the program.
 
     The program's func_info, line_info and CO-RE records are the .BTF.ext records of each
