@@ -48,10 +48,11 @@ class Call(NamedTuple):
 class Plan(NamedTuple):
     """Plan: what one function refers to, each list sorted by instruction (from its start).
 
-    `refs` are (insn, kind, target, offset) of its map, data and extern references.
+    `refs` are its map, data and extern references, numbered from the function's start: as
+    they stand for an entry function (placed at 0), shifted for a subprogram.
     """
 
-    refs: list[tuple[int, RefKind, str, int]]
+    refs: tuple[Reference, ...]
     calls: list[Call]
 
 
@@ -101,7 +102,7 @@ class CodeSections:
         for idx in relocs.within(start, fn.end):
             target = relocs.by_insn[idx]
             if isinstance(target.kind, RefKind):
-                refs.append((idx - start, target.kind, target.name, target.offset))
+                refs.append(Reference(idx - start, target.kind, target.name, target.offset))
             else:
                 calls.append(self._call(fn, idx, target.section, target.insn, target.kind is FUNC))
         code = self.code[sec]
@@ -111,7 +112,7 @@ class CodeSections:
             callee = idx + Insn(code, idx, self.elf.byteorder).imm + 1
             if not start <= callee < fn.end:
                 calls.append(self._call(fn, idx, sec, callee, False))
-        return Plan(refs, calls)
+        return Plan(tuple(refs), calls)
 
     def _call(self, fn: Function, idx: int, section: int, insn: int, callback: bool) -> Call:
         callee = self.function_at(section, insn)
@@ -191,13 +192,14 @@ def build_program(
     """
     sec = entry.section
     plan = code.link_plan(entry)
-    refs = [Reference(i, kind, name, off) for i, kind, name, off in plan.refs]
     layout = [CodeSpan(sec.name, entry.start, entry.end, 0)]
     subprograms: list[str] = []
     if plan.calls:
+        refs = list(plan.refs)
         insns = _link(code, entry, plan.calls, refs, layout, subprograms)
+        references = tuple(refs)
     else:
-        insns = code.function_code(entry)
+        insns, references = code.function_code(entry), plan.refs
     ptype, attach, sleepable = prog_type
     return ProgramSpec(
         name=entry.name,
@@ -205,7 +207,7 @@ def build_program(
         type=ptype,
         expected_attach_type=attach,
         insns=insns,
-        references=tuple(refs),
+        references=references,
         subprograms=tuple(subprograms),
         layout=tuple(layout),
         sleepable=sleepable,
