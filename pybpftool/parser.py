@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import os
 import struct
-from collections import ChainMap
 from collections.abc import Mapping
 
 from pybpftool.btf import BtfSpec, Kind, parse_btf, parse_btf_ext
@@ -165,7 +164,8 @@ class _Parser:
                 own = {
                     s.name: s.value for s in self.elf.symbols_in(sec.ndx) if s.type == STT_OBJECT
                 }
-                layouts[sec.name] = (sec.size, ChainMap(own, anywhere))
+                # One merged dict, not a ChainMap: ChainMap.get runs Python code per lookup.
+                layouts[sec.name] = (sec.size, {**anywhere, **own})
         return layouts
 
     def _license(self, sec: Section) -> str:
