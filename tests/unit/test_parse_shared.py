@@ -1,0 +1,64 @@
+"""Relocations that two programs share, and the parse's bookkeeping: a target remembered from
+one section must not hide what is wrong with the same reference in another."""
+
+from __future__ import annotations
+
+import gc
+
+import bpfobjs
+import pytest
+
+from pybpftool.elf import R_BPF_64_64, parse_elf
+from pybpftool.errors import ObjectError
+from pybpftool.parser import parse_object
+from pybpftool.spec import RefKind
+
+BPF_MOV64_IMM = 0xB7
+
+
+def test_programs_share_map_global_and_subprogram(target: str) -> None:
+    spec = parse_object(bpfobjs.build("shared_refs", target))
+    first, second = spec.program("first"), spec.program("second")
+    assert first is not None and second is not None
+    for prog in (first, second):
+        assert prog.maps_used == ("shared_hits", "shared_r.bss")
+        assert prog.subprograms == ("shared_helper",)
+    assert first.insns == second.insns
+    assert first.references == second.references
+    assert [r.kind for r in first.references] == [RefKind.MAP, RefKind.MAP_VALUE]
+
+
+def map_reference_offset(data: bytes, section: str) -> int:
+    """The file offset of the ld_imm64 that loads `shared_hits` in `section`."""
+    elf = parse_elf(data)
+    code = elf.section_by_name(section)
+    rel = elf.section_by_name(".rel" + section)
+    assert code is not None and rel is not None
+    for r in elf.relocations(rel):
+        if r.type == R_BPF_64_64 and elf.symbols[r.sym].name == "shared_hits":
+            return code.offset + r.offset
+    raise AssertionError(f"no reference to shared_hits in {section}")
+
+
+def test_a_remembered_target_does_not_excuse_a_bad_instruction(target: str) -> None:
+    data = bytearray(bpfobjs.build("shared_refs", target).read_bytes())
+    # The first section resolves shared_hits normally; in the second the same relocation
+    # now sits on a mov, which no ld_imm64 answer may cover.
+    data[map_reference_offset(bytes(data), "xdp/second")] = BPF_MOV64_IMM
+    with pytest.raises(ObjectError, match=r"section 'xdp/second': relocation for a non-ld_imm64"):
+        parse_object(bytes(data))
+
+
+@pytest.mark.parametrize("collecting", [True, False], ids=["gc-on", "gc-off"])
+def test_parse_leaves_the_cycle_collector_as_it_found_it(collecting: bool) -> None:
+    path = bpfobjs.build("shared_refs")
+    was = gc.isenabled()
+    try:
+        (gc.enable if collecting else gc.disable)()
+        parse_object(path)
+        assert gc.isenabled() is collecting
+        with pytest.raises(ObjectError):
+            parse_object(b"\x7fELF broken")
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
