@@ -66,23 +66,14 @@ class CodeSections:
         self.relocs: dict[int, SectionRelocs] = {}
         self._plans: dict[tuple[int, int, int], Plan] = {}
         self._starts: dict[int, list[int]] = {}
-        self._func_symbols: dict[int, list[Symbol]] | None = None
 
     def add_section(self, sec: Section) -> None:
         if sec.size % INSN_SIZE:
             raise ObjectError(f"section {sec.name!r}: size {sec.size} is not a multiple of 8")
         self.code[sec.ndx] = self.elf.section_data(sec)
-        self.functions[sec.ndx] = _functions_of(sec, self._function_symbols(sec.ndx))
+        func_symbols = [s for s in self.elf.symbols_in(sec.ndx) if s.type == STT_FUNC]
+        self.functions[sec.ndx] = _functions_of(sec, func_symbols)
         self.relocs[sec.ndx] = _NO_RELOCS
-
-    def _function_symbols(self, shndx: int) -> list[Symbol]:
-        if self._func_symbols is None:
-            by_section: dict[int, list[Symbol]] = {}
-            for sym in self.elf.symbols:
-                if sym.type == STT_FUNC:
-                    by_section.setdefault(sym.shndx, []).append(sym)
-            self._func_symbols = by_section
-        return self._func_symbols.get(shndx, [])
 
     def link_plan(self, fn: Function) -> Plan:
         """link_plan: everything `fn` refers to. A subprogram reached from many programs is

@@ -176,12 +176,20 @@ _TABLE: tuple[tuple[str, P, A | None, bool], ...] = (
 
 def section_matches(pattern: str, name: str) -> bool:
     """section_matches: libbpf's sec_def_matches()."""
+    return _matches(*_split_pattern(pattern), name)
+
+
+def _split_pattern(pattern: str) -> tuple[str | None, str | None]:
+    """_split_pattern: (the exact name, the prefix) a pattern accepts; either may be None."""
     if pattern.endswith("/"):
-        return name.startswith(pattern)
+        return None, pattern
     if pattern.endswith("+"):
-        base = pattern[:-1]
-        return name == base or name.startswith(base + "/")
-    return name == pattern
+        return pattern[:-1], pattern[:-1] + "/"
+    return pattern, None
+
+
+def _matches(exact: str | None, prefix: str | None, name: str) -> bool:
+    return name == exact or (prefix is not None and name.startswith(prefix))
 
 
 def _head(text: str) -> str:
@@ -190,18 +198,12 @@ def _head(text: str) -> str:
 
 # Every pattern matches only names that begin with the pattern's text up to its first "/", so
 # entries grouped by that head keep libbpf's first-match order while a lookup scans a handful.
-# Each entry is kept as (exact name or None, required prefix or None, answer): a guess is made
-# for every program of an object, and this form tests a name without parsing the pattern.
+# Each entry is kept split (_split_pattern) with its answer ready: a guess is made for every
+# program of an object, and this form tests a name without parsing the pattern again.
 _BY_HEAD: dict[str, list[tuple[str | None, str | None, SectionType]]] = {}
 for _pattern, _prog_type, _attach, _sleepable in _TABLE:
-    if _pattern.endswith("/"):
-        _test: tuple[str | None, str | None] = (None, _pattern)
-    elif _pattern.endswith("+"):
-        _test = (_pattern[:-1], _pattern[:-1] + "/")
-    else:
-        _test = (_pattern, None)
     _BY_HEAD.setdefault(_head(_pattern.rstrip("+")), []).append(
-        (*_test, SectionType(_prog_type, _attach, _sleepable, _pattern))
+        (*_split_pattern(_pattern), SectionType(_prog_type, _attach, _sleepable, _pattern))
     )
 
 
@@ -212,6 +214,6 @@ def guess_program_type(section: str) -> SectionType | None:
     if name in IPROUTE2_SECTIONS:
         return None
     for exact, prefix, found in _BY_HEAD.get(_head(name), ()):
-        if name == exact or (prefix is not None and name.startswith(prefix)):
+        if _matches(exact, prefix, name):
             return found
     return None

@@ -246,24 +246,24 @@ class BtfSpec:
 
     def kind(self, type_id: int) -> Kind:
         """kind: the kind of type `type_id`, read from the index without decoding the type."""
-        if not 0 <= type_id < len(self._offsets):
+        return KINDS[self._checked_kind(type_id)]
+
+    def _checked_kind(self, type_id: int) -> int:
+        """_checked_kind: the kind number of `type_id` (0 for void), which must exist."""
+        if not 0 <= type_id < len(self._kinds):
             raise ObjectError(f".BTF: type id {type_id} does not exist")
-        return KINDS[self._kinds[type_id]]
+        return self._kinds[type_id]
 
     def pointee(self, type_id: int) -> int | None:
         """pointee: the type a PTR points to, None if `type_id` is not a PTR (no decoding)."""
-        if not 0 <= type_id < len(self._kinds):
-            raise ObjectError(f".BTF: type id {type_id} does not exist")
-        if self._kinds[type_id] != _PTR:
+        if self._checked_kind(type_id) != _PTR:
             return None
         target: int = self._word(self._offsets[type_id] + 8)
         return self._ref(target, type_id)
 
     def array_len(self, type_id: int) -> int | None:
         """array_len: the element count of an ARRAY, None if `type_id` is not one."""
-        if not 0 <= type_id < len(self._kinds):
-            raise ObjectError(f".BTF: type id {type_id} does not exist")
-        if self._kinds[type_id] != _ARRAY:
+        if self._checked_kind(type_id) != _ARRAY:
             return None
         nelems: int = self._word(self._offsets[type_id] + 20)
         return nelems

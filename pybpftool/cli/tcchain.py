@@ -38,9 +38,13 @@ from pybpftool.cli.tcfilter import (
 from pybpftool.cli.usage import FILTER_USAGE
 from pybpftool.cli.words import Words
 from pybpftool.errors import NetlinkFailure
+from pybpftool.netlink.uapi import (
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    RTM_DELCHAIN,
+    RTM_NEWCHAIN,
+)
 
-RTM_NEWCHAIN, RTM_DELCHAIN, RTM_GETCHAIN = 100, 101, 102
-NLM_F_EXCL, NLM_F_CREATE = 0x200, 0x400
 CHAIN_USAGE = """\
 Usage: tc chain [ add | del | get | show ] [ dev STRING ]
        tc chain [ add | del | get | show ] [ block BLOCK_INDEX ] ]
