@@ -32,28 +32,51 @@ class Function(NamedTuple):
     is_global: bool
 
 
+FunctionKey = tuple[int, int]  # (section index, first instruction): where a function is
+
+
 class Call(NamedTuple):
     """Call: instruction `insn` of a function calls (or takes the address of) `callee`.
 
     `insn` counts from the calling function's start, `target` from the callee's start (a
     callback may point inside a function); `callback` marks an ld_imm64 BPF_PSEUDO_FUNC.
+    `key` is where the callee is.
     """
 
     insn: int
     callee: Function
     target: int
     callback: bool
+    key: FunctionKey
 
 
 class Plan(NamedTuple):
     """Plan: what one function refers to, each list sorted by instruction (from its start).
 
     `refs` are its map, data and extern references, numbered from the function's start: as
-    they stand for an entry function (placed at 0), shifted for a subprogram.
+    they stand for an entry function (placed at 0), shifted for a subprogram. `callees`
+    holds the key of each call's callee, in order: the key of the block appended after it.
     """
 
     refs: tuple[Reference, ...]
     calls: list[Call]
+    callees: tuple[FunctionKey, ...]
+
+
+class Block(NamedTuple):
+    """Block: the subprograms reached from one function's calls, one after another in the
+    order they are first reached, each once, with the calls among them already patched.
+
+    Calls are pc-relative, so the block is the same wherever it is appended: programs that
+    call the same subprograms share it. `placed` gives each function's first instruction,
+    and `refs` and `layout` count, from the block's start.
+    """
+
+    code: bytes
+    placed: dict[FunctionKey, int]
+    refs: tuple[Reference, ...]
+    layout: tuple[CodeSpan, ...]
+    names: tuple[str, ...]
 
 
 class CodeSections:
@@ -65,6 +88,7 @@ class CodeSections:
         self.functions: dict[int, list[Function]] = {}
         self.relocs: dict[int, SectionRelocs] = {}
         self._plans: dict[tuple[int, int, int], Plan] = {}
+        self._blocks: dict[tuple[FunctionKey, ...], Block] = {}
         self._starts: dict[int, list[int]] = {}
 
     def add_section(self, sec: Section) -> None:
@@ -103,7 +127,53 @@ class CodeSections:
             callee = idx + Insn(code, idx, self.elf.byteorder).imm + 1
             if not start <= callee < fn.end:
                 calls.append(self._call(fn, idx, sec, callee, False))
-        return Plan(tuple(refs), calls)
+        return Plan(tuple(refs), calls, tuple([call.key for call in calls]))
+
+    def subprogram_block(self, plan: Plan) -> Block:
+        """subprogram_block: the block a function with this plan gets appended; laid out once
+        for every function that calls the same callees in the same order."""
+        block = self._blocks.get(plan.callees)
+        if block is None:
+            block = self._blocks[plan.callees] = self.lay_out(plan, {})
+        return block
+
+    def lay_out(self, plan: Plan, placed: dict[FunctionKey, int]) -> Block:
+        """lay_out: the block of subprograms reached from `plan`'s calls; `placed` holds the
+        functions that already have a place (counted from the block's start)."""
+        bo = self.elf.byteorder
+        buf = bytearray()
+        refs: list[Reference] = []
+        layout: list[CodeSpan] = []
+        names: list[str] = []
+        pending: list[tuple[int, Plan]] = []
+
+        def place(fn: Function, key: FunctionKey) -> int:
+            dest = placed[key] = len(buf) // INSN_SIZE
+            buf.extend(self.function_code(fn))
+            layout.append(CodeSpan(fn.section.name, fn.start, fn.end, dest))
+            names.append(fn.name)
+            fn_plan = self.link_plan(fn)
+            refs.extend(
+                [Reference(dest + i, kind, name, off) for i, kind, name, off in fn_plan.refs]
+            )
+            pending.append((dest, fn_plan))
+            return dest
+
+        for call in plan.calls:
+            if call.key not in placed:
+                place(call.callee, call.key)
+        # `pending` grows while it is walked. Functions are placed at increasing offsets, so
+        # references appended as each is placed stay sorted by instruction.
+        for at, fn_plan in pending:
+            for idx, callee, target, callback, key in fn_plan.calls:
+                dest = placed.get(key)
+                if dest is None:
+                    dest = place(callee, key)
+                pos = at + idx
+                set_imm(buf, pos, dest + target - pos - 1, bo)
+                if callback:
+                    set_src(buf, pos, BPF_PSEUDO_FUNC, bo)
+        return Block(bytes(buf), placed, tuple(refs), tuple(layout), tuple(names))
 
     def _call(self, fn: Function, idx: int, section: int, insn: int, callback: bool) -> Call:
         callee = self.function_at(section, insn)
@@ -112,7 +182,7 @@ class CodeSections:
                 f"'{fn.name}': call into {self.elf.sections[section].name!r}"
                 f" at instruction {insn}, where no function is"
             )
-        return Call(idx - fn.start, callee, insn - callee.start, callback)
+        return Call(idx - fn.start, callee, insn - callee.start, callback, (section, callee.start))
 
     def function_at(self, section: int, insn: int) -> Function | None:
         """function_at: the function of `section` that contains instruction `insn`."""
@@ -183,14 +253,11 @@ def build_program(
     """
     sec = entry.section
     plan = code.link_plan(entry)
-    layout = [CodeSpan(sec.name, entry.start, entry.end, 0)]
-    subprograms: list[str] = []
+    layout: tuple[CodeSpan, ...] = (CodeSpan(sec.name, entry.start, entry.end, 0),)
     if plan.calls:
-        refs = list(plan.refs)
-        insns = _link(code, entry, plan.calls, refs, layout, subprograms)
-        references = tuple(refs)
+        insns, references, layout, subprograms = _link(code, entry, plan, layout)
     else:
-        insns, references = code.function_code(entry), plan.refs
+        insns, references, subprograms = code.function_code(entry), plan.refs, ()
     ptype, attach, sleepable = prog_type
     return ProgramSpec(
         name=entry.name,
@@ -199,43 +266,36 @@ def build_program(
         expected_attach_type=attach,
         insns=insns,
         references=references,
-        subprograms=tuple(subprograms),
-        layout=tuple(layout),
+        subprograms=subprograms,
+        layout=layout,
         sleepable=sleepable,
         autoload=not sec.name.startswith("?"),
     )
 
 
 def _link(
-    code: CodeSections,
-    entry: Function,
-    calls: list[Call],
-    refs: list[Reference],
-    layout: list[CodeSpan],
-    subprograms: list[str],
-) -> bytes:
-    """_link: the entry's code with each reached subprogram appended; extends refs, layout
-    and subprograms with what the appended code brings."""
+    code: CodeSections, entry: Function, plan: Plan, layout: tuple[CodeSpan, ...]
+) -> tuple[bytes, tuple[Reference, ...], tuple[CodeSpan, ...], tuple[str, ...]]:
+    """_link: the entry's code with the block of subprograms it reaches appended; the
+    entry's calls are patched to their callees' places, and the block's references and
+    code spans are renumbered from where the block lands."""
+    base = entry.end - entry.start
+    block = code.subprogram_block(plan)
+    if (entry.section.ndx, entry.start) in block.placed:
+        # The block reaches back into the entry itself: lay it out for this entry alone,
+        # with the entry at its true place (base instructions before the block).
+        block = code.lay_out(plan, {(entry.section.ndx, entry.start): -base})
     bo = code.elf.byteorder
     buf = bytearray(code.function_code(entry))
-    placed = {(entry.section.ndx, entry.start): 0}
-    queue = [(0, calls)]
-    # The queue grows while it is walked. Functions are placed at increasing offsets, so
-    # references appended as each is placed stay sorted by instruction.
-    for at, fn_calls in queue:
-        for idx, callee, target, callback in fn_calls:
-            key = (callee.section.ndx, callee.start)
-            dest = placed.get(key)
-            if dest is None:
-                dest = placed[key] = len(buf) // INSN_SIZE
-                buf += code.function_code(callee)
-                layout.append(CodeSpan(callee.section.name, callee.start, callee.end, dest))
-                subprograms.append(callee.name)
-                plan = code.link_plan(callee)
-                refs += [Reference(dest + i, kind, name, off) for i, kind, name, off in plan.refs]
-                queue.append((dest, plan.calls))
-            pos = at + idx
-            set_imm(buf, pos, dest + target - pos - 1, bo)
-            if callback:
-                set_src(buf, pos, BPF_PSEUDO_FUNC, bo)
-    return bytes(buf)
+    for idx, _callee, target, callback, key in plan.calls:
+        set_imm(buf, idx, base + block.placed[key] + target - idx - 1, bo)
+        if callback:
+            set_src(buf, idx, BPF_PSEUDO_FUNC, bo)
+    buf += block.code
+    refs = plan.refs + tuple(
+        [Reference(base + i, kind, name, off) for i, kind, name, off in block.refs]
+    )
+    spans = layout + tuple(
+        [CodeSpan(name, start, end, base + at) for name, start, end, at in block.layout]
+    )
+    return bytes(buf), refs, spans, block.names

@@ -4,6 +4,7 @@ one section must not hide what is wrong with the same reference in another."""
 from __future__ import annotations
 
 import gc
+import struct
 
 import bpfobjs
 import pytest
@@ -14,6 +15,7 @@ from pybpftool.parser import parse_object
 from pybpftool.spec import RefKind
 
 BPF_MOV64_IMM = 0xB7
+BPF_CALL = 0x85
 
 
 def test_programs_share_map_global_and_subprogram(target: str) -> None:
@@ -62,3 +64,44 @@ def test_parse_leaves_the_cycle_collector_as_it_found_it(collecting: bool) -> No
         assert gc.isenabled() is collecting
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def byteorder(target: str) -> str:
+    return "<" if target == "bpfel" else ">"
+
+
+def call_imm(insns: bytes, index: int, target: str) -> int:
+    code, _regs, _off, imm = struct.unpack_from(byteorder(target) + "BBhi", insns, index * 8)
+    assert code == BPF_CALL
+    return imm
+
+
+def test_programs_calling_the_same_subprogram_get_the_same_block(target: str) -> None:
+    spec = parse_object(bpfobjs.build("shared_block", target))
+    first, second = spec.program("first"), spec.program("second")
+    assert first is not None and second is not None
+    for prog in (first, second):
+        assert prog.subprograms == ("bump",)
+        assert [(s.start, s.end, s.at) for s in prog.layout[1:]] == [(0, 3, 3)]
+        assert call_imm(prog.insns, 0, target) == 2  # to bump, appended at 3
+    assert first.insns[3 * 8 :] == second.insns[3 * 8 :]
+
+
+def test_a_block_that_calls_back_into_a_program_is_laid_out_for_it(target: str) -> None:
+    """bump (insns 0-2) is patched to call `first` (insns 3-5) at its second instruction."""
+    data = bytearray(bpfobjs.build("shared_block", target).read_bytes())
+    section = parse_elf(bytes(data)).section_by_name("xdp")
+    assert section is not None
+    src_reg = 0x10 if target == "bpfel" else 0x01  # BPF_PSEUDO_CALL in the src nibble
+    struct.pack_into(byteorder(target) + "BBhi", data, section.offset + 8, BPF_CALL, src_reg, 0, 1)
+    spec = parse_object(bytes(data))
+    first, second = spec.program("first"), spec.program("second")
+    assert first is not None and second is not None
+    # first: bump appended at 3; its call (now at 4) goes back to first's own start.
+    assert first.subprograms == ("bump",)
+    assert call_imm(first.insns, 4, target) == 0 - 4 - 1
+    # second: bump at 3, and first appended after it at 6 as a subprogram of second.
+    assert second.subprograms == ("bump", "first")
+    assert [(s.start, s.end, s.at) for s in second.layout] == [(6, 9, 0), (0, 3, 3), (3, 6, 6)]
+    assert call_imm(second.insns, 4, target) == 6 - 4 - 1
+    assert call_imm(second.insns, 6, target) == 3 - 6 - 1
