@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from pybpftool.elf import RELOCATION_NAMES, SHN_UNDEF, ElfFile, Relocation, Section, Symbol
@@ -77,41 +77,42 @@ class Relocator:
         self.symbols = elf.symbols
         self.resolve_map = resolve_map
         self.text_index = text_index
-        self._imm_at = _IMM[elf.byteorder]
+        self._decode = _DECODE[elf.byteorder]
         self._src_shift = 4 if elf.byteorder == "<" else 0
-        self._known: dict[tuple[int, int, int, int, bool], Target] = {}
+        self._known: dict[tuple[int, bytes, bool], Target] = {}
 
     def resolve(
-        self, code_sec: Section, code: bytes, records: list[tuple[int, int]]
+        self, code_sec: Section, code: bytes, records: Iterable[tuple[int, int]]
     ) -> SectionRelocs:
         """resolve: map each relocated instruction of `code_sec` to its Target; `records`
         are the (r_offset, r_info) pairs of the section's relocation sections."""
-        nsyms = len(self.symbols)
         size = code_sec.size
-        imm_at, known = self._imm_at, self._known
+        known = self._known
         out: dict[int, Target] = {}
         for offset, info in records:
-            sym_index, rel_type = info >> 32, info & 0xFFFFFFFF
-            # One test for the usual case; the precise complaint is worked out on failure.
-            if (
-                rel_type not in RELOCATION_NAMES
-                or offset % INSN_SIZE
-                or offset + INSN_SIZE > size
-                or not 0 < sym_index < nsyms
-            ):
-                rel = Relocation(offset, sym_index, rel_type)
+            if offset % INSN_SIZE or offset + INSN_SIZE > size:
+                rel = Relocation(offset, info >> 32, info & 0xFFFFFFFF)
                 raise ObjectError(f"{_where(rel, code_sec)}: {_malformed(rel, size)}")
-            opcode, regs, imm = code[offset], code[offset + 1], imm_at(code, offset + 4)[0]
-            key = (sym_index, opcode, regs, imm, offset + 2 * INSN_SIZE > size)
+            # The answer depends on the relocation (type, symbol) and the instruction, so
+            # both go into the key whole: a known key was checked when it was first seen.
+            key = (info, code[offset : offset + INSN_SIZE], offset + 2 * INSN_SIZE > size)
             target = known.get(key)
             if target is None:
-                try:
-                    target = known[key] = self._target(*key)
-                except _BadRelocation as err:
-                    rel = Relocation(offset, sym_index, rel_type)
-                    raise ObjectError(f"{_where(rel, code_sec)}: {err}") from None
+                target = known[key] = self._first_seen(code_sec, offset, *key)
             out[offset // INSN_SIZE] = target
         return SectionRelocs(out)
+
+    def _first_seen(
+        self, code_sec: Section, offset: int, info: int, insn: bytes, last: bool
+    ) -> Target:
+        rel = Relocation(offset, info >> 32, info & 0xFFFFFFFF)
+        if rel.type not in RELOCATION_NAMES or not 0 < rel.sym < len(self.symbols):
+            raise ObjectError(f"{_where(rel, code_sec)}: {_malformed(rel, code_sec.size)}")
+        opcode, regs, _off, imm = self._decode(insn)
+        try:
+            return self._target(rel.sym, opcode, regs, imm, last)
+        except _BadRelocation as err:
+            raise ObjectError(f"{_where(rel, code_sec)}: {err}") from None
 
     def _target(self, sym_index: int, opcode: int, regs: int, imm: int, last: bool) -> Target:
         """_target: what one relocation means; `last`: its instruction is the section's last."""
@@ -137,7 +138,7 @@ class Relocator:
         return target
 
 
-_IMM = {bo: struct.Struct(bo + "i").unpack_from for bo in "<>"}
+_DECODE = {bo: struct.Struct(bo + "BBhi").unpack for bo in "<>"}
 
 
 def _malformed(rel: Relocation, size: int) -> str:
