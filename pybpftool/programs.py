@@ -114,10 +114,11 @@ class CodeSections:
         sec, start = fn.section.ndx, fn.start
         relocs = self.relocs[sec]
         refs, calls = [], []
+        new = tuple.__new__  # the NamedTuple constructor minus a Python-level call
         for idx in relocs.within(start, fn.end):
             target = relocs.by_insn[idx]
             if isinstance(target.kind, RefKind):
-                refs.append(Reference(idx - start, target.kind, target.name, target.offset))
+                refs.append(new(Reference, (idx - start, target.kind, target.name, target.offset)))
             else:
                 calls.append(self._call(fn, idx, target.section, target.insn, target.kind is FUNC))
         code = self.code[sec]
@@ -292,10 +293,11 @@ def _link(
         if callback:
             set_src(buf, idx, BPF_PSEUDO_FUNC, bo)
     buf += block.code
+    new = tuple.__new__  # the NamedTuple constructor minus a Python-level call per record
     refs = plan.refs + tuple(
-        [Reference(base + i, kind, name, off) for i, kind, name, off in block.refs]
+        [new(Reference, (base + i, kind, name, off)) for i, kind, name, off in block.refs]
     )
     spans = layout + tuple(
-        [CodeSpan(name, start, end, base + at) for name, start, end, at in block.layout]
+        [new(CodeSpan, (name, start, end, base + at)) for name, start, end, at in block.layout]
     )
     return bytes(buf), refs, spans, block.names
