@@ -4,13 +4,18 @@ Targets (issue 2): ObjectSpec in at most 15 ms median; at least 7x faster than p
 iterating the same relocations; importing the parse path at most 40 ms.
 Each parse is a cold one (process-wide memos emptied). The last lines put the 7x target in
 proportion: how long merely constructing the finished spec's records takes, no parsing at all.
-Run: .venv/bin/python benchmarks/bench_parse.py
+Run: .venv/bin/python benchmarks/bench_parse.py [--instructions]
+
+With --instructions (needs valgrind), it also counts the machine instructions one parse and
+one pyelftools pass execute (callgrind's Ir): a ratio that the machine's noise cannot move.
 """
 
 from __future__ import annotations
 
 import gc
 import io
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -91,9 +96,57 @@ def rebuild_records(spec: ObjectSpec) -> None:
             gc.enable()
 
 
+RUNNERS: dict[str, Callable[[bytes], object]] = {
+    "parse_object": cold_parse,
+    "pyelftools": pyelftools_relocations,
+}
+
+
+def run_child(which: str, obj: str, count: int) -> None:
+    """run_child: one call of `which` to warm up (imports, first-use state), then `count`."""
+    data = Path(obj).read_bytes()
+    for _ in range(count + 1):
+        RUNNERS[which](data)
+
+
+def instructions(which: str, obj: Path) -> int:
+    """instructions: callgrind's instruction count of one call of `which`: a process making
+    two calls after the warm-up, less one making none, halved."""
+
+    def total(count: int) -> int:
+        child = [sys.executable, __file__, "--child", which, str(obj), str(count)]
+        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *child]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
+        found = re.search(r"Collected : (\d+)", out)
+        if found is None:
+            raise RuntimeError(f"no instruction count from callgrind:\n{out}")
+        return int(found.group(1))
+
+    return (total(2) - total(0)) // 2
+
+
+def print_instructions(obj: Path) -> None:
+    if shutil.which("valgrind") is None:
+        print("instructions: valgrind is not installed")
+        return
+    ours, theirs = instructions("parse_object", obj), instructions("pyelftools", obj)
+    print(f"instructions per parse_object    {ours / 1e6:7.1f} M")
+    print(f"instructions per pyelftools pass {theirs / 1e6:7.1f} M")
+    print(f"ratio of instructions            {theirs / ours:7.1f}x     target >= 7x")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        run_child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        data = build(Path(tmp)).read_bytes()
+        obj = build(Path(tmp))
+        print_timings(obj.read_bytes())
+        if "--instructions" in sys.argv[1:]:
+            print_instructions(obj)
+
+
+def print_timings(data: bytes) -> None:
     spec = cold_parse(data)
     relocs = pyelftools_relocations(data)
     ours = median_ms(lambda: cold_parse(data), 31)
