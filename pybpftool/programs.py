@@ -154,9 +154,7 @@ class CodeSections:
             layout.append(CodeSpan(fn.section.name, fn.start, fn.end, dest))
             names.append(fn.name)
             fn_plan = self.link_plan(fn)
-            refs.extend(
-                [Reference(dest + i, kind, name, off) for i, kind, name, off in fn_plan.refs]
-            )
+            refs.extend(_shifted(fn_plan.refs, dest))
             pending.append((dest, fn_plan))
             return dest
 
@@ -171,9 +169,7 @@ class CodeSections:
                 if dest is None:
                     dest = place(callee, key)
                 pos = at + idx
-                set_imm(buf, pos, dest + target - pos - 1, bo)
-                if callback:
-                    set_src(buf, pos, BPF_PSEUDO_FUNC, bo)
+                _patch_call(buf, pos, dest + target - pos - 1, callback, bo)
         return Block(bytes(buf), placed, tuple(refs), tuple(layout), tuple(names))
 
     def _call(self, fn: Function, idx: int, section: int, insn: int, callback: bool) -> Call:
@@ -289,15 +285,23 @@ def _link(
     bo = code.elf.byteorder
     buf = bytearray(code.function_code(entry))
     for idx, _callee, target, callback, key in plan.calls:
-        set_imm(buf, idx, base + block.placed[key] + target - idx - 1, bo)
-        if callback:
-            set_src(buf, idx, BPF_PSEUDO_FUNC, bo)
+        _patch_call(buf, idx, base + block.placed[key] + target - idx - 1, callback, bo)
     buf += block.code
     new = tuple.__new__  # the NamedTuple constructor minus a Python-level call per record
-    refs = plan.refs + tuple(
-        [new(Reference, (base + i, kind, name, off)) for i, kind, name, off in block.refs]
-    )
     spans = layout + tuple(
         [new(CodeSpan, (name, start, end, base + at)) for name, start, end, at in block.layout]
     )
-    return bytes(buf), refs, spans, block.names
+    return bytes(buf), plan.refs + tuple(_shifted(block.refs, base)), spans, block.names
+
+
+def _shifted(refs: tuple[Reference, ...], by: int) -> list[Reference]:
+    """_shifted: `refs` of code placed `by` instructions further on."""
+    new = tuple.__new__  # the NamedTuple constructor minus a Python-level call per record
+    return [new(Reference, (by + i, kind, name, off)) for i, kind, name, off in refs]
+
+
+def _patch_call(buf: bytearray, pos: int, imm: int, callback: bool, bo: str) -> None:
+    """_patch_call: point the call (or callback ld_imm64) at `pos` `imm` instructions on."""
+    set_imm(buf, pos, imm, bo)
+    if callback:
+        set_src(buf, pos, BPF_PSEUDO_FUNC, bo)
