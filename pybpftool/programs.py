@@ -11,6 +11,7 @@ new pc-relative distances.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from pybpftool.elf import STB_GLOBAL, STB_WEAK, STT_FUNC, ElfFile, Section, Symbol
@@ -65,7 +66,7 @@ class Plan(NamedTuple):
 
 class Block(NamedTuple):
     """Block: the subprograms reached from one function's calls, one after another in the
-    order they are first reached, each once, with the calls among them already patched.
+    order libbpf appends them, each once, with the calls among them already patched.
 
     Calls are pc-relative, so the block is the same wherever it is appended: programs that
     call the same subprograms share it. `placed` gives each function's first instruction,
@@ -128,6 +129,8 @@ class CodeSections:
             callee = idx + Insn(code, idx, self.elf.byteorder).imm + 1
             if not start <= callee < fn.end:
                 calls.append(self._call(fn, idx, sec, callee, False))
+        if len(calls) > 1:
+            calls.sort(key=_insn_of)  # relocated and compiler-resolved calls, interleaved
         return Plan(tuple(refs), calls, tuple([call.key for call in calls]))
 
     def subprogram_block(self, plan: Plan) -> Block:
@@ -146,30 +149,34 @@ class CodeSections:
         refs: list[Reference] = []
         layout: list[CodeSpan] = []
         names: list[str] = []
-        pending: list[tuple[int, Plan]] = []
 
-        def place(fn: Function, key: FunctionKey) -> int:
+        def place(fn: Function, key: FunctionKey) -> tuple[int, Plan]:
             dest = placed[key] = len(buf) // INSN_SIZE
             buf.extend(self.function_code(fn))
             layout.append(CodeSpan(fn.section.name, fn.start, fn.end, dest))
             names.append(fn.name)
             fn_plan = self.link_plan(fn)
             refs.extend(_shifted(fn_plan.refs, dest))
-            pending.append((dest, fn_plan))
-            return dest
+            return dest, fn_plan
 
-        for call in plan.calls:
-            if call.key not in placed:
-                place(call.callee, call.key)
-        # `pending` grows while it is walked. Functions are placed at increasing offsets, so
-        # references appended as each is placed stay sorted by instruction.
-        for at, fn_plan in pending:
-            for idx, callee, target, callback, key in fn_plan.calls:
-                dest = placed.get(key)
-                if dest is None:
-                    dest = place(callee, key)
-                pos = at + idx
-                _patch_call(buf, pos, dest + target - pos - 1, callback, bo)
+        # libbpf's order (bpf_object__reloc_code): each function's calls in instruction order,
+        # and a subprogram walked as soon as it is appended, before its caller's next call.
+        # Functions are placed at increasing offsets, so references stay sorted by instruction.
+        # `at` is where the calling function lies in the block; None for the calls of `plan`.
+        walks: list[tuple[int | None, Iterator[Call]]] = [(None, iter(plan.calls))]
+        while walks:
+            at, calls = walks[-1]
+            call = next(calls, None)
+            if call is None:
+                walks.pop()
+                continue
+            dest = placed.get(call.key)
+            if dest is None:
+                dest, callee_plan = place(call.callee, call.key)
+                walks.append((dest, iter(callee_plan.calls)))
+            if at is not None:
+                pos = at + call.insn
+                _patch_call(buf, pos, dest + call.target - pos - 1, call.callback, bo)
         return Block(bytes(buf), placed, tuple(refs), tuple(layout), tuple(names))
 
     def _call(self, fn: Function, idx: int, section: int, insn: int, callback: bool) -> Call:
@@ -195,6 +202,10 @@ class CodeSections:
 
 
 _NO_RELOCS = SectionRelocs({})
+
+
+def _insn_of(call: Call) -> int:
+    return call.insn
 
 
 def _address(sym: Symbol) -> int:
@@ -245,8 +256,9 @@ def build_program(
 ) -> ProgramSpec:
     """build_program: one entry function and every subprogram it reaches, as a ProgramSpec.
 
-    Subprograms are appended in the order they are first reached, each once; call and
-    callback immediates are rewritten to the new pc-relative distance.
+    Subprograms are appended in libbpf's order (depth first, each function's calls in
+    instruction order), each once; call and callback immediates are rewritten to the new
+    pc-relative distance.
     """
     sec = entry.section
     plan = code.link_plan(entry)

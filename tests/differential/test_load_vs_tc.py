@@ -107,7 +107,9 @@ def clsact(netns: str) -> str:
 
 
 # static_prog.o is no candidate: libbpf refuses its static entry function.
-@pytest.mark.parametrize(("name", "section"), [("global_data", "classifier")])
+@pytest.mark.parametrize(
+    ("name", "section"), [("global_data", "classifier"), ("call_order", "classifier")]
+)
 def test_same_program_and_maps_as_tc(
     clsact: str, env: dict[str, str], tmp_path: Path, name: str, section: str
 ) -> None:

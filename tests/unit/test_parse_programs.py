@@ -105,6 +105,21 @@ def test_every_program_gets_its_own_copy(target: str) -> None:
     assert plain is not None and plain.subprograms == () and plain.references == ()
 
 
+def test_subprograms_come_in_libbpfs_order(target: str) -> None:
+    """call_order calls outer then last, and outer calls inner: libbpf walks each appended
+    subprogram at once (depth first), so inner comes before last."""
+    spec = parse_object(bpfobjs.build("call_order", target))
+    prog = spec.program("call_order")
+    assert prog is not None
+    assert prog.subprograms == ("outer", "inner", "last")
+    at = {name: span.at for name, span in zip(prog.subprograms, prog.layout[1:], strict=True)}
+    assert at["outer"] < at["inner"] < at["last"]
+    callers = {dest: insn for insn, dest in code_targets(prog, spec.byteorder)}
+    assert set(callers) == set(at.values())
+    assert at["outer"] <= callers[at["inner"]] < at["inner"]  # inner is called from outer
+    assert callers[at["last"]] < at["outer"]  # last from the program itself
+
+
 def test_question_mark_section_is_not_autoloaded(target: str) -> None:
     spec = parse_object(bpfobjs.build("global_data", target), name="global_data")
     assert {p.name: (p.section, p.autoload) for p in spec.programs} == {
