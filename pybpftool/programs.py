@@ -56,7 +56,7 @@ class Plan(NamedTuple):
 
     `refs` are its map, data and extern references, numbered from the function's start: as
     they stand for an entry function (placed at 0), shifted for a subprogram. `callees`
-    holds the key of each call's callee, in order: the key of the block appended after it.
+    holds each call's callee key in call order: programs with equal `callees` share a Block.
     """
 
     refs: tuple[Reference, ...]
