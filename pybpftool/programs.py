@@ -17,8 +17,8 @@ from typing import NamedTuple
 from pybpftool.elf import STB_GLOBAL, STB_WEAK, STT_FUNC, ElfFile, Section, Symbol
 from pybpftool.errors import ObjectError
 from pybpftool.insn import BPF_PSEUDO_FUNC, INSN_SIZE, Insn, call_sites, set_imm, set_src
-from pybpftool.relocations import FUNC, SectionRelocs
-from pybpftool.spec import CodeSpan, ProgramSpec, Reference, RefKind
+from pybpftool.relocations import CALL, FUNC, SectionRelocs
+from pybpftool.spec import CodeSpan, ProgramSpec, Reference
 
 TEXT_SECTION = ".text"
 
@@ -91,6 +91,9 @@ class CodeSections:
         self._plans: dict[tuple[int, int, int], Plan] = {}
         self._blocks: dict[tuple[FunctionKey, ...], Block] = {}
         self._starts: dict[int, list[int]] = {}
+        # Programs call the same few subprograms: each call target is looked up once.
+        self._callees: dict[tuple[int, int], Function | None] = {}
+        self._tails: dict[tuple[tuple[FunctionKey, ...], int], _Tail] = {}
 
     def add_section(self, sec: Section) -> None:
         if sec.size % INSN_SIZE:
@@ -112,26 +115,28 @@ class CodeSections:
     def _plan(self, fn: Function) -> Plan:
         """_plan: relocated instructions first, then calls between functions of one section
         that the compiler resolved itself (no relocation, but the callee must be appended)."""
-        sec, start = fn.section.ndx, fn.start
-        relocs = self.relocs[sec]
+        sec, _name, start, end, _global = fn  # unpacked once: field access by name is slow
+        ndx = sec.ndx
+        relocs = self.relocs[ndx]
+        by_insn = relocs.by_insn
         refs, calls = [], []
         new = tuple.__new__  # the NamedTuple constructor minus a Python-level call
-        for idx in relocs.within(start, fn.end):
-            target = relocs.by_insn[idx]
-            if isinstance(target.kind, RefKind):
-                refs.append(new(Reference, (idx - start, target.kind, target.name, target.offset)))
+        for idx in relocs.within(start, end):
+            kind, target, offset, section, insn = by_insn[idx]
+            if kind is CALL or kind is FUNC:
+                calls.append(self._call(fn, idx, section, insn, kind is FUNC))
             else:
-                calls.append(self._call(fn, idx, target.section, target.insn, target.kind is FUNC))
-        code = self.code[sec]
-        for idx in call_sites(code, start, fn.end, self.elf.byteorder):
-            if idx in relocs.by_insn:
+                refs.append(new(Reference, (idx - start, kind, target, offset)))
+        code = self.code[ndx]
+        for idx in call_sites(code, start, end, self.elf.byteorder):
+            if idx in by_insn:
                 continue
             callee = idx + Insn(code, idx, self.elf.byteorder).imm + 1
-            if not start <= callee < fn.end:
-                calls.append(self._call(fn, idx, sec, callee, False))
+            if not start <= callee < end:
+                calls.append(self._call(fn, idx, ndx, callee, False))
         if len(calls) > 1:
             calls.sort(key=_insn_of)  # relocated and compiler-resolved calls, interleaved
-        return Plan(tuple(refs), calls, tuple([call.key for call in calls]))
+        return new(Plan, (tuple(refs), calls, tuple([call.key for call in calls])))
 
     def subprogram_block(self, plan: Plan) -> Block:
         """subprogram_block: the block a function with this plan gets appended; laid out once
@@ -140,6 +145,22 @@ class CodeSections:
         if block is None:
             block = self._blocks[plan.callees] = self.lay_out(plan, {})
         return block
+
+    def tail(self, entry: FunctionKey, plan: Plan, base: int) -> _Tail:
+        """tail: the block appended after entry function `entry` (`base` instructions long).
+
+        Programs that call the same subprograms and are as long share it: their references
+        and spans past the entry are the same tuples.
+        """
+        block = self.subprogram_block(plan)
+        if entry in block.placed:
+            # The block reaches back into the entry: lay it out for this entry alone, with
+            # the entry at its true place (base instructions before the block).
+            return _tail_at(self.lay_out(plan, {entry: -base}), base)
+        found = self._tails.get((plan.callees, base))
+        if found is None:
+            found = self._tails[plan.callees, base] = _tail_at(block, base)
+        return found
 
     def lay_out(self, plan: Plan, placed: dict[FunctionKey, int]) -> Block:
         """lay_out: the block of subprograms reached from `plan`'s calls; `placed` holds the
@@ -180,13 +201,18 @@ class CodeSections:
         return Block(bytes(buf), placed, tuple(refs), tuple(layout), tuple(names))
 
     def _call(self, fn: Function, idx: int, section: int, insn: int, callback: bool) -> Call:
-        callee = self.function_at(section, insn)
+        callee = self._callees.get((section, insn))
+        if callee is None:
+            callee = self._callees[section, insn] = self.function_at(section, insn)
         if callee is None:
             raise ObjectError(
                 f"'{fn.name}': call into {self.elf.sections[section].name!r}"
                 f" at instruction {insn}, where no function is"
             )
-        return Call(idx - fn.start, callee, insn - callee.start, callback, (section, callee.start))
+        _sec, _name, start, _end, _global = callee
+        return tuple.__new__(
+            Call, (idx - fn.start, callee, insn - start, callback, (section, start))
+        )
 
     def function_at(self, section: int, insn: int) -> Function | None:
         """function_at: the function of `section` that contains instruction `insn`."""
@@ -260,16 +286,20 @@ def build_program(
     instruction order), each once; call and callback immediates are rewritten to the new
     pc-relative distance.
     """
-    sec = entry.section
+    sec, name, start, end, _global = entry  # unpacked once: field access by name is slow
     plan = code.link_plan(entry)
-    layout: tuple[CodeSpan, ...] = (CodeSpan(sec.name, entry.start, entry.end, 0),)
-    if plan.calls:
-        insns, references, layout, subprograms = _link(code, entry, plan, layout)
+    refs, calls, _callees = plan
+    insns = code.function_code(entry)
+    span = tuple.__new__(CodeSpan, (sec.name, start, end, 0))
+    if calls:
+        block, base, tail_refs, tail_layout = code.tail((sec.ndx, start), plan, end - start)
+        insns = _linked(insns, calls, block, base, code.elf.byteorder)
+        references, layout, subprograms = refs + tail_refs, (span, *tail_layout), block.names
     else:
-        insns, references, subprograms = code.function_code(entry), plan.refs, ()
+        references, layout, subprograms = refs, (span,), ()
     ptype, attach, sleepable = prog_type
     return ProgramSpec(
-        name=entry.name,
+        name=name,
         section=sec.name.removeprefix("?"),  # libbpf forgets the "?" once autoload is off
         type=ptype,
         expected_attach_type=attach,
@@ -282,28 +312,31 @@ def build_program(
     )
 
 
-def _link(
-    code: CodeSections, entry: Function, plan: Plan, layout: tuple[CodeSpan, ...]
-) -> tuple[bytes, tuple[Reference, ...], tuple[CodeSpan, ...], tuple[str, ...]]:
-    """_link: the entry's code with the block of subprograms it reaches appended; the
-    entry's calls are patched to their callees' places, and the block's references and
-    code spans are renumbered from where the block lands."""
-    base = entry.end - entry.start
-    block = code.subprogram_block(plan)
-    if (entry.section.ndx, entry.start) in block.placed:
-        # The block reaches back into the entry itself: lay it out for this entry alone,
-        # with the entry at its true place (base instructions before the block).
-        block = code.lay_out(plan, {(entry.section.ndx, entry.start): -base})
-    bo = code.elf.byteorder
-    buf = bytearray(code.function_code(entry))
-    for idx, _callee, target, callback, key in plan.calls:
-        _patch_call(buf, idx, base + block.placed[key] + target - idx - 1, callback, bo)
-    buf += block.code
+class _Tail(NamedTuple):
+    """_Tail: a Block as appended after an entry function of `base` instructions: its
+    references and code spans counted from the program's start."""
+
+    block: Block
+    base: int
+    refs: tuple[Reference, ...]
+    layout: tuple[CodeSpan, ...]
+
+
+def _tail_at(block: Block, base: int) -> _Tail:
     new = tuple.__new__  # the NamedTuple constructor minus a Python-level call per record
-    spans = layout + tuple(
-        [new(CodeSpan, (name, start, end, base + at)) for name, start, end, at in block.layout]
-    )
-    return bytes(buf), plan.refs + tuple(_shifted(block.refs, base)), spans, block.names
+    layout = [new(CodeSpan, (name, start, end, base + at)) for name, start, end, at in block.layout]
+    return new(_Tail, (block, base, tuple(_shifted(block.refs, base)), tuple(layout)))
+
+
+def _linked(entry: bytes, calls: list[Call], block: Block, base: int, bo: str) -> bytes:
+    """_linked: the entry's code, each call pointing at its callee's place in `block`
+    (appended `base` instructions on), followed by the block."""
+    buf = bytearray(entry)
+    placed = block.placed
+    for idx, _callee, target, callback, key in calls:
+        _patch_call(buf, idx, base + placed[key] + target - idx - 1, callback, bo)
+    buf += block.code
+    return bytes(buf)
 
 
 def _shifted(refs: tuple[Reference, ...], by: int) -> list[Reference]:
