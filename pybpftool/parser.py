@@ -36,7 +36,7 @@ from pybpftool.maps.data import is_data_section, parse_data_map
 from pybpftool.maps.legacy import LEGACY_MAPS_SECTION, parse_legacy_maps
 from pybpftool.programs import TEXT_SECTION, CodeSections, build_program, entry_functions
 from pybpftool.relocations import Relocator, Target
-from pybpftool.sections import guess_program_type
+from pybpftool.sections import SectionType, guess_program_type
 from pybpftool.spec import MapSpec, ObjectSpec, ProgramSpec, RefKind
 from pybpftool.tailcalls import assign_tail_calls
 from pybpftool.uapi import BpfMapType
@@ -234,16 +234,19 @@ class _Parser:
             rel_secs = self.rel_sections.get(index)
             if rel_secs is None:
                 continue
-            records = [r for rel in rel_secs for r in self.elf.relocation_records(rel)]
+            records = (
+                self.elf.relocation_records(rel_secs[0])
+                if len(rel_secs) == 1  # the rule: one .rel section per code section
+                else [r for rel in rel_secs for r in self.elf.relocation_records(rel)]
+            )
             self.code.relocs[index] = relocator.resolve(self.elf.sections[index], code, records)
         programs = []
+        kinds: dict[SectionType | None, tuple[int | None, int | None, bool]] = {}
         for entry in entry_functions(self.code):
             guess = guess_program_type(entry.section.name)
-            kind = (
-                (int(guess.prog_type), _opt_int(guess.expected_attach_type), guess.sleepable)
-                if guess
-                else (None, None, False)
-            )
+            kind = kinds.get(guess)
+            if kind is None:
+                kind = kinds[guess] = _program_kind(guess)
             programs.append(build_program(self.code, entry, kind))
         if not programs:
             raise ObjectError("object has no programs (no executable section besides .text)")
@@ -273,5 +276,9 @@ def _check_maps(maps: list[MapSpec]) -> None:
 _KNOWN_MAP_TYPES = frozenset(int(t) for t in BpfMapType if t != BpfMapType.BPF_MAP_TYPE_UNSPEC)
 
 
-def _opt_int(value: int | None) -> int | None:
-    return None if value is None else int(value)
+def _program_kind(guess: SectionType | None) -> tuple[int | None, int | None, bool]:
+    """_program_kind: (type, expected attach type, sleepable) as ProgramSpec holds them."""
+    if guess is None:
+        return None, None, False
+    attach = guess.expected_attach_type
+    return int(guess.prog_type), None if attach is None else int(attach), guess.sleepable
