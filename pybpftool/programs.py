@@ -18,7 +18,7 @@ from pybpftool.elf import STB_GLOBAL, STB_WEAK, STT_FUNC, ElfFile, Section, Symb
 from pybpftool.errors import ObjectError
 from pybpftool.insn import BPF_PSEUDO_FUNC, INSN_SIZE, Insn, call_sites, set_imm, set_src
 from pybpftool.relocations import CALL, FUNC, SectionRelocs
-from pybpftool.spec import CodeSpan, ProgramSpec, Reference
+from pybpftool.spec import CodeSpan, ProgramSpec, Reference, build_program_spec
 
 TEXT_SECTION = ".text"
 
@@ -298,7 +298,7 @@ def build_program(
     else:
         references, layout, subprograms = refs, (span,), ()
     ptype, attach, sleepable = prog_type
-    return ProgramSpec(
+    return build_program_spec(
         name=name,
         section=sec.name.removeprefix("?"),  # libbpf forgets the "?" once autoload is off
         type=ptype,

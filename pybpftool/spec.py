@@ -9,16 +9,18 @@ loader patches fds in at load time.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, ParamSpec, TypeVar, cast
 
 if TYPE_CHECKING:
     from pybpftool.btf import BtfExt, BtfSpec
 
 
 _Spec = TypeVar("_Spec")
+_Params = ParamSpec("_Params")
 
 
 def fast_init(cls: type[_Spec]) -> type[_Spec]:
@@ -29,8 +31,43 @@ def fast_init(cls: type[_Spec]) -> type[_Spec]:
     a thousand of them. This one has the same parameters and defaults and is generated the
     way dataclasses generates its own. The instance stays frozen: only __init__ writes.
     """
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    defaults: dict[str, object] = {}
+    params, values, namespace = _generated_signature(cls)
+    source = f"def __init__(self, {params}):\n    self.__dict__.update({{{values}}})\n"
+    exec(source, namespace)  # the text is built from the field names, nothing else
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    setattr(cls, "__init__", init)  # noqa: B010 - mypy refuses assigning to a method
+    return cls
+
+
+def fast_builder(cls: Callable[_Params, _Spec]) -> Callable[_Params, _Spec]:
+    """fast_builder: a plain function with the parameters of frozen dataclass `cls` that
+    returns a new instance; for the parser's hot paths.
+
+    Calling a class with keyword arguments packs them into a dict on the way to __init__
+    (CPython's slot_tp_init) and unpacks it again: that doubles the cost of a ProgramSpec.
+    A plain function takes them directly and gives the new instance its dict in one step.
+    """
+    kind = cast(type, cls)  # a class: what mypy sees as Callable is its __init__ signature
+    params, values, namespace = _generated_signature(kind)
+    namespace.update(_cls=kind, _new=object.__new__, _set=object.__setattr__)
+    name = f"build_{kind.__name__}"
+    source = (
+        f"def {name}({params}):\n"
+        "    self = _new(_cls)\n"
+        f"    _set(self, '__dict__', {{{values}}})\n"
+        "    return self\n"
+    )
+    exec(source, namespace)  # the text is built from the field names, nothing else
+    builder: Callable[_Params, _Spec] = namespace[name]  # type: ignore[assignment]
+    return builder
+
+
+def _generated_signature(cls: type) -> tuple[str, str, dict[str, object]]:
+    """_generated_signature: the parameter list of a dataclass's __init__ (defaults named
+    `_default_<field>` in the returned namespace) and the dict display of its fields."""
+    fields = dataclasses.fields(cls)
+    namespace: dict[str, object] = {}
     params = []
     for f in fields:
         if f.default_factory is not dataclasses.MISSING or not f.init:
@@ -38,15 +75,10 @@ def fast_init(cls: type[_Spec]) -> type[_Spec]:
         if f.default is dataclasses.MISSING:
             params.append(f.name)
         else:
-            defaults[f"_default_{f.name}"] = f.default
+            namespace[f"_default_{f.name}"] = f.default
             params.append(f"{f.name}=_default_{f.name}")
     values = ", ".join(f"{f.name!r}: {f.name}" for f in fields)
-    source = f"def __init__(self, {', '.join(params)}):\n    self.__dict__.update({{{values}}})\n"
-    exec(source, defaults)  # the text is built from the field names above, nothing else
-    init = defaults["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
-    setattr(cls, "__init__", init)  # noqa: B010 - mypy refuses assigning to a method
-    return cls
+    return ", ".join(params), values, namespace
 
 
 class MapOrigin(Enum):
@@ -185,6 +217,10 @@ class ProgramSpec:
             if ref.kind is not RefKind.EXTERN:
                 seen.setdefault(ref.target, None)
         return tuple(seen)
+
+
+# The parser builds its programs through this (see fast_builder).
+build_program_spec = fast_builder(ProgramSpec)
 
 
 @dataclass(frozen=True)
