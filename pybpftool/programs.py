@@ -251,7 +251,8 @@ def _functions_of(sec: Section, func_symbols: list[Symbol]) -> list[Function]:
         end = start + sym.size // INSN_SIZE if sym.size else nxt
         if end > count:
             raise ObjectError(f"function '{sym.name}' runs past the end of {sec.name!r}")
-        out.append(Function(sec, sym.name, start, end, sym.bind in (STB_GLOBAL, STB_WEAK)))
+        is_global = sym.bind in (STB_GLOBAL, STB_WEAK)
+        out.append(tuple.__new__(Function, (sec, sym.name, start, end, is_global)))
     if not out and count:
         out.append(Function(sec, "", 0, count, True))
     return out

@@ -105,13 +105,15 @@ class Relocator:
     def _first_seen(
         self, code_sec: Section, offset: int, info: int, insn: bytes, last: bool
     ) -> Target:
-        rel = Relocation(offset, info >> 32, info & 0xFFFFFFFF)
-        if rel.type not in RELOCATION_NAMES or not 0 < rel.sym < len(self.symbols):
+        rel_type, sym_index = info & 0xFFFFFFFF, info >> 32
+        if rel_type not in RELOCATION_NAMES or not 0 < sym_index < len(self.symbols):
+            rel = Relocation(offset, sym_index, rel_type)
             raise ObjectError(f"{_where(rel, code_sec)}: {_malformed(rel, code_sec.size)}")
         opcode, regs, _off, imm = self._decode(insn)
         try:
-            return self._target(rel.sym, opcode, regs, imm, last)
+            return self._target(sym_index, opcode, regs, imm, last)
         except _BadRelocation as err:
+            rel = Relocation(offset, sym_index, rel_type)
             raise ObjectError(f"{_where(rel, code_sec)}: {err}") from None
 
     def _target(self, sym_index: int, opcode: int, regs: int, imm: int, last: bool) -> Target:
