@@ -34,7 +34,7 @@ from pybpftool.maps.btf import (
 )
 from pybpftool.maps.data import is_data_section, parse_data_map
 from pybpftool.maps.legacy import LEGACY_MAPS_SECTION, parse_legacy_maps
-from pybpftool.programs import TEXT_SECTION, CodeSections, build_program, entry_functions
+from pybpftool.programs import TEXT_SECTION, CodeSections, build_program
 from pybpftool.relocations import Relocator, Target
 from pybpftool.sections import SectionType, guess_program_type
 from pybpftool.spec import MapSpec, ObjectSpec, ProgramSpec, RefKind
@@ -242,7 +242,7 @@ class _Parser:
             self.code.relocs[index] = relocator.resolve(self.elf.sections[index], code, records)
         programs = []
         kinds: dict[SectionType | None, tuple[int | None, int | None, bool]] = {}
-        for entry in entry_functions(self.code):
+        for entry in self.code.entries:
             guess = guess_program_type(entry.section.name)
             kind = kinds.get(guess)
             if kind is None:
@@ -257,7 +257,7 @@ class _Parser:
         if sec is None or sec.ndx not in self.rel_sections:
             return maps
         rels = [r for rel in self.rel_sections[sec.ndx] for r in self.elf.relocations(rel)]
-        entries = {(fn.section.ndx, fn.start * 8): fn.name for fn in entry_functions(self.code)}
+        entries = {(fn.section.ndx, fn.start * 8): fn.name for fn in self.code.entries}
         return collect_static_slots(self.elf, rels, maps, self.btf_layouts, entries, sec.ndx)
 
 

@@ -88,6 +88,7 @@ class CodeSections:
         self.code: dict[int, bytes] = {}
         self.functions: dict[int, list[Function]] = {}
         self.relocs: dict[int, SectionRelocs] = {}
+        self.entries: list[Function] = []  # entry programs, in section order
         self._plans: dict[tuple[int, int, int], Plan] = {}
         self._blocks: dict[tuple[FunctionKey, ...], Block] = {}
         self._starts: dict[int, list[int]] = {}
@@ -100,8 +101,10 @@ class CodeSections:
             raise ObjectError(f"section {sec.name!r}: size {sec.size} is not a multiple of 8")
         self.code[sec.ndx] = self.elf.section_data(sec)
         func_symbols = [s for s in self.elf.symbols_in(sec.ndx) if s.type == STT_FUNC]
-        self.functions[sec.ndx] = _functions_of(sec, func_symbols)
+        funcs = self.functions[sec.ndx] = _functions_of(sec, func_symbols)
         self.relocs[sec.ndx] = _NO_RELOCS
+        if sec.name != TEXT_SECTION:
+            self.entries.extend(_entries_of(sec, funcs))
 
     def link_plan(self, fn: Function) -> Plan:
         """link_plan: everything `fn` refers to. A subprogram reached from many programs is
@@ -258,24 +261,17 @@ def _functions_of(sec: Section, func_symbols: list[Symbol]) -> list[Function]:
     return out
 
 
-def entry_functions(code: CodeSections) -> list[Function]:
-    """entry_functions: one per global function of each non-.text code section.
+def _entries_of(sec: Section, funcs: list[Function]) -> list[Function]:
+    """_entries_of: one entry program per global function of a code section (not .text).
 
     A section with no global function is one program (iproute2 style), named after the
     function at its start if there is one.
     """
-    entries: list[Function] = []
-    for index, funcs in code.functions.items():
-        sec = code.elf.sections[index]
-        if sec.name == TEXT_SECTION:
-            continue
-        globals_ = [f for f in funcs if f.is_global]
-        if globals_:
-            entries.extend(globals_)
-        elif funcs:
-            name = funcs[0].name if funcs[0].start == 0 else ""
-            entries.append(Function(sec, name, 0, sec.size // INSN_SIZE, True))
-    return entries
+    globals_ = [f for f in funcs if f.is_global]
+    if globals_ or not funcs:
+        return globals_
+    name = funcs[0].name if funcs[0].start == 0 else ""
+    return [Function(sec, name, 0, sec.size // INSN_SIZE, True)]
 
 
 def build_program(
