@@ -12,6 +12,11 @@ Every malformed input raises `ObjectError`; no `struct.error` or `IndexError` es
 from __future__ import annotations
 
 import struct
+import sys
+from array import array
+from collections.abc import Sequence
+from itertools import repeat
+from operator import add
 from typing import NamedTuple
 
 from pybpftool.errors import ElfContextError, ObjectError
@@ -143,11 +148,10 @@ class ElfFile:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.byteorder, self.machine, shoff, shnum, shstrndx = _parse_header(data)
-        self.sections = _parse_sections(data, self.byteorder, shoff, shnum, shstrndx)
+        self.sections, self.symtab = _parse_sections(data, self.byteorder, shoff, shnum, shstrndx)
         self._by_name: dict[str, Section] | None = None
         self._symbols: tuple[Symbol, ...] | None = None
         self._by_section: dict[int, list[Symbol]] | None = None
-        self.symtab = next((s for s in self.sections if s.type == SHT_SYMTAB), None)
 
     @property
     def little_endian(self) -> bool:
@@ -260,24 +264,60 @@ def _parse_header(data: bytes) -> tuple[str, int, int, int, int]:
 
 def _parse_sections(
     data: bytes, bo: str, shoff: int, shnum: int, shstrndx: int
-) -> tuple[Section, ...]:
+) -> tuple[tuple[Section, ...], Section | None]:
+    """_parse_sections: the section table, and its first SHT_SYMTAB if there is one."""
     end = shoff + shnum * _SHDR_SIZE
     if end > len(data):
         raise ObjectError("truncated ELF section header table")
     if not 0 < shstrndx < shnum:
         raise ObjectError(f"bad section name string table index {shstrndx}")
-    raw = list(struct.iter_unpack(bo + "IIQQQQIIQQ", data[shoff:end]))
-    size = len(data)
-    for idx, (_n, sh_type, _f, _a, off, sz, *_rest) in enumerate(raw):
+    name_offs, types, flags, _addrs, offsets, sizes, *link_info_align_entsize = _columns(
+        data[shoff:end], bo, "IIQQQQIIQQ"
+    )
+    if max(map(add, offsets, sizes)) > len(data):
+        _check_extents(types, offsets, sizes, len(data))
+    names_table = _StringTable(data, offsets[shstrndx], sizes[shstrndx])
+    names = names_table.names(name_offs)
+    if names is None:
+        names = [names_table.at(offset) for offset in name_offs]
+    columns = zip(
+        range(shnum), names, types, flags, offsets, sizes, *link_info_align_entsize, strict=True
+    )
+    sections = tuple(map(tuple.__new__, repeat(Section), columns))
+    # A scan of the type column: .symtab is usually the last of a thousand sections.
+    symtab = sections[types.index(SHT_SYMTAB)] if SHT_SYMTAB in types else None
+    return sections, symtab
+
+
+def _check_extents(
+    types: Sequence[int], offsets: Sequence[int], sizes: Sequence[int], size: int
+) -> None:
+    """_check_extents: every section with data lies inside the file."""
+    for idx, (sh_type, off, sz) in enumerate(zip(types, offsets, sizes, strict=True)):
         if sh_type not in (SHT_NOBITS, SHT_NULL) and (off > size or sz > size - off):
             raise ObjectError(f"section {idx}: data lies outside the file (truncated object?)")
-    names_hdr = raw[shstrndx]
-    name_at = _StringTable(data, names_hdr[4], names_hdr[5]).at
-    new = tuple.__new__  # the NamedTuple constructor minus a Python-level call per record
-    return tuple(
-        new(Section, (idx, name_at(name), sh_type, flags, off, sz, link, info, align, ent))
-        for idx, (name, sh_type, flags, _addr, off, sz, link, info, align, ent) in enumerate(raw)
-    )
+
+
+def _columns(raw: bytes, byteorder: str, fmt: str) -> list[list[int]]:
+    """_columns: the fields of the fixed-size records in `raw` (struct format `fmt` without
+    its byte order, e.g. "IBBHQQ"), one array per field.
+
+    It gives what zip(*struct.iter_unpack(byteorder + fmt, raw)) gives, minus a tuple per record
+    and a transposition, which cost more than the fields themselves. ELF records are naturally
+    aligned, so each field is a strided slice of `raw` read as an array of the field's width.
+    """
+    record_size = struct.calcsize("<" + fmt)
+    columns = []
+    offset = 0
+    for code in fmt:
+        width = struct.calcsize("<" + code)
+        assert offset % width == 0 and array(code).itemsize == width, (fmt, code)
+        column = array(code, raw)[offset // width :: record_size // width]
+        if byteorder != _HOST_BYTEORDER:
+            column.byteswap()
+        columns.append(column.tolist())
+        offset += width
+    return columns
 
 
 class _StringTable:
@@ -307,6 +347,17 @@ class _StringTable:
                 return decode_name(self.data[self.start + offset : stop])
         raise ObjectError(f"string at index {offset} is not NUL-terminated")
 
+    def names(self, offsets: Sequence[int]) -> list[str] | None:
+        """names: at() of each offset, or None when at() has to check them one by one.
+
+        When the table is ASCII, ends in NUL and every offset lies inside it, no check of at()
+        can fail, so the names are sliced by C-level map()s without Python code per name.
+        """
+        text = self.ascii
+        if text is None or not text.endswith("\0") or (offsets and max(offsets) >= len(text)):
+            return None
+        return [text[offset : text.find("\0", offset)] for offset in offsets]
+
 
 def _parse_symbols(elf: ElfFile) -> tuple[Symbol, ...]:
     symtab = elf.symtab
@@ -318,16 +369,33 @@ def _parse_symbols(elf: ElfFile) -> tuple[Symbol, ...]:
     strtab = elf.sections[symtab.link]
     if strtab.type != SHT_STRTAB:
         raise ObjectError("symbol table's string table is not SHT_STRTAB")
-    names = _StringTable(elf.data, strtab.offset, strtab.size)
+    strings = _StringTable(elf.data, strtab.offset, strtab.size)
     raw = elf.data[symtab.offset : symtab.offset + symtab.size]
-    new = tuple.__new__
-    out = []
-    for idx, (name, info, other, shndx, value, size) in enumerate(
-        struct.iter_unpack(elf.byteorder + "IBBHQQ", raw)
-    ):
-        try:
-            text = names.at(name)
-        except ObjectError:
-            raise ObjectError(f"symbol {idx}: bad name index {name}") from None
-        out.append(new(Symbol, (idx, text, value, size, info & 0xF, info >> 4, other & 0x3, shndx)))
-    return tuple(out)
+    if not raw:
+        return ()
+    name_offs, infos, others, shndxs, values, sizes = _columns(raw, elf.byteorder, "IBBHQQ")
+    names = strings.names(name_offs)
+    if names is None:
+        names = [_symbol_name(strings, idx, offset) for idx, offset in enumerate(name_offs)]
+    # ELF64_ST_TYPE, ELF64_ST_BIND and ELF64_ST_VISIBILITY of every symbol by one translate each.
+    info_bytes = bytes(infos)
+    types = info_bytes.translate(_ST_TYPE)
+    binds = info_bytes.translate(_ST_BIND)
+    visibilities = bytes(others).translate(_ST_VISIBILITY)
+    columns = zip(
+        range(len(names)), names, values, sizes, types, binds, visibilities, shndxs, strict=True
+    )
+    return tuple(map(tuple.__new__, repeat(Symbol), columns))
+
+
+def _symbol_name(strings: _StringTable, idx: int, offset: int) -> str:
+    try:
+        return strings.at(offset)
+    except ObjectError:
+        raise ObjectError(f"symbol {idx}: bad name index {offset}") from None
+
+
+_HOST_BYTEORDER = "<" if sys.byteorder == "little" else ">"
+_ST_TYPE = bytes(info & 0xF for info in range(256))
+_ST_BIND = bytes(info >> 4 for info in range(256))
+_ST_VISIBILITY = bytes(other & 0x3 for other in range(256))
