@@ -17,7 +17,7 @@ from array import array
 from collections.abc import Sequence
 from itertools import repeat
 from operator import add
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from pybpftool.errors import ElfContextError, ObjectError
 
@@ -272,7 +272,7 @@ def _parse_sections(
     if not 0 < shstrndx < shnum:
         raise ObjectError(f"bad section name string table index {shstrndx}")
     name_offs, types, flags, _addrs, offsets, sizes, *link_info_align_entsize = _columns(
-        data[shoff:end], bo, "IIQQQQIIQQ"
+        memoryview(data)[shoff:end], bo, "IIQQQQIIQQ"
     )
     if max(map(add, offsets, sizes)) > len(data):
         _check_extents(types, offsets, sizes, len(data))
@@ -298,26 +298,40 @@ def _check_extents(
             raise ObjectError(f"section {idx}: data lies outside the file (truncated object?)")
 
 
-def _columns(raw: bytes, byteorder: str, fmt: str) -> list[list[int]]:
+def _columns(raw: memoryview, byteorder: str, fmt: str) -> list[Sequence[int]]:
     """_columns: the fields of the fixed-size records in `raw` (struct format `fmt` without
-    its byte order, e.g. "IBBHQQ"), one array per field.
+    its byte order, e.g. "IBBHQQ"), one sequence per field (bytes for one-byte fields).
 
     It gives what zip(*struct.iter_unpack(byteorder + fmt, raw)) gives, minus a tuple per record
     and a transposition, which cost more than the fields themselves. ELF records are naturally
-    aligned, so each field is a strided slice of `raw` read as an array of the field's width.
+    aligned, so each field is a strided slice of `raw` read as words of the field's width.
     """
     record_size = struct.calcsize("<" + fmt)
-    columns = []
+    words: dict[int, memoryview | array[int]] = {}
+    columns: list[Sequence[int]] = []
     offset = 0
     for code in fmt:
         width = struct.calcsize("<" + code)
-        assert offset % width == 0 and array(code).itemsize == width, (fmt, code)
-        column = array(code, raw)[offset // width :: record_size // width]
-        if byteorder != _HOST_BYTEORDER:
-            column.byteswap()
-        columns.append(column.tolist())
+        assert offset % width == 0, (fmt, code)
+        if width == 1:
+            columns.append(raw[offset::record_size].tobytes())
+        else:
+            if width not in words:
+                words[width] = _words(raw, byteorder, width)
+            columns.append(words[width][offset // width :: record_size // width].tolist())
         offset += width
     return columns
+
+
+def _words(raw: memoryview, byteorder: str, width: int) -> memoryview | array[int]:
+    """_words: `raw` read as unsigned words of `width` bytes (2, 4 or 8)."""
+    code = _UNSIGNED_CODES[width]
+    if byteorder == _HOST_BYTEORDER:
+        return raw.cast(code)  # no copy
+    swapped = array(code)
+    swapped.frombytes(raw)
+    swapped.byteswap()
+    return swapped
 
 
 class _StringTable:
@@ -351,12 +365,15 @@ class _StringTable:
         """names: at() of each offset, or None when at() has to check them one by one.
 
         When the table is ASCII, ends in NUL and every offset lies inside it, no check of at()
-        can fail, so the names are sliced by C-level map()s without Python code per name.
+        can fail, so one comprehension slices every name. Offset 0 names every STT_SECTION
+        symbol (a third of a large object's), so that name is looked up once.
         """
         text = self.ascii
         if text is None or not text.endswith("\0") or (offsets and max(offsets) >= len(text)):
             return None
-        return [text[offset : text.find("\0", offset)] for offset in offsets]
+        find = text.find
+        first = text[: find("\0")]
+        return [text[offset : find("\0", offset)] if offset else first for offset in offsets]
 
 
 def _parse_symbols(elf: ElfFile) -> tuple[Symbol, ...]:
@@ -370,7 +387,7 @@ def _parse_symbols(elf: ElfFile) -> tuple[Symbol, ...]:
     if strtab.type != SHT_STRTAB:
         raise ObjectError("symbol table's string table is not SHT_STRTAB")
     strings = _StringTable(elf.data, strtab.offset, strtab.size)
-    raw = elf.data[symtab.offset : symtab.offset + symtab.size]
+    raw = memoryview(elf.data)[symtab.offset : symtab.offset + symtab.size]
     if not raw:
         return ()
     name_offs, infos, others, shndxs, values, sizes = _columns(raw, elf.byteorder, "IBBHQQ")
@@ -396,6 +413,10 @@ def _symbol_name(strings: _StringTable, idx: int, offset: int) -> str:
 
 
 _HOST_BYTEORDER = "<" if sys.byteorder == "little" else ">"
+# struct and array (and memoryview) share these codes; they have these sizes on every platform
+# CPython supports, as struct's native sizes confirm at import.
+_UNSIGNED_CODES: dict[int, Literal["H", "I", "Q"]] = {2: "H", 4: "I", 8: "Q"}
+assert all(struct.calcsize(code) == width for width, code in _UNSIGNED_CODES.items())
 _ST_TYPE = bytes(info & 0xF for info in range(256))
 _ST_BIND = bytes(info >> 4 for info in range(256))
 _ST_VISIBILITY = bytes(other & 0x3 for other in range(256))

@@ -19,7 +19,8 @@ def test_columns_match_iter_unpack(fmt: str, byteorder: str) -> None:
     rng = random.Random(fmt + byteorder)
     raw = rng.randbytes(struct.calcsize("<" + fmt) * 37)
     expected = [list(col) for col in zip(*struct.iter_unpack(byteorder + fmt, raw), strict=True)]
-    assert _columns(raw, byteorder, fmt) == expected
+    columns = _columns(memoryview(raw), byteorder, fmt)
+    assert [list(column) for column in columns] == expected
 
 
 TABLE = b"\0.text\0.rel.text\0maps\0\0x\0"
