@@ -114,48 +114,46 @@ def _parse_map_var(
 
 def _parse_def(fields: _FieldReader, name: str, struct_t: Composite, is_inner: bool) -> _Def:
     d = _Def(name)
-    last = len(struct_t.members) - 1
-    for i, member in enumerate(struct_t.members):
-        if not member.name:
+    members = struct_t.members
+    last = len(members) - 1
+    # One loop with the dispatch inline: a map has few members, and a call per member (a
+    # frame, its arguments) costs more than the member's own work once its value is known.
+    for i, member in enumerate(members):
+        field = member.name
+        if not field:
             raise ObjectError(f"map '{name}': invalid field #{i}")
-        if member.name == "values":
+        if field in _UINT_FIELDS:
+            value = fields.uint(name, member)
+            if field == "type":
+                d.type = value
+            elif field == "max_entries":
+                d.max_entries = value
+            elif field == "map_flags":
+                d.flags = value
+            elif field == "numa_node":
+                d.numa_node = value
+            else:
+                _set_size(d, field.removesuffix("_size"), value)
+        elif field == "key":
+            d.key_type_id, size = fields.pointee_and_size(name, member)
+            _set_size(d, field, size)
+        elif field == "value":
+            d.value_type_id, size = fields.pointee_and_size(name, member)
+            _set_size(d, field, size)
+        elif field == "values":
             _parse_values(fields, d, member, i == last, is_inner)
-        else:
-            _parse_field(fields, d, member, is_inner)
+        elif field == "pinning":
+            if is_inner:
+                raise ObjectError(f"map '{name}': inner def can't be pinned")
+            d.pinning = fields.uint(name, member)
+            if d.pinning not in (LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME):
+                raise ObjectError(f"map '{name}': invalid pinning value {d.pinning}")
+        elif field == "map_extra":
+            d.map_extra = fields.ulong(name, member)
+        # Any other field: ignored, as libbpf does with relaxed_maps (iproute2's setting).
     if d.type == 0:
         raise ObjectError(f"map '{name}': map type isn't specified")
     return d
-
-
-def _parse_field(fields: _FieldReader, d: _Def, member: Member, is_inner: bool) -> None:
-    field = member.name
-    if field in _UINT_FIELDS:
-        value = fields.uint(d.name, member)
-        if field == "type":
-            d.type = value
-        elif field == "max_entries":
-            d.max_entries = value
-        elif field == "map_flags":
-            d.flags = value
-        elif field == "numa_node":
-            d.numa_node = value
-        else:
-            _set_size(d, field.removesuffix("_size"), value)
-    elif field == "key":
-        d.key_type_id, size = fields.pointee_and_size(d.name, member)
-        _set_size(d, field, size)
-    elif field == "value":
-        d.value_type_id, size = fields.pointee_and_size(d.name, member)
-        _set_size(d, field, size)
-    elif field == "pinning":
-        if is_inner:
-            raise ObjectError(f"map '{d.name}': inner def can't be pinned")
-        d.pinning = fields.uint(d.name, member)
-        if d.pinning not in (LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME):
-            raise ObjectError(f"map '{d.name}': invalid pinning value {d.pinning}")
-    elif field == "map_extra":
-        d.map_extra = fields.ulong(d.name, member)
-    # Any other field: ignored, as libbpf does with relaxed_maps (iproute2's setting).
 
 
 _UINT_FIELDS = frozenset(
