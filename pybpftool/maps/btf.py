@@ -30,6 +30,10 @@ LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME = 0, 1
 BTF_VAR_STATIC, BTF_VAR_GLOBAL_ALLOCATED = 0, 1
 _PTR_SIZE = 8
 
+# Enum members read once: each `Enum.MEMBER` lookup costs as much as a function call.
+_ORIGIN_BTF, _PIN_NONE, _PIN_BY_NAME = MapOrigin.BTF, Pinning.NONE, Pinning.BY_NAME
+_STRUCT, _FUNC_PROTO = Kind.STRUCT, Kind.FUNC_PROTO
+_PROG_ARRAY = BpfMapType.BPF_MAP_TYPE_PROG_ARRAY
 _MAP_IN_MAP = (BpfMapType.BPF_MAP_TYPE_ARRAY_OF_MAPS, BpfMapType.BPF_MAP_TYPE_HASH_OF_MAPS)
 
 
@@ -100,7 +104,7 @@ def _parse_map_var(
     if var.linkage not in (BTF_VAR_STATIC, BTF_VAR_GLOBAL_ALLOCATED):
         raise ObjectError(f"map '{name}': unsupported map linkage {var.linkage}")
     struct_t = btf.type(btf.skip_mods_and_typedefs(var.type))
-    if not isinstance(struct_t, Composite) or struct_t.kind != Kind.STRUCT:
+    if not isinstance(struct_t, Composite) or struct_t.kind != _STRUCT:
         raise ObjectError(f"map '{name}': unexpected def kind, expected struct")
     if name not in offsets:
         raise ObjectError(f"map '{name}': no ELF symbol in section .maps")
@@ -239,7 +243,7 @@ def _parse_values(
 ) -> None:
     """_parse_values: `__array(values, T)`, checked in libbpf's order with its messages."""
     btf = fields.btf
-    is_prog_array = d.type == BpfMapType.BPF_MAP_TYPE_PROG_ARRAY
+    is_prog_array = d.type == _PROG_ARRAY
     desc = "prog-array value" if is_prog_array else "map-in-map inner"
     if is_inner:
         raise ObjectError(f"map '{d.name}': multi-level inner maps not supported")
@@ -257,33 +261,39 @@ def _parse_values(
     target = btf.type(btf.skip_mods_and_typedefs(ptr.type))
     d.has_values = True
     if is_prog_array:
-        if target.kind != Kind.FUNC_PROTO:
+        if target.kind != _FUNC_PROTO:
             raise ObjectError(
                 f"map '{d.name}': {desc} def is of unexpected kind {target.kind.name}"
             )
         return
-    if not isinstance(target, Composite) or target.kind != Kind.STRUCT:
+    if not isinstance(target, Composite) or target.kind != _STRUCT:
         raise ObjectError(f"map '{d.name}': {desc} def is of unexpected kind {target.kind.name}")
     d.inner = _to_spec(_parse_def(fields, f"{d.name}.inner", target, is_inner=True))
 
 
 def _to_spec(d: _Def) -> MapSpec:
+    # Every field by position, in MapSpec's order: one MapSpec per map, and matching 15
+    # keyword arguments cost a third of building it.
     return MapSpec(
-        name=d.name,
-        type=d.type,
-        key_size=d.key_size,
-        value_size=d.value_size,
-        max_entries=d.max_entries,
-        flags=d.flags,
-        origin=MapOrigin.BTF,
-        section=BTF_MAPS_SECTION,
-        pinning=Pinning.BY_NAME if d.pinning == LIBBPF_PIN_BY_NAME else Pinning.NONE,
-        pin_id=d.pinning,
-        map_extra=d.map_extra,
-        numa_node=d.numa_node,
-        inner=d.inner,
-        btf_key_type_id=d.key_type_id,
-        btf_value_type_id=d.value_type_id,
+        d.name,
+        d.type,
+        d.key_size,
+        d.value_size,
+        d.max_entries,
+        d.flags,
+        _ORIGIN_BTF,
+        BTF_MAPS_SECTION,
+        _PIN_BY_NAME if d.pinning == LIBBPF_PIN_BY_NAME else _PIN_NONE,
+        d.pinning,  # pin_id
+        d.map_extra,
+        d.numa_node,
+        None,  # legacy
+        d.inner,
+        (),  # contents: filled by collect_static_slots
+        None,  # data
+        False,  # freeze
+        d.key_type_id,
+        d.value_type_id,
     )
 
 

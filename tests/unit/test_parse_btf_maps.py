@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpfobjs
 
 from pybpftool.parser import parse_object
-from pybpftool.spec import MapOrigin, Pinning
+from pybpftool.spec import MapOrigin, MapSpec, Pinning
 from pybpftool.uapi import BpfMapType as T
 from pybpftool.uapi import BpfProgType
 
@@ -76,3 +76,32 @@ def test_several_programs_in_one_section(target: str) -> None:
     main = spec.program("tc_main")
     assert main is not None
     assert main.maps_used == ("flows", "outer", "sized", "jumps")
+
+
+def test_definition_fields_reach_the_spec_fields_of_the_same_name() -> None:
+    # _to_spec passes every MapSpec field by position: a reordered MapSpec must fail here.
+    from pybpftool.maps.btf import _Def, _to_spec
+
+    d = _Def("m")
+    inner = _to_spec(_Def("m.inner"))
+    d.type, d.key_size, d.value_size, d.max_entries, d.flags = 1, 2, 3, 4, 5
+    d.pinning, d.map_extra, d.numa_node, d.inner = 1, 7, 8, inner
+    d.key_type_id, d.value_type_id = 9, 10
+    spec = _to_spec(d)
+    assert spec == MapSpec(
+        name="m",
+        type=1,
+        key_size=2,
+        value_size=3,
+        max_entries=4,
+        flags=5,
+        origin=MapOrigin.BTF,
+        section=".maps",
+        pinning=Pinning.BY_NAME,
+        pin_id=1,
+        map_extra=7,
+        numa_node=8,
+        inner=inner,
+        btf_key_type_id=9,
+        btf_value_type_id=10,
+    )
