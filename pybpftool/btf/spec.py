@@ -258,19 +258,16 @@ class BtfSpec:
         """pointee: the type a PTR points to, None if `type_id` is not a PTR (no decoding)."""
         if self._checked_kind(type_id) != _PTR:
             return None
-        target: int = self._word(self._offsets[type_id] + 8)
-        return self._ref(target, type_id)
+        # One unpack, and _ref called only where it raises: map definitions ask this per member.
+        target: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 8)[0]
+        return target if target < len(self._offsets) else self._ref(target, type_id)
 
     def array_len(self, type_id: int) -> int | None:
         """array_len: the element count of an ARRAY, None if `type_id` is not one."""
         if self._checked_kind(type_id) != _ARRAY:
             return None
-        nelems: int = self._word(self._offsets[type_id] + 20)
+        nelems: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 20)[0]
         return nelems
-
-    def _word(self, offset: int) -> int:
-        value: int = _U32[self.byteorder](self.raw, offset)[0]
-        return value
 
     def _name_index(self) -> dict[str, list[int]]:
         index: dict[str, list[int]] = {}
@@ -292,15 +289,17 @@ class BtfSpec:
 
     def skip_mods_and_typedefs(self, type_id: int) -> int:
         """skip_mods_and_typedefs: follow CONST/VOLATILE/RESTRICT/TYPE_TAG/TYPEDEF (libbpf)."""
-        kinds = self._kinds
-        for _ in range(MAX_RESOLVE_DEPTH):
-            # The kind table answers without decoding the type (most chains have no link).
-            if not 0 <= type_id < len(kinds) or kinds[type_id] not in _SKIPPED_KINDS:
-                return type_id
+        kinds, links = self._kinds, 0
+        # The kind table answers without decoding the type (most chains have no link), and
+        # a while loop builds no range() for the common case of none.
+        while 0 <= type_id < len(kinds) and kinds[type_id] in _SKIPPED_KINDS:
             t = self.type(type_id)
             assert isinstance(t, _LINKS)
             type_id = t.type
-        raise ObjectError(f".BTF: type chain from [{type_id}] is too deep or loops")
+            links += 1
+            if links == MAX_RESOLVE_DEPTH:
+                raise ObjectError(f".BTF: type chain from [{type_id}] is too deep or loops")
+        return type_id
 
     def resolve_size(self, type_id: int) -> int:
         """resolve_size: byte size of a type (libbpf btf__resolve_size)."""
