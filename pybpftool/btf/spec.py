@@ -77,6 +77,8 @@ _FUNC_PROTO, _VAR, _DATASEC, _FLOAT = (
     int(k) for k in (Kind.FUNC_PROTO, Kind.VAR, Kind.DATASEC, Kind.FLOAT)
 )
 _U32 = {bo: struct.Struct(bo + "I").unpack_from for bo in "<>"}
+# Compiled once: struct's own format cache hashes the format string on every call.
+_III = {bo: struct.Struct(bo + "III") for bo in "<>"}
 # Kinds that are just a name and a referenced type.
 _REF_ONLY: dict[int, type[Typedef] | type[Modifier]] = {
     Kind.TYPEDEF.value: Typedef,
@@ -337,8 +339,8 @@ class BtfSpec:
         raw, bo = self.raw, self.byteorder
         if not self._types[0] <= pos <= self._types[1] - 12:
             raise ObjectError(f".BTF: type [{type_id}] lies outside the type section")
-        name_off, info, size_type = struct.unpack_from(bo + "III", raw, pos)
-        k, vlen, kflag = (info >> 24) & 0x1F, info & 0xFFFF, bool(info >> 31)
+        name_off, info, size_type = _III[bo].unpack_from(raw, pos)
+        k, vlen, kflag = (info >> 24) & 0x1F, info & 0xFFFF, info > 0x7FFFFFFF
         # Offsets may come from a cache: the record must be what the index says it is.
         if k != self._kinds[type_id] or (
             pos + 12 + _FIXED_EXTRA[k] + _PER_VLEN[k] * vlen > self._types[1]
@@ -351,11 +353,11 @@ class BtfSpec:
         if k == _PTR:
             return Ptr(type_id, kind, name, self._ref(size_type, type_id))
         if k in (_STRUCT, _UNION):
-            return Composite(
-                type_id, kind, name, size_type, self._members(extra, vlen, kflag, type_id)
-            )
+            # tuple.__new__: a NamedTuple's own constructor costs twice as much, per map.
+            members = self._members(extra, vlen, kflag, type_id)
+            return tuple.__new__(Composite, (type_id, kind, name, size_type, members))
         if k == _ARRAY:
-            elem, index, nelems = struct.unpack_from(bo + "III", raw, extra)
+            elem, index, nelems = _III[bo].unpack_from(raw, extra)
             return Array(
                 type_id, kind, name, self._ref(elem, type_id), self._ref(index, type_id), nelems
             )
@@ -385,9 +387,14 @@ class BtfSpec:
             linkage = struct.unpack_from(bo + "I", raw, extra)[0]
             return Var(type_id, kind, name, self._ref(size_type, type_id), linkage)
         if k == _DATASEC:
+            # A variable per map in .maps: as in _members, tuple.__new__, and _ref only where
+            # it raises.
+            known, new = len(self._offsets), tuple.__new__
             secinfo = tuple(
-                VarSecinfo(self._ref(t, type_id), off, size)
-                for t, off, size in struct.iter_unpack(bo + "III", raw[extra : extra + 12 * vlen])
+                [
+                    new(VarSecinfo, (t if t < known else self._ref(t, type_id), off, size))
+                    for t, off, size in _III[bo].iter_unpack(raw[extra : extra + 12 * vlen])
+                ]
             )
             return Datasec(type_id, kind, name, size_type, secinfo)
         if k == _FLOAT:
@@ -406,8 +413,8 @@ class BtfSpec:
         # cache and the type-id check is inlined.
         out = []
         known, strings, new = len(self._offsets), self._strings, tuple.__new__
-        for name_off, mtype, offset in struct.iter_unpack(
-            self.byteorder + "III", self.raw[pos : pos + 12 * vlen]
+        for name_off, mtype, offset in _III[self.byteorder].iter_unpack(
+            self.raw[pos : pos + 12 * vlen]
         ):
             name = strings.get(name_off)
             if name is None:
