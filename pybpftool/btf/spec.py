@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import copy
 import struct
+import sys
+from array import array
 from collections.abc import Sequence
+from operator import itemgetter
 
 from pybpftool.btf.types import (
     KINDS,
@@ -62,6 +65,15 @@ for _kind, _extra in (
 ):
     _PER_VLEN[_kind] = _extra
 
+# The same, in bytes with the 12-byte header, for every value of the info word's 5 kind bits
+# (0: no kind has that number).
+_RECORD_BASE = [12 + _FIXED_EXTRA[k] if 0 < k <= MAX_KIND else 0 for k in range(32)]
+_RECORD_PER_VLEN = [_PER_VLEN[k] if k <= MAX_KIND else 0 for k in range(32)]
+# The info word's top byte -> its kind bits (the kflag is bit 7).
+_KIND_BITS = bytes(b & 0x1F for b in range(256))
+_U32_CODE = "I"  # array's code for C's unsigned int: 32 bits on every CPython platform
+assert array(_U32_CODE).itemsize == 4
+_NATIVE = "<" if sys.byteorder == "little" else ">"
 
 _SKIPPED_KINDS = frozenset(int(k) for k in (Kind.TYPEDEF, *MODIFIERS))
 # Tuples, not `A | B` unions: a union written in a function body is rebuilt on every call.
@@ -100,6 +112,15 @@ def check_header(data: bytes, byteorder: str, what: str) -> tuple[int, ...]:
     if hdr_len < 8 or hdr_len > len(data) or hdr_len % 4:
         raise ObjectError(f"{what}: bad header length {hdr_len}")
     return struct.unpack_from(byteorder + "I" * ((hdr_len - 4) // 4), data, 4)
+
+
+def u32_words(data: bytes, start: int, stop: int, byteorder: str) -> array[int]:
+    """u32_words: the whole u32 words of data[start:stop], as an array (read at C speed)."""
+    words = array(_U32_CODE)
+    words.frombytes(memoryview(data)[start : stop - (stop - start) % 4])
+    if byteorder != _NATIVE:
+        words.byteswap()
+    return words
 
 
 class BtfSpec:
@@ -155,24 +176,35 @@ class BtfSpec:
         return self._offsets, self._kinds
 
     def _index(self) -> tuple[list[int], bytearray]:
-        """_index: where every type record starts and its kind; type id N is entry N."""
-        raw, (pos, end) = self.raw, self._types
-        unpack = struct.Struct(self.byteorder + "I").unpack_from
-        fixed, per_vlen = _FIXED_EXTRA, _PER_VLEN
-        offsets, kinds = [0], bytearray(1)
-        while pos < end:
-            if pos + 12 > end:
-                raise ObjectError(f".BTF: type #{len(offsets)} is truncated")
-            info = unpack(raw, pos + 4)[0]
-            kind = (info >> 24) & 0x1F
-            if not 0 < kind <= MAX_KIND:
-                raise ObjectError(f".BTF: type #{len(offsets)} has unknown kind {kind}")
-            offsets.append(pos)
-            kinds.append(kind)
-            pos += 12 + fixed[kind] + per_vlen[kind] * (info & 0xFFFF)
+        """_index: where every type record starts and its kind; type id N is entry N.
+
+        The walk is the hot part of indexing a large blob, so its loop is kept to one step
+        per record: the info words are read from an array, and a record's size comes from a
+        dict keyed by its info word (records of one kind and vlen have one size; a blob has
+        few distinct info words), filled, and checked, the first time a word is seen.
+        """
+        raw, (start, end) = self.raw, self._types
+        # info_of[pos >> 2] is the info word (bytes 4-8) of a record at pos: the records of
+        # the section start at multiples of 4 from `start`.
+        info_of = u32_words(raw, start % 4 + 4, end, self.byteorder)
+        sizes: dict[int, int] = {}
+        # Each step appends where the next record starts: the last entry is where the walk
+        # stopped (the end of the section, or not).
+        offsets, pos, last = [0, start], start, end - 12
+        while pos <= last:
+            try:
+                while pos <= last:
+                    pos += sizes[info_of[pos >> 2]]
+                    offsets.append(pos)
+            except KeyError:
+                info = info_of[pos >> 2]
+                sizes[info] = _record_size(info, len(offsets) - 1)
+        offsets.pop()
+        if pos < end:
+            raise ObjectError(f".BTF: type #{len(offsets)} is truncated")
         if pos != end:
             raise ObjectError(f".BTF: type #{len(offsets) - 1} runs past the type section")
-        return offsets, kinds
+        return offsets, _kinds_at(raw, offsets, self.byteorder)
 
     def __len__(self) -> int:
         return len(self._offsets)
@@ -432,6 +464,28 @@ class BtfSpec:
                 value -= 1 << 64
             out.append(EnumValue(self.string(n), value))
         return tuple(out)
+
+
+def _record_size(info: int, type_id: int) -> int:
+    """_record_size: the bytes of type #`type_id`, whose info word is `info`."""
+    kind = (info >> 24) & 0x1F
+    if not _RECORD_BASE[kind]:
+        raise ObjectError(f".BTF: type #{type_id} has unknown kind {kind}")
+    return _RECORD_BASE[kind] + _RECORD_PER_VLEN[kind] * (info & 0xFFFF)
+
+
+def _kinds_at(raw: bytes, offsets: list[int], byteorder: str) -> bytearray:
+    """_kinds_at: the kind of the record at each of `offsets` (the first is void's, 0).
+
+    Read in one C-level gather: the kind bits are in the info word's most significant byte.
+    """
+    if len(offsets) < 2:  # itemgetter returns a tuple for two or more items
+        return bytearray(len(offsets))
+    first = 7 if byteorder == "<" else 4
+    top = raw[first : offsets[-1] + 8]  # top[pos]: the top byte of the info word at pos + 4
+    kinds = bytearray(itemgetter(*offsets)(top)).translate(_KIND_BITS)
+    kinds[0] = 0
+    return kinds
 
 
 def _region(raw: bytes, hdr_len: int, off: int, length: int, what: str) -> tuple[int, int]:
