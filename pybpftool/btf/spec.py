@@ -11,7 +11,7 @@ import copy
 import struct
 import sys
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 
 from pybpftool.btf.types import (
@@ -160,15 +160,15 @@ class BtfSpec:
         # One decode of an ASCII string section makes each name a cheap str slice.
         self._ascii = strings.decode("ascii") if strings.isascii() else None
 
-    def with_patched_records(self, raw: bytes) -> BtfSpec:
-        """with_patched_records: this spec over `raw`, a copy whose DATASEC records were
-        rewritten in place (same sizes, same strings), so the index is reused, not rebuilt."""
+    def with_patched_records(self, raw: bytes, types: Mapping[int, BtfType]) -> BtfSpec:
+        """with_patched_records: this spec over `raw`, a copy whose records of `types` were
+        rewritten in place (same sizes, same strings) to decode as `types` (the caller's
+        promise), so the index is reused, not rebuilt, and the other decoded types kept."""
         if len(raw) != len(self.raw):
             raise ValueError("a patched blob keeps the original's layout")
         patched = copy.copy(self)
         patched.raw = raw
-        # Only DATASEC records are ever patched: other decoded types stay valid.
-        patched._cache = {k: v for k, v in self._cache.items() if not isinstance(v, Datasec)}
+        patched._cache = {**self._cache, **types}
         return patched
 
     def index_tables(self) -> tuple[Sequence[int], bytes | bytearray]:
