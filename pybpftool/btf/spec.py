@@ -123,6 +123,14 @@ def u32_words(data: bytes, start: int, stop: int, byteorder: str) -> array[int]:
     return words
 
 
+def gather(seq: Sequence[int], positions: Sequence[int]) -> tuple[int, ...]:
+    """gather: seq[p] for each of `positions`, in one C-level call."""
+    if len(positions) > 1:
+        found: tuple[int, ...] = itemgetter(*positions)(seq)
+        return found
+    return tuple(seq[p] for p in positions)  # itemgetter of one item returns just the item
+
+
 class BtfSpec:
     """BtfSpec: the types and strings of one .BTF section."""
 
@@ -205,6 +213,13 @@ class BtfSpec:
         if pos != end:
             raise ObjectError(f".BTF: type #{len(offsets) - 1} runs past the type section")
         return offsets, _kinds_at(raw, offsets, self.byteorder)
+
+    def check_strings(self, offsets: Sequence[int]) -> None:
+        """check_strings: check_string of each offset in turn, as one range test of the
+        largest when the string section ends in NUL."""
+        if offsets and not (self._terminated and max(offsets) < self._str_end - self._str_start):
+            for offset in offsets:
+                self.check_string(offset)
 
     def __len__(self) -> int:
         return len(self._offsets)
@@ -479,11 +494,9 @@ def _kinds_at(raw: bytes, offsets: list[int], byteorder: str) -> bytearray:
 
     Read in one C-level gather: the kind bits are in the info word's most significant byte.
     """
-    if len(offsets) < 2:  # itemgetter returns a tuple for two or more items
-        return bytearray(len(offsets))
     first = 7 if byteorder == "<" else 4
     top = raw[first : offsets[-1] + 8]  # top[pos]: the top byte of the info word at pos + 4
-    kinds = bytearray(itemgetter(*offsets)(top)).translate(_KIND_BITS)
+    kinds = bytearray(gather(top, offsets)).translate(_KIND_BITS)
     kinds[0] = 0
     return kinds
 
