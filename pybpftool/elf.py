@@ -12,7 +12,12 @@ Every malformed input raises `ObjectError`; no `struct.error` or `IndexError` es
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
+import sys
+from array import array
+from collections.abc import Sequence
+from itertools import repeat
+from operator import add
+from typing import Literal, NamedTuple
 
 from pybpftool.errors import ElfContextError, ObjectError
 
@@ -143,11 +148,10 @@ class ElfFile:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.byteorder, self.machine, shoff, shnum, shstrndx = _parse_header(data)
-        self.sections = _parse_sections(data, self.byteorder, shoff, shnum, shstrndx)
+        self.sections, self.symtab = _parse_sections(data, self.byteorder, shoff, shnum, shstrndx)
         self._by_name: dict[str, Section] | None = None
         self._symbols: tuple[Symbol, ...] | None = None
         self._by_section: dict[int, list[Symbol]] | None = None
-        self.symtab = next((s for s in self.sections if s.type == SHT_SYMTAB), None)
 
     @property
     def little_endian(self) -> bool:
@@ -260,24 +264,74 @@ def _parse_header(data: bytes) -> tuple[str, int, int, int, int]:
 
 def _parse_sections(
     data: bytes, bo: str, shoff: int, shnum: int, shstrndx: int
-) -> tuple[Section, ...]:
+) -> tuple[tuple[Section, ...], Section | None]:
+    """_parse_sections: the section table, and its first SHT_SYMTAB if there is one."""
     end = shoff + shnum * _SHDR_SIZE
     if end > len(data):
         raise ObjectError("truncated ELF section header table")
     if not 0 < shstrndx < shnum:
         raise ObjectError(f"bad section name string table index {shstrndx}")
-    raw = list(struct.iter_unpack(bo + "IIQQQQIIQQ", data[shoff:end]))
-    size = len(data)
-    for idx, (_n, sh_type, _f, _a, off, sz, *_rest) in enumerate(raw):
+    name_offs, types, flags, _addrs, offsets, sizes, *link_info_align_entsize = _columns(
+        memoryview(data)[shoff:end], bo, "IIQQQQIIQQ"
+    )
+    if max(map(add, offsets, sizes)) > len(data):
+        _check_extents(types, offsets, sizes, len(data))
+    names_table = _StringTable(data, offsets[shstrndx], sizes[shstrndx])
+    names = names_table.names(name_offs)
+    if names is None:
+        names = [names_table.at(offset) for offset in name_offs]
+    columns = zip(
+        range(shnum), names, types, flags, offsets, sizes, *link_info_align_entsize, strict=True
+    )
+    sections = tuple(map(tuple.__new__, repeat(Section), columns))
+    # A scan of the type column: .symtab is usually the last of a thousand sections.
+    symtab = sections[types.index(SHT_SYMTAB)] if SHT_SYMTAB in types else None
+    return sections, symtab
+
+
+def _check_extents(
+    types: Sequence[int], offsets: Sequence[int], sizes: Sequence[int], size: int
+) -> None:
+    """_check_extents: every section with data lies inside the file."""
+    for idx, (sh_type, off, sz) in enumerate(zip(types, offsets, sizes, strict=True)):
         if sh_type not in (SHT_NOBITS, SHT_NULL) and (off > size or sz > size - off):
             raise ObjectError(f"section {idx}: data lies outside the file (truncated object?)")
-    names_hdr = raw[shstrndx]
-    name_at = _StringTable(data, names_hdr[4], names_hdr[5]).at
-    new = tuple.__new__  # the NamedTuple constructor minus a Python-level call per record
-    return tuple(
-        new(Section, (idx, name_at(name), sh_type, flags, off, sz, link, info, align, ent))
-        for idx, (name, sh_type, flags, _addr, off, sz, link, info, align, ent) in enumerate(raw)
-    )
+
+
+def _columns(raw: memoryview, byteorder: str, fmt: str) -> list[Sequence[int]]:
+    """_columns: the fields of the fixed-size records in `raw` (struct format `fmt` without
+    its byte order, e.g. "IBBHQQ"), one sequence per field (bytes for one-byte fields).
+
+    It gives what zip(*struct.iter_unpack(byteorder + fmt, raw)) gives, minus a tuple per record
+    and a transposition, which cost more than the fields themselves. ELF records are naturally
+    aligned, so each field is a strided slice of `raw` read as words of the field's width.
+    """
+    record_size = struct.calcsize("<" + fmt)
+    words: dict[int, memoryview | array[int]] = {}
+    columns: list[Sequence[int]] = []
+    offset = 0
+    for code in fmt:
+        width = struct.calcsize("<" + code)
+        assert offset % width == 0, (fmt, code)
+        if width == 1:
+            columns.append(raw[offset::record_size].tobytes())
+        else:
+            if width not in words:
+                words[width] = _words(raw, byteorder, width)
+            columns.append(words[width][offset // width :: record_size // width].tolist())
+        offset += width
+    return columns
+
+
+def _words(raw: memoryview, byteorder: str, width: int) -> memoryview | array[int]:
+    """_words: `raw` read as unsigned words of `width` bytes (2, 4 or 8)."""
+    code = _UNSIGNED_CODES[width]
+    if byteorder == _HOST_BYTEORDER:
+        return raw.cast(code)  # no copy
+    swapped = array(code)
+    swapped.frombytes(raw)
+    swapped.byteswap()
+    return swapped
 
 
 class _StringTable:
@@ -307,6 +361,20 @@ class _StringTable:
                 return decode_name(self.data[self.start + offset : stop])
         raise ObjectError(f"string at index {offset} is not NUL-terminated")
 
+    def names(self, offsets: Sequence[int]) -> list[str] | None:
+        """names: at() of each offset, or None when at() has to check them one by one.
+
+        When the table is ASCII, ends in NUL and every offset lies inside it, no check of at()
+        can fail, so one comprehension slices every name. Offset 0 names every STT_SECTION
+        symbol (a third of a large object's), so that name is looked up once.
+        """
+        text = self.ascii
+        if text is None or not text.endswith("\0") or (offsets and max(offsets) >= len(text)):
+            return None
+        find = text.find
+        first = text[: find("\0")]
+        return [text[offset : find("\0", offset)] if offset else first for offset in offsets]
+
 
 def _parse_symbols(elf: ElfFile) -> tuple[Symbol, ...]:
     symtab = elf.symtab
@@ -318,16 +386,37 @@ def _parse_symbols(elf: ElfFile) -> tuple[Symbol, ...]:
     strtab = elf.sections[symtab.link]
     if strtab.type != SHT_STRTAB:
         raise ObjectError("symbol table's string table is not SHT_STRTAB")
-    names = _StringTable(elf.data, strtab.offset, strtab.size)
-    raw = elf.data[symtab.offset : symtab.offset + symtab.size]
-    new = tuple.__new__
-    out = []
-    for idx, (name, info, other, shndx, value, size) in enumerate(
-        struct.iter_unpack(elf.byteorder + "IBBHQQ", raw)
-    ):
-        try:
-            text = names.at(name)
-        except ObjectError:
-            raise ObjectError(f"symbol {idx}: bad name index {name}") from None
-        out.append(new(Symbol, (idx, text, value, size, info & 0xF, info >> 4, other & 0x3, shndx)))
-    return tuple(out)
+    strings = _StringTable(elf.data, strtab.offset, strtab.size)
+    raw = memoryview(elf.data)[symtab.offset : symtab.offset + symtab.size]
+    if not raw:
+        return ()
+    name_offs, infos, others, shndxs, values, sizes = _columns(raw, elf.byteorder, "IBBHQQ")
+    names = strings.names(name_offs)
+    if names is None:
+        names = [_symbol_name(strings, idx, offset) for idx, offset in enumerate(name_offs)]
+    # ELF64_ST_TYPE, ELF64_ST_BIND and ELF64_ST_VISIBILITY of every symbol by one translate each.
+    info_bytes = bytes(infos)
+    types = info_bytes.translate(_ST_TYPE)
+    binds = info_bytes.translate(_ST_BIND)
+    visibilities = bytes(others).translate(_ST_VISIBILITY)
+    columns = zip(
+        range(len(names)), names, values, sizes, types, binds, visibilities, shndxs, strict=True
+    )
+    return tuple(map(tuple.__new__, repeat(Symbol), columns))
+
+
+def _symbol_name(strings: _StringTable, idx: int, offset: int) -> str:
+    try:
+        return strings.at(offset)
+    except ObjectError:
+        raise ObjectError(f"symbol {idx}: bad name index {offset}") from None
+
+
+_HOST_BYTEORDER = "<" if sys.byteorder == "little" else ">"
+# struct and array (and memoryview) share these codes; they have these sizes on every platform
+# CPython supports, as struct's native sizes confirm at import.
+_UNSIGNED_CODES: dict[int, Literal["H", "I", "Q"]] = {2: "H", 4: "I", 8: "Q"}
+assert all(struct.calcsize(code) == width for width, code in _UNSIGNED_CODES.items())
+_ST_TYPE = bytes(info & 0xF for info in range(256))
+_ST_BIND = bytes(info >> 4 for info in range(256))
+_ST_VISIBILITY = bytes(other & 0x3 for other in range(256))

@@ -12,7 +12,7 @@ import struct
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from pybpftool.btf.spec import BtfSpec, check_header
+from pybpftool.btf.spec import BtfSpec, check_header, gather, u32_words
 from pybpftool.errors import ObjectError
 
 
@@ -44,10 +44,19 @@ class CoreRelo(NamedTuple):
     kind: int
 
 
-# (offset of the first record, record count, record size) of one section's block.
-_Block = tuple[int, int, int]
-# A block with the string offset of its section's name, in section order.
-_NamedBlock = tuple[int, _Block]
+class _Blocks(NamedTuple):
+    """_Blocks: where the records of one info block (func_info, ...) are. Block k holds
+    `counts[k]` records of `rec_size` bytes at `first + 4 * heads[k]`, for the section whose
+    name is at `names[k]` of the string section."""
+
+    first: int
+    rec_size: int
+    heads: list[int]
+    names: tuple[int, ...]
+    counts: tuple[int, ...]
+
+
+_NO_BLOCKS = _Blocks(0, 0, [], (), ())
 
 
 class BtfExt:
@@ -61,7 +70,7 @@ class BtfExt:
     __slots__ = ("_blocks", "_btf", "_cache", "_data", "byteorder")
 
     def __init__(
-        self, data: bytes, byteorder: str, btf: BtfSpec, blocks: dict[str, list[_NamedBlock]]
+        self, data: bytes, byteorder: str, btf: BtfSpec, blocks: dict[str, _Blocks]
     ) -> None:
         self._data = data
         self.byteorder = byteorder
@@ -94,14 +103,16 @@ class BtfExt:
             }
         return self._cache[what]
 
-    def _by_section(self, what: str) -> dict[str, list[_Block]]:
-        out: dict[str, list[_Block]] = {}
+    def _by_section(self, what: str) -> dict[str, list[tuple[int, int, int]]]:
+        """_by_section: (first record, count, record size) of each block, by section name."""
+        out: dict[str, list[tuple[int, int, int]]] = {}
         string = self._btf.string
-        for name_off, block in self._blocks[what]:
-            out.setdefault(string(name_off), []).append(block)
+        first, rec_size, heads, names, counts = self._blocks[what]
+        for name_off, head, count in zip(names, heads, counts, strict=True):
+            out.setdefault(string(name_off), []).append((first + 4 * head, count, rec_size))
         return out
 
-    def _records(self, what: str, blocks: list[_Block]) -> list[tuple[int, ...]]:
+    def _records(self, what: str, blocks: list[tuple[int, int, int]]) -> list[tuple[int, ...]]:
         fmt = self.byteorder + "I" * (_MIN_RECORD[what] // 4)
         out: list[tuple[int, ...]] = []
         for pos, count, rec_size in blocks:
@@ -112,31 +123,43 @@ class BtfExt:
 _MIN_RECORD = {"func_info": 8, "line_info": 16, "core_relo": 16}
 
 
-def _blocks(
-    data: bytes, bo: str, start: int, length: int, what: str, btf: BtfSpec
-) -> list[_NamedBlock]:
-    """_blocks: (section name offset, (first record, count, record size)) of one info block."""
-    out: list[_NamedBlock] = []
+def _blocks(data: bytes, bo: str, start: int, length: int, what: str, btf: BtfSpec) -> _Blocks:
+    """_blocks: the layout of one info block, checked as libbpf checks it."""
     if length == 0:
-        return out
+        return _NO_BLOCKS
     end = start + length
     if start < 0 or end > len(data) or length < 4:
         raise ObjectError(f".BTF.ext: {what} lies outside the section")
     rec_size = struct.unpack_from(bo + "I", data, start)[0]
     if rec_size < _MIN_RECORD[what] or rec_size % 4:
         raise ObjectError(f".BTF.ext: {what} record size {rec_size} is too small")
-    pos = start + 4
-    while pos < end:
-        if pos + 8 > end:
-            raise ObjectError(f".BTF.ext: {what} block header is truncated")
-        name_off, count = struct.unpack_from(bo + "II", data, pos)
-        pos += 8
-        if count == 0 or count * rec_size > end - pos:
-            raise ObjectError(f".BTF.ext: {what} block has a bad record count {count}")
-        btf.check_string(name_off)
-        out.append((name_off, (pos, count, rec_size)))
-        pos += count * rec_size
-    return out
+    # After the record size, block k has a (name offset, count) header at words heads[k] and
+    # heads[k] + 1, then its records. A large object has thousands of blocks: the walk only
+    # steps from header to header, and the counts and names are checked after it in bulk.
+    names = u32_words(data, start + 4, end, bo)
+    counts = names[1:]  # counts[i] is names[i + 1]
+    heads = []
+    head, stop, step = 0, len(counts), rec_size // 4
+    while head < stop:
+        heads.append(head)
+        head += 2 + counts[head] * step
+    found, name_offs = gather(counts, heads), gather(names, heads)
+    bad = _first_bad(found, head > len(names))
+    # A walk checking block by block would have read the names of the blocks before it first.
+    btf.check_strings(name_offs[:bad])
+    if bad < len(heads):
+        raise ObjectError(f".BTF.ext: {what} block has a bad record count {found[bad]}")
+    if 4 * head < length - 4:
+        raise ObjectError(f".BTF.ext: {what} block header is truncated")
+    return _Blocks(start + 12, rec_size, heads, name_offs, found)
+
+
+def _first_bad(counts: tuple[int, ...], overran: bool) -> int:
+    """_first_bad: the first bad block of a walk: one without records, or else the last one
+    if its records run past the end (`overran`); len(counts) if none is bad."""
+    if 0 in counts:
+        return counts.index(0)
+    return len(counts) - 1 if overran else len(counts)
 
 
 def parse_btf_ext(data: bytes, byteorder: str, btf: BtfSpec) -> BtfExt:

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
+from itertools import chain
+from operator import itemgetter
 
 from pybpftool.btf.spec import BtfSpec
-from pybpftool.btf.types import Datasec, Kind, Var
+from pybpftool.btf.types import Datasec, Kind, Var, VarSecinfo
 from pybpftool.errors import ObjectError
 
 BTF_FUNC_STATIC = 0
 _INFO_KIND_SHIFT = 24
 _U32_MAX = 0xFFFFFFFF
+_OFFSET = itemgetter(1)  # of a VarSecinfo
 
 
 def fix_datasecs(btf: BtfSpec, sections: Mapping[str, tuple[int, Mapping[str, int]]]) -> BtfSpec:
@@ -29,8 +32,7 @@ def fix_datasecs(btf: BtfSpec, sections: Mapping[str, tuple[int, Mapping[str, in
     Returns `btf` itself when nothing needs changing.
     """
     raw = bytearray(btf.raw)
-    bo = btf.byteorder
-    changed = False
+    fixed: dict[int, Datasec] = {}
     for type_id in btf.ids_of_kind(Kind.DATASEC):
         datasec = btf.type(type_id)
         assert isinstance(datasec, Datasec)
@@ -40,23 +42,35 @@ def fix_datasecs(btf: BtfSpec, sections: Mapping[str, tuple[int, Mapping[str, in
         size, offsets = layout
         if size > _U32_MAX:
             raise ObjectError(f"section {datasec.name!r}: size beyond 4 GiB")
-        pos = btf.record_offset(type_id)
-        if datasec.size != size:
-            struct.pack_into(bo + "I", raw, pos + 8, size)
-            changed = True
-        fixed = []
-        for info in datasec.vars:
-            var = btf.type(info.type)
-            offset = offsets.get(var.name) if isinstance(var, Var) else None
-            if offset is not None and offset > _U32_MAX:
+        placed = Datasec(type_id, datasec.kind, datasec.name, size, _placed(btf, datasec, offsets))
+        if placed != datasec:
+            _write(raw, btf.record_offset(type_id), placed, btf.byteorder)
+            fixed[type_id] = placed
+    # The rewritten records are handed over decoded: they need not be decoded again.
+    return btf.with_patched_records(bytes(raw), fixed) if fixed else btf
+
+
+def _placed(btf: BtfSpec, datasec: Datasec, offsets: Mapping[str, int]) -> tuple[VarSecinfo, ...]:
+    """_placed: the DATASEC's entries with each variable at its symbol's offset, sorted by
+    offset as libbpf sorts them (the kernel wants them so)."""
+    placed = []
+    new = tuple.__new__  # VarSecinfo(...) would run the named tuple's Python-level __new__
+    for var_id, offset, size in datasec.vars:
+        var = btf.type(var_id)
+        if isinstance(var, Var):
+            offset = offsets.get(var.name, offset)
+            if offset > _U32_MAX:
                 raise ObjectError(f"variable '{var.name}': symbol offset beyond 4 GiB")
-            fixed.append((info.type, info.offset if offset is None else offset, info.size))
-        fixed.sort(key=lambda entry: entry[1])  # libbpf sorts them by offset, as the kernel wants
-        if fixed != [tuple(info) for info in datasec.vars]:
-            for i, entry in enumerate(fixed):
-                struct.pack_into(bo + "III", raw, pos + 12 + 12 * i, *entry)
-            changed = True
-    return btf.with_patched_records(bytes(raw)) if changed else btf
+        placed.append(new(VarSecinfo, (var_id, offset, size)))
+    placed.sort(key=_OFFSET)
+    return tuple(placed)
+
+
+def _write(raw: bytearray, pos: int, datasec: Datasec, byteorder: str) -> None:
+    """_write: the size and entries of `datasec` into its record at `pos` of `raw`."""
+    struct.pack_into(byteorder + "I", raw, pos + 8, datasec.size)
+    words = list(chain.from_iterable(datasec.vars))
+    struct.pack_into(f"{byteorder}{len(words)}I", raw, pos + 12, *words)
 
 
 def sanitize(btf: BtfSpec) -> bytes:

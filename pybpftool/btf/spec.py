@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import copy
 import struct
-from collections.abc import Sequence
+import sys
+from array import array
+from collections.abc import Mapping, Sequence
+from operator import itemgetter
 
 from pybpftool.btf.types import (
     KINDS,
@@ -62,6 +65,15 @@ for _kind, _extra in (
 ):
     _PER_VLEN[_kind] = _extra
 
+# The same, in bytes with the 12-byte header, for every value of the info word's 5 kind bits
+# (0: no kind has that number).
+_RECORD_BASE = [12 + _FIXED_EXTRA[k] if 0 < k <= MAX_KIND else 0 for k in range(32)]
+_RECORD_PER_VLEN = [_PER_VLEN[k] if k <= MAX_KIND else 0 for k in range(32)]
+# The info word's top byte -> its kind bits (the kflag is bit 7).
+_KIND_BITS = bytes(b & 0x1F for b in range(256))
+_U32_CODE = "I"  # array's code for C's unsigned int: 32 bits on every CPython platform
+assert array(_U32_CODE).itemsize == 4
+_NATIVE = "<" if sys.byteorder == "little" else ">"
 
 _SKIPPED_KINDS = frozenset(int(k) for k in (Kind.TYPEDEF, *MODIFIERS))
 # Tuples, not `A | B` unions: a union written in a function body is rebuilt on every call.
@@ -77,6 +89,8 @@ _FUNC_PROTO, _VAR, _DATASEC, _FLOAT = (
     int(k) for k in (Kind.FUNC_PROTO, Kind.VAR, Kind.DATASEC, Kind.FLOAT)
 )
 _U32 = {bo: struct.Struct(bo + "I").unpack_from for bo in "<>"}
+# Compiled once: struct's own format cache hashes the format string on every call.
+_III = {bo: struct.Struct(bo + "III") for bo in "<>"}
 # Kinds that are just a name and a referenced type.
 _REF_ONLY: dict[int, type[Typedef] | type[Modifier]] = {
     Kind.TYPEDEF.value: Typedef,
@@ -100,6 +114,23 @@ def check_header(data: bytes, byteorder: str, what: str) -> tuple[int, ...]:
     if hdr_len < 8 or hdr_len > len(data) or hdr_len % 4:
         raise ObjectError(f"{what}: bad header length {hdr_len}")
     return struct.unpack_from(byteorder + "I" * ((hdr_len - 4) // 4), data, 4)
+
+
+def u32_words(data: bytes, start: int, stop: int, byteorder: str) -> array[int]:
+    """u32_words: the whole u32 words of data[start:stop], as an array (read at C speed)."""
+    words = array(_U32_CODE)
+    words.frombytes(memoryview(data)[start : stop - (stop - start) % 4])
+    if byteorder != _NATIVE:
+        words.byteswap()
+    return words
+
+
+def gather(seq: Sequence[int], positions: Sequence[int]) -> tuple[int, ...]:
+    """gather: seq[p] for each of `positions`, in one C-level call."""
+    if len(positions) > 1:
+        found: tuple[int, ...] = itemgetter(*positions)(seq)
+        return found
+    return tuple(seq[p] for p in positions)  # itemgetter of one item returns just the item
 
 
 class BtfSpec:
@@ -139,15 +170,15 @@ class BtfSpec:
         # One decode of an ASCII string section makes each name a cheap str slice.
         self._ascii = strings.decode("ascii") if strings.isascii() else None
 
-    def with_patched_records(self, raw: bytes) -> BtfSpec:
-        """with_patched_records: this spec over `raw`, a copy whose DATASEC records were
-        rewritten in place (same sizes, same strings), so the index is reused, not rebuilt."""
+    def with_patched_records(self, raw: bytes, types: Mapping[int, BtfType]) -> BtfSpec:
+        """with_patched_records: this spec over `raw`, a copy whose records of `types` were
+        rewritten in place (same sizes, same strings) to decode as `types` (the caller's
+        promise), so the index is reused, not rebuilt, and the other decoded types kept."""
         if len(raw) != len(self.raw):
             raise ValueError("a patched blob keeps the original's layout")
         patched = copy.copy(self)
         patched.raw = raw
-        # Only DATASEC records are ever patched: other decoded types stay valid.
-        patched._cache = {k: v for k, v in self._cache.items() if not isinstance(v, Datasec)}
+        patched._cache = {**self._cache, **types}
         return patched
 
     def index_tables(self) -> tuple[Sequence[int], bytes | bytearray]:
@@ -155,24 +186,42 @@ class BtfSpec:
         return self._offsets, self._kinds
 
     def _index(self) -> tuple[list[int], bytearray]:
-        """_index: where every type record starts and its kind; type id N is entry N."""
-        raw, (pos, end) = self.raw, self._types
-        unpack = struct.Struct(self.byteorder + "I").unpack_from
-        fixed, per_vlen = _FIXED_EXTRA, _PER_VLEN
-        offsets, kinds = [0], bytearray(1)
-        while pos < end:
-            if pos + 12 > end:
-                raise ObjectError(f".BTF: type #{len(offsets)} is truncated")
-            info = unpack(raw, pos + 4)[0]
-            kind = (info >> 24) & 0x1F
-            if not 0 < kind <= MAX_KIND:
-                raise ObjectError(f".BTF: type #{len(offsets)} has unknown kind {kind}")
-            offsets.append(pos)
-            kinds.append(kind)
-            pos += 12 + fixed[kind] + per_vlen[kind] * (info & 0xFFFF)
+        """_index: where every type record starts and its kind; type id N is entry N.
+
+        The walk is the hot part of indexing a large blob, so its loop is kept to one step
+        per record: the info words are read from an array, and a record's size comes from a
+        dict keyed by its info word (records of one kind and vlen have one size; a blob has
+        few distinct info words), filled, and checked, the first time a word is seen.
+        """
+        raw, (start, end) = self.raw, self._types
+        # info_of[pos >> 2] is the info word (bytes 4-8) of a record at pos: the records of
+        # the section start at multiples of 4 from `start`.
+        info_of = u32_words(raw, start % 4 + 4, end, self.byteorder)
+        sizes: dict[int, int] = {}
+        # Each step appends where the next record starts: the last entry is where the walk
+        # stopped (the end of the section, or not).
+        offsets, pos, last = [0, start], start, end - 12
+        while pos <= last:
+            try:
+                while pos <= last:
+                    pos += sizes[info_of[pos >> 2]]
+                    offsets.append(pos)
+            except KeyError:
+                info = info_of[pos >> 2]
+                sizes[info] = _record_size(info, len(offsets) - 1)
+        offsets.pop()
+        if pos < end:
+            raise ObjectError(f".BTF: type #{len(offsets)} is truncated")
         if pos != end:
             raise ObjectError(f".BTF: type #{len(offsets) - 1} runs past the type section")
-        return offsets, kinds
+        return offsets, _kinds_at(raw, offsets, self.byteorder)
+
+    def check_strings(self, offsets: Sequence[int]) -> None:
+        """check_strings: check_string of each offset in turn, as one range test of the
+        largest when the string section ends in NUL."""
+        if offsets and not (self._terminated and max(offsets) < self._str_end - self._str_start):
+            for offset in offsets:
+                self.check_string(offset)
 
     def __len__(self) -> int:
         return len(self._offsets)
@@ -258,19 +307,16 @@ class BtfSpec:
         """pointee: the type a PTR points to, None if `type_id` is not a PTR (no decoding)."""
         if self._checked_kind(type_id) != _PTR:
             return None
-        target: int = self._word(self._offsets[type_id] + 8)
-        return self._ref(target, type_id)
+        # One unpack, and _ref called only where it raises: map definitions ask this per member.
+        target: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 8)[0]
+        return target if target < len(self._offsets) else self._ref(target, type_id)
 
     def array_len(self, type_id: int) -> int | None:
         """array_len: the element count of an ARRAY, None if `type_id` is not one."""
         if self._checked_kind(type_id) != _ARRAY:
             return None
-        nelems: int = self._word(self._offsets[type_id] + 20)
+        nelems: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 20)[0]
         return nelems
-
-    def _word(self, offset: int) -> int:
-        value: int = _U32[self.byteorder](self.raw, offset)[0]
-        return value
 
     def _name_index(self) -> dict[str, list[int]]:
         index: dict[str, list[int]] = {}
@@ -292,15 +338,17 @@ class BtfSpec:
 
     def skip_mods_and_typedefs(self, type_id: int) -> int:
         """skip_mods_and_typedefs: follow CONST/VOLATILE/RESTRICT/TYPE_TAG/TYPEDEF (libbpf)."""
-        kinds = self._kinds
-        for _ in range(MAX_RESOLVE_DEPTH):
-            # The kind table answers without decoding the type (most chains have no link).
-            if not 0 <= type_id < len(kinds) or kinds[type_id] not in _SKIPPED_KINDS:
-                return type_id
+        kinds, links = self._kinds, 0
+        # The kind table answers without decoding the type (most chains have no link), and
+        # a while loop builds no range() for the common case of none.
+        while 0 <= type_id < len(kinds) and kinds[type_id] in _SKIPPED_KINDS:
             t = self.type(type_id)
             assert isinstance(t, _LINKS)
             type_id = t.type
-        raise ObjectError(f".BTF: type chain from [{type_id}] is too deep or loops")
+            links += 1
+            if links == MAX_RESOLVE_DEPTH:
+                raise ObjectError(f".BTF: type chain from [{type_id}] is too deep or loops")
+        return type_id
 
     def resolve_size(self, type_id: int) -> int:
         """resolve_size: byte size of a type (libbpf btf__resolve_size)."""
@@ -338,8 +386,8 @@ class BtfSpec:
         raw, bo = self.raw, self.byteorder
         if not self._types[0] <= pos <= self._types[1] - 12:
             raise ObjectError(f".BTF: type [{type_id}] lies outside the type section")
-        name_off, info, size_type = struct.unpack_from(bo + "III", raw, pos)
-        k, vlen, kflag = (info >> 24) & 0x1F, info & 0xFFFF, bool(info >> 31)
+        name_off, info, size_type = _III[bo].unpack_from(raw, pos)
+        k, vlen, kflag = (info >> 24) & 0x1F, info & 0xFFFF, info > 0x7FFFFFFF
         # Offsets may come from a cache: the record must be what the index says it is.
         if k != self._kinds[type_id] or (
             pos + 12 + _FIXED_EXTRA[k] + _PER_VLEN[k] * vlen > self._types[1]
@@ -352,11 +400,11 @@ class BtfSpec:
         if k == _PTR:
             return Ptr(type_id, kind, name, self._ref(size_type, type_id))
         if k in (_STRUCT, _UNION):
-            return Composite(
-                type_id, kind, name, size_type, self._members(extra, vlen, kflag, type_id)
-            )
+            # tuple.__new__: a NamedTuple's own constructor costs twice as much, per map.
+            members = self._members(extra, vlen, kflag, type_id)
+            return tuple.__new__(Composite, (type_id, kind, name, size_type, members))
         if k == _ARRAY:
-            elem, index, nelems = struct.unpack_from(bo + "III", raw, extra)
+            elem, index, nelems = _III[bo].unpack_from(raw, extra)
             return Array(
                 type_id, kind, name, self._ref(elem, type_id), self._ref(index, type_id), nelems
             )
@@ -386,9 +434,14 @@ class BtfSpec:
             linkage = struct.unpack_from(bo + "I", raw, extra)[0]
             return Var(type_id, kind, name, self._ref(size_type, type_id), linkage)
         if k == _DATASEC:
+            # A variable per map in .maps: as in _members, tuple.__new__, and _ref only where
+            # it raises.
+            known, new = len(self._offsets), tuple.__new__
             secinfo = tuple(
-                VarSecinfo(self._ref(t, type_id), off, size)
-                for t, off, size in struct.iter_unpack(bo + "III", raw[extra : extra + 12 * vlen])
+                [
+                    new(VarSecinfo, (t if t < known else self._ref(t, type_id), off, size))
+                    for t, off, size in _III[bo].iter_unpack(raw[extra : extra + 12 * vlen])
+                ]
             )
             return Datasec(type_id, kind, name, size_type, secinfo)
         if k == _FLOAT:
@@ -407,8 +460,8 @@ class BtfSpec:
         # cache and the type-id check is inlined.
         out = []
         known, strings, new = len(self._offsets), self._strings, tuple.__new__
-        for name_off, mtype, offset in struct.iter_unpack(
-            self.byteorder + "III", self.raw[pos : pos + 12 * vlen]
+        for name_off, mtype, offset in _III[self.byteorder].iter_unpack(
+            self.raw[pos : pos + 12 * vlen]
         ):
             name = strings.get(name_off)
             if name is None:
@@ -432,6 +485,26 @@ class BtfSpec:
                 value -= 1 << 64
             out.append(EnumValue(self.string(n), value))
         return tuple(out)
+
+
+def _record_size(info: int, type_id: int) -> int:
+    """_record_size: the bytes of type #`type_id`, whose info word is `info`."""
+    kind = (info >> 24) & 0x1F
+    if not _RECORD_BASE[kind]:
+        raise ObjectError(f".BTF: type #{type_id} has unknown kind {kind}")
+    return _RECORD_BASE[kind] + _RECORD_PER_VLEN[kind] * (info & 0xFFFF)
+
+
+def _kinds_at(raw: bytes, offsets: list[int], byteorder: str) -> bytearray:
+    """_kinds_at: the kind of the record at each of `offsets` (the first is void's, 0).
+
+    Read in one C-level gather: the kind bits are in the info word's most significant byte.
+    """
+    first = 7 if byteorder == "<" else 4
+    top = raw[first : offsets[-1] + 8]  # top[pos]: the top byte of the info word at pos + 4
+    kinds = bytearray(gather(top, offsets)).translate(_KIND_BITS)
+    kinds[0] = 0
+    return kinds
 
 
 def _region(raw: bytes, hdr_len: int, off: int, length: int, what: str) -> tuple[int, int]:

@@ -30,35 +30,11 @@ LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME = 0, 1
 BTF_VAR_STATIC, BTF_VAR_GLOBAL_ALLOCATED = 0, 1
 _PTR_SIZE = 8
 
+# Enum members read once: each `Enum.MEMBER` lookup costs as much as a function call.
+_ORIGIN_BTF, _PIN_NONE, _PIN_BY_NAME = MapOrigin.BTF, Pinning.NONE, Pinning.BY_NAME
+_STRUCT, _FUNC_PROTO = Kind.STRUCT, Kind.FUNC_PROTO
+_PROG_ARRAY = BpfMapType.BPF_MAP_TYPE_PROG_ARRAY
 _MAP_IN_MAP = (BpfMapType.BPF_MAP_TYPE_ARRAY_OF_MAPS, BpfMapType.BPF_MAP_TYPE_HASH_OF_MAPS)
-
-
-class _Def:
-    """_Def: a map definition while its members are read (mutable scratch, never escapes)."""
-
-    __slots__ = (
-        "flags",
-        "has_values",
-        "inner",
-        "key_size",
-        "key_type_id",
-        "map_extra",
-        "max_entries",
-        "name",
-        "numa_node",
-        "pinning",
-        "type",
-        "value_size",
-        "value_type_id",
-    )
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.type = self.key_size = self.value_size = self.max_entries = self.flags = 0
-        self.pinning = self.map_extra = self.key_type_id = self.value_type_id = 0
-        self.numa_node: int | None = None
-        self.inner: MapSpec | None = None
-        self.has_values = False
 
 
 class BtfMapLayout(NamedTuple):
@@ -100,77 +76,102 @@ def _parse_map_var(
     if var.linkage not in (BTF_VAR_STATIC, BTF_VAR_GLOBAL_ALLOCATED):
         raise ObjectError(f"map '{name}': unsupported map linkage {var.linkage}")
     struct_t = btf.type(btf.skip_mods_and_typedefs(var.type))
-    if not isinstance(struct_t, Composite) or struct_t.kind != Kind.STRUCT:
+    if not isinstance(struct_t, Composite) or struct_t.kind != _STRUCT:
         raise ObjectError(f"map '{name}': unexpected def kind, expected struct")
     if name not in offsets:
         raise ObjectError(f"map '{name}': no ELF symbol in section .maps")
-    d = _parse_def(fields, name, struct_t, is_inner=False)
-    values_off = None
-    if d.has_values:
-        values_off = struct_t.members[-1].bit_offset // 8
-    layout = BtfMapLayout(name, offsets[name], max(var_size, struct_t.size), values_off)
-    return _to_spec(d), layout
+    members = struct_t.members
+    spec = _parse_def(fields, name, members, is_inner=False)
+    # A parsed `values` member is the last one (_parse_values checks it).
+    values_off = members[-1].bit_offset // 8 if members[-1].name == "values" else None
+    size = max(var_size, struct_t.size)
+    return spec, tuple.__new__(BtfMapLayout, (name, offsets[name], size, values_off))
 
 
-def _parse_def(fields: _FieldReader, name: str, struct_t: Composite, is_inner: bool) -> _Def:
-    d = _Def(name)
-    last = len(struct_t.members) - 1
-    for i, member in enumerate(struct_t.members):
-        if not member.name:
-            raise ObjectError(f"map '{name}': invalid field #{i}")
-        if member.name == "values":
-            _parse_values(fields, d, member, i == last, is_inner)
-        else:
-            _parse_field(fields, d, member, is_inner)
-    if d.type == 0:
-        raise ObjectError(f"map '{name}': map type isn't specified")
-    return d
-
-
-def _parse_field(fields: _FieldReader, d: _Def, member: Member, is_inner: bool) -> None:
-    field = member.name
-    if field in _UINT_FIELDS:
-        value = fields.uint(d.name, member)
+def _parse_def(
+    fields: _FieldReader, name: str, members: tuple[Member, ...], is_inner: bool
+) -> MapSpec:
+    """_parse_def: the map a definition's members describe (libbpf parse_btf_map_def)."""
+    # Locals and one loop, not a scratch object and a call per member: this runs per map,
+    # and once a member's value is memoised, a call costs more than the member's own work.
+    map_type = key_size = value_size = max_entries = flags = pin_id = map_extra = 0
+    key_type_id = value_type_id = 0
+    numa_node: int | None = None
+    inner: MapSpec | None = None
+    last = len(members) - 1
+    for i, member in enumerate(members):
+        field = member.name
         if field == "type":
-            d.type = value
+            map_type = fields.uint(name, member)
         elif field == "max_entries":
-            d.max_entries = value
+            max_entries = fields.uint(name, member)
+        elif field == "key":
+            key_type_id, size = fields.pointee_and_size(name, member)
+            key_size = _checked_size(name, "key", key_size, size)
+        elif field == "value":
+            value_type_id, size = fields.pointee_and_size(name, member)
+            value_size = _checked_size(name, "value", value_size, size)
+        elif field == "key_size":
+            key_size = _checked_size(name, "key", key_size, fields.uint(name, member))
+        elif field == "value_size":
+            value_size = _checked_size(name, "value", value_size, fields.uint(name, member))
         elif field == "map_flags":
-            d.flags = value
+            flags = fields.uint(name, member)
         elif field == "numa_node":
-            d.numa_node = value
-        else:
-            _set_size(d, field.removesuffix("_size"), value)
-    elif field == "key":
-        d.key_type_id, size = fields.pointee_and_size(d.name, member)
-        _set_size(d, field, size)
-    elif field == "value":
-        d.value_type_id, size = fields.pointee_and_size(d.name, member)
-        _set_size(d, field, size)
-    elif field == "pinning":
-        if is_inner:
-            raise ObjectError(f"map '{d.name}': inner def can't be pinned")
-        d.pinning = fields.uint(d.name, member)
-        if d.pinning not in (LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME):
-            raise ObjectError(f"map '{d.name}': invalid pinning value {d.pinning}")
-    elif field == "map_extra":
-        d.map_extra = fields.ulong(d.name, member)
-    # Any other field: ignored, as libbpf does with relaxed_maps (iproute2's setting).
+            numa_node = fields.uint(name, member)
+        elif field == "pinning":
+            pin_id = _pin_id(fields, name, member, is_inner)
+        elif field == "map_extra":
+            map_extra = fields.ulong(name, member)
+        elif field == "values":
+            is_last = i == last
+            value_size, inner = _parse_values(
+                fields, name, map_type, value_size, member, is_last, is_inner
+            )
+        elif not field:
+            raise ObjectError(f"map '{name}': invalid field #{i}")
+        # Any other field: ignored, as libbpf does with relaxed_maps (iproute2's setting).
+    if map_type == 0:
+        raise ObjectError(f"map '{name}': map type isn't specified")
+    # Every field by position, in MapSpec's order: matching 15 keyword arguments would cost
+    # a third of building the MapSpec.
+    return MapSpec(
+        name,
+        map_type,
+        key_size,
+        value_size,
+        max_entries,
+        flags,
+        _ORIGIN_BTF,
+        BTF_MAPS_SECTION,
+        _PIN_BY_NAME if pin_id == LIBBPF_PIN_BY_NAME else _PIN_NONE,
+        pin_id,
+        map_extra,
+        numa_node,
+        None,  # legacy
+        inner,
+        (),  # contents: filled by collect_static_slots
+        None,  # data
+        False,  # freeze
+        key_type_id,
+        value_type_id,
+    )
 
 
-_UINT_FIELDS = frozenset(
-    ("type", "max_entries", "map_flags", "numa_node", "key_size", "value_size")
-)
-
-
-def _set_size(d: _Def, which: str, size: int) -> None:
-    current = d.key_size if which == "key" else d.value_size
+def _checked_size(name: str, which: str, current: int, size: int) -> int:
+    """_checked_size: `size`, unless a member set another `which` size before."""
     if current and current != size:
-        raise ObjectError(f"map '{d.name}': conflicting {which} size {current} != {size}")
-    if which == "key":
-        d.key_size = size
-    else:
-        d.value_size = size
+        raise ObjectError(f"map '{name}': conflicting {which} size {current} != {size}")
+    return size
+
+
+def _pin_id(fields: _FieldReader, name: str, member: Member, is_inner: bool) -> int:
+    if is_inner:
+        raise ObjectError(f"map '{name}': inner def can't be pinned")
+    pin_id = fields.uint(name, member)
+    if pin_id not in (LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME):
+        raise ObjectError(f"map '{name}': invalid pinning value {pin_id}")
+    return pin_id
 
 
 class _FieldReader:
@@ -237,56 +238,42 @@ class _FieldReader:
 
 
 def _parse_values(
-    fields: _FieldReader, d: _Def, member: Member, is_last: bool, is_inner: bool
-) -> None:
-    """_parse_values: `__array(values, T)`, checked in libbpf's order with its messages."""
+    fields: _FieldReader,
+    name: str,
+    map_type: int,
+    value_size: int,
+    member: Member,
+    is_last: bool,
+    is_inner: bool,
+) -> tuple[int, MapSpec | None]:
+    """_parse_values: `__array(values, T)`, checked in libbpf's order with its messages.
+
+    Returns the value size (4: a map or program id) and the inner map's template, if any.
+    """
     btf = fields.btf
-    is_prog_array = d.type == BpfMapType.BPF_MAP_TYPE_PROG_ARRAY
+    is_prog_array = map_type == _PROG_ARRAY
     desc = "prog-array value" if is_prog_array else "map-in-map inner"
     if is_inner:
-        raise ObjectError(f"map '{d.name}': multi-level inner maps not supported")
+        raise ObjectError(f"map '{name}': multi-level inner maps not supported")
     if not is_last:
-        raise ObjectError(f"map '{d.name}': '{member.name}' member should be last")
-    if d.type not in _MAP_IN_MAP and not is_prog_array:
-        raise ObjectError(f"map '{d.name}': should be map-in-map or prog-array")
-    _set_size(d, "value", 4)
+        raise ObjectError(f"map '{name}': '{member.name}' member should be last")
+    if map_type not in _MAP_IN_MAP and not is_prog_array:
+        raise ObjectError(f"map '{name}': should be map-in-map or prog-array")
+    value_size = _checked_size(name, "value", value_size, 4)
     arr = btf.type(member.type)
     if not isinstance(arr, BtfArray) or arr.nelems:
-        raise ObjectError(f"map '{d.name}': {desc} spec is not a zero-sized array")
+        raise ObjectError(f"map '{name}': {desc} spec is not a zero-sized array")
     ptr = btf.type(btf.skip_mods_and_typedefs(arr.type))
     if not isinstance(ptr, Ptr):
-        raise ObjectError(f"map '{d.name}': {desc} def is of unexpected kind {ptr.kind.name}")
+        raise ObjectError(f"map '{name}': {desc} def is of unexpected kind {ptr.kind.name}")
     target = btf.type(btf.skip_mods_and_typedefs(ptr.type))
-    d.has_values = True
     if is_prog_array:
-        if target.kind != Kind.FUNC_PROTO:
-            raise ObjectError(
-                f"map '{d.name}': {desc} def is of unexpected kind {target.kind.name}"
-            )
-        return
-    if not isinstance(target, Composite) or target.kind != Kind.STRUCT:
-        raise ObjectError(f"map '{d.name}': {desc} def is of unexpected kind {target.kind.name}")
-    d.inner = _to_spec(_parse_def(fields, f"{d.name}.inner", target, is_inner=True))
-
-
-def _to_spec(d: _Def) -> MapSpec:
-    return MapSpec(
-        name=d.name,
-        type=d.type,
-        key_size=d.key_size,
-        value_size=d.value_size,
-        max_entries=d.max_entries,
-        flags=d.flags,
-        origin=MapOrigin.BTF,
-        section=BTF_MAPS_SECTION,
-        pinning=Pinning.BY_NAME if d.pinning == LIBBPF_PIN_BY_NAME else Pinning.NONE,
-        pin_id=d.pinning,
-        map_extra=d.map_extra,
-        numa_node=d.numa_node,
-        inner=d.inner,
-        btf_key_type_id=d.key_type_id,
-        btf_value_type_id=d.value_type_id,
-    )
+        if target.kind != _FUNC_PROTO:
+            raise ObjectError(f"map '{name}': {desc} def is of unexpected kind {target.kind.name}")
+        return value_size, None
+    if not isinstance(target, Composite) or target.kind != _STRUCT:
+        raise ObjectError(f"map '{name}': {desc} def is of unexpected kind {target.kind.name}")
+    return value_size, _parse_def(fields, f"{name}.inner", target.members, is_inner=True)
 
 
 def collect_static_slots(

@@ -426,6 +426,16 @@ def test_type_loop_is_an_error_not_a_recursion(bo: str, types: Any) -> None:
         btf.skip_mods_and_typedefs(1)
 
 
+def test_modifier_chain_limit_is_32_links(bo: str) -> None:
+    # Types 1..32 are CONSTs, each naming the next; 33 is an INT. From type 2 the INT is 31
+    # links away; from type 1 it is 32, one more than MAX_RESOLVE_DEPTH lets through.
+    chain = b"".join(rec(bo, 0, Kind.CONST, i + 1) for i in range(1, 33)) + int_rec(bo)
+    btf = parse_btf(blob(bo, chain), bo)
+    assert btf.skip_mods_and_typedefs(2) == 33
+    with pytest.raises(ObjectError, match=r"type chain from \[33\] is too deep or loops"):
+        btf.skip_mods_and_typedefs(1)
+
+
 # ---------------------------------------------------------------------------------------------
 # .BTF.ext of the object.
 # ---------------------------------------------------------------------------------------------

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import struct
+
 import bpfobjs
 
+from pybpftool.btf import BtfSpec, Composite
+from pybpftool.maps.btf import _FieldReader, _parse_def
 from pybpftool.parser import parse_object
-from pybpftool.spec import MapOrigin, Pinning
+from pybpftool.spec import MapOrigin, MapSpec, Pinning
 from pybpftool.uapi import BpfMapType as T
 from pybpftool.uapi import BpfProgType
 
@@ -76,3 +80,51 @@ def test_several_programs_in_one_section(target: str) -> None:
     main = spec.program("tc_main")
     assert main is not None
     assert main.maps_used == ("flows", "outer", "sized", "jumps")
+
+
+def test_every_uint_field_reaches_the_spec_field_it_names() -> None:
+    # _parse_def passes every MapSpec field by position: a reordered MapSpec must fail here.
+    # A hand-built definition: each field `int (*f)[N]` with its own N.
+    values = {
+        "type": 1,
+        "key_size": 2,
+        "value_size": 3,
+        "max_entries": 4,
+        "map_flags": 5,
+        "numa_node": 6,
+        "map_extra": 7,
+        "pinning": 1,
+    }
+    strings = b"\0int\0" + b"".join(f.encode() + b"\0" for f in values)
+    name_off = {f: strings.index(b"\0" + f.encode() + b"\0") + 1 for f in values}
+    types = struct.pack("<IIII", 1, 1 << 24, 4, 32)  # [1] int
+    nelems = sorted(set(values.values()))
+    for n in nelems:  # [2..] ARRAY of n int
+        types += struct.pack("<IIIIII", 0, 3 << 24, 0, 1, 1, n)
+    ptr = {}
+    for i, n in enumerate(nelems):  # then a PTR to each ARRAY
+        ptr[n] = 2 + len(nelems) + i
+        types += struct.pack("<III", 0, 2 << 24, 2 + i)
+    struct_id = 2 + 2 * len(nelems)
+    types += struct.pack("<III", 0, 4 << 24 | len(values), 8 * len(values))
+    for i, (f, n) in enumerate(values.items()):
+        types += struct.pack("<III", name_off[f], ptr[n], 64 * i)
+    header = struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(types), len(types), len(strings))
+    btf = BtfSpec(header + types + strings, "<")
+    struct_t = btf.type(struct_id)
+    assert isinstance(struct_t, Composite)
+    spec = _parse_def(_FieldReader(btf), "m", struct_t.members, is_inner=False)
+    assert spec == MapSpec(
+        name="m",
+        type=1,
+        key_size=2,
+        value_size=3,
+        max_entries=4,
+        flags=5,
+        origin=MapOrigin.BTF,
+        section=".maps",
+        pinning=Pinning.BY_NAME,
+        pin_id=1,
+        map_extra=7,
+        numa_node=6,
+    )
