@@ -219,7 +219,8 @@ class ProgramSpec:
         return tuple(seen)
 
 
-# The parser builds its programs through this (see fast_builder).
+# The parser builds its maps and programs through these (see fast_builder).
+build_map_spec = fast_builder(MapSpec)
 build_program_spec = fast_builder(ProgramSpec)
 
 

@@ -22,7 +22,7 @@ from pybpftool.btf import Array as BtfArray
 from pybpftool.btf import BtfSpec, Composite, Enum, Kind, Member, Ptr, Var
 from pybpftool.elf import STT_SECTION, ElfFile, Relocation, Section
 from pybpftool.errors import ObjectError
-from pybpftool.spec import MapOrigin, MapSpec, Pinning
+from pybpftool.spec import MapOrigin, MapSpec, Pinning, build_map_spec
 from pybpftool.uapi import BpfMapType
 
 BTF_MAPS_SECTION = ".maps"
@@ -133,28 +133,22 @@ def _parse_def(
         # Any other field: ignored, as libbpf does with relaxed_maps (iproute2's setting).
     if map_type == 0:
         raise ObjectError(f"map '{name}': map type isn't specified")
-    # Every field by position, in MapSpec's order: matching 15 keyword arguments would cost
-    # a third of building the MapSpec.
-    return MapSpec(
-        name,
-        map_type,
-        key_size,
-        value_size,
-        max_entries,
-        flags,
-        _ORIGIN_BTF,
-        BTF_MAPS_SECTION,
-        _PIN_BY_NAME if pin_id == LIBBPF_PIN_BY_NAME else _PIN_NONE,
-        pin_id,
-        map_extra,
-        numa_node,
-        None,  # legacy
-        inner,
-        (),  # contents: filled by collect_static_slots
-        None,  # data
-        False,  # freeze
-        key_type_id,
-        value_type_id,
+    return build_map_spec(  # a plain function, not the class: see spec.fast_builder
+        name=name,
+        type=map_type,
+        key_size=key_size,
+        value_size=value_size,
+        max_entries=max_entries,
+        flags=flags,
+        origin=_ORIGIN_BTF,
+        section=BTF_MAPS_SECTION,
+        pinning=_PIN_BY_NAME if pin_id == LIBBPF_PIN_BY_NAME else _PIN_NONE,
+        pin_id=pin_id,
+        map_extra=map_extra,
+        numa_node=numa_node,
+        inner=inner,
+        btf_key_type_id=key_type_id,
+        btf_value_type_id=value_type_id,
     )
 
 

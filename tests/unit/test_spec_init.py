@@ -14,6 +14,7 @@ from pybpftool.spec import (
     MapOrigin,
     MapSpec,
     ProgramSpec,
+    build_map_spec,
     build_program_spec,
     fast_builder,
     fast_init,
@@ -54,9 +55,14 @@ def test_refuses_a_default_factory(generate: Callable[[type], object]) -> None:
         generate(Listed)
 
 
-def test_builder_takes_the_same_parameters_as_the_class() -> None:
-    theirs = inspect.signature(ProgramSpec).parameters
-    assert list(inspect.signature(build_program_spec).parameters.values()) == list(theirs.values())
+@pytest.mark.parametrize(
+    ("cls", "builder"), [(MapSpec, build_map_spec), (ProgramSpec, build_program_spec)]
+)
+def test_builder_takes_the_same_parameters_as_the_class(
+    cls: type, builder: Callable[..., object]
+) -> None:
+    theirs = inspect.signature(cls).parameters
+    assert list(inspect.signature(builder).parameters.values()) == list(theirs.values())
 
 
 def test_builder_builds_what_the_class_builds_and_it_stays_frozen() -> None:
