@@ -133,21 +133,30 @@ class _Parser:
 
     def _classify_sections(self) -> None:
         elf = self.elf
+        # Locals, and each field read once: this loop sees every section, a thousand in a
+        # large object, half of them relocation sections.
+        count = len(elf.sections)
+        rel_sections = self.rel_sections
+        add_code = self.code.add_section
         for sec in elf.sections:
-            if sec.type == SHT_REL:
-                if not 0 < sec.info < len(elf.sections):
+            sh_type = sec.type
+            if sh_type == SHT_REL:
+                info = sec.info
+                if not 0 < info < count:
                     raise ObjectError(f"relocation section {sec.name!r} targets no section")
-                self.rel_sections.setdefault(sec.info, []).append(sec)
-            elif sec.name == "license":
+                rel_sections.setdefault(info, []).append(sec)
+                continue
+            name = sec.name
+            if name == "license":
                 self.license = self._license(sec)
-            elif sec.name == "version":
+            elif name == "version":
                 self.kern_version = self._version(sec)
-            elif sec.type == SHT_PROGBITS and sec.flags & SHF_EXECINSTR:  # Section.is_exec
+            elif sh_type == SHT_PROGBITS and sec.flags & SHF_EXECINSTR:  # Section.is_exec
                 if sec.size:
-                    self.code.add_section(sec)
-            elif sec.name == LEGACY_MAPS_SECTION and sec.size:
+                    add_code(sec)
+            elif name == LEGACY_MAPS_SECTION and sec.size:
                 self.legacy_sec = sec
-            elif sec.name == BTF_MAPS_SECTION and sec.size:
+            elif name == BTF_MAPS_SECTION and sec.size:
                 self.btf_maps_sec = sec
             elif is_data_section(sec):
                 self.data_maps[sec.ndx] = parse_data_map(elf, sec, self.obj_name, None)

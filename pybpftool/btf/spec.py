@@ -166,6 +166,8 @@ class BtfSpec:
         self._cache: dict[int, BtfType] = {0: Void()}
         self._names: dict[str, list[int]] | None = None
         self._strings: dict[int, str] = {0: ""}
+        # Decoded struct members by raw record, without and with kind_flag (see _members).
+        self._member_memo: tuple[dict[tuple[int, ...], Member], ...] = ({}, {})
         strings = raw[self._str_start : self._str_end]
         # One decode of an ASCII string section makes each name a cheap str slice.
         self._ascii = strings.decode("ascii") if strings.isascii() else None
@@ -305,15 +307,20 @@ class BtfSpec:
 
     def pointee(self, type_id: int) -> int | None:
         """pointee: the type a PTR points to, None if `type_id` is not a PTR (no decoding)."""
-        if self._checked_kind(type_id) != _PTR:
+        # The checks inline, _checked_kind and _ref called only where they raise: map
+        # definitions ask this per member.
+        kinds = self._kinds
+        kind = kinds[type_id] if 0 <= type_id < len(kinds) else self._checked_kind(type_id)
+        if kind != _PTR:
             return None
-        # One unpack, and _ref called only where it raises: map definitions ask this per member.
         target: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 8)[0]
         return target if target < len(self._offsets) else self._ref(target, type_id)
 
     def array_len(self, type_id: int) -> int | None:
         """array_len: the element count of an ARRAY, None if `type_id` is not one."""
-        if self._checked_kind(type_id) != _ARRAY:
+        kinds = self._kinds
+        kind = kinds[type_id] if 0 <= type_id < len(kinds) else self._checked_kind(type_id)
+        if kind != _ARRAY:
             return None
         nelems: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 20)[0]
         return nelems
@@ -456,20 +463,21 @@ class BtfSpec:
         )
 
     def _members(self, pos: int, vlen: int, kflag: bool, owner: int) -> tuple[Member, ...]:
-        # The hottest decoder (every map definition is a struct): names come from the string
-        # cache and the type-id check is inlined.
+        # The hottest decoder (every map definition is a struct). Member records repeat from
+        # struct to struct (each map definition has the same `type`, `key` and `value`
+        # members), so each distinct record is decoded once, keyed by its raw words.
+        memo = self._member_memo[kflag]
         out = []
-        known, strings, new = len(self._offsets), self._strings, tuple.__new__
-        for name_off, mtype, offset in _III[self.byteorder].iter_unpack(
-            self.raw[pos : pos + 12 * vlen]
-        ):
-            name = strings.get(name_off)
-            if name is None:
+        for record in _III[self.byteorder].iter_unpack(self.raw[pos : pos + 12 * vlen]):
+            member = memo.get(record)
+            if member is None:
+                name_off, mtype, offset = record
                 name = self.string(name_off)
-            if mtype >= known:
-                self._ref(mtype, owner)
-            bits, bit_offset = (offset >> 24, offset & 0xFFFFFF) if kflag else (0, offset)
-            out.append(new(Member, (name, mtype, bit_offset, bits)))
+                if mtype >= len(self._offsets):
+                    self._ref(mtype, owner)
+                bits, bit_offset = (offset >> 24, offset & 0xFFFFFF) if kflag else (0, offset)
+                member = memo[record] = tuple.__new__(Member, (name, mtype, bit_offset, bits))
+            out.append(member)
         return tuple(out)
 
     def _enum_values(self, pos: int, vlen: int, kind: Kind, signed: bool) -> tuple[EnumValue, ...]:

@@ -302,6 +302,22 @@ def test_hand_built_types_decode(bo: str) -> None:
     assert btf.find("pair") == [2] and btf.find("pair", Kind.UNION) == []
 
 
+def test_a_member_record_shared_by_structs_decodes_by_each_kind_flag(bo: str) -> None:
+    # Member records are decoded once per raw record and kind_flag: the same 12 bytes are
+    # `int a` at bit 0x1000008 in a plain struct, and a 1-bit field at bit 8 under kind_flag.
+    strings = b"\0int\0a\0"
+    member = struct.pack(bo + "III", 5, 1, 0x1000008)
+    types = int_rec(bo, 1)  # [1] int
+    types += rec(bo, 0, Kind.STRUCT, 4, vlen=1) + member  # [2]
+    types += struct.pack(bo + "III", 0, info(Kind.STRUCT, 1, kflag=True), 4) + member  # [3]
+    types += rec(bo, 0, Kind.STRUCT, 4, vlen=1) + member  # [4]
+    btf = parse_btf(blob(bo, types, strings), bo)
+    plain, bitfield = Member("a", 1, 0x1000008, 0), Member("a", 1, 8, 1)
+    assert btf.type(2) == Composite(2, Kind.STRUCT, "", 4, (plain,))
+    assert btf.type(3) == Composite(3, Kind.STRUCT, "", 4, (bitfield,))
+    assert btf.type(4) == Composite(4, Kind.STRUCT, "", 4, (plain,))
+
+
 def test_void_and_other_sizeless_types(bo: str) -> None:
     types = rec(bo, 0, Kind.FUNC_PROTO, 0)  # [1] void (void)
     btf = parse_btf(blob(bo, types), bo)
