@@ -317,14 +317,15 @@ def _columns(raw: memoryview, byteorder: str, fmt: str) -> list[Sequence[int]]:
             columns.append(raw[offset::record_size].tobytes())
         else:
             if width not in words:
-                words[width] = _words(raw, byteorder, width)
+                words[width] = unsigned_words(raw, byteorder, width)
             columns.append(words[width][offset // width :: record_size // width].tolist())
         offset += width
     return columns
 
 
-def _words(raw: memoryview, byteorder: str, width: int) -> memoryview | array[int]:
-    """_words: `raw` read as unsigned words of `width` bytes (2, 4 or 8)."""
+def unsigned_words(raw: memoryview, byteorder: str, width: int) -> memoryview | array[int]:
+    """unsigned_words: `raw` read as unsigned words of `width` bytes (2, 4 or 8) in the given
+    byte order: a view of it (no copy) in the machine's order, else a byteswapped copy."""
     code = _UNSIGNED_CODES[width]
     if byteorder == _HOST_BYTEORDER:
         return raw.cast(code)  # no copy

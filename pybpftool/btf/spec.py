@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import copy
 import struct
-import sys
-from array import array
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
 
@@ -40,7 +38,7 @@ from pybpftool.btf.types import (
     VarSecinfo,
     Void,
 )
-from pybpftool.elf import decode_name
+from pybpftool.elf import decode_name, unsigned_words
 from pybpftool.errors import ObjectError
 
 BTF_MAGIC = 0xEB9F
@@ -71,9 +69,6 @@ _RECORD_BASE = [12 + _FIXED_EXTRA[k] if 0 < k <= MAX_KIND else 0 for k in range(
 _RECORD_PER_VLEN = [_PER_VLEN[k] if k <= MAX_KIND else 0 for k in range(32)]
 # The info word's top byte -> its kind bits (the kflag is bit 7).
 _KIND_BITS = bytes(b & 0x1F for b in range(256))
-_U32_CODE = "I"  # array's code for C's unsigned int: 32 bits on every CPython platform
-assert array(_U32_CODE).itemsize == 4
-_NATIVE = "<" if sys.byteorder == "little" else ">"
 
 _SKIPPED_KINDS = frozenset(int(k) for k in (Kind.TYPEDEF, *MODIFIERS))
 # Tuples, not `A | B` unions: a union written in a function body is rebuilt on every call.
@@ -116,13 +111,10 @@ def check_header(data: bytes, byteorder: str, what: str) -> tuple[int, ...]:
     return struct.unpack_from(byteorder + "I" * ((hdr_len - 4) // 4), data, 4)
 
 
-def u32_words(data: bytes, start: int, stop: int, byteorder: str) -> array[int]:
-    """u32_words: the whole u32 words of data[start:stop], as an array (read at C speed)."""
-    words = array(_U32_CODE)
-    words.frombytes(memoryview(data)[start : stop - (stop - start) % 4])
-    if byteorder != _NATIVE:
-        words.byteswap()
-    return words
+def u32_words(data: bytes, start: int, stop: int, byteorder: str) -> Sequence[int]:
+    """u32_words: the whole u32 words of data[start:stop] (read at C speed)."""
+    whole = stop - (stop - start) % 4
+    return unsigned_words(memoryview(data)[start:whole], byteorder, 4)
 
 
 def gather(seq: Sequence[int], positions: Sequence[int]) -> tuple[int, ...]:
@@ -191,7 +183,7 @@ class BtfSpec:
         """_index: where every type record starts and its kind; type id N is entry N.
 
         The walk is the hot part of indexing a large blob, so its loop is kept to one step
-        per record: the info words are read from an array, and a record's size comes from a
+        per record: the info words are read as a word sequence, and a record's size comes from a
         dict keyed by its info word (records of one kind and vlen have one size; a blob has
         few distinct info words), filled, and checked, the first time a word is seen.
         """
