@@ -36,32 +36,18 @@ class Function(NamedTuple):
 FunctionKey = tuple[int, int]  # (section index, first instruction): where a function is
 
 
-class Call(NamedTuple):
-    """Call: instruction `insn` of a function calls (or takes the address of) `callee`.
+# Call: (insn, callee, target, callback, key): instruction `insn` of a function calls (or
+# takes the address of) function `callee`, which lies at `key`. `insn` counts from the calling
+# function's start, `target` from the callee's start (a callback may point inside a function);
+# `callback` marks an ld_imm64 BPF_PSEUDO_FUNC. A plain tuple, like Plan: both are internal,
+# made once per function, and a named tuple costs four times as much to build.
+Call = tuple[int, Function, int, bool, FunctionKey]
 
-    `insn` counts from the calling function's start, `target` from the callee's start (a
-    callback may point inside a function); `callback` marks an ld_imm64 BPF_PSEUDO_FUNC.
-    `key` is where the callee is.
-    """
-
-    insn: int
-    callee: Function
-    target: int
-    callback: bool
-    key: FunctionKey
-
-
-class Plan(NamedTuple):
-    """Plan: what one function refers to, each list sorted by instruction (from its start).
-
-    `refs` are its map, data and extern references, numbered from the function's start: as
-    they stand for an entry function (placed at 0), shifted for a subprogram. `callees`
-    holds each call's callee key in call order: programs with equal `callees` share a Block.
-    """
-
-    refs: tuple[Reference, ...]
-    calls: list[Call]
-    callees: tuple[FunctionKey, ...]
+# Plan: (refs, calls, callees): what one function refers to, each sorted by instruction (from
+# its start). `refs` are its map, data and extern references, numbered from the function's
+# start: as they stand for an entry function (placed at 0), shifted for a subprogram. `callees`
+# holds each call's key in call order: programs with equal `callees` share a Block.
+Plan = tuple[tuple[Reference, ...], list[Call], tuple[FunctionKey, ...]]
 
 
 class Block(NamedTuple):
@@ -139,14 +125,15 @@ class CodeSections:
                 calls.append(self._call(fn, idx, ndx, callee, False))
         if len(calls) > 1:
             calls.sort(key=_insn_of)  # relocated and compiler-resolved calls, interleaved
-        return new(Plan, (tuple(refs), calls, tuple([call.key for call in calls])))
+        return tuple(refs), calls, tuple([call[4] for call in calls])
 
     def subprogram_block(self, plan: Plan) -> Block:
         """subprogram_block: the block a function with this plan gets appended; laid out once
         for every function that calls the same callees in the same order."""
-        block = self._blocks.get(plan.callees)
+        callees = plan[2]
+        block = self._blocks.get(callees)
         if block is None:
-            block = self._blocks[plan.callees] = self.lay_out(plan, {})
+            block = self._blocks[callees] = self.lay_out(plan, {})
         return block
 
     def tail(self, entry: FunctionKey, plan: Plan, base: int) -> _Tail:
@@ -160,9 +147,10 @@ class CodeSections:
             # The block reaches back into the entry: lay it out for this entry alone, with
             # the entry at its true place (base instructions before the block).
             return _tail_at(self.lay_out(plan, {entry: -base}), base)
-        found = self._tails.get((plan.callees, base))
+        callees = plan[2]
+        found = self._tails.get((callees, base))
         if found is None:
-            found = self._tails[plan.callees, base] = _tail_at(block, base)
+            found = self._tails[callees, base] = _tail_at(block, base)
         return found
 
     def lay_out(self, plan: Plan, placed: dict[FunctionKey, int]) -> Block:
@@ -180,27 +168,28 @@ class CodeSections:
             layout.append(CodeSpan(fn.section.name, fn.start, fn.end, dest))
             names.append(fn.name)
             fn_plan = self.link_plan(fn)
-            refs.extend(_shifted(fn_plan.refs, dest))
+            refs.extend(_shifted(fn_plan[0], dest))
             return dest, fn_plan
 
         # libbpf's order (bpf_object__reloc_code): each function's calls in instruction order,
         # and a subprogram walked as soon as it is appended, before its caller's next call.
         # Functions are placed at increasing offsets, so references stay sorted by instruction.
         # `at` is where the calling function lies in the block; None for the calls of `plan`.
-        walks: list[tuple[int | None, Iterator[Call]]] = [(None, iter(plan.calls))]
+        walks: list[tuple[int | None, Iterator[Call]]] = [(None, iter(plan[1]))]
         while walks:
             at, calls = walks[-1]
             call = next(calls, None)
             if call is None:
                 walks.pop()
                 continue
-            dest = placed.get(call.key)
+            insn, callee, target, callback, key = call
+            dest = placed.get(key)
             if dest is None:
-                dest, callee_plan = place(call.callee, call.key)
-                walks.append((dest, iter(callee_plan.calls)))
+                dest, callee_plan = place(callee, key)
+                walks.append((dest, iter(callee_plan[1])))
             if at is not None:
-                pos = at + call.insn
-                _patch_call(buf, pos, dest + call.target - pos - 1, call.callback, bo)
+                pos = at + insn
+                _patch_call(buf, pos, dest + target - pos - 1, callback, bo)
         return Block(bytes(buf), placed, tuple(refs), tuple(layout), tuple(names))
 
     def _call(self, fn: Function, idx: int, section: int, insn: int, callback: bool) -> Call:
@@ -212,10 +201,7 @@ class CodeSections:
                 f"'{fn.name}': call into {self.elf.sections[section].name!r}"
                 f" at instruction {insn}, where no function is"
             )
-        _sec, _name, start, _end, _global = callee
-        return tuple.__new__(
-            Call, (idx - fn.start, callee, insn - start, callback, (section, start))
-        )
+        return idx - fn.start, callee, insn - callee.start, callback, (section, callee.start)
 
     def function_at(self, section: int, insn: int) -> Function | None:
         """function_at: the function of `section` that contains instruction `insn`."""
@@ -234,7 +220,7 @@ _NO_RELOCS = SectionRelocs({})
 
 
 def _insn_of(call: Call) -> int:
-    return call.insn
+    return call[0]
 
 
 def _address(sym: Symbol) -> int:
