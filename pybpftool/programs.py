@@ -229,19 +229,23 @@ def _address(sym: Symbol) -> int:
 
 def _functions_of(sec: Section, func_symbols: list[Symbol]) -> list[Function]:
     """_functions_of: function symbols of a code section, by address; whole section if none."""
-    count = sec.size // INSN_SIZE
+    size = sec.size
+    count = size // INSN_SIZE
     syms = sorted(func_symbols, key=_address) if len(func_symbols) > 1 else func_symbols
     out: list[Function] = []
-    for i, sym in enumerate(syms):
-        if sym.value % INSN_SIZE or sym.value >= sec.size:
-            raise ObjectError(f"function '{sym.name}': bad address {sym.value} in {sec.name!r}")
-        start = sym.value // INSN_SIZE
-        nxt = syms[i + 1].value // INSN_SIZE if i + 1 < len(syms) else count
-        end = start + sym.size // INSN_SIZE if sym.size else nxt
+    # Each symbol unpacked once: reading a named tuple's fields by name costs more.
+    for i, (_ndx, name, value, sym_size, _type, bind, _vis, _shndx) in enumerate(syms):
+        if value % INSN_SIZE or value >= size:
+            raise ObjectError(f"function '{name}': bad address {value} in {sec.name!r}")
+        start = value // INSN_SIZE
+        if sym_size:
+            end = start + sym_size // INSN_SIZE
+        else:  # up to the next function, or the section's end
+            end = syms[i + 1].value // INSN_SIZE if i + 1 < len(syms) else count
         if end > count:
-            raise ObjectError(f"function '{sym.name}' runs past the end of {sec.name!r}")
-        is_global = sym.bind in (STB_GLOBAL, STB_WEAK)
-        out.append(tuple.__new__(Function, (sec, sym.name, start, end, is_global)))
+            raise ObjectError(f"function '{name}' runs past the end of {sec.name!r}")
+        is_global = bind in (STB_GLOBAL, STB_WEAK)
+        out.append(tuple.__new__(Function, (sec, name, start, end, is_global)))
     if not out and count:
         out.append(Function(sec, "", 0, count, True))
     return out
