@@ -142,15 +142,14 @@ class CodeSections:
         Programs that call the same subprograms and are as long share it: their references
         and spans past the entry are the same tuples.
         """
-        block = self.subprogram_block(plan)
-        if entry in block.placed:
-            # The block reaches back into the entry: lay it out for this entry alone, with
-            # the entry at its true place (base instructions before the block).
-            return _tail_at(self.lay_out(plan, {entry: -base}), base)
         callees = plan[2]
         found = self._tails.get((callees, base))
         if found is None:
-            found = self._tails[callees, base] = _tail_at(block, base)
+            found = self._tails[callees, base] = _tail_at(self.subprogram_block(plan), base)
+        if entry in found.block.placed:
+            # The block reaches back into the entry: lay it out for this entry alone, with
+            # the entry at its true place (base instructions before the block).
+            return _tail_at(self.lay_out(plan, {entry: -base}), base)
         return found
 
     def lay_out(self, plan: Plan, placed: dict[FunctionKey, int]) -> Block:
@@ -274,12 +273,13 @@ def build_program(
     pc-relative distance.
     """
     sec, name, start, end, _global = entry  # unpacked once: field access by name is slow
+    ndx, sec_name = sec.ndx, sec.name
     plan = code.link_plan(entry)
     refs, calls, _callees = plan
-    insns = code.function_code(entry)
-    span = tuple.__new__(CodeSpan, (sec.name, start, end, 0))
+    insns = code.code[ndx][start * INSN_SIZE : end * INSN_SIZE]
+    span = tuple.__new__(CodeSpan, (sec_name, start, end, 0))
     if calls:
-        block, base, tail_refs, tail_layout = code.tail((sec.ndx, start), plan, end - start)
+        block, base, tail_refs, tail_layout = code.tail((ndx, start), plan, end - start)
         insns = _linked(insns, calls, block, base, code.elf.byteorder)
         references, layout, subprograms = refs + tail_refs, (span, *tail_layout), block.names
     else:
@@ -287,7 +287,7 @@ def build_program(
     ptype, attach, sleepable = prog_type
     return build_program_spec(
         name=name,
-        section=sec.name.removeprefix("?"),  # libbpf forgets the "?" once autoload is off
+        section=sec_name.removeprefix("?"),  # libbpf forgets the "?" once autoload is off
         type=ptype,
         expected_attach_type=attach,
         insns=insns,
@@ -295,7 +295,7 @@ def build_program(
         subprograms=subprograms,
         layout=layout,
         sleepable=sleepable,
-        autoload=not sec.name.startswith("?"),
+        autoload=not sec_name.startswith("?"),
     )
 
 
@@ -321,7 +321,9 @@ def _linked(entry: bytes, calls: list[Call], block: Block, base: int, bo: str) -
     buf = bytearray(entry)
     placed = block.placed
     for idx, _callee, target, callback, key in calls:
-        _patch_call(buf, idx, base + placed[key] + target - idx - 1, callback, bo)
+        set_imm(buf, idx, base + placed[key] + target - idx - 1, bo)
+        if callback:
+            set_src(buf, idx, BPF_PSEUDO_FUNC, bo)
     buf += block.code
     return bytes(buf)
 
