@@ -11,6 +11,7 @@ new pc-relative distances.
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -42,6 +43,8 @@ FunctionKey = tuple[int, int]  # (section index, first instruction): where a fun
 # `callback` marks an ld_imm64 BPF_PSEUDO_FUNC. A plain tuple, like Plan: both are internal,
 # made once per function, and a named tuple costs four times as much to build.
 Call = tuple[int, Function, int, bool, FunctionKey]
+
+_CALL_INSN, _CALL_KEY = operator.itemgetter(0), operator.itemgetter(4)
 
 # Plan: (refs, calls, callees): what one function refers to, each sorted by instruction (from
 # its start). `refs` are its map, data and extern references, numbered from the function's
@@ -124,8 +127,8 @@ class CodeSections:
             if not start <= callee < end:
                 calls.append(self._call(fn, idx, ndx, callee, False))
         if len(calls) > 1:
-            calls.sort(key=_insn_of)  # relocated and compiler-resolved calls, interleaved
-        return tuple(refs), calls, tuple([call[4] for call in calls])
+            calls.sort(key=_CALL_INSN)  # relocated and compiler-resolved calls, interleaved
+        return tuple(refs), calls, tuple(map(_CALL_KEY, calls))
 
     def subprogram_block(self, plan: Plan) -> Block:
         """subprogram_block: the block a function with this plan gets appended; laid out once
@@ -216,10 +219,6 @@ class CodeSections:
 
 
 _NO_RELOCS = SectionRelocs({})
-
-
-def _insn_of(call: Call) -> int:
-    return call[0]
 
 
 def _address(sym: Symbol) -> int:
