@@ -81,6 +81,7 @@ class CodeSections:
         self._plans: dict[tuple[int, int, int], Plan] = {}
         self._blocks: dict[tuple[FunctionKey, ...], Block] = {}
         self._starts: dict[int, list[int]] = {}
+        self._relocated: dict[int, list[int]] = {}  # each section's relocated instructions
         # Programs call the same few subprograms: each call target is looked up once.
         self._callees: dict[tuple[int, int], Function | None] = {}
         self._tails: dict[tuple[tuple[FunctionKey, ...], int], _Tail] = {}
@@ -91,7 +92,7 @@ class CodeSections:
         self.code[sec.ndx] = self.elf.section_data(sec)
         func_symbols = [s for s in self.elf.symbols_in(sec.ndx) if s.type == STT_FUNC]
         funcs = self.functions[sec.ndx] = _functions_of(sec, func_symbols)
-        self.relocs[sec.ndx] = _NO_RELOCS
+        self.relocs[sec.ndx] = {}
         if sec.name != TEXT_SECTION:
             self.entries.extend(_entries_of(sec, funcs))
 
@@ -109,17 +110,17 @@ class CodeSections:
         that the compiler resolved itself (no relocation, but the callee must be appended)."""
         sec, _name, start, end, _global = fn  # unpacked once: field access by name is slow
         ndx = sec.ndx
-        relocs = self.relocs[ndx]
-        by_insn = relocs.by_insn
+        code = self.code[ndx]
+        by_insn = self.relocs[ndx]
+        if start or end * INSN_SIZE != len(code):  # not the whole section, as most are
+            by_insn = self._relocs_within(ndx, start, end)
         refs, calls = [], []
         new = tuple.__new__  # the NamedTuple constructor minus a Python-level call
-        for idx in relocs.within(start, end):
-            kind, target, offset, section, insn = by_insn[idx]
+        for idx, (kind, target, offset, section, insn) in by_insn.items():
             if kind is CALL or kind is FUNC:
                 calls.append(self._call(fn, idx, section, insn, kind is FUNC))
             else:
                 refs.append(new(Reference, (idx - start, kind, target, offset)))
-        code = self.code[ndx]
         for idx in call_sites(code, start, end, self.elf.byteorder):
             if idx in by_insn:
                 continue
@@ -129,6 +130,15 @@ class CodeSections:
         if len(calls) > 1:
             calls.sort(key=_CALL_INSN)  # relocated and compiler-resolved calls, interleaved
         return tuple(refs), calls, tuple(map(_CALL_KEY, calls))
+
+    def _relocs_within(self, ndx: int, start: int, end: int) -> SectionRelocs:
+        """_relocs_within: the relocations of section `ndx` in instructions [start, end)."""
+        by_insn = self.relocs[ndx]
+        indexes = self._relocated.get(ndx)
+        if indexes is None:
+            indexes = self._relocated[ndx] = list(by_insn)
+        lo, hi = bisect.bisect_left(indexes, start), bisect.bisect_left(indexes, end)
+        return {idx: by_insn[idx] for idx in indexes[lo:hi]}
 
     def subprogram_block(self, plan: Plan) -> Block:
         """subprogram_block: the block a function with this plan gets appended; laid out once
@@ -216,9 +226,6 @@ class CodeSections:
 
     def function_code(self, fn: Function) -> bytes:
         return self.code[fn.section.ndx][fn.start * INSN_SIZE : fn.end * INSN_SIZE]
-
-
-_NO_RELOCS = SectionRelocs({})
 
 
 def _address(sym: Symbol) -> int:

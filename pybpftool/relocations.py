@@ -11,7 +11,6 @@ Mirrors libbpf's bpf_object__collect_prog_relos / bpf_program__record_reloc. A r
 
 from __future__ import annotations
 
-import bisect
 import struct
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
@@ -39,25 +38,9 @@ class Target(NamedTuple):
 CALL, FUNC = "call", "func"
 
 
-class SectionRelocs:
-    """SectionRelocs: the resolved relocations of one code section, sorted by instruction."""
-
-    __slots__ = ("by_insn", "indexes")
-
-    def __init__(self, by_insn: dict[int, Target]) -> None:
-        self.by_insn = by_insn
-        self.indexes = sorted(by_insn)
-
-    def within(self, start: int, end: int) -> list[int]:
-        """within: relocated instruction indexes in [start, end)."""
-        indexes = self.indexes
-        if not indexes:
-            return indexes
-        if start <= indexes[0] and indexes[-1] < end:  # the common case: one function a section
-            return indexes
-        lo = bisect.bisect_left(indexes, start)
-        hi = bisect.bisect_left(indexes, end)
-        return indexes[lo:hi]
+# The resolved relocations of one code section: each relocated instruction (counted from the
+# section's start) to its Target, in ascending order of instruction.
+SectionRelocs = dict[int, Target]
 
 
 MapResolver = Callable[[Symbol, int], Target | None]
@@ -100,7 +83,9 @@ class Relocator:
             if target is None:
                 target = known[key] = self._first_seen(code_sec, offset, *key)
             out[offset // INSN_SIZE] = target
-        return SectionRelocs(out)
+        # Compilers emit records in instruction order: a check is cheaper than a sort.
+        indexes = list(out)
+        return out if indexes == sorted(indexes) else dict(sorted(out.items()))
 
     def _first_seen(
         self, code_sec: Section, offset: int, info: int, insn: bytes, last: bool
