@@ -87,14 +87,18 @@ class CodeSections:
         self._tails: dict[tuple[tuple[FunctionKey, ...], int], _Tail] = {}
 
     def add_section(self, sec: Section) -> None:
-        if sec.size % INSN_SIZE:
-            raise ObjectError(f"section {sec.name!r}: size {sec.size} is not a multiple of 8")
-        self.code[sec.ndx] = self.elf.section_data(sec)
-        func_symbols = [s for s in self.elf.symbols_in(sec.ndx) if s.type == STT_FUNC]
-        funcs = self.functions[sec.ndx] = _functions_of(sec, func_symbols)
-        self.relocs[sec.ndx] = {}
-        if sec.name != TEXT_SECTION:
-            self.entries.extend(_entries_of(sec, funcs))
+        """add_section: a code section: executable SHT_PROGBITS, not empty."""
+        ndx, name, _type, _flags, offset, size = sec[:6]  # fields read by name cost more
+        if size % INSN_SIZE:
+            raise ObjectError(f"section {name!r}: size {size} is not a multiple of 8")
+        elf = self.elf
+        # Its bytes in the file (the section table's check keeps them inside it).
+        self.code[ndx] = elf.data[offset : offset + size]
+        funcs, entries = _functions_of(sec, elf.symbols_in(ndx))
+        self.functions[ndx] = funcs
+        self.relocs[ndx] = {}
+        if name != TEXT_SECTION:
+            self.entries.extend(entries)
 
     def link_plan(self, fn: Function) -> Plan:
         """link_plan: everything `fn` refers to. A subprogram reached from many programs is
@@ -232,12 +236,20 @@ def _address(sym: Symbol) -> int:
     return sym.value
 
 
-def _functions_of(sec: Section, func_symbols: list[Symbol]) -> list[Function]:
-    """_functions_of: function symbols of a code section, by address; whole section if none."""
+def _functions_of(sec: Section, symbols: list[Symbol]) -> tuple[list[Function], list[Function]]:
+    """_functions_of: the functions of a code section by address, and its entry programs.
+
+    Its functions are its STT_FUNC symbols, or the whole section if it has none. Its entries
+    (which matter outside .text) are its global functions; a section with none is one program
+    (iproute2 style), named after the function at its start if there is one.
+    """
     size = sec.size
     count = size // INSN_SIZE
-    syms = sorted(func_symbols, key=_address) if len(func_symbols) > 1 else func_symbols
-    out: list[Function] = []
+    syms = [sym for sym in symbols if sym.type == STT_FUNC]
+    if len(syms) > 1:
+        syms.sort(key=_address)
+    funcs: list[Function] = []
+    entries: list[Function] = []
     # Each symbol unpacked once: reading a named tuple's fields by name costs more.
     for i, (_ndx, name, value, sym_size, _type, bind, _vis, _shndx) in enumerate(syms):
         if value % INSN_SIZE or value >= size:
@@ -250,23 +262,18 @@ def _functions_of(sec: Section, func_symbols: list[Symbol]) -> list[Function]:
         if end > count:
             raise ObjectError(f"function '{name}' runs past the end of {sec.name!r}")
         is_global = bind in (STB_GLOBAL, STB_WEAK)
-        out.append(tuple.__new__(Function, (sec, name, start, end, is_global)))
-    if not out and count:
-        out.append(Function(sec, "", 0, count, True))
-    return out
-
-
-def _entries_of(sec: Section, funcs: list[Function]) -> list[Function]:
-    """_entries_of: one entry program per global function of a code section (not .text).
-
-    A section with no global function is one program (iproute2 style), named after the
-    function at its start if there is one.
-    """
-    globals_ = [f for f in funcs if f.is_global]
-    if globals_ or not funcs:
-        return globals_
-    name = funcs[0].name if funcs[0].start == 0 else ""
-    return [Function(sec, name, 0, sec.size // INSN_SIZE, True)]
+        fn = tuple.__new__(Function, (sec, name, start, end, is_global))
+        funcs.append(fn)
+        if is_global:
+            entries.append(fn)
+    if not entries and count:
+        whole = Function(
+            sec, funcs[0].name if funcs and funcs[0].start == 0 else "", 0, count, True
+        )
+        entries.append(whole)
+        if not funcs:
+            funcs.append(whole)
+    return funcs, entries
 
 
 def build_program(
