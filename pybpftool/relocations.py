@@ -70,15 +70,17 @@ class Relocator:
         """resolve: map each relocated instruction of `code_sec` to its Target; `records`
         are the (r_offset, r_info) pairs of the section's relocation sections."""
         size = code_sec.size
+        last = size - INSN_SIZE  # the offset of the section's last instruction
         known = self._known
         out: dict[int, Target] = {}
         for offset, info in records:
-            if offset % INSN_SIZE or offset + INSN_SIZE > size:
+            if offset % INSN_SIZE or offset > last:
                 rel = Relocation(offset, info >> 32, info & 0xFFFFFFFF)
                 raise ObjectError(f"{_where(rel, code_sec)}: {_malformed(rel, size)}")
-            # The answer depends on the relocation (type, symbol) and the instruction, so
-            # both go into the key whole: a known key was checked when it was first seen.
-            key = (info, code[offset : offset + INSN_SIZE], offset + 2 * INSN_SIZE > size)
+            # The answer depends on the relocation (type, symbol) and the instruction (and
+            # whether it is the last, where an ld_imm64 is cut short), so all go into the key
+            # whole: a known key was checked when it was first seen.
+            key = (info, code[offset : offset + INSN_SIZE], offset == last)
             target = known.get(key)
             if target is None:
                 target = known[key] = self._first_seen(code_sec, offset, *key)
