@@ -83,7 +83,7 @@ class CodeSections:
         self._starts: dict[int, list[int]] = {}
         self._relocated: dict[int, list[int]] = {}  # each section's relocated instructions
         # Programs call the same few subprograms: each call target is looked up once.
-        self._callees: dict[tuple[int, int], Function | None] = {}
+        self._callees: dict[tuple[int, int], tuple[Function, int, FunctionKey]] = {}
         self._tails: dict[tuple[tuple[FunctionKey, ...], int], _Tail] = {}
 
     def add_section(self, sec: Section) -> None:
@@ -209,15 +209,26 @@ class CodeSections:
         return Block(bytes(buf), placed, tuple(refs), tuple(layout), tuple(names))
 
     def _call(self, fn: Function, idx: int, section: int, insn: int, callback: bool) -> Call:
-        callee = self._callees.get((section, insn))
-        if callee is None:
-            callee = self._callees[section, insn] = self.function_at(section, insn)
+        """_call: the Call at instruction `idx` of `fn`'s section to instruction `insn` of
+        section `section`."""
+        found = self._callees.get((section, insn))
+        if found is None:
+            found = self._callees[section, insn] = self._callee_at(fn, section, insn)
+        callee, target, key = found
+        return idx - fn.start, callee, target, callback, key
+
+    def _callee_at(
+        self, fn: Function, section: int, insn: int
+    ) -> tuple[Function, int, FunctionKey]:
+        """_callee_at: the function a call from `fn` reaches, the called instruction counted
+        from its start, and where it is."""
+        callee = self.function_at(section, insn)
         if callee is None:
             raise ObjectError(
                 f"'{fn.name}': call into {self.elf.sections[section].name!r}"
                 f" at instruction {insn}, where no function is"
             )
-        return idx - fn.start, callee, insn - callee.start, callback, (section, callee.start)
+        return callee, insn - callee.start, (section, callee.start)
 
     def function_at(self, section: int, insn: int) -> Function | None:
         """function_at: the function of `section` that contains instruction `insn`."""
