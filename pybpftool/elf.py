@@ -137,6 +137,7 @@ class ElfFile:
     __slots__ = (
         "_by_name",
         "_by_section",
+        "_rel_struct",
         "_symbols",
         "byteorder",
         "data",
@@ -152,6 +153,8 @@ class ElfFile:
         self._by_name: dict[str, Section] | None = None
         self._symbols: tuple[Symbol, ...] | None = None
         self._by_section: dict[int, list[Symbol]] | None = None
+        # Built once: an object has a relocation section per program, hundreds of them.
+        self._rel_struct = struct.Struct(self.byteorder + "QQ")
 
     @property
     def little_endian(self) -> bool:
@@ -203,7 +206,15 @@ class ElfFile:
         hot loops that split r_info themselves (ELF64_R_SYM is the high half, TYPE the low)."""
         if rel.entsize not in (0, _REL_SIZE) or rel.size % _REL_SIZE:
             raise ObjectError(f"relocation section {rel.name!r} has a bad entry size")
-        return list(struct.iter_unpack(self.byteorder + "QQ", self.section_data(rel)))
+        # _parse_sections checked that every section with data lies inside the file, so the
+        # slice is section_data's without a call (SHT_NOBITS still goes through it).
+        offset = rel.offset
+        raw = (
+            self.data[offset : offset + rel.size]
+            if rel.type != SHT_NOBITS
+            else self.section_data(rel)
+        )
+        return list(self._rel_struct.iter_unpack(raw))
 
 
 def parse_elf(data: bytes) -> ElfFile:
