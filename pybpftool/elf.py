@@ -163,10 +163,9 @@ class ElfFile:
     def section_by_name(self, name: str) -> Section | None:
         """section_by_name: the first section with that exact name (ELF allows duplicates)."""
         if self._by_name is None:
-            by_name: dict[str, Section] = {}
-            for sec in self.sections:
-                by_name.setdefault(sec.name, sec)
-            self._by_name = by_name
+            # Built back to front, so the first of each name is the one left standing.
+            backwards = self.sections[::-1]
+            self._by_name = {sec.name: sec for sec in backwards}
         return self._by_name.get(name)
 
     def section_data(self, sec: Section) -> bytes:
