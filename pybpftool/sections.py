@@ -216,16 +216,19 @@ def _lookup_tables(
     return by_name, by_head
 
 
-_BY_NAME, _BY_HEAD = _lookup_tables(_TABLE)
+_LIBBPF_BY_NAME, _BY_HEAD = _lookup_tables(_TABLE)
+# iproute2's own names give no type whatever libbpf's table says, so they join the name table
+# (as None) and a guess is one lookup there, else one by head.
+_BY_NAME: dict[str, SectionType | None] = {
+    **_LIBBPF_BY_NAME,
+    **dict.fromkeys(IPROUTE2_SECTIONS),
+}
 
 
 @functools.lru_cache(maxsize=1024)
 def guess_program_type(section: str) -> SectionType | None:
     """guess_program_type: the first table entry matching `section`, or None."""
     name = section.removeprefix("?")
-    if name in IPROUTE2_SECTIONS:
-        return None
-    found = _BY_NAME.get(name)
-    if found is None:
-        found = _BY_HEAD.get(name.partition("/")[0])
-    return found
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    return _BY_HEAD.get(name.partition("/")[0])
