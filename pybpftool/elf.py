@@ -174,7 +174,8 @@ class ElfFile:
             if sec.size > MAX_NOBITS_SIZE:
                 raise ObjectError(f"section {sec.name!r}: {sec.size} bytes of zeros is too large")
             return bytes(sec.size)
-        return self.data[sec.offset : sec.offset + sec.size]
+        offset = sec.offset
+        return self.data[offset : offset + sec.size]
 
     @property
     def symbols(self) -> tuple[Symbol, ...]:
@@ -203,16 +204,16 @@ class ElfFile:
     def relocation_records(self, rel: Section) -> list[tuple[int, int]]:
         """relocation_records: (r_offset, r_info) of each record of one SHT_REL section, for
         hot loops that split r_info themselves (ELF64_R_SYM is the high half, TYPE the low)."""
-        if rel.entsize not in (0, _REL_SIZE) or rel.size % _REL_SIZE:
+        size = rel.size
+        if rel.entsize not in (0, _REL_SIZE) or size % _REL_SIZE:
             raise ObjectError(f"relocation section {rel.name!r} has a bad entry size")
-        # _parse_sections checked that every section with data lies inside the file, so the
-        # slice is section_data's without a call (SHT_NOBITS still goes through it).
-        offset = rel.offset
-        raw = (
-            self.data[offset : offset + rel.size]
-            if rel.type != SHT_NOBITS
-            else self.section_data(rel)
-        )
+        if rel.type == SHT_NOBITS:
+            raw = self.section_data(rel)
+        else:
+            # _parse_sections checked that every section with data lies inside the file, so
+            # this is section_data's slice without a call: hundreds of code sections read here.
+            offset = rel.offset
+            raw = self.data[offset : offset + size]
         return list(self._rel_struct.iter_unpack(raw))
 
 
