@@ -295,9 +295,11 @@ def _parse_sections(
         range(shnum), names, types, flags, offsets, sizes, *link_info_align_entsize, strict=True
     )
     sections = tuple(map(tuple.__new__, repeat(Section), columns))
-    # A scan of the type column: .symtab is usually the last of a thousand sections.
-    symtab = sections[types.index(SHT_SYMTAB)] if SHT_SYMTAB in types else None
-    return sections, symtab
+    # One scan of the type column: .symtab is usually the last of a thousand sections.
+    try:
+        return sections, sections[types.index(SHT_SYMTAB)]
+    except ValueError:
+        return sections, None
 
 
 def _check_extents(

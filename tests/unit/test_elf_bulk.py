@@ -9,7 +9,7 @@ import struct
 import bpfobjs
 import pytest
 
-from pybpftool.elf import SHT_NOBITS, _columns, _StringTable, parse_elf
+from pybpftool.elf import SHT_NOBITS, SHT_PROGBITS, SHT_SYMTAB, _columns, _StringTable, parse_elf
 from pybpftool.errors import ObjectError
 
 
@@ -92,3 +92,22 @@ def test_section_by_name_gives_the_first_of_duplicate_names(target: str) -> None
         struct.pack_into(bo + "I", data, shoff + ndx * 64, sh_name)
     found = parse_elf(bytes(data)).section_by_name("license")
     assert found is not None and found.ndx == first
+
+
+def _retype(data: bytearray, ndx: int, sh_type: int) -> None:
+    bo = "<" if data[5] == 1 else ">"
+    shoff = struct.unpack_from(bo + "Q", data, 40)[0]
+    struct.pack_into(bo + "I", data, shoff + ndx * 64 + 4, sh_type)
+
+
+def test_symtab_is_the_first_symbol_table_or_none(target: str) -> None:
+    data = bytearray(bpfobjs.build("global_data", target).read_bytes())
+    elf = parse_elf(bytes(data))
+    symtab, first = elf.symtab, elf.sections[1]
+    assert symtab is not None and symtab.ndx > 1
+    _retype(data, 1, SHT_SYMTAB)
+    assert parse_elf(bytes(data)).symtab == first._replace(type=SHT_SYMTAB)
+    _retype(data, 1, first.type)
+    _retype(data, symtab.ndx, SHT_PROGBITS)
+    elf = parse_elf(bytes(data))
+    assert elf.symtab is None and elf.symbols == ()
