@@ -137,6 +137,7 @@ class ElfFile:
     __slots__ = (
         "_by_name",
         "_by_section",
+        "_rel_struct",
         "_symbols",
         "byteorder",
         "data",
@@ -152,6 +153,8 @@ class ElfFile:
         self._by_name: dict[str, Section] | None = None
         self._symbols: tuple[Symbol, ...] | None = None
         self._by_section: dict[int, list[Symbol]] | None = None
+        # Built once: an object has a relocation section per program, hundreds of them.
+        self._rel_struct = struct.Struct(self.byteorder + "QQ")
 
     @property
     def little_endian(self) -> bool:
@@ -160,10 +163,9 @@ class ElfFile:
     def section_by_name(self, name: str) -> Section | None:
         """section_by_name: the first section with that exact name (ELF allows duplicates)."""
         if self._by_name is None:
-            by_name: dict[str, Section] = {}
-            for sec in self.sections:
-                by_name.setdefault(sec.name, sec)
-            self._by_name = by_name
+            # Built back to front, so the first of each name is the one left standing.
+            backwards = self.sections[::-1]
+            self._by_name = {sec.name: sec for sec in backwards}
         return self._by_name.get(name)
 
     def section_data(self, sec: Section) -> bytes:
@@ -172,7 +174,8 @@ class ElfFile:
             if sec.size > MAX_NOBITS_SIZE:
                 raise ObjectError(f"section {sec.name!r}: {sec.size} bytes of zeros is too large")
             return bytes(sec.size)
-        return self.data[sec.offset : sec.offset + sec.size]
+        offset = sec.offset
+        return self.data[offset : offset + sec.size]
 
     @property
     def symbols(self) -> tuple[Symbol, ...]:
@@ -201,9 +204,17 @@ class ElfFile:
     def relocation_records(self, rel: Section) -> list[tuple[int, int]]:
         """relocation_records: (r_offset, r_info) of each record of one SHT_REL section, for
         hot loops that split r_info themselves (ELF64_R_SYM is the high half, TYPE the low)."""
-        if rel.entsize not in (0, _REL_SIZE) or rel.size % _REL_SIZE:
+        size = rel.size
+        if rel.entsize not in (0, _REL_SIZE) or size % _REL_SIZE:
             raise ObjectError(f"relocation section {rel.name!r} has a bad entry size")
-        return list(struct.iter_unpack(self.byteorder + "QQ", self.section_data(rel)))
+        if rel.type == SHT_NOBITS:
+            raw = self.section_data(rel)
+        else:
+            # _parse_sections checked that every section with data lies inside the file, so
+            # this is section_data's slice without a call: hundreds of code sections read here.
+            offset = rel.offset
+            raw = self.data[offset : offset + size]
+        return list(self._rel_struct.iter_unpack(raw))
 
 
 def parse_elf(data: bytes) -> ElfFile:
@@ -284,9 +295,11 @@ def _parse_sections(
         range(shnum), names, types, flags, offsets, sizes, *link_info_align_entsize, strict=True
     )
     sections = tuple(map(tuple.__new__, repeat(Section), columns))
-    # A scan of the type column: .symtab is usually the last of a thousand sections.
-    symtab = sections[types.index(SHT_SYMTAB)] if SHT_SYMTAB in types else None
-    return sections, symtab
+    # One scan of the type column: .symtab is usually the last of a thousand sections.
+    try:
+        return sections, sections[types.index(SHT_SYMTAB)]
+    except ValueError:
+        return sections, None
 
 
 def _check_extents(

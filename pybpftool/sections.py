@@ -192,28 +192,43 @@ def _matches(exact: str | None, prefix: str | None, name: str) -> bool:
     return name == exact or (prefix is not None and name.startswith(prefix))
 
 
-def _head(text: str) -> str:
-    return text.split("/", 1)[0]
+def _lookup_tables(
+    table: tuple[tuple[str, P, A | None, bool], ...],
+) -> tuple[dict[str, SectionType], dict[str, SectionType]]:
+    """_lookup_tables: (by name, by head): libbpf's first match in `table` by two dict lookups.
+
+    A guess is made for every program of an object, so it is no scan. The table has two shapes
+    of pattern only (asserted): `x`, which matches just the name `x`, and `x+` with no "/" in x,
+    which matches exactly the names whose text up to their first "/" is `x`. So a name that is
+    no `x` pattern can only match the first `x+` entry of its head (by head); the name `x`
+    itself matches the `x` entry, unless a `y+` entry for its head comes first (by name).
+    """
+    by_name: dict[str, SectionType] = {}
+    by_head: dict[str, SectionType] = {}
+    for pattern, prog_type, attach, sleepable in table:
+        found = SectionType(prog_type, attach, sleepable, pattern)
+        if pattern.endswith("+"):
+            assert "/" not in pattern, pattern
+            by_head.setdefault(pattern[:-1], found)
+        else:
+            assert not pattern.endswith("/"), pattern
+            by_name.setdefault(pattern, by_head.get(pattern.partition("/")[0], found))
+    return by_name, by_head
 
 
-# Every pattern matches only names that begin with the pattern's text up to its first "/", so
-# entries grouped by that head keep libbpf's first-match order while a lookup scans a handful.
-# Each entry is kept split (_split_pattern) with its answer ready: a guess is made for every
-# program of an object, and this form tests a name without parsing the pattern again.
-_BY_HEAD: dict[str, list[tuple[str | None, str | None, SectionType]]] = {}
-for _pattern, _prog_type, _attach, _sleepable in _TABLE:
-    _BY_HEAD.setdefault(_head(_pattern.rstrip("+")), []).append(
-        (*_split_pattern(_pattern), SectionType(_prog_type, _attach, _sleepable, _pattern))
-    )
+_LIBBPF_BY_NAME, _BY_HEAD = _lookup_tables(_TABLE)
+# iproute2's own names give no type whatever libbpf's table says, so they join the name table
+# (as None) and a guess is one lookup there, else one by head.
+_BY_NAME: dict[str, SectionType | None] = {
+    **_LIBBPF_BY_NAME,
+    **dict.fromkeys(IPROUTE2_SECTIONS),
+}
 
 
 @functools.lru_cache(maxsize=1024)
 def guess_program_type(section: str) -> SectionType | None:
     """guess_program_type: the first table entry matching `section`, or None."""
     name = section.removeprefix("?")
-    if name in IPROUTE2_SECTIONS:
-        return None
-    for exact, prefix, found in _BY_HEAD.get(_head(name), ()):
-        if _matches(exact, prefix, name):
-            return found
-    return None
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    return _BY_HEAD.get(name.partition("/")[0])

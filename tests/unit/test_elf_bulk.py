@@ -9,7 +9,7 @@ import struct
 import bpfobjs
 import pytest
 
-from pybpftool.elf import SHT_NOBITS, _columns, _StringTable, parse_elf
+from pybpftool.elf import SHT_NOBITS, SHT_PROGBITS, SHT_SYMTAB, _columns, _StringTable, parse_elf
 from pybpftool.errors import ObjectError
 
 
@@ -76,3 +76,38 @@ def test_nobits_section_may_lie_outside_the_file(target: str) -> None:
     shoff = struct.unpack_from(bo + "Q", data, 40)[0]
     struct.pack_into(bo + "Q", data, shoff + bss.ndx * 64 + 24, len(data) + 4096)
     assert parse_elf(bytes(data)).sections[bss.ndx].offset == len(data) + 4096
+
+
+def test_section_by_name_gives_the_first_of_duplicate_names(target: str) -> None:
+    data = bytearray(bpfobjs.build("global_data", target).read_bytes())
+    bo = "<" if data[5] == 1 else ">"
+    elf = parse_elf(bytes(data))
+    license_ = elf.section_by_name("license")
+    assert license_ is not None and license_.ndx > 1
+    # The section before license and every one after it take license's name (its sh_name).
+    shoff = struct.unpack_from(bo + "Q", data, 40)[0]
+    sh_name = struct.unpack_from(bo + "I", data, shoff + license_.ndx * 64)[0]
+    first = license_.ndx - 1
+    for ndx in [first, *range(license_.ndx + 1, len(elf.sections))]:
+        struct.pack_into(bo + "I", data, shoff + ndx * 64, sh_name)
+    found = parse_elf(bytes(data)).section_by_name("license")
+    assert found is not None and found.ndx == first
+
+
+def _retype(data: bytearray, ndx: int, sh_type: int) -> None:
+    bo = "<" if data[5] == 1 else ">"
+    shoff = struct.unpack_from(bo + "Q", data, 40)[0]
+    struct.pack_into(bo + "I", data, shoff + ndx * 64 + 4, sh_type)
+
+
+def test_symtab_is_the_first_symbol_table_or_none(target: str) -> None:
+    data = bytearray(bpfobjs.build("global_data", target).read_bytes())
+    elf = parse_elf(bytes(data))
+    symtab, first = elf.symtab, elf.sections[1]
+    assert symtab is not None and symtab.ndx > 1
+    _retype(data, 1, SHT_SYMTAB)
+    assert parse_elf(bytes(data)).symtab == first._replace(type=SHT_SYMTAB)
+    _retype(data, 1, first.type)
+    _retype(data, symtab.ndx, SHT_PROGBITS)
+    elf = parse_elf(bytes(data))
+    assert elf.symtab is None and elf.symbols == ()

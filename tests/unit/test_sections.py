@@ -218,7 +218,10 @@ def test_every_pattern_base_agrees_with_a_linear_scan(pattern: str) -> None:
     for name in (
         base,
         base + "/x",
+        base + "/x/y",
         base + "/",
+        base.partition("/")[0],
+        base.partition("/")[0] + "/zz",
         base + "x",
         base[:-1],
         "?" + base,
@@ -228,3 +231,24 @@ def test_every_pattern_base_agrees_with_a_linear_scan(pattern: str) -> None:
         expected = linear_scan(name)
         got = None if found is None else tuple(found)
         assert got == expected, name
+
+
+def test_lookup_tables_keep_the_first_match_of_any_table() -> None:
+    # libbpf's table has no `x` entry after a `y+` entry that matches it first; this one does.
+    table = (
+        ("tp+", P.BPF_PROG_TYPE_TRACEPOINT, None, False),
+        ("tp", P.BPF_PROG_TYPE_XDP, None, False),
+        ("tp/x", P.BPF_PROG_TYPE_XDP, None, False),
+        ("xdp", P.BPF_PROG_TYPE_XDP, None, False),
+        ("xdp+", P.BPF_PROG_TYPE_KPROBE, None, False),
+        ("xdp", P.BPF_PROG_TYPE_KPROBE, None, False),
+        ("xdp/y", P.BPF_PROG_TYPE_XDP, None, False),
+        ("xdp+", P.BPF_PROG_TYPE_TRACING, None, False),
+    )
+    by_name, by_head = sections._lookup_tables(table)
+    for name in ("tp", "tp/x", "tp/y", "tpx", "xdp", "xdp/y", "xdp/z", "xdpz", "x"):
+        expected = next((entry for entry in table if section_matches(entry[0], name)), None)
+        found = by_name.get(name) or by_head.get(name.partition("/")[0])
+        assert (None if found is None else (found.pattern, found.prog_type)) == (
+            None if expected is None else (expected[0], expected[1])
+        ), name
