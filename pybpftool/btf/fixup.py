@@ -55,8 +55,9 @@ def _placed(btf: BtfSpec, datasec: Datasec, offsets: Mapping[str, int]) -> tuple
     offset as libbpf sorts them (the kernel wants them so)."""
     placed = []
     new = tuple.__new__  # VarSecinfo(...) would run the named tuple's Python-level __new__
-    for var_id, offset, size in datasec.vars:
-        var = btf.type(var_id)
+    for (var_id, offset, size), var in zip(datasec.vars, btf.vars_of(datasec), strict=True):
+        if var is None:
+            var = btf.type(var_id)
         if isinstance(var, Var):
             offset = offsets.get(var.name, offset)
             if offset > _U32_MAX:

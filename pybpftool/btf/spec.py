@@ -86,6 +86,8 @@ _FUNC_PROTO, _VAR, _DATASEC, _FLOAT = (
 _U32 = {bo: struct.Struct(bo + "I").unpack_from for bo in "<>"}
 # Compiled once: struct's own format cache hashes the format string on every call.
 _III = {bo: struct.Struct(bo + "III") for bo in "<>"}
+_VAR_RECORD = {bo: struct.Struct(bo + "IIII") for bo in "<>"}  # name, info, type, linkage
+_KIND_VAR = Kind.VAR
 # Kinds that are just a name and a referenced type.
 _REF_ONLY: dict[int, type[Typedef] | type[Modifier]] = {
     Kind.TYPEDEF.value: Typedef,
@@ -316,6 +318,30 @@ class BtfSpec:
             return None
         nelems: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 20)[0]
         return nelems
+
+    def vars_of(self, datasec: Datasec) -> list[BtfType | None]:
+        """vars_of: type() of each entry of `datasec`, or None where it is not yet decoded and
+        not a sound VAR record; only type() then decodes it, or raises, so errors come where
+        and as they did. A DATASEC holds a VAR per map or global, all decoded in one loop."""
+        cache, kinds, offsets, raw = self._cache, self._kinds, self._offsets, self.raw
+        known, first, last = len(offsets), self._types[0], self._types[1] - 16
+        # An ASCII string section ending in NUL: every offset inside starts a whole name.
+        names = self._ascii if self._terminated else None
+        unpack, new = _VAR_RECORD[self.byteorder].unpack_from, tuple.__new__
+        out: list[BtfType | None] = []
+        for type_id, _, _ in datasec.vars:
+            found = cache.get(type_id)
+            # The checks of _decode (and of string() and _ref) for a VAR, as plain tests.
+            if found is None and names is not None and 0 < type_id < known:
+                pos = offsets[type_id]
+                if kinds[type_id] == _VAR and first <= pos <= last:
+                    name_off, info, target, linkage = unpack(raw, pos)
+                    if (info >> 24) & 0x1F == _VAR and target < known and name_off < len(names):
+                        name = names[name_off : names.find("\0", name_off)]
+                        found = new(Var, (type_id, _KIND_VAR, name, target, linkage))
+                        cache[type_id] = found
+            out.append(found)
+        return out
 
     def _name_index(self) -> dict[str, list[int]]:
         index: dict[str, list[int]] = {}
