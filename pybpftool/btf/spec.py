@@ -300,20 +300,29 @@ class BtfSpec:
         return self._kinds[type_id]
 
     def pointee(self, type_id: int) -> int | None:
-        """pointee: the type a PTR points to, None if `type_id` is not a PTR (no decoding)."""
-        # The checks inline, _checked_kind and _ref called only where they raise: map
-        # definitions ask this per member.
+        """pointee: what the PTR `type_id` names through skip_mods_and_typedefs points to;
+        None if that is not a PTR (read without decoding the PTR)."""
+        # The checks inline, _checked_kind and _ref called only where they raise, and the
+        # modifier chain followed only where there is one: map definitions ask this per
+        # member.
         kinds = self._kinds
         kind = kinds[type_id] if 0 <= type_id < len(kinds) else self._checked_kind(type_id)
+        if kind in _SKIPPED_KINDS:
+            type_id = self.skip_mods_and_typedefs(type_id)
+            kind = kinds[type_id]  # a chain ends at a type that exists (_decode checks)
         if kind != _PTR:
             return None
         target: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 8)[0]
         return target if target < len(self._offsets) else self._ref(target, type_id)
 
     def array_len(self, type_id: int) -> int | None:
-        """array_len: the element count of an ARRAY, None if `type_id` is not one."""
+        """array_len: the element count of the ARRAY `type_id` names through
+        skip_mods_and_typedefs, None if that is not an ARRAY."""
         kinds = self._kinds
         kind = kinds[type_id] if 0 <= type_id < len(kinds) else self._checked_kind(type_id)
+        if kind in _SKIPPED_KINDS:
+            type_id = self.skip_mods_and_typedefs(type_id)
+            kind = kinds[type_id]  # a chain ends at a type that exists (_decode checks)
         if kind != _ARRAY:
             return None
         nelems: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 20)[0]

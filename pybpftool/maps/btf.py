@@ -190,10 +190,10 @@ class _FieldReader:
 
     def _read_uint(self, name: str, member: Member) -> int:
         btf = self.btf
-        arr = btf.skip_mods_and_typedefs(self._pointee(name, member))
-        nelems = btf.array_len(arr)
+        target = self._pointee(name, member)
+        nelems = btf.array_len(target)
         if nelems is None:
-            kind = btf.kind(arr).name
+            kind = btf.kind(btf.skip_mods_and_typedefs(target)).name
             raise ObjectError(f"map '{name}': attr '{member.name}': expected ARRAY, got {kind}")
         return nelems
 
@@ -213,10 +213,9 @@ class _FieldReader:
 
     def _pointee(self, name: str, member: Member) -> int:
         btf = self.btf
-        ptr = btf.skip_mods_and_typedefs(member.type)
-        target = btf.pointee(ptr)
+        target = btf.pointee(member.type)
         if target is None:
-            kind = btf.kind(ptr).name
+            kind = btf.kind(btf.skip_mods_and_typedefs(member.type)).name
             raise ObjectError(f"map '{name}': attr '{member.name}': expected PTR, got {kind}")
         return target
 

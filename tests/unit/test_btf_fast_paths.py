@@ -5,11 +5,12 @@ exactly as before)."""
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import bpfobjs
 import pytest
 
-from pybpftool.btf import BtfSpec, Datasec, Kind, Var, VarSecinfo, parse_btf
+from pybpftool.btf import Array, BtfSpec, Datasec, Kind, Var, VarSecinfo, parse_btf
 from pybpftool.elf import parse_elf
 from pybpftool.errors import ObjectError
 
@@ -126,3 +127,62 @@ def test_vars_of_agrees_with_type_on_real_objects(target: str) -> None:
     for type_id in ids:
         datasec = datasec_of(btf, type_id)
         assert btf.vars_of(datasec) == [careful.type(v.type) for v in datasec.vars]
+
+
+def chains_blob(bo: str) -> bytes:
+    """1 INT; 2 PTR to 1; 3 CONST 2; 4 TYPEDEF 3; 5 ARRAY of 7 INTs; 6 VOLATILE 5; 7 TYPEDEF
+    6; 8 CONST 9 and 9 TYPEDEF 8 (a loop); 10 CONST of missing 99; 11 TYPE_TAG 4."""
+    types = (
+        rec(bo, 1, Kind.INT, 4)
+        + struct.pack(bo + "I", 32)
+        + rec(bo, 0, Kind.PTR, 1)
+        + rec(bo, 0, Kind.CONST, 2)
+        + rec(bo, 5, Kind.TYPEDEF, 3)
+        + rec(bo, 0, Kind.ARRAY, 0)
+        + struct.pack(bo + "III", 1, 1, 7)
+        + rec(bo, 0, Kind.VOLATILE, 5)
+        + rec(bo, 11, Kind.TYPEDEF, 6)
+        + rec(bo, 0, Kind.CONST, 9)
+        + rec(bo, 5, Kind.TYPEDEF, 8)
+        + rec(bo, 0, Kind.CONST, 99)
+        + rec(bo, 11, Kind.TYPE_TAG, 4)
+    )
+    return blob(bo, types, STRINGS)
+
+
+def outcome(call: Any) -> object:
+    try:
+        return call()
+    except ObjectError as err:
+        return str(err)
+
+
+def through_chain(btf: BtfSpec, type_id: int, kind: Kind) -> object:
+    """What skip_mods_and_typedefs, then a look at the type, answers."""
+    skipped = btf.skip_mods_and_typedefs(type_id)
+    if btf.kind(skipped) != kind:
+        return None
+    found = btf.type(skipped)
+    return found.nelems if isinstance(found, Array) else found.type  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("type_id", range(13))
+def test_pointee_and_array_len_follow_modifiers_and_typedefs(bo: str, type_id: int) -> None:
+    btf, careful = parse_btf(chains_blob(bo), bo), parse_btf(chains_blob(bo), bo)
+    assert outcome(lambda: btf.pointee(type_id)) == outcome(
+        lambda: through_chain(careful, type_id, Kind.PTR)
+    )
+    assert outcome(lambda: btf.array_len(type_id)) == outcome(
+        lambda: through_chain(careful, type_id, Kind.ARRAY)
+    )
+    loop = f".BTF: type chain from [{type_id}] is too deep or loops"
+    expected = {
+        **dict.fromkeys((2, 3, 4, 11), 1),
+        **dict.fromkeys((8, 9), loop),
+        10: ".BTF: type [10] refers to missing type [99]",
+        12: ".BTF: type id 12 does not exist",
+    }
+    assert outcome(lambda: btf.pointee(type_id)) == expected.get(type_id)
+    assert outcome(lambda: btf.array_len(type_id)) == (
+        7 if type_id in (5, 6, 7) else expected.get(type_id) if type_id in (8, 9, 10, 12) else None
+    )
