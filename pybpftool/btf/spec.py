@@ -197,11 +197,12 @@ class BtfSpec:
         # Each step appends where the next record starts: the last entry is where the walk
         # stopped (the end of the section, or not).
         offsets, pos, last = [0, start], start, end - 12
+        append = offsets.append
         while pos <= last:
             try:
                 while pos <= last:
                     pos += sizes[info_of[pos >> 2]]
-                    offsets.append(pos)
+                    append(pos)
             except KeyError:
                 info = info_of[pos >> 2]
                 sizes[info] = _record_size(info, len(offsets) - 1)
