@@ -196,17 +196,14 @@ class _FieldReader:
         """uint: the N of `int (*f)[N]` (libbpf get_map_field_int)."""
         value = self.uints.get(member.type)
         if value is None:
-            value = self.uints[member.type] = self._read_uint(name, member)
+            btf = self.btf
+            target = self._pointee(name, member)
+            value = btf.array_len(target)
+            if value is None:
+                kind = btf.kind(btf.skip_mods_and_typedefs(target)).name
+                raise ObjectError(f"map '{name}': attr '{member.name}': expected ARRAY, got {kind}")
+            self.uints[member.type] = value
         return value
-
-    def _read_uint(self, name: str, member: Member) -> int:
-        btf = self.btf
-        target = self._pointee(name, member)
-        nelems = btf.array_len(target)
-        if nelems is None:
-            kind = btf.kind(btf.skip_mods_and_typedefs(target)).name
-            raise ObjectError(f"map '{name}': attr '{member.name}': expected ARRAY, got {kind}")
-        return nelems
 
     def pointee_and_size(self, name: str, member: Member) -> tuple[int, int]:
         """pointee_and_size: the type id T of `typeof(T) *f` and T's size."""
