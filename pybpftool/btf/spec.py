@@ -419,14 +419,13 @@ class BtfSpec:
     def _decode(self, type_id: int) -> BtfType:
         pos = self._offsets[type_id]
         raw, bo = self.raw, self.byteorder
-        if not self._types[0] <= pos <= self._types[1] - 12:
+        first, end = self._types
+        if not first <= pos <= end - 12:
             raise ObjectError(f".BTF: type [{type_id}] lies outside the type section")
         name_off, info, size_type = _III[bo].unpack_from(raw, pos)
         k, vlen, kflag = (info >> 24) & 0x1F, info & 0xFFFF, info > 0x7FFFFFFF
         # Offsets may come from a cache: the record must be what the index says it is.
-        if k != self._kinds[type_id] or (
-            pos + 12 + _FIXED_EXTRA[k] + _PER_VLEN[k] * vlen > self._types[1]
-        ):
+        if k != self._kinds[type_id] or pos + 12 + _FIXED_EXTRA[k] + _PER_VLEN[k] * vlen > end:
             raise ObjectError(f".BTF: type [{type_id}] does not match the type index")
         kind = KINDS[k]
         name = self.string(name_off) if name_off else ""
