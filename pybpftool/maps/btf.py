@@ -197,11 +197,12 @@ class _FieldReader:
         value = self.uints.get(member.type)
         if value is None:
             btf = self.btf
-            target = self._pointee(name, member)
+            target = btf.pointee(member.type)
+            if target is None:
+                self._unexpected(name, member, "PTR", member.type)
             value = btf.array_len(target)
             if value is None:
-                kind = btf.kind(btf.skip_mods_and_typedefs(target)).name
-                raise ObjectError(f"map '{name}': attr '{member.name}': expected ARRAY, got {kind}")
+                self._unexpected(name, member, "ARRAY", target)
             self.uints[member.type] = value
         return value
 
@@ -220,12 +221,17 @@ class _FieldReader:
         return found
 
     def _pointee(self, name: str, member: Member) -> int:
-        btf = self.btf
-        target = btf.pointee(member.type)
+        target = self.btf.pointee(member.type)
         if target is None:
-            kind = btf.kind(btf.skip_mods_and_typedefs(member.type)).name
-            raise ObjectError(f"map '{name}': attr '{member.name}': expected PTR, got {kind}")
+            self._unexpected(name, member, "PTR", member.type)
         return target
+
+    def _unexpected(self, name: str, member: Member, expected: str, type_id: int) -> NoReturn:
+        """_unexpected: raise that `type_id` (through modifiers and typedefs) is not a PTR or
+        an ARRAY as `expected`."""
+        btf = self.btf
+        kind = btf.kind(btf.skip_mods_and_typedefs(type_id)).name
+        raise ObjectError(f"map '{name}': attr '{member.name}': expected {expected}, got {kind}")
 
     def ulong(self, name: str, member: Member) -> int:
         """ulong: the value of `enum { x = V } f` (libbpf get_map_field_long), or __uint."""

@@ -153,6 +153,9 @@ def test_remembered_fields_still_check_each_definition() -> None:
         "key_first": [("type", uint[1]), ("key", 3), ("key_size", uint[8])],
         "no_type": [("type", uint[0]), ("key", 3)],
         "no_type_again": [("type", uint[0]), ("key", 3)],
+        "not_ptr": [("type", uint[1]), ("max_entries", 1)],
+        "not_array": [("type", uint[1]), ("max_entries", 3)],
+        "key_not_ptr": [("type", uint[1]), ("key", 2)],
     }
     struct_ids = {}
     next_id = 13
@@ -182,4 +185,7 @@ def test_remembered_fields_still_check_each_definition() -> None:
         "key_first": "map 'key_first': conflicting key size 4 != 8",
         "no_type": "map 'no_type': map type isn't specified",
         "no_type_again": "map 'no_type_again': map type isn't specified",
+        "not_ptr": "map 'not_ptr': attr 'max_entries': expected PTR, got INT",
+        "not_array": "map 'not_array': attr 'max_entries': expected ARRAY, got INT",
+        "key_not_ptr": "map 'key_not_ptr': attr 'key': expected PTR, got INT",
     }
