@@ -13,7 +13,7 @@ import os
 import struct
 from collections.abc import Mapping
 
-from pybpftool.btf import BtfSpec, Datasec, Kind, parse_btf, parse_btf_ext
+from pybpftool.btf import BtfSpec, Kind, parse_btf, parse_btf_ext
 from pybpftool.btf.fixup import fix_datasecs
 from pybpftool.elf import (
     SHF_EXECINSTR,
@@ -168,9 +168,7 @@ class _Parser:
         symbols = elf.symbols  # read first: a bad symbol table is reported before bad BTF
         anywhere: dict[str, int] | None = None
         for type_id in btf.ids_of_kind(Kind.DATASEC):
-            datasec = btf.type(type_id)
-            assert isinstance(datasec, Datasec)  # the kind index says so, and _decode checks
-            sec = elf.section_by_name(datasec.name)
+            sec = elf.section_by_name(btf.type(type_id).name)
             if sec is None:
                 continue
             own = {s.name: s.value for s in elf.symbols_in(sec.ndx) if s.type == STT_OBJECT}
@@ -179,7 +177,7 @@ class _Parser:
             # Only fix_datasecs reads the layout, and only for the DATASEC's VARs: when each
             # has a symbol in its own section, the other sections' symbols are never read, so
             # they are gathered only for a DATASEC where one has not.
-            if not all(var is not None and var.name in own for var in btf.vars_of(datasec)):
+            if not all(var is not None and var.name in own for var in btf.vars_of(type_id)):
                 if anywhere is None:
                     anywhere = {s.name: s.value for s in symbols if s.type == STT_OBJECT}
                 # One merged dict, not a ChainMap: ChainMap.get runs Python code per lookup.

@@ -55,7 +55,7 @@ def _placed(btf: BtfSpec, datasec: Datasec, offsets: Mapping[str, int]) -> tuple
     offset as libbpf sorts them (the kernel wants them so)."""
     placed = []
     new = tuple.__new__  # VarSecinfo(...) would run the named tuple's Python-level __new__
-    for (var_id, offset, size), var in zip(datasec.vars, btf.vars_of(datasec), strict=True):
+    for (var_id, offset, size), var in zip(datasec.vars, btf.vars_of(datasec.id), strict=True):
         if var is None:
             var = btf.type(var_id)
         if isinstance(var, Var):

@@ -329,10 +329,13 @@ class BtfSpec:
         nelems: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 20)[0]
         return nelems
 
-    def vars_of(self, datasec: Datasec) -> list[BtfType | None]:
-        """vars_of: type() of each entry of `datasec`, or None where it is not yet decoded and
-        not a sound VAR record; only type() then decodes it, or raises, so errors come where
-        and as they did. A DATASEC holds a VAR per map or global, all decoded in one loop."""
+    def vars_of(self, datasec_id: int) -> list[BtfType | None]:
+        """vars_of: type() of each entry of DATASEC `datasec_id`, or None where it is not yet
+        decoded and not a sound VAR record; only type() then decodes it, or raises, so errors
+        come where and as they did. A DATASEC holds a VAR per map or global, all decoded in
+        one loop."""
+        datasec = self.type(datasec_id)
+        assert isinstance(datasec, Datasec), f"type [{datasec_id}] is no DATASEC"
         cache, kinds, offsets, raw = self._cache, self._kinds, self._offsets, self.raw
         known, first, last = len(offsets), self._types[0], self._types[1] - 16
         # An ASCII string section ending in NUL: every offset inside starts a whole name.

@@ -10,7 +10,7 @@ from typing import Any
 import bpfobjs
 import pytest
 
-from pybpftool.btf import Array, BtfSpec, Datasec, Kind, Var, VarSecinfo, parse_btf
+from pybpftool.btf import Array, BtfSpec, Datasec, Kind, Var, parse_btf
 from pybpftool.elf import parse_elf
 from pybpftool.errors import ObjectError
 
@@ -66,7 +66,7 @@ def datasec_of(btf: BtfSpec, type_id: int) -> Datasec:
 
 def test_vars_of_decodes_sound_vars_and_leaves_the_rest_to_type(bo: str) -> None:
     btf = parse_btf(vars_blob(bo), bo)
-    found = btf.vars_of(datasec_of(btf, 7))
+    found = btf.vars_of(7)
     careful = parse_btf(vars_blob(bo), bo)
     assert found == [careful.type(2), careful.type(3), None, None, None, careful.type(6)]
     assert found[0] == Var(2, Kind.VAR, "alpha", 1, 1)
@@ -79,40 +79,44 @@ def test_vars_of_decodes_sound_vars_and_leaves_the_rest_to_type(bo: str) -> None
         btf.type(5)
     # Decoded types are answered from the cache, whatever their kind.
     int_type = btf.type(1)
-    assert btf.vars_of(datasec_of(btf, 7))[4] is int_type
+    assert btf.vars_of(7)[4] is int_type
 
 
 def test_vars_of_needs_terminated_ascii_names(bo: str) -> None:
     for strings in (b"\0int\0alpha\0beta", b"\0int\0alpha\0b\xc3\xa9\0"):
         btf = parse_btf(vars_blob(bo, strings), bo)
-        assert btf.vars_of(datasec_of(btf, 7)) == [None] * 6
+        assert btf.vars_of(7) == [None] * 6
 
 
-def entries(*ids: int) -> Datasec:
-    return Datasec(9, Kind.DATASEC, "", 0, tuple(VarSecinfo(i, 0, 4) for i in ids))
-
-
-@pytest.mark.parametrize("kind, type_id", [(Kind.VAR, 1), (Kind.INT, 2)])
-def test_vars_of_checks_the_record_against_a_given_index(bo: str, kind: Kind, type_id: int) -> None:
+@pytest.mark.parametrize("kind, type_id, entry", [(Kind.VAR, 1, 4), (Kind.INT, 2, 0)])
+def test_vars_of_checks_the_record_against_a_given_index(
+    bo: str, kind: Kind, type_id: int, entry: int
+) -> None:
     # An index from elsewhere that gives a record a kind it does not have.
     raw = vars_blob(bo)
     offsets, kinds = parse_btf(raw, bo).index_tables()
     kinds = bytearray(kinds)
     kinds[type_id] = kind
     btf = BtfSpec(raw, bo, (offsets, kinds))
-    assert btf.vars_of(entries(type_id)) == [None]
+    assert btf.vars_of(7)[entry] is None
     with pytest.raises(ObjectError, match=rf"type \[{type_id}\] does not match the type index"):
         btf.type(type_id)
 
 
 def test_vars_of_wants_the_whole_record_in_the_type_section(bo: str) -> None:
     # The index of the whole blob over a type section cut short in the last VAR's record.
-    types = rec(bo, 1, Kind.INT, 4) + struct.pack(bo + "I", 32) + var_rec(bo, 5, 1, 1)
+    types = (
+        rec(bo, 1, Kind.INT, 4)
+        + struct.pack(bo + "I", 32)
+        + rec(bo, 0, Kind.DATASEC, 0, 1)
+        + struct.pack(bo + "III", 3, 0, 4)
+        + var_rec(bo, 5, 1, 1)
+    )
     index = parse_btf(blob(bo, types, STRINGS), bo).index_tables()
     btf = BtfSpec(blob(bo, types, STRINGS, type_len=len(types) - 4), bo, index)
-    assert btf.vars_of(entries(2)) == [None]
-    with pytest.raises(ObjectError, match=r"type \[2\] does not match the type index"):
-        btf.type(2)
+    assert btf.vars_of(2) == [None]
+    with pytest.raises(ObjectError, match=r"type \[3\] does not match the type index"):
+        btf.type(3)
 
 
 @pytest.mark.parametrize("target", bpfobjs.TARGETS)
@@ -126,7 +130,7 @@ def test_vars_of_agrees_with_type_on_real_objects(target: str) -> None:
     assert ids
     for type_id in ids:
         datasec = datasec_of(btf, type_id)
-        assert btf.vars_of(datasec) == [careful.type(v.type) for v in datasec.vars]
+        assert btf.vars_of(type_id) == [careful.type(v.type) for v in datasec.vars]
 
 
 def chains_blob(bo: str) -> bytes:
