@@ -140,22 +140,29 @@ def _parse_def(
         # Any other field: ignored, as libbpf does with relaxed_maps (iproute2's setting).
     if map_type == 0:
         raise ObjectError(f"map '{name}': map type isn't specified")
-    return build_map_spec(  # a plain function, not the class: see spec.fast_builder
-        name=name,
-        type=map_type,
-        key_size=key_size,
-        value_size=value_size,
-        max_entries=max_entries,
-        flags=flags,
-        origin=_ORIGIN_BTF,
-        section=BTF_MAPS_SECTION,
-        pinning=_PIN_BY_NAME if pin_id == LIBBPF_PIN_BY_NAME else _PIN_NONE,
-        pin_id=pin_id,
-        map_extra=map_extra,
-        numa_node=numa_node,
-        inner=inner,
-        btf_key_type_id=key_type_id,
-        btf_value_type_id=value_type_id,
+    # Every field by position, in MapSpec's order (test_parse_btf_maps checks it): a keyword
+    # argument costs a name match per map. A plain function, not the class: see
+    # spec.fast_builder.
+    return build_map_spec(
+        name,  # name
+        map_type,  # type
+        key_size,  # key_size
+        value_size,  # value_size
+        max_entries,  # max_entries
+        flags,  # flags
+        _ORIGIN_BTF,  # origin
+        BTF_MAPS_SECTION,  # section
+        _PIN_BY_NAME if pin_id == LIBBPF_PIN_BY_NAME else _PIN_NONE,  # pinning
+        pin_id,  # pin_id
+        map_extra,  # map_extra
+        numa_node,  # numa_node
+        None,  # legacy
+        inner,  # inner
+        (),  # contents
+        None,  # data
+        False,  # freeze
+        key_type_id,  # btf_key_type_id
+        value_type_id,  # btf_value_type_id
     )
 
 
