@@ -164,17 +164,25 @@ class _Parser:
     def _datasec_layouts(self, btf: BtfSpec) -> dict[str, tuple[int, Mapping[str, int]]]:
         """_datasec_layouts: size and variable offsets of each ELF section a DATASEC names."""
         layouts: dict[str, tuple[int, Mapping[str, int]]] = {}
-        # libbpf finds a variable's symbol by name in any section (clang may put a static
-        # const in .rodata.cst16 while BTF lists it under .rodata); its own section wins.
-        anywhere = {s.name: s.value for s in self.elf.symbols if s.type == STT_OBJECT}
+        elf = self.elf
+        symbols = elf.symbols  # read first: a bad symbol table is reported before bad BTF
+        anywhere: dict[str, int] | None = None
         for type_id in btf.ids_of_kind(Kind.DATASEC):
-            sec = self.elf.section_by_name(btf.type(type_id).name)
-            if sec is not None:
-                own = {
-                    s.name: s.value for s in self.elf.symbols_in(sec.ndx) if s.type == STT_OBJECT
-                }
+            sec = elf.section_by_name(btf.type(type_id).name)
+            if sec is None:
+                continue
+            own = {s.name: s.value for s in elf.symbols_in(sec.ndx) if s.type == STT_OBJECT}
+            # libbpf finds a variable's symbol by name in any section (clang may put a static
+            # const in .rodata.cst16 while BTF lists it under .rodata); its own section wins.
+            # Only fix_datasecs reads the layout, and only for the DATASEC's VARs: when each
+            # has a symbol in its own section, the other sections' symbols are never read, so
+            # they are gathered only for a DATASEC where one has not.
+            if not all(var is not None and var.name in own for var in btf.vars_of(type_id)):
+                if anywhere is None:
+                    anywhere = {s.name: s.value for s in symbols if s.type == STT_OBJECT}
                 # One merged dict, not a ChainMap: ChainMap.get runs Python code per lookup.
-                layouts[sec.name] = (sec.size, {**anywhere, **own})
+                own = {**anywhere, **own}
+            layouts[sec.name] = (sec.size, own)
         return layouts
 
     def _license(self, sec: Section) -> str:

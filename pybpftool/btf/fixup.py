@@ -31,7 +31,7 @@ def fix_datasecs(btf: BtfSpec, sections: Mapping[str, tuple[int, Mapping[str, in
 
     Returns `btf` itself when nothing needs changing.
     """
-    raw = bytearray(btf.raw)
+    patches: list[tuple[int, bytes]] = []
     fixed: dict[int, Datasec] = {}
     for type_id in btf.ids_of_kind(Kind.DATASEC):
         datasec = btf.type(type_id)
@@ -44,10 +44,10 @@ def fix_datasecs(btf: BtfSpec, sections: Mapping[str, tuple[int, Mapping[str, in
             raise ObjectError(f"section {datasec.name!r}: size beyond 4 GiB")
         placed = Datasec(type_id, datasec.kind, datasec.name, size, _placed(btf, datasec, offsets))
         if placed != datasec:
-            _write(raw, btf.record_offset(type_id), placed, btf.byteorder)
+            patches.append((btf.record_offset(type_id) + 8, _record_tail(placed, btf.byteorder)))
             fixed[type_id] = placed
     # The rewritten records are handed over decoded: they need not be decoded again.
-    return btf.with_patched_records(bytes(raw), fixed) if fixed else btf
+    return btf.with_patched_records(_patched(btf.raw, patches), fixed) if fixed else btf
 
 
 def _placed(btf: BtfSpec, datasec: Datasec, offsets: Mapping[str, int]) -> tuple[VarSecinfo, ...]:
@@ -55,8 +55,9 @@ def _placed(btf: BtfSpec, datasec: Datasec, offsets: Mapping[str, int]) -> tuple
     offset as libbpf sorts them (the kernel wants them so)."""
     placed = []
     new = tuple.__new__  # VarSecinfo(...) would run the named tuple's Python-level __new__
-    for var_id, offset, size in datasec.vars:
-        var = btf.type(var_id)
+    for (var_id, offset, size), var in zip(datasec.vars, btf.vars_of(datasec.id), strict=True):
+        if var is None:
+            var = btf.type(var_id)
         if isinstance(var, Var):
             offset = offsets.get(var.name, offset)
             if offset > _U32_MAX:
@@ -66,11 +67,22 @@ def _placed(btf: BtfSpec, datasec: Datasec, offsets: Mapping[str, int]) -> tuple
     return tuple(placed)
 
 
-def _write(raw: bytearray, pos: int, datasec: Datasec, byteorder: str) -> None:
-    """_write: the size and entries of `datasec` into its record at `pos` of `raw`."""
-    struct.pack_into(byteorder + "I", raw, pos + 8, datasec.size)
-    words = list(chain.from_iterable(datasec.vars))
-    struct.pack_into(f"{byteorder}{len(words)}I", raw, pos + 12, *words)
+def _record_tail(datasec: Datasec, byteorder: str) -> bytes:
+    """_record_tail: the bytes of a DATASEC record from its size on: size, then entries."""
+    words = [datasec.size, *chain.from_iterable(datasec.vars)]
+    return struct.pack(f"{byteorder}{len(words)}I", *words)
+
+
+def _patched(raw: bytes, patches: list[tuple[int, bytes]]) -> bytes:
+    """_patched: `raw` with each (offset, bytes) of `patches` written over it (records of
+    distinct types, so they do not overlap), in one copy of the blob."""
+    view, at = memoryview(raw), 0
+    pieces: list[bytes | memoryview] = []
+    for pos, patch in sorted(patches):
+        pieces += (view[at:pos], patch)
+        at = pos + len(patch)
+    pieces.append(view[at:])
+    return b"".join(pieces)
 
 
 def sanitize(btf: BtfSpec) -> bytes:

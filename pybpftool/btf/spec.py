@@ -86,6 +86,8 @@ _FUNC_PROTO, _VAR, _DATASEC, _FLOAT = (
 _U32 = {bo: struct.Struct(bo + "I").unpack_from for bo in "<>"}
 # Compiled once: struct's own format cache hashes the format string on every call.
 _III = {bo: struct.Struct(bo + "III") for bo in "<>"}
+_VAR_RECORD = {bo: struct.Struct(bo + "IIII") for bo in "<>"}  # name, info, type, linkage
+_KIND_VAR = Kind.VAR
 # Kinds that are just a name and a referenced type.
 _REF_ONLY: dict[int, type[Typedef] | type[Modifier]] = {
     Kind.TYPEDEF.value: Typedef,
@@ -195,11 +197,12 @@ class BtfSpec:
         # Each step appends where the next record starts: the last entry is where the walk
         # stopped (the end of the section, or not).
         offsets, pos, last = [0, start], start, end - 12
+        append = offsets.append
         while pos <= last:
             try:
                 while pos <= last:
                     pos += sizes[info_of[pos >> 2]]
-                    offsets.append(pos)
+                    append(pos)
             except KeyError:
                 info = info_of[pos >> 2]
                 sizes[info] = _record_size(info, len(offsets) - 1)
@@ -298,24 +301,60 @@ class BtfSpec:
         return self._kinds[type_id]
 
     def pointee(self, type_id: int) -> int | None:
-        """pointee: the type a PTR points to, None if `type_id` is not a PTR (no decoding)."""
-        # The checks inline, _checked_kind and _ref called only where they raise: map
-        # definitions ask this per member.
+        """pointee: what the PTR `type_id` names through skip_mods_and_typedefs points to;
+        None if that is not a PTR (read without decoding the PTR)."""
+        # The checks inline, _checked_kind and _ref called only where they raise, and the
+        # modifier chain followed only where there is one: map definitions ask this per
+        # member.
         kinds = self._kinds
         kind = kinds[type_id] if 0 <= type_id < len(kinds) else self._checked_kind(type_id)
+        if kind in _SKIPPED_KINDS:
+            type_id = self.skip_mods_and_typedefs(type_id)
+            kind = kinds[type_id]  # a chain ends at a type that exists (_decode checks)
         if kind != _PTR:
             return None
         target: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 8)[0]
         return target if target < len(self._offsets) else self._ref(target, type_id)
 
     def array_len(self, type_id: int) -> int | None:
-        """array_len: the element count of an ARRAY, None if `type_id` is not one."""
+        """array_len: the element count of the ARRAY `type_id` names through
+        skip_mods_and_typedefs, None if that is not an ARRAY."""
         kinds = self._kinds
         kind = kinds[type_id] if 0 <= type_id < len(kinds) else self._checked_kind(type_id)
+        if kind in _SKIPPED_KINDS:
+            type_id = self.skip_mods_and_typedefs(type_id)
+            kind = kinds[type_id]  # a chain ends at a type that exists (_decode checks)
         if kind != _ARRAY:
             return None
         nelems: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 20)[0]
         return nelems
+
+    def vars_of(self, datasec_id: int) -> list[BtfType | None]:
+        """vars_of: type() of each entry of DATASEC `datasec_id`, or None where it is not yet
+        decoded and not a sound VAR record; only type() then decodes it, or raises, so errors
+        come where and as they did. A DATASEC holds a VAR per map or global, all decoded in
+        one loop."""
+        datasec = self.type(datasec_id)
+        assert isinstance(datasec, Datasec), f"type [{datasec_id}] is no DATASEC"
+        cache, kinds, offsets, raw = self._cache, self._kinds, self._offsets, self.raw
+        known, first, last = len(offsets), self._types[0], self._types[1] - 16
+        # An ASCII string section ending in NUL: every offset inside starts a whole name.
+        names = self._ascii if self._terminated else None
+        unpack, new = _VAR_RECORD[self.byteorder].unpack_from, tuple.__new__
+        out: list[BtfType | None] = []
+        for type_id, _, _ in datasec.vars:
+            found = cache.get(type_id)
+            # The checks of _decode (and of string() and _ref) for a VAR, as plain tests.
+            if found is None and names is not None and 0 < type_id < known:
+                pos = offsets[type_id]
+                if kinds[type_id] == _VAR and first <= pos <= last:
+                    name_off, info, target, linkage = unpack(raw, pos)
+                    if (info >> 24) & 0x1F == _VAR and target < known and name_off < len(names):
+                        name = names[name_off : names.find("\0", name_off)]
+                        found = new(Var, (type_id, _KIND_VAR, name, target, linkage))
+                        cache[type_id] = found
+            out.append(found)
+        return out
 
     def _name_index(self) -> dict[str, list[int]]:
         index: dict[str, list[int]] = {}
@@ -383,14 +422,13 @@ class BtfSpec:
     def _decode(self, type_id: int) -> BtfType:
         pos = self._offsets[type_id]
         raw, bo = self.raw, self.byteorder
-        if not self._types[0] <= pos <= self._types[1] - 12:
+        first, end = self._types
+        if not first <= pos <= end - 12:
             raise ObjectError(f".BTF: type [{type_id}] lies outside the type section")
         name_off, info, size_type = _III[bo].unpack_from(raw, pos)
         k, vlen, kflag = (info >> 24) & 0x1F, info & 0xFFFF, info > 0x7FFFFFFF
         # Offsets may come from a cache: the record must be what the index says it is.
-        if k != self._kinds[type_id] or (
-            pos + 12 + _FIXED_EXTRA[k] + _PER_VLEN[k] * vlen > self._types[1]
-        ):
+        if k != self._kinds[type_id] or pos + 12 + _FIXED_EXTRA[k] + _PER_VLEN[k] * vlen > end:
             raise ObjectError(f".BTF: type [{type_id}] does not match the type index")
         kind = KINDS[k]
         name = self.string(name_off) if name_off else ""

@@ -16,7 +16,7 @@ iproute2 opens objects with `relaxed_maps`, so unknown fields are ignored, as he
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from pybpftool.btf import Array as BtfArray
 from pybpftool.btf import BtfSpec, Composite, Enum, Kind, Member, Ptr, Var
@@ -99,18 +99,25 @@ def _parse_def(
     numa_node: int | None = None
     inner: MapSpec | None = None
     last = len(members) - 1
+    # The fields every map has look in the reader's memos first, saving a call per member
+    # (most repeat from map to map); a memoised 0 falls through to the reader, which has it.
+    uints, pointees = fields.uints, fields.pointees
     for i, member in enumerate(members):
         field = member.name
         if field == "type":
-            map_type = fields.uint(name, member)
+            map_type = uints.get(member.type) or fields.uint(name, member)
         elif field == "max_entries":
-            max_entries = fields.uint(name, member)
+            max_entries = uints.get(member.type) or fields.uint(name, member)
         elif field == "key":
-            key_type_id, size = fields.pointee_and_size(name, member)
-            key_size = _checked_size(name, "key", key_size, size)
+            key_type_id, size = pointees.get(member.type) or fields.pointee_and_size(name, member)
+            if key_size and key_size != size:
+                _conflict(name, "key", key_size, size)
+            key_size = size
         elif field == "value":
-            value_type_id, size = fields.pointee_and_size(name, member)
-            value_size = _checked_size(name, "value", value_size, size)
+            value_type_id, size = pointees.get(member.type) or fields.pointee_and_size(name, member)
+            if value_size and value_size != size:
+                _conflict(name, "value", value_size, size)
+            value_size = size
         elif field == "key_size":
             key_size = _checked_size(name, "key", key_size, fields.uint(name, member))
         elif field == "value_size":
@@ -133,30 +140,41 @@ def _parse_def(
         # Any other field: ignored, as libbpf does with relaxed_maps (iproute2's setting).
     if map_type == 0:
         raise ObjectError(f"map '{name}': map type isn't specified")
-    return build_map_spec(  # a plain function, not the class: see spec.fast_builder
-        name=name,
-        type=map_type,
-        key_size=key_size,
-        value_size=value_size,
-        max_entries=max_entries,
-        flags=flags,
-        origin=_ORIGIN_BTF,
-        section=BTF_MAPS_SECTION,
-        pinning=_PIN_BY_NAME if pin_id == LIBBPF_PIN_BY_NAME else _PIN_NONE,
-        pin_id=pin_id,
-        map_extra=map_extra,
-        numa_node=numa_node,
-        inner=inner,
-        btf_key_type_id=key_type_id,
-        btf_value_type_id=value_type_id,
+    # Every field by position, in MapSpec's order (test_parse_btf_maps checks it): a keyword
+    # argument costs a name match per map. A plain function, not the class: see
+    # spec.fast_builder.
+    return build_map_spec(
+        name,  # name
+        map_type,  # type
+        key_size,  # key_size
+        value_size,  # value_size
+        max_entries,  # max_entries
+        flags,  # flags
+        _ORIGIN_BTF,  # origin
+        BTF_MAPS_SECTION,  # section
+        _PIN_BY_NAME if pin_id == LIBBPF_PIN_BY_NAME else _PIN_NONE,  # pinning
+        pin_id,  # pin_id
+        map_extra,  # map_extra
+        numa_node,  # numa_node
+        None,  # legacy
+        inner,  # inner
+        (),  # contents
+        None,  # data
+        False,  # freeze
+        key_type_id,  # btf_key_type_id
+        value_type_id,  # btf_value_type_id
     )
 
 
 def _checked_size(name: str, which: str, current: int, size: int) -> int:
     """_checked_size: `size`, unless a member set another `which` size before."""
     if current and current != size:
-        raise ObjectError(f"map '{name}': conflicting {which} size {current} != {size}")
+        _conflict(name, which, current, size)
     return size
+
+
+def _conflict(name: str, which: str, current: int, size: int) -> NoReturn:
+    raise ObjectError(f"map '{name}': conflicting {which} size {current} != {size}")
 
 
 def _pin_id(fields: _FieldReader, name: str, member: Member, is_inner: bool) -> int:
@@ -178,28 +196,26 @@ class _FieldReader:
 
     def __init__(self, btf: BtfSpec) -> None:
         self.btf = btf
-        self._uints: dict[int, int] = {}
-        self._pointees: dict[int, tuple[int, int]] = {}
+        self.uints: dict[int, int] = {}  # member type -> uint()
+        self.pointees: dict[int, tuple[int, int]] = {}  # member type -> pointee_and_size()
 
     def uint(self, name: str, member: Member) -> int:
         """uint: the N of `int (*f)[N]` (libbpf get_map_field_int)."""
-        value = self._uints.get(member.type)
+        value = self.uints.get(member.type)
         if value is None:
-            value = self._uints[member.type] = self._read_uint(name, member)
+            btf = self.btf
+            target = btf.pointee(member.type)
+            if target is None:
+                self._unexpected(name, member, "PTR", member.type)
+            value = btf.array_len(target)
+            if value is None:
+                self._unexpected(name, member, "ARRAY", target)
+            self.uints[member.type] = value
         return value
-
-    def _read_uint(self, name: str, member: Member) -> int:
-        btf = self.btf
-        arr = btf.skip_mods_and_typedefs(self._pointee(name, member))
-        nelems = btf.array_len(arr)
-        if nelems is None:
-            kind = btf.kind(arr).name
-            raise ObjectError(f"map '{name}': attr '{member.name}': expected ARRAY, got {kind}")
-        return nelems
 
     def pointee_and_size(self, name: str, member: Member) -> tuple[int, int]:
         """pointee_and_size: the type id T of `typeof(T) *f` and T's size."""
-        found = self._pointees.get(member.type)
+        found = self.pointees.get(member.type)
         if found is None:
             target = self._pointee(name, member)
             try:
@@ -208,17 +224,21 @@ class _FieldReader:
                 raise ObjectError(
                     f"map '{name}': can't determine {member.name} size for type [{target}]: {err}"
                 ) from None
-            found = self._pointees[member.type] = (target, size)
+            found = self.pointees[member.type] = (target, size)
         return found
 
     def _pointee(self, name: str, member: Member) -> int:
-        btf = self.btf
-        ptr = btf.skip_mods_and_typedefs(member.type)
-        target = btf.pointee(ptr)
+        target = self.btf.pointee(member.type)
         if target is None:
-            kind = btf.kind(ptr).name
-            raise ObjectError(f"map '{name}': attr '{member.name}': expected PTR, got {kind}")
+            self._unexpected(name, member, "PTR", member.type)
         return target
+
+    def _unexpected(self, name: str, member: Member, expected: str, type_id: int) -> NoReturn:
+        """_unexpected: raise that `type_id` (through modifiers and typedefs) is not a PTR or
+        an ARRAY as `expected`."""
+        btf = self.btf
+        kind = btf.kind(btf.skip_mods_and_typedefs(type_id)).name
+        raise ObjectError(f"map '{name}': attr '{member.name}': expected {expected}, got {kind}")
 
     def ulong(self, name: str, member: Member) -> int:
         """ulong: the value of `enum { x = V } f` (libbpf get_map_field_long), or __uint."""

@@ -3,6 +3,8 @@ DATASECs it hands to the patched spec are what decoding the patched blob gives."
 
 from __future__ import annotations
 
+import struct
+
 import bpfobjs
 import pytest
 
@@ -53,3 +55,24 @@ def test_nothing_to_change_gives_the_spec_itself() -> None:
         assert all(isinstance(v, Var) for v in variables)
         layouts[datasec.name] = (datasec.size, offsets)
     assert fix_datasecs(btf, layouts) is btf
+
+
+@pytest.mark.parametrize("target", bpfobjs.TARGETS)
+def test_only_the_datasec_records_change(target: str) -> None:
+    # The patched blob is the original with each DATASEC's size and entries written over it.
+    path = bpfobjs.build("btf_kinds", target)
+    elf = parse_elf(path.read_bytes())
+    section = elf.section_by_name(".BTF")
+    assert section is not None
+    original = parse_btf(elf.section_data(section), elf.byteorder)
+    fixed = parse_object(path).btf
+    assert fixed is not None
+    expected = bytearray(original.raw)
+    changed = 0
+    for datasec in datasecs(fixed):
+        pos = fixed.record_offset(datasec.id)
+        words = [datasec.size] + [w for v in datasec.vars for w in v]
+        struct.pack_into(f"{fixed.byteorder}{len(words)}I", expected, pos + 8, *words)
+        changed += datasec != original.type(datasec.id)
+    assert changed >= 2
+    assert fixed.raw == bytes(expected)

@@ -7,6 +7,7 @@ import struct
 import bpfobjs
 
 from pybpftool.btf import BtfSpec, Composite
+from pybpftool.errors import ObjectError
 from pybpftool.maps.btf import _FieldReader, _parse_def
 from pybpftool.parser import parse_object
 from pybpftool.spec import MapOrigin, MapSpec, Pinning
@@ -128,3 +129,63 @@ def test_every_uint_field_reaches_the_spec_field_it_names() -> None:
         map_extra=7,
         numa_node=6,
     )
+
+
+def test_remembered_fields_still_check_each_definition() -> None:
+    # Definitions sharing their member types: the second map of each pair reads them from the
+    # readers' memos, and its own contradictions are still reported.
+    strings = b"\0int\0long\0type\0key\0value\0key_size\0value_size\0max_entries\0"
+    at = {n.decode(): strings.index(b"\0" + n + b"\0") + 1 for n in strings.split(b"\0") if n}
+    types = struct.pack("<IIII", at["int"], 1 << 24, 4, 32)  # [1] int
+    types += struct.pack("<IIII", at["long"], 1 << 24, 8, 64)  # [2] long
+    types += struct.pack("<III", 0, 2 << 24, 1)  # [3] int *
+    types += struct.pack("<III", 0, 2 << 24, 2)  # [4] long *
+    for n in (0, 1, 4, 8):  # [5..8] int[n], [9..12] PTR to each
+        types += struct.pack("<IIIIII", 0, 3 << 24, 0, 1, 1, n)
+    for i in range(4):
+        types += struct.pack("<III", 0, 2 << 24, 5 + i)
+    uint = {0: 9, 1: 10, 4: 11, 8: 12}
+    defs = {
+        "ok": [("type", uint[1]), ("key", 3), ("value", 4), ("max_entries", uint[4])],
+        "again": [("type", uint[1]), ("key", 3), ("value", 4), ("max_entries", uint[4])],
+        "value_clash": [("type", uint[1]), ("value_size", uint[4]), ("value", 4)],
+        "key_clash": [("type", uint[1]), ("key_size", uint[8]), ("key", 3)],
+        "key_first": [("type", uint[1]), ("key", 3), ("key_size", uint[8])],
+        "no_type": [("type", uint[0]), ("key", 3)],
+        "no_type_again": [("type", uint[0]), ("key", 3)],
+        "not_ptr": [("type", uint[1]), ("max_entries", 1)],
+        "not_array": [("type", uint[1]), ("max_entries", 3)],
+        "key_not_ptr": [("type", uint[1]), ("key", 2)],
+    }
+    struct_ids = {}
+    next_id = 13
+    for name, members in defs.items():
+        struct_ids[name] = next_id
+        next_id += 1
+        types += struct.pack("<III", 0, 4 << 24 | len(members), 8 * len(members))
+        for i, (field, type_id) in enumerate(members):
+            types += struct.pack("<III", at[field], type_id, 64 * i)
+    header = struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(types), len(types), len(strings))
+    btf = BtfSpec(header + types + strings, "<")
+    fields = _FieldReader(btf)
+    outcomes = {}
+    for name, type_id in struct_ids.items():
+        struct_t = btf.type(type_id)
+        assert isinstance(struct_t, Composite)
+        try:
+            spec = _parse_def(fields, name, struct_t.members, is_inner=False)
+            outcomes[name] = (spec.type, spec.key_size, spec.value_size, spec.max_entries)
+        except ObjectError as err:
+            outcomes[name] = str(err)  # type: ignore[assignment]
+    assert outcomes == {
+        "ok": (1, 4, 8, 4),
+        "again": (1, 4, 8, 4),
+        "value_clash": "map 'value_clash': conflicting value size 4 != 8",
+        "key_clash": "map 'key_clash': conflicting key size 8 != 4",
+        "key_first": "map 'key_first': conflicting key size 4 != 8",
+        "no_type": "map 'no_type': map type isn't specified",
+        "no_type_again": "map 'no_type_again': map type isn't specified",
+        "not_ptr": "map 'not_ptr': attr 'max_entries': expected PTR, got INT",
+        "not_array": "map 'not_array': attr 'max_entries': expected ARRAY, got INT",
+        "key_not_ptr": "map 'key_not_ptr': attr 'key': expected PTR, got INT",
+    }
