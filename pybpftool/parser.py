@@ -26,6 +26,7 @@ from pybpftool.elf import (
     parse_elf,
 )
 from pybpftool.errors import ElfContextError, ObjectError
+from pybpftool.insn import INSN_SIZE
 from pybpftool.maps.btf import (
     BTF_MAPS_SECTION,
     BtfMapLayout,
@@ -99,6 +100,7 @@ class _Parser:
         self.btf_maps_sec: Section | None = None
         self._btf_map_at: dict[int, str] | None = None
         self._legacy_map_at_offset: dict[int, str] | None = None
+        self._entry_names: dict[tuple[int, int], str] | None = None
         self.license = ""
         self.kern_version: int | None = None
 
@@ -274,8 +276,16 @@ class _Parser:
         if sec is None or sec.ndx not in self.rel_sections:
             return maps
         rels = [r for rel in self.rel_sections[sec.ndx] for r in self.elf.relocations(rel)]
-        entries = {(fn.section.ndx, fn.start * 8): fn.name for fn in self.code.entries}
-        return collect_static_slots(self.elf, rels, maps, self.btf_layouts, entries, sec.ndx)
+        return collect_static_slots(self.elf, rels, maps, self.btf_layouts, self._entry_at, sec.ndx)
+
+    def _entry_at(self, shndx: int, offset: int) -> str:
+        """_entry_at: the name of the entry program at byte `offset` of section `shndx`, or ""
+        if none starts there. Indexed on first use: only prog arrays' slots name programs."""
+        if self._entry_names is None:
+            self._entry_names = {
+                (fn.section.ndx, fn.start * INSN_SIZE): fn.name for fn in self.code.entries
+            }
+        return self._entry_names.get((shndx, offset), "")
 
 
 def _check_maps(maps: list[MapSpec]) -> None:

@@ -16,6 +16,7 @@ iproute2 opens objects with `relaxed_maps`, so unknown fields are ignored, as he
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import NamedTuple, NoReturn
 
 from pybpftool.btf import Array as BtfArray
@@ -295,12 +296,13 @@ def collect_static_slots(
     rels: list[Relocation],
     specs: list[MapSpec],
     layouts: list[BtfMapLayout],
-    entry_name: dict[tuple[int, int], str],
+    entry_at: Callable[[int, int], str],
     maps_shndx: int,
 ) -> list[MapSpec]:
     """collect_static_slots: fill `contents` of maps whose `values` are statically initialised.
 
-    `entry_name` maps (section index, byte offset) of each entry program to its name.
+    `entry_at(section index, byte offset)` names the entry program that starts there, or is
+    "" if none does.
     """
     slots: dict[str, dict[int, str]] = {}
     symbols = elf.symbols
@@ -320,7 +322,7 @@ def collect_static_slots(
         if spec.type in _MAP_IN_MAP:
             target = _inner_target(i, sym.shndx, sym.name, maps_shndx, specs)
         else:
-            target = entry_name.get((sym.shndx, sym.value), "")
+            target = entry_at(sym.shndx, sym.value)
             if not target:
                 raise ObjectError(f"'.maps' relo #{i}: '{sym.name}' isn't an entry-point program")
         slots.setdefault(spec.name, {})[slot] = target
