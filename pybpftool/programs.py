@@ -78,7 +78,7 @@ class CodeSections:
         self.functions: dict[int, list[Function]] = {}
         self.relocs: dict[int, SectionRelocs] = {}
         self.entries: list[Function] = []  # entry programs, in section order
-        self._plans: dict[tuple[int, int, int], Plan] = {}
+        self._plans: dict[int, Plan] = {}  # by id() of the Function
         self._blocks: dict[tuple[FunctionKey, ...], Block] = {}
         self._starts: dict[int, list[int]] = {}
         self._relocated: dict[int, list[int]] = {}  # each section's relocated instructions
@@ -103,10 +103,11 @@ class CodeSections:
     def link_plan(self, fn: Function) -> Plan:
         """link_plan: everything `fn` refers to. A subprogram reached from many programs is
         planned once."""
-        key = (fn.section.ndx, fn.start, fn.end)  # two functions may share a start
-        plan = self._plans.get(key)
+        # Keyed by identity: a function is one object from add_section on (and hashing its
+        # fields, section and all, costs more than a plan lookup should).
+        plan = self._plans.get(id(fn))
         if plan is None:
-            plan = self._plans[key] = self._plan(fn)
+            plan = self._plans[id(fn)] = self._plan(fn)
         return plan
 
     def _plan(self, fn: Function) -> Plan:
