@@ -310,17 +310,19 @@ def build_program(
     else:
         references, layout, subprograms = refs, (span,), ()
     ptype, attach, sleepable = prog_type
+    # Every field by position, in ProgramSpec's order (tests of names, sections, types and
+    # autoload fail if it changes): keywords cost a name match each, per program.
     return build_program_spec(
-        name=name,
-        section=sec_name.removeprefix("?"),  # libbpf forgets the "?" once autoload is off
-        type=ptype,
-        expected_attach_type=attach,
-        insns=insns,
-        references=references,
-        subprograms=subprograms,
-        layout=layout,
-        sleepable=sleepable,
-        autoload=not sec_name.startswith("?"),
+        name,  # name
+        sec_name.removeprefix("?"),  # section: libbpf forgets the "?" once autoload is off
+        ptype,  # type
+        attach,  # expected_attach_type
+        insns,  # insns
+        references,  # references
+        subprograms,  # subprograms
+        layout,  # layout
+        sleepable,  # sleepable
+        not sec_name.startswith("?"),  # autoload
     )
 
 
