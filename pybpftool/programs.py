@@ -100,19 +100,20 @@ class CodeSections:
         if name != TEXT_SECTION:
             self.entries.extend(entries)
 
-    def link_plan(self, fn: Function) -> Plan:
-        """link_plan: everything `fn` refers to. A subprogram reached from many programs is
-        planned once."""
+    def subprogram_plan(self, fn: Function) -> Plan:
+        """subprogram_plan: plan(fn), made once for a subprogram reached from many programs.
+        (An entry function is planned once anyway: remembering its plan would only cost.)"""
         # Keyed by identity: a function is one object from add_section on (and hashing its
         # fields, section and all, costs more than a plan lookup should).
         plan = self._plans.get(id(fn))
         if plan is None:
-            plan = self._plans[id(fn)] = self._plan(fn)
+            plan = self._plans[id(fn)] = self.plan(fn)
         return plan
 
-    def _plan(self, fn: Function) -> Plan:
-        """_plan: relocated instructions first, then calls between functions of one section
-        that the compiler resolved itself (no relocation, but the callee must be appended)."""
+    def plan(self, fn: Function) -> Plan:
+        """plan: everything `fn` refers to: relocated instructions first, then calls between
+        functions of one section that the compiler resolved itself (no relocation, but the
+        callee must be appended)."""
         sec, _name, start, end, _global = fn  # unpacked once: field access by name is slow
         ndx = sec.ndx
         code = self.code[ndx]
@@ -184,7 +185,7 @@ class CodeSections:
             buf.extend(self.function_code(fn))
             layout.append(CodeSpan(fn.section.name, fn.start, fn.end, dest))
             names.append(fn.name)
-            fn_plan = self.link_plan(fn)
+            fn_plan = self.subprogram_plan(fn)
             refs.extend(_shifted(fn_plan[0], dest))
             return dest, fn_plan
 
@@ -299,7 +300,7 @@ def build_program(
     """
     sec, name, start, end, _global = entry  # unpacked once: field access by name is slow
     ndx, sec_name = sec.ndx, sec.name
-    plan = code.link_plan(entry)
+    plan = code.plan(entry)
     refs, calls, _callees = plan
     insns = code.code[ndx][start * INSN_SIZE : end * INSN_SIZE]
     span = tuple.__new__(CodeSpan, (sec_name, start, end, 0))
