@@ -2,8 +2,9 @@
 
 Targets (issue 2): ObjectSpec in at most 15 ms median; at least 7x faster than pyelftools
 iterating the same relocations; importing the parse path at most 40 ms.
-Each parse is a cold one (process-wide memos emptied). The last lines put the 7x target in
-proportion: how long merely constructing the finished spec's records takes, no parsing at all.
+Each parse is a cold one: the parser keeps no memo from one parse to the next. The last lines
+put the 7x target in proportion: how long merely constructing the finished spec's records
+takes, no parsing at all.
 Run: .venv/bin/python benchmarks/bench_parse.py [--instructions]
 
 With --instructions (needs valgrind), it also counts the machine instructions one parse and
@@ -70,12 +71,10 @@ def import_cost_ms(module: str, runs: int = 11) -> float:
 
 
 def cold_parse(data: bytes) -> ObjectSpec:
-    """cold_parse: parse_object as a command's only parse runs it, with the process-wide
-    memo of section-name guesses emptied (a benchmark loop would otherwise keep it warm)."""
+    """cold_parse: parse_object as a command's only parse runs it (nothing is remembered
+    from one parse to the next, so a benchmark loop cannot warm it up)."""
     from pybpftool.parser import parse_object
-    from pybpftool.sections import guess_program_type
 
-    guess_program_type.cache_clear()
     return parse_object(data, name="large")
 
 

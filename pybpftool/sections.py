@@ -11,7 +11,6 @@ pytc the command line decides the type; libbpf maps `classifier` and `action` it
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 from pybpftool.uapi import BpfAttachType as A
@@ -225,7 +224,6 @@ _BY_NAME: dict[str, SectionType | None] = {
 }
 
 
-@functools.lru_cache(maxsize=1024)
 def guess_program_type(section: str) -> SectionType | None:
     """guess_program_type: the first table entry matching `section`, or None."""
     name = section.removeprefix("?")
