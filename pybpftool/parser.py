@@ -248,25 +248,28 @@ class _Parser:
     def _collect_programs(self) -> list[ProgramSpec]:
         text = self.elf.section_by_name(TEXT_SECTION)
         text_index = text.ndx if text is not None and text.is_exec else None
-        relocator = Relocator(self.elf, self._resolve_map, text_index)
-        for index, code in self.code.code.items():
-            rel_secs = self.rel_sections.get(index)
+        elf, code_sections, rel_sections = self.elf, self.code, self.rel_sections
+        resolve = Relocator(elf, self._resolve_map, text_index).resolve
+        relocs = code_sections.relocs
+        # Both loops run per program: what they use is in locals.
+        for index, code in code_sections.code.items():
+            rel_secs = rel_sections.get(index)
             if rel_secs is None:
                 continue
             records = (
-                self.elf.relocation_records(rel_secs[0])
+                elf.relocation_records(rel_secs[0])
                 if len(rel_secs) == 1  # the rule: one .rel section per code section
-                else [r for rel in rel_secs for r in self.elf.relocation_records(rel)]
+                else [r for rel in rel_secs for r in elf.relocation_records(rel)]
             )
-            self.code.relocs[index] = relocator.resolve(self.elf.sections[index], code, records)
+            relocs[index] = resolve(elf.sections[index], code, records)
         programs = []
         kinds: dict[SectionType | None, tuple[int | None, int | None, bool]] = {}
-        for entry in self.code.entries:
+        for entry in code_sections.entries:
             guess = guess_program_type(entry.section.name)
             kind = kinds.get(guess)
             if kind is None:
                 kind = kinds[guess] = _program_kind(guess)
-            programs.append(build_program(self.code, entry, kind))
+            programs.append(build_program(code_sections, entry, kind))
         if not programs:
             raise ObjectError("object has no programs (no executable section besides .text)")
         return programs
