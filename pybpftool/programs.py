@@ -94,7 +94,7 @@ class CodeSections:
         elf = self.elf
         # Its bytes in the file (the section table's check keeps them inside it).
         self.code[ndx] = elf.data[offset : offset + size]
-        funcs, entries = _functions_of(sec, elf.symbols_in(ndx))
+        funcs, entries = _functions_of(sec, elf.symbols_in(ndx, STT_FUNC))
         self.functions[ndx] = funcs
         self.relocs[ndx] = {}
         if name != TEXT_SECTION:
