@@ -4,12 +4,13 @@ reported by whichever of its readers comes first."""
 
 from __future__ import annotations
 
+import random
 import struct
 
 import bpfobjs
 import pytest
 
-from pybpftool.elf import STT_FUNC, STT_OBJECT, ElfFile, Symbol, parse_elf
+from pybpftool.elf import STT_FUNC, STT_OBJECT, ElfFile, Symbol, _positions, parse_elf
 from pybpftool.errors import ObjectError
 
 TYPES = [None, 0, 1, 2, 3, 4, 15, 16]
@@ -107,3 +108,11 @@ def test_a_bad_name_is_reported_by_the_first_reader(target: str, read: object) -
     struct.pack_into(elf.byteorder + "I", data, elf.symtab.offset + 2 * 24, 0xFFFFFF)
     with pytest.raises(ObjectError, match=r"^symbol 2: bad name index 16777215$"):
         read(parse_elf(bytes(data)))  # type: ignore[operator]
+
+
+def test_positions_match_a_scan() -> None:
+    rng = random.Random(7)
+    for size in (0, 1, 2, 5, 40):
+        column = bytes(rng.choice((0, 1, 2, 255)) for _ in range(size))
+        for value in (0, 1, 2, 3, 255):
+            assert _positions(column, value) == [i for i, v in enumerate(column) if v == value]
