@@ -256,7 +256,7 @@ def _functions_of(sec: Section, symbols: list[Symbol]) -> tuple[list[Function], 
     """
     size = sec.size
     count = size // INSN_SIZE
-    syms = [sym for sym in symbols if sym.type == STT_FUNC]
+    syms = symbols  # its STT_FUNC symbols, a new list: sorted in place
     if len(syms) > 1:
         syms.sort(key=_address)
     funcs: list[Function] = []
