@@ -529,8 +529,12 @@ class SymbolTable(Sequence[Symbol]):
         """
         if stt is None:
             shndxs, built = self._shndxs, self._built
+            grouped = [sym for group in self._by_type.values() for sym in group.get(shndx, ())]
+            if len(grouped) == shndxs.count(shndx):
+                # All are of types grouped already (.maps holds the objects of its DATASEC):
+                # a count is cheaper than finding them.
+                return sorted(grouped, key=_NDX)
             indexes = list(compress(range(len(shndxs)), map(eq, shndxs, repeat(shndx))))
-            # Those of a type grouped already are kept: .maps holds the objects of a DATASEC.
             missing = [ndx for ndx in indexes if ndx not in built]
             built.update(zip(missing, self._build(missing), strict=True))
             return list(map(built.__getitem__, indexes))
@@ -608,6 +612,7 @@ def _positions(column: bytes, value: int) -> list[int]:
     return list(islice(accumulate(lengths, initial=-1), 1, len(pieces)))
 
 
+_NDX = itemgetter(0)  # Symbol.ndx, read in C
 _SHNDX = itemgetter(7)  # Symbol.shndx, read in C
 
 

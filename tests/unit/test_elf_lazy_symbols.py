@@ -13,7 +13,8 @@ import pytest
 from pybpftool.elf import STT_FUNC, STT_OBJECT, ElfFile, Symbol, _positions, parse_elf
 from pybpftool.errors import ObjectError
 
-TYPES = [None, 0, 1, 2, 3, 4, 15, 16]
+# None (every type) is asked before, between and after types are grouped.
+TYPES = [None, 1, None, 2, None, 0, 3, 4, 15, 16, None]
 
 
 def _objects(target: str) -> list[bytes]:
@@ -78,6 +79,17 @@ def test_lazy_answers_match_the_whole_table(target: str, mangle: bool, order: st
         _check_sections(elf, full)
         _check_indexes(elf, full)
         assert elf.symbols == full
+
+
+@pytest.mark.parametrize("first", [STT_OBJECT, STT_FUNC])
+def test_every_type_after_one_is_grouped(target: str, first: int) -> None:
+    """With one type grouped, a section holding only that type is answered from the group."""
+    for data in _objects(target):
+        full = parse_elf(data).symbols
+        for shndx in range(len(parse_elf(data).sections)):
+            elf = parse_elf(data)
+            assert elf.symbols_in(shndx, first) == _expected(full, shndx, first)
+            assert elf.symbols_in(shndx) == _expected(full, shndx, None)
 
 
 def test_functions_and_objects_are_grouped_by_section(target: str) -> None:
