@@ -480,14 +480,17 @@ class SymbolTable(Sequence[Symbol]):
     def __getitem__(self, index: slice) -> tuple[Symbol, ...]: ...
 
     def __getitem__(self, index: int | slice) -> Symbol | tuple[Symbol, ...]:
+        # Relocations read the same few symbols (maps, functions) by index, built already.
+        try:
+            return self._built[index]  # type: ignore[index]  # a slice raises TypeError
+        except (KeyError, TypeError):
+            pass
         if isinstance(index, slice):
             return self.all()[index]
-        sym = self._built.get(index)
-        if sym is None:
-            count = len(self._name_offs)
-            if not -count <= index < count:
-                raise IndexError("symbol index out of range")
-            sym = self._built[index % count] = self._one(index % count)
+        count = len(self._name_offs)
+        if not -count <= index < count:
+            raise IndexError("symbol index out of range")
+        sym = self._built[index % count] = self._one(index % count)
         return sym
 
     def _one(self, ndx: int) -> Symbol:
