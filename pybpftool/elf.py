@@ -14,10 +14,10 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
-from collections.abc import Sequence
-from itertools import repeat
-from operator import add
-from typing import Literal, NamedTuple
+from collections.abc import Callable, Iterator, Sequence
+from itertools import accumulate, compress, islice, repeat
+from operator import add, eq, itemgetter
+from typing import Any, Literal, NamedTuple, overload
 
 from pybpftool.errors import ElfContextError, ObjectError
 
@@ -136,9 +136,8 @@ class ElfFile:
 
     __slots__ = (
         "_by_name",
-        "_by_section",
         "_rel_struct",
-        "_symbols",
+        "_symbol_table",
         "byteorder",
         "data",
         "machine",
@@ -151,8 +150,7 @@ class ElfFile:
         self.byteorder, self.machine, shoff, shnum, shstrndx = _parse_header(data)
         self.sections, self.symtab = _parse_sections(data, self.byteorder, shoff, shnum, shstrndx)
         self._by_name: dict[str, Section] | None = None
-        self._symbols: tuple[Symbol, ...] | None = None
-        self._by_section: dict[int, list[Symbol]] | None = None
+        self._symbol_table: SymbolTable | None = None
         # Built once: an object has a relocation section per program, hundreds of them.
         self._rel_struct = struct.Struct(self.byteorder + "QQ")
 
@@ -178,20 +176,35 @@ class ElfFile:
         return self.data[offset : offset + sec.size]
 
     @property
+    def symbol_table(self) -> SymbolTable:
+        """symbol_table: .symtab as a sequence whose Symbols are built when first read.
+
+        Reading it decodes and checks the whole table, so a malformed one is reported here,
+        whichever of symbols, symbols_in or symbol_table is read first.
+        """
+        if self._symbol_table is None:
+            self._symbol_table = _parse_symbols(self) if self.symtab is not None else _NO_SYMBOLS
+        return self._symbol_table
+
+    @property
     def symbols(self) -> tuple[Symbol, ...]:
         """symbols: every entry of .symtab in table order (index 0 is the null symbol)."""
-        if self._symbols is None:
-            self._symbols = _parse_symbols(self) if self.symtab is not None else ()
-        return self._symbols
+        return self.symbol_table.all()
 
-    def symbols_in(self, shndx: int) -> list[Symbol]:
-        """symbols_in: the symbols defined in section `shndx`, in table order."""
-        if self._by_section is None:
-            by_section: dict[int, list[Symbol]] = {}
-            for sym in self.symbols:
-                by_section.setdefault(sym.shndx, []).append(sym)
-            self._by_section = by_section
-        return self._by_section.get(shndx, [])
+    def symbols_in(self, shndx: int, stt: int | None = None) -> list[Symbol]:
+        """symbols_in: the symbols defined in section `shndx` (only those of type `stt` if
+        given), in table order; a new list on each call.
+
+        Asked once per code section: an answer SymbolTable.in_section has grouped already is
+        found here, without a second call.
+        """
+        table = self._symbol_table
+        if table is None:
+            table = self.symbol_table
+        by_section = table._by_type.get(stt)  # never for stt None
+        if by_section is not None:
+            return [*by_section.get(shndx, ())]
+        return table.in_section(shndx, stt)
 
     def relocations(self, rel: Section) -> list[Relocation]:
         """relocations: the records of one SHT_REL section."""
@@ -375,22 +388,238 @@ class _StringTable:
                 return decode_name(self.data[self.start + offset : stop])
         raise ObjectError(f"string at index {offset} is not NUL-terminated")
 
-    def names(self, offsets: Sequence[int]) -> list[str] | None:
-        """names: at() of each offset, or None when at() has to check them one by one.
+    def text_for(self, offsets: Sequence[int]) -> str | None:
+        """text_for: the decoded table if at() of every one of `offsets` is simply the text from
+        there to the next NUL, else None.
 
-        When the table is ASCII, ends in NUL and every offset lies inside it, no check of at()
-        can fail, so one comprehension slices every name. Offset 0 names every STT_SECTION
-        symbol (a third of a large object's), so that name is looked up once.
+        That holds when the table is ASCII, ends in NUL and every offset lies inside it: then
+        no check of at() can fail, and names can be sliced without one.
         """
         text = self.ascii
         if text is None or not text.endswith("\0") or (offsets and max(offsets) >= len(text)):
+            return None
+        return text
+
+    def names(self, offsets: Sequence[int]) -> list[str] | None:
+        """names: at() of each offset, or None when at() has to check them one by one.
+
+        When text_for() vouches for every offset, one comprehension slices every name. Offset 0
+        names every STT_SECTION symbol (a third of a large object's), so that name is looked up
+        once.
+        """
+        text = self.text_for(offsets)
+        if text is None:
             return None
         find = text.find
         first = text[: find("\0")]
         return [text[offset : find("\0", offset)] if offset else first for offset in offsets]
 
 
-def _parse_symbols(elf: ElfFile) -> tuple[Symbol, ...]:
+class SymbolTable(Sequence[Symbol]):
+    """SymbolTable: the entries of .symtab, decoded column-wise; Symbols (and their names) are
+    built only when asked for.
+
+    A large object has thousands of symbols, but a parse reads few of them: the functions of
+    each code section, the objects of data and map sections, and the ones relocations name.
+    Building a named tuple and slicing a name for every entry, then grouping them all by
+    section, cost more than all of those. Its columns were checked when it was built: when
+    `_StringTable.text_for` vouches for every name offset, names are sliced when needed, else
+    every name was read (and checked) up front, so a bad name is reported when the table is
+    built, never later. Symbols read twice are equal, not necessarily the same object.
+    """
+
+    __slots__ = (
+        "_all",
+        "_binds",
+        "_built",
+        "_by_type",
+        "_first",
+        "_name_offs",
+        "_names",
+        "_shndxs",
+        "_sizes",
+        "_text",
+        "_types",
+        "_values",
+        "_visibilities",
+    )
+
+    def __init__(
+        self,
+        text: str | None,
+        names: list[str] | None,
+        name_offs: Sequence[int],
+        values: Sequence[int],
+        sizes: Sequence[int],
+        types: bytes,
+        binds: bytes,
+        visibilities: bytes,
+        shndxs: Sequence[int],
+    ) -> None:
+        # Exactly one of `text` (every name offset known to be good) and `names` is set.
+        self._text, self._names = text, names
+        self._first = text[: text.find("\0")] if text is not None else ""
+        self._name_offs, self._values, self._sizes = name_offs, values, sizes
+        self._types, self._binds, self._visibilities = types, binds, visibilities
+        self._shndxs = shndxs
+        self._all: tuple[Symbol, ...] | None = None
+        self._built: dict[int, Symbol] = {}  # by index
+        # For each symbol type asked for, its symbols by section (read by ElfFile.symbols_in).
+        self._by_type: dict[int | None, dict[int, tuple[Symbol, ...]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._name_offs)
+
+    def __iter__(self) -> Iterator[Symbol]:
+        return iter(self.all())  # not Sequence's, which reads them one by one
+
+    @overload
+    def __getitem__(self, index: int) -> Symbol: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Symbol, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Symbol | tuple[Symbol, ...]:
+        # Relocations read the same few symbols (maps, functions) by index, built already.
+        try:
+            return self._built[index]  # type: ignore[index]  # a slice raises TypeError
+        except (KeyError, TypeError):
+            pass
+        if isinstance(index, slice):
+            return self.all()[index]
+        count = len(self._name_offs)
+        if not -count <= index < count:
+            raise IndexError("symbol index out of range")
+        sym = self._built[index % count] = self._one(index % count)
+        return sym
+
+    def _one(self, ndx: int) -> Symbol:
+        """_one: the symbol at `ndx`, built alone (cheaper than _build for one)."""
+        names = self._names
+        if names is not None:
+            name = names[ndx]
+        else:
+            offset = self._name_offs[ndx]
+            text = self._text
+            assert text is not None
+            name = text[offset : text.find("\0", offset)] if offset else self._first
+        return tuple.__new__(
+            Symbol,
+            (
+                ndx,
+                name,
+                self._values[ndx],
+                self._sizes[ndx],
+                self._types[ndx],
+                self._binds[ndx],
+                self._visibilities[ndx],
+                self._shndxs[ndx],
+            ),
+        )
+
+    def all(self) -> tuple[Symbol, ...]:
+        """all: every symbol in table order."""
+        if self._all is None:
+            self._all = tuple(self._build(None))
+        return self._all
+
+    def in_section(self, shndx: int, stt: int | None = None) -> list[Symbol]:
+        """in_section: the symbols of section `shndx` (only of type `stt` if given), in table
+        order; a new list on each call.
+
+        Callers ask for one type (the functions of a code section, the objects of a data
+        section), so every symbol of a type is built at the first question about it.
+        """
+        if stt is None:
+            shndxs, built = self._shndxs, self._built
+            grouped = [sym for group in self._by_type.values() for sym in group.get(shndx, ())]
+            if len(grouped) == shndxs.count(shndx):
+                # All are of types grouped already (.maps holds the objects of its DATASEC):
+                # a count is cheaper than finding them.
+                return sorted(grouped, key=_NDX)
+            indexes = list(compress(range(len(shndxs)), map(eq, shndxs, repeat(shndx))))
+            missing = [ndx for ndx in indexes if ndx not in built]
+            built.update(zip(missing, self._build(missing), strict=True))
+            return list(map(built.__getitem__, indexes))
+        by_section = self._by_type.get(stt)
+        if by_section is None:
+            by_section = self._by_type[stt] = self._group(stt)
+        return [*by_section.get(shndx, ())]
+
+    def _group(self, stt: int) -> dict[int, tuple[Symbol, ...]]:
+        """_group: the symbols of type `stt` by section, in table order.
+
+        Most sections have at most one symbol of a type (a code section's function), so the
+        groups are made by C loops, and a Python loop regroups only when some section has more.
+        """
+        indexes = _positions(self._types, stt) if 0 <= stt < 256 else []
+        syms = self._build(indexes)
+        self._built.update(zip(indexes, syms, strict=True))  # relocations name some of them
+        shndxs = list(map(_SHNDX, syms))
+        by_section = dict(zip(shndxs, zip(syms), strict=True))  # the last of each, in a 1-tuple
+        if len(by_section) < len(syms):
+            lists: dict[int, list[Symbol]] = {}
+            for sym, shndx in zip(syms, shndxs, strict=True):
+                lists.setdefault(shndx, []).append(sym)
+            by_section = {shndx: tuple(group) for shndx, group in lists.items()}
+        return by_section
+
+    def _build(self, indexes: list[int] | None) -> list[Symbol]:
+        """_build: the symbols at `indexes` (ascending), or every one if it is None.
+
+        Each column is picked by one C call (operator.itemgetter), much cheaper than indexing
+        it once per symbol or filtering the whole column.
+        """
+        if indexes is None:
+            pick: Callable[[Sequence[Any]], Sequence[Any]] = _same
+            indexes = list(range(len(self._name_offs)))
+        elif len(indexes) > 1:
+            pick = itemgetter(*indexes)
+        else:
+            return [self._one(ndx) for ndx in indexes]  # itemgetter(i) gives no tuple
+        if self._names is not None:
+            names: Sequence[str] = pick(self._names)
+        else:
+            text = self._text
+            assert text is not None
+            find, first = text.find, self._first
+            # Offset 0 (the empty name) names every STT_SECTION symbol.
+            names = [text[off : find("\0", off)] if off else first for off in pick(self._name_offs)]
+        columns = zip(
+            indexes,
+            names,
+            pick(self._values),
+            pick(self._sizes),
+            pick(self._types),
+            pick(self._binds),
+            pick(self._visibilities),
+            pick(self._shndxs),
+            strict=True,
+        )
+        return list(map(tuple.__new__, repeat(Symbol), columns))
+
+
+def _same(column: Sequence[Any]) -> Sequence[Any]:
+    return column
+
+
+def _positions(column: bytes, value: int) -> list[int]:
+    """_positions: the indexes where `column` holds `value`, ascending.
+
+    Splitting at `value` is a C scan; each match ends a piece, at the sum of the lengths (plus
+    one each) of the pieces up to it, less one. That costs a few C steps per match and none
+    per other entry, where filtering the column costs an int per entry.
+    """
+    pieces = column.split(bytes((value,)))
+    lengths = map(add, map(len, pieces), repeat(1))
+    return list(islice(accumulate(lengths, initial=-1), 1, len(pieces)))
+
+
+_NDX = itemgetter(0)  # Symbol.ndx, read in C
+_SHNDX = itemgetter(7)  # Symbol.shndx, read in C
+
+
+def _parse_symbols(elf: ElfFile) -> SymbolTable:
     symtab = elf.symtab
     assert symtab is not None
     if symtab.entsize not in (0, _SYM_SIZE) or symtab.size % _SYM_SIZE:
@@ -403,20 +632,19 @@ def _parse_symbols(elf: ElfFile) -> tuple[Symbol, ...]:
     strings = _StringTable(elf.data, strtab.offset, strtab.size)
     raw = memoryview(elf.data)[symtab.offset : symtab.offset + symtab.size]
     if not raw:
-        return ()
+        return _NO_SYMBOLS
     name_offs, infos, others, shndxs, values, sizes = _columns(raw, elf.byteorder, "IBBHQQ")
-    names = strings.names(name_offs)
-    if names is None:
+    text = strings.text_for(name_offs)
+    names = None
+    if text is None:
+        # Some name may be bad: read them all now, so it is reported when the table is read.
         names = [_symbol_name(strings, idx, offset) for idx, offset in enumerate(name_offs)]
     # ELF64_ST_TYPE, ELF64_ST_BIND and ELF64_ST_VISIBILITY of every symbol by one translate each.
     info_bytes = bytes(infos)
     types = info_bytes.translate(_ST_TYPE)
     binds = info_bytes.translate(_ST_BIND)
     visibilities = bytes(others).translate(_ST_VISIBILITY)
-    columns = zip(
-        range(len(names)), names, values, sizes, types, binds, visibilities, shndxs, strict=True
-    )
-    return tuple(map(tuple.__new__, repeat(Symbol), columns))
+    return SymbolTable(text, names, name_offs, values, sizes, types, binds, visibilities, shndxs)
 
 
 def _symbol_name(strings: _StringTable, idx: int, offset: int) -> str:
@@ -434,3 +662,4 @@ assert all(struct.calcsize(code) == width for width, code in _UNSIGNED_CODES.ite
 _ST_TYPE = bytes(info & 0xF for info in range(256))
 _ST_BIND = bytes(info >> 4 for info in range(256))
 _ST_VISIBILITY = bytes(other & 0x3 for other in range(256))
+_NO_SYMBOLS = SymbolTable("", None, (), (), (), b"", b"", b"", ())

@@ -167,13 +167,13 @@ class _Parser:
         """_datasec_layouts: size and variable offsets of each ELF section a DATASEC names."""
         layouts: dict[str, tuple[int, Mapping[str, int]]] = {}
         elf = self.elf
-        symbols = elf.symbols  # read first: a bad symbol table is reported before bad BTF
+        symbols = elf.symbol_table  # read first: a bad symbol table is reported before bad BTF
         anywhere: dict[str, int] | None = None
         for type_id in btf.ids_of_kind(Kind.DATASEC):
             sec = elf.section_by_name(btf.type(type_id).name)
             if sec is None:
                 continue
-            own = {s.name: s.value for s in elf.symbols_in(sec.ndx) if s.type == STT_OBJECT}
+            own = {s.name: s.value for s in elf.symbols_in(sec.ndx, STT_OBJECT)}
             # libbpf finds a variable's symbol by name in any section (clang may put a static
             # const in .rodata.cst16 while BTF lists it under .rodata); its own section wins.
             # Only fix_datasecs reads the layout, and only for the DATASEC's VARs: when each

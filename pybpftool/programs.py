@@ -94,7 +94,7 @@ class CodeSections:
         elf = self.elf
         # Its bytes in the file (the section table's check keeps them inside it).
         self.code[ndx] = elf.data[offset : offset + size]
-        funcs, entries = _functions_of(sec, elf.symbols_in(ndx))
+        funcs, entries = _functions_of(sec, elf.symbols_in(ndx, STT_FUNC))
         self.functions[ndx] = funcs
         self.relocs[ndx] = {}
         if name != TEXT_SECTION:
@@ -258,7 +258,7 @@ def _functions_of(sec: Section, symbols: list[Symbol]) -> tuple[list[Function], 
     """
     size = sec.size
     count = size // INSN_SIZE
-    syms = [sym for sym in symbols if sym.type == STT_FUNC]
+    syms = symbols  # its STT_FUNC symbols, a new list: sorted in place
     if len(syms) > 1:
         syms.sort(key=_address)
     funcs: list[Function] = []

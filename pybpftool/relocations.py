@@ -57,7 +57,7 @@ class Relocator:
     """
 
     def __init__(self, elf: ElfFile, resolve_map: MapResolver, text_index: int | None) -> None:
-        self.symbols = elf.symbols
+        self.symbols = elf.symbol_table
         self.resolve_map = resolve_map
         self.text_index = text_index
         self._decode = _DECODE[elf.byteorder]

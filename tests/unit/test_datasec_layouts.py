@@ -20,7 +20,7 @@ NAMES = ["", "int", "own", "elsewhere", "both", "nowhere", ".rodata", ".data", "
 
 
 class StubElf:
-    """The three things _datasec_layouts asks of an ElfFile."""
+    """The things _datasec_layouts asks of an ElfFile."""
 
     def __init__(self, sections: list[str], symbols: list[tuple[str, int, int, int]]) -> None:
         self.sections = [Section(i, n, 1, 0, 0, 64 + i, 0, 0, 8, 0) for i, n in enumerate(sections)]
@@ -32,8 +32,12 @@ class StubElf:
     def section_by_name(self, name: str) -> Section | None:
         return next((s for s in self.sections if s.name == name), None)
 
-    def symbols_in(self, shndx: int) -> list[Symbol]:
-        return [s for s in self.symbols if s.shndx == shndx]
+    @property
+    def symbol_table(self) -> tuple[Symbol, ...]:
+        return self.symbols
+
+    def symbols_in(self, shndx: int, stt: int | None = None) -> list[Symbol]:
+        return [s for s in self.symbols if s.shndx == shndx and stt in (None, s.type)]
 
 
 def strings(non_ascii: bool) -> tuple[bytes, dict[str, int]]:
