@@ -58,6 +58,7 @@ class Relocator:
 
     def __init__(self, elf: ElfFile, resolve_map: MapResolver, text_index: int | None) -> None:
         self.symbols = elf.symbol_table
+        self._symbol_count = len(self.symbols)  # len() of a SymbolTable runs Python code
         self.resolve_map = resolve_map
         self.text_index = text_index
         self._decode = _DECODE[elf.byteorder]
@@ -93,7 +94,7 @@ class Relocator:
         self, code_sec: Section, offset: int, info: int, insn: bytes, last: bool
     ) -> Target:
         rel_type, sym_index = info & 0xFFFFFFFF, info >> 32
-        if rel_type not in RELOCATION_NAMES or not 0 < sym_index < len(self.symbols):
+        if rel_type not in RELOCATION_NAMES or not 0 < sym_index < self._symbol_count:
             rel = Relocation(offset, sym_index, rel_type)
             raise ObjectError(f"{_where(rel, code_sec)}: {_malformed(rel, code_sec.size)}")
         opcode, regs, _off, imm = self._decode(insn)
