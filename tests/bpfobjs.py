@@ -13,6 +13,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from pybpftool.elf import parse_elf
+
 BPF_DIR = Path(__file__).resolve().parent / "bpf"
 TARGETS = ("bpfel", "bpfeb")
 CLANG = os.environ.get("CLANG", "clang-14")
@@ -63,6 +65,15 @@ def build(name: str, target: str = "bpfel", *flags: str) -> Path:
         if result.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{result.stderr}")
     return out
+
+
+def btf_section(name: str, target: str) -> tuple[bytes, str]:
+    """btf_section: the .BTF section of test object NAME as compiled (parse_object would fix
+    its DATASECs) and the object's byte order."""
+    elf = parse_elf(build(name, target).read_bytes())
+    section = elf.section_by_name(".BTF")
+    assert section is not None, f"{name} has no .BTF"
+    return elf.section_data(section), elf.byteorder
 
 
 def sources() -> list[str]:

@@ -37,7 +37,6 @@ from pybpftool.btf import (
     Var,
     parse_btf,
 )
-from pybpftool.elf import parse_elf
 from pybpftool.errors import ObjectError
 from pybpftool.parser import parse_object
 
@@ -56,10 +55,7 @@ LINKAGE = {0: "static", 1: "global", 2: "extern"}
 
 def raw_btf(target: str) -> BtfSpec:
     """raw_btf: the object's .BTF section as compiled (parse_object fixes DATASEC sizes)."""
-    elf = parse_elf(bpfobjs.build(OBJ, target).read_bytes())
-    section = elf.section_by_name(".BTF")
-    assert section is not None
-    return parse_btf(elf.section_data(section), elf.byteorder)
+    return parse_btf(*bpfobjs.btf_section(OBJ, target))
 
 
 def bpftool_types(target: str) -> list[dict[str, Any]]:

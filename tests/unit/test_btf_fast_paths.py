@@ -11,7 +11,6 @@ import bpfobjs
 import pytest
 
 from pybpftool.btf import Array, BtfSpec, Datasec, Kind, Var, parse_btf
-from pybpftool.elf import parse_elf
 from pybpftool.errors import ObjectError
 
 BTF_MAGIC = 0xEB9F
@@ -121,11 +120,8 @@ def test_vars_of_wants_the_whole_record_in_the_type_section(bo: str) -> None:
 
 @pytest.mark.parametrize("target", bpfobjs.TARGETS)
 def test_vars_of_agrees_with_type_on_real_objects(target: str) -> None:
-    elf = parse_elf(bpfobjs.build("btf_kinds", target).read_bytes())
-    sec = elf.section_by_name(".BTF")
-    assert sec is not None
-    raw = elf.section_data(sec)
-    btf, careful = parse_btf(raw, elf.byteorder), parse_btf(raw, elf.byteorder)
+    raw, bo = bpfobjs.btf_section("btf_kinds", target)
+    btf, careful = parse_btf(raw, bo), parse_btf(raw, bo)
     ids = btf.ids_of_kind(Kind.DATASEC)
     assert ids
     for type_id in ids:

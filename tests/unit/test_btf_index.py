@@ -10,7 +10,6 @@ import bpfobjs
 import pytest
 
 from pybpftool.btf import Kind, parse_btf
-from pybpftool.elf import parse_elf
 from pybpftool.errors import ObjectError
 
 BTF_MAGIC = 0xEB9F
@@ -78,11 +77,8 @@ def index(raw: bytes, bo: str) -> tuple[list[int], bytes]:
 
 @pytest.mark.parametrize("target", bpfobjs.TARGETS)
 def test_index_of_a_compiled_object_is_the_plain_walk(target: str) -> None:
-    elf = parse_elf(bpfobjs.build("btf_kinds", target).read_bytes())
-    section = elf.section_by_name(".BTF")
-    assert section is not None
-    raw = elf.section_data(section)
-    assert index(raw, elf.byteorder) == walk(raw, elf.byteorder)
+    raw, bo = bpfobjs.btf_section("btf_kinds", target)
+    assert index(raw, bo) == walk(raw, bo)
 
 
 EVERY_KIND = [
