@@ -249,16 +249,16 @@ def _address(sym: Symbol) -> int:
     return sym.value
 
 
-def _functions_of(sec: Section, symbols: list[Symbol]) -> tuple[list[Function], list[Function]]:
+def _functions_of(sec: Section, syms: list[Symbol]) -> tuple[list[Function], list[Function]]:
     """_functions_of: the functions of a code section by address, and its entry programs.
 
-    Its functions are its STT_FUNC symbols, or the whole section if it has none. Its entries
-    (which matter outside .text) are its global functions; a section with none is one program
-    (iproute2 style), named after the function at its start if there is one.
+    `syms` are its STT_FUNC symbols, in a list of the caller's that is sorted in place. Its
+    functions are those, or the whole section if it has none. Its entries (which matter
+    outside .text) are its global functions; a section with none is one program (iproute2
+    style), named after the function at its start if there is one.
     """
     size = sec.size
     count = size // INSN_SIZE
-    syms = symbols  # its STT_FUNC symbols, a new list: sorted in place
     if len(syms) > 1:
         syms.sort(key=_address)
     funcs: list[Function] = []
@@ -349,9 +349,7 @@ def _linked(entry: bytes, calls: list[Call], block: Block, base: int, bo: str) -
     buf = bytearray(entry)
     placed = block.placed
     for idx, _callee, target, callback, key in calls:
-        set_imm(buf, idx, base + placed[key] + target - idx - 1, bo)
-        if callback:
-            set_src(buf, idx, BPF_PSEUDO_FUNC, bo)
+        _patch_call(buf, idx, base + placed[key] + target - idx - 1, callback, bo)
     buf += block.code
     return bytes(buf)
 
