@@ -303,31 +303,34 @@ class BtfSpec:
     def pointee(self, type_id: int) -> int | None:
         """pointee: what the PTR `type_id` names through skip_mods_and_typedefs points to;
         None if that is not a PTR (read without decoding the PTR)."""
-        # The checks inline, _checked_kind and _ref called only where they raise, and the
-        # modifier chain followed only where there is one: map definitions ask this per
-        # member.
-        kinds = self._kinds
-        kind = kinds[type_id] if 0 <= type_id < len(kinds) else self._checked_kind(type_id)
-        if kind in _SKIPPED_KINDS:
-            type_id = self.skip_mods_and_typedefs(type_id)
-            kind = kinds[type_id]  # a chain ends at a type that exists (_decode checks)
-        if kind != _PTR:
+        ptr = self._skipped_to(type_id, _PTR)
+        if ptr is None:
             return None
-        target: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 8)[0]
-        return target if target < len(self._offsets) else self._ref(target, type_id)
+        target: int = _U32[self.byteorder](self.raw, self._offsets[ptr] + 8)[0]
+        return target if target < len(self._offsets) else self._ref(target, ptr)
 
     def array_len(self, type_id: int) -> int | None:
         """array_len: the element count of the ARRAY `type_id` names through
         skip_mods_and_typedefs, None if that is not an ARRAY."""
-        kinds = self._kinds
-        kind = kinds[type_id] if 0 <= type_id < len(kinds) else self._checked_kind(type_id)
-        if kind in _SKIPPED_KINDS:
-            type_id = self.skip_mods_and_typedefs(type_id)
-            kind = kinds[type_id]  # a chain ends at a type that exists (_decode checks)
-        if kind != _ARRAY:
+        array = self._skipped_to(type_id, _ARRAY)
+        if array is None:
             return None
-        nelems: int = _U32[self.byteorder](self.raw, self._offsets[type_id] + 20)[0]
+        nelems: int = _U32[self.byteorder](self.raw, self._offsets[array] + 20)[0]
         return nelems
+
+    def _skipped_to(self, type_id: int, kind: int) -> int | None:
+        """_skipped_to: what `type_id` names through skip_mods_and_typedefs, if that is of
+        kind number `kind`, else None; read from the kind index, nothing decoded.
+
+        The checks inline, _checked_kind called only where it raises, and the modifier chain
+        followed only where there is one: map definitions ask this per member.
+        """
+        kinds = self._kinds
+        found = kinds[type_id] if 0 <= type_id < len(kinds) else self._checked_kind(type_id)
+        if found in _SKIPPED_KINDS:
+            type_id = self.skip_mods_and_typedefs(type_id)
+            found = kinds[type_id]  # a chain ends at a type that exists (_decode checks)
+        return type_id if found == kind else None
 
     def vars_of(self, datasec_id: int) -> list[BtfType | None]:
         """vars_of: type() of each entry of DATASEC `datasec_id`, or None where it is not yet
