@@ -179,7 +179,7 @@ def breakdown(env: dict[str, str], cmd: list[str], obj: str) -> None:
     interpreter = python_ms("pass")
     ours = (
         python_ms(
-            "import pybpftool.cli.ip, pybpftool.cli.iplink, pybpftool.cli.attach, "
+            "import pybpftool.cli.ip.main, pybpftool.cli.ip.link, pybpftool.cli.common.attach, "
             "pybpftool.loader, pybpftool.parser, pybpftool.kernel.bpf"
         )
         - interpreter

@@ -35,7 +35,7 @@ RUNS = 15
 INDEX_RUNS = 7
 # What `pybpftool object verify` imports, eagerly or lazily (CO-RE, the sandbox).
 IMPORTS = (
-    "import pybpftool.cli.bpftool, pybpftool.loader.verify, pybpftool.loader.targetbtf, "
+    "import pybpftool.cli.bpftool.main, pybpftool.loader.verify, pybpftool.loader.targetbtf, "
     "pybpftool.btf.target, pybpftool.btf.core, pybpftool.sandbox"
 )
 

@@ -1,5 +1,5 @@
 """`python -m pybpftool` runs the `pybpftool` command."""
 
-from pybpftool.cli.bpftool import main
+from pybpftool.cli.bpftool.main import main
 
 raise SystemExit(main())

@@ -1,7 +1,7 @@
 """errors: the exception hierarchy shared by every layer (ARCHITECTURE.md "Errors").
 
 A leaf module: it imports nothing from the package, so any layer may raise these.
-Only `cli/boundary.py` turns them into messages and exit codes.
+Only `cli/common/boundary.py` turns them into messages and exit codes.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def test_pytc_attaches_a_core_program_relocated_for_the_environment_target(
     target: Path, netns: str, env: dict[str, str]
 ) -> None:
     obj = str(bpfobjs.build("core_reloc", HOST))
-    tool = [sys.executable, "-m", "pybpftool.cli.tc", "-n", netns]
+    tool = [sys.executable, "-m", "pybpftool.cli.tc.main", "-n", netns]
     env = {**env, "PYBPFTOOL_TARGET_BTF": str(target)}
     subprocess.run(["tc", "-n", netns, "qdisc", "add", "dev", "v0", "clsact"], check=True)
     add = [*tool, "filter", "add", "dev", "v0", "ingress", "bpf", "da", "obj", obj, "sec", "socket"]
@@ -139,8 +139,8 @@ def test_a_batch_reads_and_indexes_the_target_once(
 ) -> None:
     """issue 8: N attach lines of a CO-RE object in one -batch open the target BTF once; each
     line still loads its own program."""
-    from pybpftool.cli import attach
-    from pybpftool.cli.tc import main
+    from pybpftool.cli.common import attach
+    from pybpftool.cli.tc.main import main
     from pybpftool.loader import targetbtf
 
     opened: list[str] = []

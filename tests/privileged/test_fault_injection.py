@@ -109,7 +109,7 @@ def install(monkeypatch: pytest.MonkeyPatch, plan: Plan) -> None:
 
 
 def pytc(*args: str) -> tuple[int, str]:
-    from pybpftool.cli.tc import main
+    from pybpftool.cli.tc.main import main
 
     err = io.StringIO()
     with redirect_stderr(err):

@@ -102,7 +102,7 @@ def escaping(spec, wd, sha1, db):  # the test replaces the name checks and path 
         return os.environ["ESCAPE_TO"]
     return path
 core.map_pin_path = escaping
-from pybpftool.cli.tc import main
+from pybpftool.cli.tc.main import main
 sys.exit(main(sys.argv[1:]))
 """
 

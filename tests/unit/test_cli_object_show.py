@@ -10,7 +10,7 @@ from pathlib import Path
 import bpfobjs
 import pytest
 
-from pybpftool.cli.bpftool import main
+from pybpftool.cli.bpftool.main import main
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

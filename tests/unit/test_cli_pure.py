@@ -7,11 +7,11 @@ import io
 
 import pytest
 
-from pybpftool.cli import jsonw
-from pybpftool.cli.batch import command_lines, split_words
-from pybpftool.cli.bpfsource import parse_mode
-from pybpftool.cli.grammar import IprouteExit
-from pybpftool.cli.words import Words
+from pybpftool.cli.common import jsonw
+from pybpftool.cli.common.batch import command_lines, split_words
+from pybpftool.cli.common.bpfsource import parse_mode
+from pybpftool.cli.common.grammar import IprouteExit
+from pybpftool.cli.common.words import Words
 
 
 def test_batch_words_quotes_and_comments() -> None:
@@ -34,7 +34,7 @@ def test_batch_words_quotes_and_comments() -> None:
 
 
 def test_batch_lines_come_one_by_one_as_getline_reads_them() -> None:
-    from pybpftool.cli.batch import MissingContinuation
+    from pybpftool.cli.common.batch import MissingContinuation
 
     # the commands before a bad line are read (and run) first
     lines = command_lines(io.StringIO("qdisc show\nqdisc show 'dev\nqdisc show\n"))
@@ -59,8 +59,8 @@ def test_batch_lines_come_one_by_one_as_getline_reads_them() -> None:
 
 
 def test_exiting_helpers_are_fatal_returned_errors_are_not() -> None:
-    from pybpftool.cli.boundary import ends_batch
-    from pybpftool.cli.words import duparg, duparg2, incomplete, invarg, missarg
+    from pybpftool.cli.common.boundary import ends_batch
+    from pybpftool.cli.common.words import duparg, duparg2, incomplete, invarg, missarg
 
     for err in (incomplete(), duparg("a", "b"), duparg2("a", "b"), invarg("m", "x"), missarg("k")):
         assert err.fatal and err.status == 255
@@ -78,7 +78,7 @@ def test_exiting_helpers_are_fatal_returned_errors_are_not() -> None:
 
 
 def test_tc_exec_bpf_needs_the_words_e_bpf_takes() -> None:
-    from pybpftool.cli.tcexec import parse_bpf
+    from pybpftool.cli.tc.exec_bpf import parse_bpf
 
     assert parse_bpf(Words([])) == 0
     for words in ("run", "import", "import u run", "import u import", "graft", "graft m"):
@@ -94,7 +94,7 @@ def test_tc_exec_bpf_needs_the_words_e_bpf_takes() -> None:
 
 
 def test_global_options_in_order_netns_switched_while_parsing() -> None:
-    from pybpftool.cli.grammar import ShowUsage, parse_global_options
+    from pybpftool.cli.common.grammar import ShowUsage, parse_global_options
 
     entered: list[str] = []
 
@@ -186,7 +186,7 @@ def test_json_writer_matches_tc_pretty_layout() -> None:
 
 
 def test_classic_bytecode_like_iproute2() -> None:
-    from pybpftool.cli.cbpf import encode, parse_bytecode
+    from pybpftool.cli.tc.cbpf import encode, parse_bytecode
 
     assert parse_bytecode("2,6 0 0 1,6 0 0 4294967295") == [(6, 0, 0, 1), (6, 0, 0, 0xFFFFFFFF)]
     assert parse_bytecode("1,65542 256 1 0") == [(6, 0, 1, 0)]  # %hu/%hhu wrap
@@ -210,7 +210,7 @@ def test_batch_lines_parse_an_object_once_until_it_changes(tmp_path) -> None:  #
 
     import bpfobjs
 
-    from pybpftool.cli.attach import parse_cached
+    from pybpftool.cli.common.attach import parse_cached
 
     obj = tmp_path / "o.o"
     shutil.copy(bpfobjs.build("legacy_maps", "bpfel"), obj)
@@ -245,7 +245,7 @@ def _u32s(*values: int) -> bytes:
     ],
 )
 def test_get_u32_like_lib_utils(text: str, base: int, expected: int | None) -> None:
-    from pybpftool.cli.cnum import c_unsigned
+    from pybpftool.cli.common.cnum import c_unsigned
 
     assert c_unsigned(text, base) == expected
 
@@ -267,8 +267,8 @@ def test_get_u32_like_lib_utils(text: str, base: int, expected: int | None) -> N
     ],
 )
 def test_tc_classid_like_get_tc_classid(text: str, expected: int | None) -> None:
-    from pybpftool.cli.cnum import tc_classid_value
-    from pybpftool.cli.tcshow import tc_classid
+    from pybpftool.cli.common.cnum import tc_classid_value
+    from pybpftool.cli.tc.show import tc_classid
 
     assert tc_classid_value(text) == expected
     if expected not in (None, 0x10):
@@ -276,8 +276,8 @@ def test_tc_classid_like_get_tc_classid(text: str, expected: int | None) -> None
 
 
 def test_qdisc_handles_sizes_and_protocols() -> None:
-    from pybpftool.cli.tc import qdisc_handle_value, size_value
-    from pybpftool.cli.tcshow import protocol_name, protocol_number
+    from pybpftool.cli.tc.qdisc import qdisc_handle_value, size_value
+    from pybpftool.cli.tc.show import protocol_name, protocol_number
 
     assert [qdisc_handle_value(t) for t in ("1:", "ffff", "1:5", "none", "10000:", "1x")] == [
         0x10000,
@@ -303,7 +303,7 @@ def test_qdisc_handles_sizes_and_protocols() -> None:
 
 
 def test_tc_number_formats() -> None:
-    from pybpftool.cli.tcshow import c_hex, rate_text, size_text, time_text
+    from pybpftool.cli.tc.show import c_hex, rate_text, size_text, time_text
 
     # rint() rounds half to even: 1536 is 2 KiB give or take 512, so it stays in bytes
     assert [size_text(n) for n in (0, 1514000, 10240, 33554432, 1536, 1030)] == [
@@ -326,7 +326,7 @@ def test_tc_number_formats() -> None:
 
 
 def _opts(*flags: str):  # type: ignore[no-untyped-def]
-    from pybpftool.cli.grammar import parse_global_options
+    from pybpftool.cli.common.grammar import parse_global_options
 
     return parse_global_options("tc", list(flags))[0]
 
@@ -334,7 +334,7 @@ def _opts(*flags: str):  # type: ignore[no-untyped-def]
 def test_qdisc_lines_for_kinds_the_test_kernel_lacks() -> None:
     """fq_codel, prio's multiqueue, htb offload: no such qdisc in the test kernel, so their
     lines are checked here against what q_fq_codel.c / q_prio.c / q_htb.c print."""
-    from pybpftool.cli.tcshow import print_qdiscs
+    from pybpftool.cli.tc.show import print_qdiscs
     from pybpftool.netlink import Qdisc
 
     options = b"".join(
@@ -378,7 +378,7 @@ def test_qdisc_lines_for_kinds_the_test_kernel_lacks() -> None:
 
 
 def test_qdisc_stats_with_rate_estimator_and_hardware_counters() -> None:
-    from pybpftool.cli.tcshow import print_qdiscs
+    from pybpftool.cli.tc.show import print_qdiscs
     from pybpftool.netlink import Qdisc
 
     basic = (3000).to_bytes(8, "little") + _u32s(30, 0)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pybpftool.cli.complete import candidates
+from pybpftool.cli.bpftool.complete import candidates
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pybpftool.cli.escape import escape_text
+from pybpftool.cli.common.escape import escape_text
 
 
 @pytest.mark.parametrize(
@@ -38,6 +38,6 @@ def test_escape_text(raw: str, shown: str) -> None:
     ],
 )
 def test_terminal_safe_keeps_iproute2_texts_and_escapes_controls(raw: str, shown: str) -> None:
-    from pybpftool.cli.escape import terminal_safe
+    from pybpftool.cli.common.escape import terminal_safe
 
     assert terminal_safe(raw) == shown

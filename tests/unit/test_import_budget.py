@@ -14,7 +14,7 @@ import pytest
 HEAVY = ("pyroute2", "click", "rich", "elftools")
 PROBE = """
 import sys
-from pybpftool.cli.{module} import main
+from pybpftool.cli.{module}.main import main
 try:
     main({argv!r})
 except SystemExit:

@@ -23,9 +23,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from pybpftool.cli import actparse, tcactions
-from pybpftool.cli.grammar import GlobalOptions
-from pybpftool.cli.tcaction import print_action_messages
+from pybpftool.cli.common.grammar import GlobalOptions
+from pybpftool.cli.tc import actions as tcactions
+from pybpftool.cli.tc import actparse
+from pybpftool.cli.tc.action import print_action_messages
 from pybpftool.netlink import RawMessage
 
 # (tc command line, nlmsg type, nlmsg flags, hex of the bytes after struct nlmsghdr)
@@ -191,9 +192,9 @@ class Recorder:
 
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> type[Recorder]:
-    import pybpftool.cli.attach
+    import pybpftool.cli.common.attach
     import pybpftool.netlink
-    from pybpftool.cli.attach import Prepared
+    from pybpftool.cli.common.attach import Prepared
 
     def fake_prepare(source: Any, prog_type: int, section: str, subdir: str) -> Prepared:
         assert prog_type == 4  # BPF_PROG_TYPE_SCHED_ACT
@@ -203,12 +204,12 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> type[Recorder]:
     Recorder.sent, Recorder.replies = [], []
     monkeypatch.setattr(pybpftool.netlink, "ActionRequests", Recorder)
     monkeypatch.setattr(tcactions, "_netlink", FakeNetlink)
-    monkeypatch.setattr(pybpftool.cli.attach, "prepare", fake_prepare)
+    monkeypatch.setattr(pybpftool.cli.common.attach, "prepare", fake_prepare)
     return Recorder
 
 
 def _run(line: str) -> int:
-    from pybpftool.cli.grammar import parse_global_options
+    from pybpftool.cli.common.grammar import parse_global_options
 
     opts, rest = parse_global_options("tc", shlex.split(line))
     return tcactions.actions_command(opts, rest)
@@ -289,7 +290,7 @@ def test_parse_failures_send_nothing(
 
 
 def test_usage_exits(recorder: type[Recorder], capsys: pytest.CaptureFixture[str]) -> None:
-    from pybpftool.cli.grammar import IprouteExit
+    from pybpftool.cli.common.grammar import IprouteExit
 
     with pytest.raises(IprouteExit) as caught:
         tcactions.actions_command(GlobalOptions(), ["add", "action", "foo"])
@@ -321,7 +322,7 @@ def _dump(*actions: bytes) -> RawMessage:
 
 
 def _opts(*flags: str) -> GlobalOptions:
-    from pybpftool.cli.grammar import parse_global_options
+    from pybpftool.cli.common.grammar import parse_global_options
 
     return parse_global_options("tc", list(flags))[0]
 

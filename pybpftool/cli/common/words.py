@@ -5,7 +5,7 @@ The helpers' errors are fatal: iproute2 exit()s in them, so they end a -batch at
 
 from __future__ import annotations
 
-from pybpftool.cli.grammar import IprouteExit, matches
+from pybpftool.cli.common.grammar import IprouteExit, matches
 
 
 class Words:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import os
 
-from pybpftool.cli.grammar import (
+from pybpftool.cli.common.grammar import (
     IP_OPTIONS,
     TC_OPTIONS,
     matches,
     parse_global_options,
 )
-from pybpftool.cli.iplink import XDP_MODES
-from pybpftool.cli.tcfilter import FILTER_COMMANDS
+from pybpftool.cli.ip.link import XDP_MODES
+from pybpftool.cli.tc.filter import FILTER_COMMANDS
 
 BPF_MODES = ("object-file", "obj", "object-pinned", "pinned", "fd")
 BPF_OPTS = ("section", "program", "verbose")

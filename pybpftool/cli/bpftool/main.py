@@ -1,4 +1,4 @@
-"""bpftool: the `pybpftool` command: what iproute2 lacks (offline inspection, verification).
+"""main: the `pybpftool` command: what iproute2 lacks (offline inspection, verification).
 
 click is imported only here, never by pyip/pytc start-up; rich only when a table is drawn.
 """
@@ -12,7 +12,7 @@ from typing import NoReturn
 import click
 
 from pybpftool import __version__
-from pybpftool.cli.boundary import run
+from pybpftool.cli.common.boundary import run
 from pybpftool.errors import UsageError
 
 
@@ -41,7 +41,7 @@ def object_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
 def object_show(file: str, as_json: bool) -> None:
     """Show the maps and programs of FILE as the loader sees them."""
-    from pybpftool.cli.objshow import object_to_json, render_object
+    from pybpftool.cli.bpftool.objshow import object_to_json, render_object
     from pybpftool.parser import parse_object
 
     _confine([file])
@@ -70,7 +70,7 @@ def object_verify(
     file: str, type_name: str | None, target_btf: str | None, verbose: bool, as_json: bool
 ) -> int:
     """Load every program of FILE in the kernel, report the verdicts, keep nothing."""
-    from pybpftool.cli.verifyshow import parse_prog_type, render_verdicts, verdicts_to_json
+    from pybpftool.cli.bpftool.verifyshow import parse_prog_type, render_verdicts, verdicts_to_json
     from pybpftool.kernel.bpf import Kernel
     from pybpftool.loader.verify import verify_object
     from pybpftool.parser import parse_object
@@ -138,7 +138,7 @@ def sandbox_check(as_json: bool) -> int:
 @click.argument("shell", type=click.Choice(["bash", "zsh"]))
 def completion(shell: str) -> None:
     """Print the completion script of pyip and pytc for SHELL."""
-    from pybpftool.cli.complete import BASH, ZSH
+    from pybpftool.cli.bpftool.complete import BASH, ZSH
 
     sys.stdout.write(BASH if shell == "bash" else ZSH)
 
@@ -148,7 +148,7 @@ def completion(shell: str) -> None:
 @click.argument("words", nargs=-1, type=click.UNPROCESSED)
 def complete_words(tool: str, words: tuple[str, ...]) -> None:
     """Completion candidates for the last word of a pyip/pytc command line."""
-    from pybpftool.cli.complete import candidates
+    from pybpftool.cli.bpftool.complete import candidates
 
     for word in candidates(tool, list(words)):
         sys.stdout.write(word + "\n")
@@ -182,7 +182,7 @@ def console() -> NoReturn:
     """console: the `pybpftool` console script: boundary.console(main), which skips the
     interpreter's teardown and turns a closed pipe or Ctrl-C into a quiet status. Tests and
     `python -m` call main() and exit the usual way."""
-    from pybpftool.cli import boundary
+    from pybpftool.cli.common import boundary
 
     boundary.console(main)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TextIO
 
-from pybpftool.cli.grammar import IprouteExit
+from pybpftool.cli.common.grammar import IprouteExit
 
 MAX_ARGS = 512  # include/utils.h: makeargs() takes at most MAX_ARGS - 1 words
 

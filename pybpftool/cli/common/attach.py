@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pybpftool.cli.bpfsource import BpfSource
+from pybpftool.cli.common.bpfsource import BpfSource
 from pybpftool.errors import KernelError, PyBpfError
 from pybpftool.kernel.fd import Fd
 from pybpftool.loader.core import LoadedObject
@@ -142,6 +142,6 @@ def expand_pin_path(path: str, subdir: str) -> str:
 
 
 def _stderr_line(line: str) -> None:
-    from pybpftool.cli.escape import terminal_safe
+    from pybpftool.cli.common.escape import terminal_safe
 
     sys.stderr.write("".join(terminal_safe(part) + "\n" for part in line.split("\n")))

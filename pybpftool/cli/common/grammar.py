@@ -32,7 +32,7 @@ class IprouteExit(UsageError):
     `fatal` says whether iproute2 exit()s there (True) or returns to its command loop
     (False); in -batch a fatal error ends the batch at once. Left unsaid, the exit()ing
     helpers' wording (EXITING_HELPER_TEXTS) makes it True wherever the message was built,
-    and anything else leaves it None: cli/boundary.py's ends_batch() decides by the tool.
+    and anything else leaves it None: cli/common/boundary.py's ends_batch() decides by the tool.
     """
 
     def __init__(self, message: str, status: int, fatal: bool | None = None) -> None:

@@ -1,4 +1,4 @@
-"""tcaction: actions inside a filter: `action bpf ...` (tc/m_bpf.c) and gact control words;
+"""action: actions inside a filter: `action bpf ...` (tc/m_bpf.c) and gact control words;
 and the printing of actions (m_action.c print_action, the kinds' print functions).
 
     action bpf [run] MODE [CONTROL]    MODE as for filters, type sched_act, section `action`
@@ -6,7 +6,7 @@ and the printing of actions (m_action.c print_action, the kinds' print functions
 
 The bpf action's program is loaded while the line is parsed, as tc does; the filter command
 undoes that load when the kernel refuses the filter. The standalone `tc actions` object, with
-tc's full action grammar, is tcactions.py; its replies are printed here (gact, bpf and mirred
+tc's full action grammar, is actions.py; its replies are printed here (gact, bpf and mirred
 decoded; tc's other kinds show their kind only).
 """
 
@@ -16,10 +16,10 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from pybpftool.cli.bpfsource import BpfSource, parse_mode
-from pybpftool.cli.grammar import IprouteExit, matches
-from pybpftool.cli.usage import GACT_USAGE
-from pybpftool.cli.words import Words
+from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
+from pybpftool.cli.common.grammar import IprouteExit, matches
+from pybpftool.cli.common.usage import GACT_USAGE
+from pybpftool.cli.common.words import Words
 
 CONTROLS = {
     "ok": "ok",
@@ -102,10 +102,10 @@ _MIRRED[4] = ("Ingress Mirror", "mirror", "ingress")
 
 
 def _action_printer() -> type:
-    from pybpftool.cli.tcshow import Printer
+    from pybpftool.cli.tc.show import Printer
 
     class ActionPrinter(Printer):
-        """ActionPrinter: tcshow's Printer with arrays of objects, and tc's raw fprintf
+        """ActionPrinter: show's Printer with arrays of objects, and tc's raw fprintf
         (m_bpf.c writes "\\n " straight to stdout, even into a JSON document)."""
 
         def __init__(self, opts: Any) -> None:
@@ -148,13 +148,13 @@ def _action_printer() -> type:
 
 
 def json_token(token: str) -> str:
-    from pybpftool.cli import jsonw
+    from pybpftool.cli.common import jsonw
 
     return jsonw.dumps(token)
 
 
 def json_value(value: Any) -> str:
-    from pybpftool.cli import jsonw
+    from pybpftool.cli.common import jsonw
 
     return jsonw.dumps(value)
 
@@ -172,7 +172,7 @@ def _cstring(data: bytes) -> str:
 
 
 def _say(*lines: str) -> None:
-    from pybpftool.cli.frontend import write_lines
+    from pybpftool.cli.common.frontend import write_lines
 
     write_lines([part for line in lines for part in line.split("\n")])
 
@@ -263,7 +263,7 @@ def _print_one_action(out: Any, data: bytes, context: _Context) -> int:
     if TCA_ACT_KIND not in tb:
         _say("NULL Action!")
         return -1
-    from pybpftool.cli.actparse import TC_ACTION_KINDS
+    from pybpftool.cli.tc.actparse import TC_ACTION_KINDS
 
     kind = _cstring(tb[TCA_ACT_KIND])[:15]
     printer = _PRINTERS.get(kind if kind in TC_ACTION_KINDS else "gact", _print_undecoded)
@@ -276,7 +276,7 @@ def _print_one_action(out: Any, data: bytes, context: _Context) -> int:
         out.any("index", index, f"\t index {index}")
         out.nl()
     if opts.stats and TCA_ACT_STATS in tb:
-        from pybpftool.cli.tcshow import _tc_stats
+        from pybpftool.cli.tc.show import _tc_stats
 
         out.fp("\tAction statistics:")
         out.nl()
@@ -416,7 +416,7 @@ def _print_gact(out: Any, kind: str, opt: bytes | None, context: _Context) -> in
 
 def _print_bpf(out: Any, kind: str, opt: bytes | None, context: _Context) -> int:
     """_print_bpf: m_bpf.c bpf_print_opt."""
-    from pybpftool.cli.proginfo import prog_infos, prog_json, prog_text
+    from pybpftool.cli.common.proginfo import prog_infos, prog_json, prog_text
     from pybpftool.netlink import rtattrs
 
     out.any("kind", "bpf", "bpf ")
@@ -482,7 +482,7 @@ def _print_mirred(out: Any, kind: str, opt: bytes | None, context: _Context) -> 
     out.fp(f"({words[0]}")
     out.js("mirred_action", words[1])
     out.js("direction", words[2])
-    from pybpftool.cli.escape import terminal_safe
+    from pybpftool.cli.common.escape import terminal_safe
 
     out.any("to_dev", dev, f" to device {terminal_safe(dev)})")
     print_control(out, " ", _s32(parms, 8), "")

@@ -1,4 +1,4 @@
-"""tcchain: `pytc chain ...`, the filter chains of a qdisc or shared block (tc/tc_filter.c).
+"""chain: `pytc chain ...`, the filter chains of a qdisc or shared block (tc/tc_filter.c).
 
     tc chain {add|delete} [dev DEV|block N] [root|ingress|egress|parent H] [chain N]
              [KIND [OPTIONS]]
@@ -20,9 +20,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
-from pybpftool.cli.iplink import netlink_message
-from pybpftool.cli.tcfilter import (
+from pybpftool.cli.common.failures import netlink_message
+from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.usage import FILTER_USAGE
+from pybpftool.cli.common.words import Words
+from pybpftool.cli.tc.filter import (
     LISTED,
     TALKING,
     TC_FILTER_KINDS,
@@ -35,8 +37,6 @@ from pybpftool.cli.tcfilter import (
     parse_selector,
     resolve_target,
 )
-from pybpftool.cli.usage import FILTER_USAGE
-from pybpftool.cli.words import Words
 from pybpftool.errors import NetlinkFailure
 from pybpftool.netlink.uapi import (
     NLM_F_CREATE,
@@ -128,8 +128,8 @@ def _bpf_options(req: FilterRequest, loads: list[Any], actions_first: bool) -> b
     """_bpf_options: TCA_OPTIONS of cls_bpf as f_bpf.c builds it: CLASSID and ACT in the
     order given, then the program (OPS_LEN + OPS, or FD + NAME), FLAGS_GEN, FLAGS. The
     program is loaded, as tc loads it, before the kernel refuses the template."""
-    from pybpftool.cli.actparse import rtattr, u32
-    from pybpftool.cli.filterprog import classic_ops, export_maps, prepare_classifier
+    from pybpftool.cli.tc.actparse import rtattr, u32
+    from pybpftool.cli.tc.filterprog import classic_ops, export_maps, prepare_classifier
 
     classid = b"" if req.classid is None else rtattr(TCA_BPF_CLASSID, u32(req.classid))
     actions = b"" if not req.actions else rtattr(TCA_BPF_ACT, _filter_actions(req.actions, loads))
@@ -155,8 +155,8 @@ def _bpf_options(req: FilterRequest, loads: list[Any], actions_first: bool) -> b
 
 
 def _filter_actions(actions: list[Any], loads: list[Any]) -> bytes:
-    """_filter_actions: the prio nests of a filter's actions (tcaction.ActionSpec)."""
-    from pybpftool.cli.actparse import (
+    """_filter_actions: the prio nests of a filter's actions (action.ActionSpec)."""
+    from pybpftool.cli.tc.actparse import (
         NLA_F_NESTED,
         TCA_ACT_KIND,
         TCA_ACT_OPTIONS,
@@ -216,7 +216,7 @@ def show(opts: GlobalOptions, words: Words) -> int:
     """show: tc_filter_list() with RTM_GETCHAIN."""
     req = FilterRequest("show")
     parse_selector(req, words, "list")
-    from pybpftool.cli.tcfilter import list_dump
+    from pybpftool.cli.tc.filter import list_dump
     from pybpftool.netlink import ChainRequests
 
     found, index = list_dump(
@@ -229,7 +229,7 @@ def show(opts: GlobalOptions, words: Words) -> int:
 def print_chains(messages: list[Any], opts: GlobalOptions, ifindex: int) -> str:
     """print_chains: print_filter() of chain messages (netlink.RawMessage); `ifindex` is
     the device the command named (tc's filter_ifindex), whose name is then left out."""
-    from pybpftool.cli.tcshow import Printer, tc_classid
+    from pybpftool.cli.tc.show import Printer, tc_classid
     from pybpftool.netlink import rtattrs
     from pybpftool.netlink.uapi import TCA_KIND, TCM_IFINDEX_MAGIC_BLOCK
 

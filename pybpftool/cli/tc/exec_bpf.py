@@ -1,4 +1,4 @@
-"""tcexec: `pytc exec bpf {import|graft|dbg}` (tc/e_bpf.c), exit codes as tc's raw negative errno.
+"""exec_bpf: `pytc exec bpf {import|graft|dbg}` (tc/e_bpf.c), exit codes as tc's raw negative errno.
 
     tc exec bpf import UDS [run CMD ARGS...]
     tc exec bpf graft MAPPATH [key KEY] {obj FILE [type TYPE] [section S] ... | pinned PATH}
@@ -16,11 +16,11 @@ import os
 import shutil
 import sys
 
-from pybpftool.cli.bpfsource import BpfSource, parse_mode
-from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
-from pybpftool.cli.iplink import load_failure_text
-from pybpftool.cli.usage import EXEC_BPF_USAGE as USAGE
-from pybpftool.cli.words import Words, incomplete
+from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
+from pybpftool.cli.common.failures import load_failure_text
+from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.usage import EXEC_BPF_USAGE as USAGE
+from pybpftool.cli.common.words import Words, incomplete
 from pybpftool.errors import KernelError, ObjectError, PyBpfError, VerifierError
 
 # `type` word -> (program type, default section, pin subdir)
@@ -133,7 +133,7 @@ def graft(words: Words) -> int:
 
 
 def _unsigned(text: str) -> int:
-    from pybpftool.cli.cnum import c_unsigned
+    from pybpftool.cli.common.cnum import c_unsigned
 
     value = c_unsigned(text, 0)  # get_unsigned(&key, *argv, 0)
     if value is None:
@@ -142,7 +142,7 @@ def _unsigned(text: str) -> int:
 
 
 def _load(source: BpfSource, prog_type: int, section: str, subdir: str):  # type: ignore[no-untyped-def]
-    from pybpftool.cli.attach import prepare
+    from pybpftool.cli.common.attach import prepare
 
     try:
         return prepare(source, prog_type, section, subdir)
@@ -182,7 +182,7 @@ def _key_from_section(section: str) -> int:
 
 
 def _store(map_path: str, subdir: str, key: int, prog, prog_type: int) -> None:  # type: ignore[no-untyped-def]
-    from pybpftool.cli.attach import expand_pin_path
+    from pybpftool.cli.common.attach import expand_pin_path
     from pybpftool.kernel.bpf import Kernel
 
     kernel = Kernel()

@@ -1,4 +1,4 @@
-"""tc: the `pytc` command (iproute2 `tc` syntax for its BPF parts) and `pytc qdisc`.
+"""qdisc: `pytc qdisc`.
 
     tc qdisc {add|change|replace|link|delete} [dev DEV] [handle H] [root|parent H]
              [ingress_block N] [egress_block N] {clsact|ingress|KIND [OPTIONS]}
@@ -6,27 +6,20 @@
 
 The qdisc grammar is tc_qdisc.c's; the options of htb and the fifos are parsed as tc does,
 other kinds are sent without options (their options are refused), and `show` decodes the
-kinds listed in tcshow.QDISC_OPTIONS.
+kinds listed in show.QDISC_OPTIONS.
 """
 
 from __future__ import annotations
 
 import sys
 
-from pybpftool.cli.frontend import Handler, run_frontend
-from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
-from pybpftool.cli.usage import (
+from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.usage import (
     CLSACT_USAGE,
-    EXEC_USAGE,
     INGRESS_USAGE,
     QDISC_USAGE,
-    TC_USAGE,
 )
-from pybpftool.cli.words import Words, duparg, invarg
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
-if TYPE_CHECKING:
-    from typing import NoReturn
+from pybpftool.cli.common.words import Words, duparg, invarg
 
 TC_H_ROOT, TC_H_INGRESS = 0xFFFFFFFF, 0xFFFFFFF1  # TC_H_CLSACT == TC_H_INGRESS
 TC_H_INGRESS_HANDLE = 0xFFFF0000
@@ -40,8 +33,8 @@ QDISC_VERBS = (
 )
 
 
-def _qdisc(opts: GlobalOptions, args: list[str]) -> int:
-    """_qdisc: tc_qdisc.c do_qdisc()."""
+def qdisc_command(opts: GlobalOptions, args: list[str]) -> int:
+    """qdisc_command: tc_qdisc.c do_qdisc()."""
     words = Words(args)
     if not words:
         return qdisc_show(opts, words)
@@ -61,7 +54,7 @@ def qdisc_handle_value(text: str) -> int | None:
     """qdisc_handle_value: tc_util.c get_qdisc_handle: `none` or hex `maj[:]` (< 0x10000)."""
     if text == "none":
         return 0
-    from pybpftool.cli.cnum import c_strtoul
+    from pybpftool.cli.common.cnum import c_strtoul
 
     major, end = c_strtoul(text, 16)
     if end == 0 or major >= 1 << 16 or (end < len(text) and text[end] != ":"):
@@ -70,7 +63,7 @@ def qdisc_handle_value(text: str) -> int | None:
 
 
 def _classid(text: str) -> int:
-    from pybpftool.cli.cnum import tc_classid_value
+    from pybpftool.cli.common.cnum import tc_classid_value
 
     value = tc_classid_value(text)
     if value is None:
@@ -118,7 +111,7 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
         elif matches(word, "ingress_block") or matches(word, "egress_block"):
             which = 0 if matches(word, "ingress_block") else 1
             value = words.take()
-            from pybpftool.cli.cnum import c_unsigned
+            from pybpftool.cli.common.cnum import c_unsigned
 
             block = c_unsigned(value, 0)
             if not block:
@@ -130,7 +123,7 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
             kind = word
             break
     options = _kind_options(kind, words) if kind is not None else None
-    from pybpftool.cli.iplink import netlink_message
+    from pybpftool.cli.common.failures import netlink_message
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import Netlink, TcRequests
 
@@ -153,7 +146,7 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
 def _kind_options(kind: str, words: Words) -> bytes | None:
     """_kind_options: what tc's parser of `kind` makes of the words after it: the
     TCA_OPTIONS payload to send (None: no attribute), or its message."""
-    from pybpftool.cli.tcshow import TC_QDISC_KINDS
+    from pybpftool.cli.tc.show import TC_QDISC_KINDS
 
     if kind == "clsact" and words:
         raise IprouteExit(f'What is "{words.peek()}"?\n{CLSACT_USAGE}', 1)
@@ -190,8 +183,8 @@ def _u32(value: int) -> bytes:
 def _htb_options(words: Words) -> bytes:
     """_htb_options: q_htb.c htb_parse_opt: TCA_HTB_INIT (struct tc_htb_glob, version 3,
     r2q 10 unless said) [+ TCA_HTB_DIRECT_QLEN] [+ TCA_HTB_OFFLOAD], always sent."""
-    from pybpftool.cli.cnum import c_unsigned
-    from pybpftool.cli.usage import HTB_USAGE
+    from pybpftool.cli.common.cnum import c_unsigned
+    from pybpftool.cli.common.usage import HTB_USAGE
 
     r2q, default, debug, direct_qlen, offload = 10, 0, 0, None, False
     while words:
@@ -227,7 +220,7 @@ def _htb_options(words: Words) -> bytes:
 
 def _fifo_options(kind: str, words: Words) -> bytes | None:
     """_fifo_options: q_fifo.c fifo_parse_opt: `limit SIZE` (struct tc_fifo_qopt)."""
-    from pybpftool.cli.usage import FIFO_USAGE
+    from pybpftool.cli.common.usage import FIFO_USAGE
 
     limit = None
     while words:
@@ -308,8 +301,8 @@ def qdisc_show(opts: GlobalOptions, words: Words) -> int:
             invisible = True
         else:
             raise IprouteExit(f'What is "{word}"? Try "tc qdisc help".', 255)
-    from pybpftool.cli.iplink import netlink_message
-    from pybpftool.cli.tcshow import print_qdiscs
+    from pybpftool.cli.common.failures import netlink_message
+    from pybpftool.cli.tc.show import print_qdiscs
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import Netlink, TcRequests
 
@@ -336,56 +329,3 @@ def qdisc_show(opts: GlobalOptions, words: Words) -> int:
     ]
     sys.stdout.write(print_qdiscs(shown, opts, names, bool(index)))
     return 0
-
-
-def _filter(opts: GlobalOptions, args: list[str]) -> int:
-    from pybpftool.cli.tcfilter import filter_command
-
-    return filter_command(opts, args)
-
-
-def _exec(opts: GlobalOptions, args: list[str]) -> int:
-    if args and matches(args[0], "help"):  # tc_exec.c do_exec()
-        sys.stderr.write(EXEC_USAGE)
-        return 0
-    from pybpftool.cli.tcexec import exec_command
-
-    return exec_command(opts, args)
-
-
-def _actions(opts: GlobalOptions, args: list[str]) -> int:
-    from pybpftool.cli.tcactions import actions_command
-
-    return actions_command(opts, args)
-
-
-def _chain(opts: GlobalOptions, args: list[str]) -> int:
-    from pybpftool.cli.tcchain import chain_command
-
-    return chain_command(opts, args)
-
-
-HANDLERS: dict[str, Handler] = {
-    "qdisc": _qdisc,
-    "filter": _filter,
-    "chain": _chain,
-    "actions": _actions,
-    "exec": _exec,
-}
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_frontend("tc", TC_USAGE, HANDLERS, argv)
-
-
-def console() -> NoReturn:
-    """console: the `pytc` console script: boundary.console(main), which skips the
-    interpreter's teardown and turns a closed pipe or Ctrl-C into a quiet status. Tests and
-    `python -m` call main() and exit the usual way."""
-    from pybpftool.cli import boundary
-
-    boundary.console(main)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

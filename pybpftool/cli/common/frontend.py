@@ -10,8 +10,8 @@ import sys
 from collections.abc import Callable, Mapping
 
 from pybpftool import __version__
-from pybpftool.cli.escape import terminal_safe
-from pybpftool.cli.grammar import (
+from pybpftool.cli.common.escape import terminal_safe
+from pybpftool.cli.common.grammar import (
     GlobalOptions,
     IprouteExit,
     ShowUsage,
@@ -82,7 +82,7 @@ def run_frontend(
         return err.status
     except PyBpfError as err:
         # iproute2 prints its messages bare, without the program's name.
-        from pybpftool.cli.iplink import sandbox_lines
+        from pybpftool.cli.common.failures import sandbox_lines
 
         write_lines([*err.details, err.message, *sandbox_lines(err)])
         return 255
@@ -103,7 +103,7 @@ def _dispatch(
         return handler(opts, rest[1:])
     except NetlinkFailure as err:
         # A refusal no command expected (say EPERM on a lookup): iproute2's generic report.
-        from pybpftool.cli.iplink import netlink_message
+        from pybpftool.cli.common.failures import netlink_message
 
         talking = ["We have an error talking to the kernel"] if tool == "tc" else []
         raise IprouteExit("\n".join([netlink_message(err), *talking]), 2) from None
@@ -114,7 +114,7 @@ def _remember_batch_files(lines: list[tuple[int, list[str]]]) -> None:
     line has confined the process."""
     import os
 
-    from pybpftool.cli.attach import BATCH_FILES
+    from pybpftool.cli.common.attach import BATCH_FILES
 
     BATCH_FILES.extend(w for _n, words in lines for w in words if os.path.isfile(w))
 
@@ -136,7 +136,7 @@ def _open_batch(name: str) -> TextIO:
 
 def _read_batch(stream: TextIO) -> tuple[list[tuple[int, list[str]]], IprouteExit | None]:
     """_read_batch: the commands up to the first line iproute2 cannot read, and its error."""
-    from pybpftool.cli.batch import command_lines
+    from pybpftool.cli.common.batch import command_lines
 
     lines: list[tuple[int, list[str]]] = []
     try:
@@ -153,7 +153,7 @@ def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], opts: Glo
     error where iproute2 exit()s (boundary.ends_batch) ends it at once with its own status,
     -force or not, and without that line.
     """
-    from pybpftool.cli.boundary import ends_batch
+    from pybpftool.cli.common.boundary import ends_batch
 
     name = opts.batch or "-"
     with _open_batch(name) as stream:

@@ -1,4 +1,4 @@
-"""ipvrf: `pyip vrf {show [NAME]|identify [PID]|pids NAME|exec NAME CMD...}` (ip/ipvrf.c).
+"""vrf: `pyip vrf {show [NAME]|identify [PID]|pids NAME|exec NAME CMD...}` (ip/ipvrf.c).
 
 Messages and exit statuses are ip 6.1's. `vrf exec` joins the VRF's cgroup (with the socket
 program of pybpftool.vrf for a real VRF) and execs the command, unconfined: it is the user's.
@@ -10,8 +10,8 @@ import os
 import sys
 from typing import Any
 
-from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
-from pybpftool.cli.words import invarg
+from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.words import invarg
 
 USAGE = (
     "Usage:\tip vrf show [NAME] ...\n"
@@ -73,7 +73,7 @@ def show(opts: GlobalOptions, args: list[str]) -> int:
         return 0
     found = vrfs()
     if opts.json:
-        from pybpftool.cli import jsonw
+        from pybpftool.cli.common import jsonw
 
         doc = [{"name": n, "table": t} for n, (_i, t) in sorted(found.items())]
         sys.stdout.write(jsonw.dumps(doc, pretty=opts.pretty) + "\n")

@@ -1,4 +1,4 @@
-"""iplinkshow: `pyip link show [dev DEV]` as ip 6.1 prints it (ip/ipaddress.c print_linkinfo).
+"""linkshow: `pyip link show [dev DEV]` as ip 6.1 prints it (ip/ipaddress.c print_linkinfo).
 
 Text: every printed token carries its trailing blank exactly where iproute2's format strings
 put one; -d adds the details (a kind line for links with IFLA_LINKINFO); an XDP program adds
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pybpftool.cli import jsonw
-from pybpftool.cli.escape import terminal_safe
-from pybpftool.cli.grammar import GlobalOptions
-from pybpftool.cli.proginfo import prog_infos, prog_json, prog_text
+from pybpftool.cli.common import jsonw
+from pybpftool.cli.common.escape import terminal_safe
+from pybpftool.cli.common.grammar import GlobalOptions
+from pybpftool.cli.common.proginfo import prog_infos, prog_json, prog_text
 from pybpftool.netlink import Link
 
 IFF = (  # iproute2 print_link_flags order

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
-from pybpftool.cli.grammar import IprouteExit, matches
-from pybpftool.cli.words import Words
+from pybpftool.cli.common.grammar import IprouteExit, matches
+from pybpftool.cli.common.words import Words
 
 # `type` words in iproute2's order (bpf_parse: cls, act, xdp, lwt_in, lwt_out, lwt_xmit, ...).
 TYPE_WORDS = ("cls", "act", "xdp", "lwt_in", "lwt_out", "lwt_xmit", "lwt_seg6local")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.escape import escape_text
+from pybpftool.cli.common.escape import escape_text
 from pybpftool.errors import UsageError
 from pybpftool.uapi import BpfProgType, prog_type_name
 

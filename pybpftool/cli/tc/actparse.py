@@ -2,8 +2,8 @@
 builds them: m_action.c parse_action() with its argv walker (NEXT_ARG, NEXT_ARG_FWD), and the
 kinds pybpftool knows: gact (m_gact.c), bpf (m_bpf.c) and mirred (m_mirred.c).
 
-Pure functions, unit-tested against captured tc requests; `pytc actions` (tcactions.py) and
-the actions inside filters (tcaction.py, tcchain.py templates) use them.
+Pure functions, unit-tested against captured tc requests; `pytc actions` (actions.py) and
+the actions inside filters (action.py, chain.py templates) use them.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from pybpftool.cli.grammar import IprouteExit, matches
-from pybpftool.cli.usage import GACT_USAGE
+from pybpftool.cli.common.grammar import IprouteExit, matches
+from pybpftool.cli.common.usage import GACT_USAGE
 
 # linux/pkt_cls.h: verdicts and the extended opcodes of a control action.
 TC_ACT_UNSPEC, TC_ACT_OK, TC_ACT_RECLASSIFY, TC_ACT_SHOT = -1, 0, 1, 2
@@ -144,13 +144,13 @@ class ParseFailed(Exception):
 
 def say(*lines: str) -> None:
     """say: messages tc prints and then goes on (stderr, names made terminal-safe)."""
-    from pybpftool.cli.frontend import write_lines
+    from pybpftool.cli.common.frontend import write_lines
 
     write_lines([part for line in lines for part in line.split("\n")])
 
 
 def get_u32(text: str | None, base: int, limit: int = 0xFFFFFFFF) -> int | None:
-    from pybpftool.cli.cnum import c_unsigned
+    from pybpftool.cli.common.cnum import c_unsigned
 
     return None if text is None else c_unsigned(text, base, limit)
 
@@ -337,8 +337,8 @@ def parse_bpf(av: Argv, session: ParseSession) -> bytes:
 
 def _bpf_mode(av: Argv, session: ParseSession) -> bytes:
     """_bpf_mode: bpf_parse_and_load_common: MODE and its options, then the program."""
-    from pybpftool.cli.bpfsource import parse_mode
-    from pybpftool.cli.words import Words
+    from pybpftool.cli.common.bpfsource import parse_mode
+    from pybpftool.cli.common.words import Words
 
     words = Words(av.words)
     words.pos = av.pos
@@ -356,9 +356,9 @@ def _bpf_mode(av: Argv, session: ParseSession) -> bytes:
 def _bpf_program(source: Any, session: ParseSession) -> bytes:
     """_bpf_program: the program attributes of a bpf action: OPS_LEN + OPS for classic BPF,
     FD + NAME for a loaded or pinned program."""
-    from pybpftool.cli import cbpf
-    from pybpftool.cli.attach import prepare
-    from pybpftool.cli.iplink import load_failure_text
+    from pybpftool.cli.common.attach import prepare
+    from pybpftool.cli.common.failures import load_failure_text
+    from pybpftool.cli.tc import cbpf
     from pybpftool.errors import PyBpfError
 
     if source.mode.startswith("bytecode"):
@@ -390,7 +390,7 @@ def _uds_env() -> str | None:
 
 
 def _export_maps(source: Any, prepared: Any) -> None:
-    from pybpftool.cli.filterprog import export_maps
+    from pybpftool.cli.tc.filterprog import export_maps
 
     try:
         export_maps(source, prepared)

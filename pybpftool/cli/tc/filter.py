@@ -1,4 +1,4 @@
-"""tcfilter: `pytc filter ...` for cls_bpf (tc/tc_filter.c, f_bpf.c).
+"""filter: `pytc filter ...` for cls_bpf (tc/tc_filter.c, f_bpf.c).
 
     tc filter {add|change|replace|delete} [dev DEV] [root|ingress|egress|parent H]
               [handle H] [pref P] [protocol P] [chain N] [bpf BPFOPTS]
@@ -23,18 +23,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pybpftool.cli.bpfsource import BpfSource, parse_mode
-from pybpftool.cli.cnum import c_unsigned, tc_classid_value
-from pybpftool.cli.filterprog import (
+from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
+from pybpftool.cli.common.cnum import c_unsigned, tc_classid_value
+from pybpftool.cli.common.failures import netlink_message
+from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.usage import BPF_USAGE, FILTER_USAGE
+from pybpftool.cli.common.words import Words, duparg, incomplete, invarg
+from pybpftool.cli.tc.filterprog import (
     action_description,
     classic_ops,
     export_maps,
     prepare_classifier,
 )
-from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
-from pybpftool.cli.iplink import netlink_message
-from pybpftool.cli.usage import BPF_USAGE, FILTER_USAGE
-from pybpftool.cli.words import Words, duparg, incomplete, invarg
 from pybpftool.errors import NetlinkFailure
 from pybpftool.netlink.uapi import EGRESS, ETH_P_ALL, INGRESS, TC_H_ROOT
 
@@ -45,7 +45,7 @@ MODIFY_FLAGS = {"add": 0x600, "change": 0, "replace": 0x400, "delete": 0}  # EXC
 # The classifiers tc 6.1 has an f_*.c parser for; any other kind is tc's generic one.
 _TC_FILTER_KINDS = "basic cgroup flow flower fw matchall route rsvp rsvp6 tcindex u32"
 TC_FILTER_KINDS = frozenset(_TC_FILTER_KINDS.split())
-# The verbs, for shell completion (cli/complete.py); dispatch follows tc's order below.
+# The verbs, for shell completion (cli/bpftool/complete.py); dispatch follows tc's order below.
 FILTER_COMMANDS = ("add", "delete", "change", "replace", "get", "show", "list", "lst", "help")
 TALKING = "We have an error talking to the kernel"
 
@@ -92,7 +92,7 @@ class _Listed:
     block: int = 0
 
     def scope(self) -> Any:
-        from pybpftool.cli.tcshow import FilterScope
+        from pybpftool.cli.tc.show import FilterScope
 
         return FilterScope(self.parent, self.prio, self.protocol, self.chain, self.block)
 
@@ -182,7 +182,7 @@ def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
             value = words.take()
             if req.protocol_set if loop != "list" else req.protocol:
                 raise duparg("protocol", value)
-            from pybpftool.cli.tcshow import protocol_number
+            from pybpftool.cli.tc.show import protocol_number
 
             number = protocol_number(value)
             if number is None:
@@ -287,7 +287,7 @@ def parse_bpf_options(req: FilterRequest, words: Words) -> None:
             words.take()
             req.skip_sw = True
         elif matches(word, "action"):
-            from pybpftool.cli.tcaction import parse_actions
+            from pybpftool.cli.tc.action import parse_actions
 
             req.actions = parse_actions(words)
         elif matches(word, "police"):
@@ -470,7 +470,7 @@ def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
             )
         except NetlinkFailure as err:
             raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
-    from pybpftool.cli.tcshow import print_filters
+    from pybpftool.cli.tc.show import print_filters
 
     sys.stdout.write(print_filters([found] if found else [], opts, LISTED.scope()))
     return 0
@@ -480,7 +480,7 @@ def show(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
     """show: tc_filter_list(): the dump of a parent, the kernel filtering on pref, protocol
     and chain; without dev tc asks for ifindex 0 and the kernel answers with nothing."""
     parse_selector(req, words, "list")
-    from pybpftool.cli.tcshow import print_filters
+    from pybpftool.cli.tc.show import print_filters
 
     def dump(nl: Any, index: int, parent: int) -> list[Any]:
         from pybpftool.netlink import TcRequests

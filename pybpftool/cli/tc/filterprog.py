@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.bpfsource import BpfSource
-from pybpftool.cli.grammar import IprouteExit
-from pybpftool.cli.iplink import load_failure_text
+from pybpftool.cli.common.bpfsource import BpfSource
+from pybpftool.cli.common.failures import load_failure_text
+from pybpftool.cli.common.grammar import IprouteExit
 from pybpftool.errors import PyBpfError
 
 if TYPE_CHECKING:
-    from pybpftool.cli.attach import Prepared
+    from pybpftool.cli.common.attach import Prepared
 
 BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 3, 4
 
@@ -21,7 +21,7 @@ BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 3, 4
 def prepare_classifier(source: BpfSource) -> Prepared:
     """prepare_classifier: the filter's program loaded (or opened) as tc does, its failure
     in tc's words."""
-    from pybpftool.cli.attach import prepare
+    from pybpftool.cli.common.attach import prepare
 
     try:
         return prepare(source, BPF_PROG_TYPE_SCHED_CLS, "classifier", "tc")
@@ -72,7 +72,7 @@ def export_maps(source: BpfSource, prepared: Prepared) -> None:
 
 def classic_ops(source: BpfSource) -> bytes | None:
     """classic_ops: the encoded sock_filter array of a bytecode source, None for eBPF."""
-    from pybpftool.cli import cbpf
+    from pybpftool.cli.tc import cbpf
 
     if source.mode == "bytecode":
         return cbpf.encode(cbpf.parse_bytecode(source.path))
@@ -86,7 +86,7 @@ def action_description(action: Any, loads: list[Any]) -> dict[str, Any]:
     """action_description: pyroute2's description of one action, loading a bpf action's program."""
     if action.kind != "bpf":
         return {"kind": "gact", "action": action.control}
-    from pybpftool.cli.attach import prepare
+    from pybpftool.cli.common.attach import prepare
 
     assert action.source is not None
     try:

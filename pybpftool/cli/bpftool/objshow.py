@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.escape import escape_text
+from pybpftool.cli.common.escape import escape_text
 from pybpftool.spec import MapSpec, ObjectSpec, Pinning, ProgramSpec
 from pybpftool.uapi import attach_type_name, map_type_name, prog_type_name
 

@@ -1,4 +1,4 @@
-"""iplink: `pyip link set [dev] DEV {xdp|xdpgeneric|xdpdrv|xdpoffload} XDPSPEC` (ip/iplink_xdp.c).
+"""link: `pyip link set [dev] DEV {xdp|xdpgeneric|xdpdrv|xdpoffload} XDPSPEC` (ip/iplink_xdp.c).
 
     XDPSPEC := off | none                      (only as the last word)
              | obj|object-file FILE [section S] [program P] [verbose]
@@ -13,10 +13,11 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from pybpftool.cli.bpfsource import BpfSource, parse_mode
-from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
-from pybpftool.cli.words import Words, duparg, duparg2
-from pybpftool.errors import ElfContextError, NetlinkFailure, PyBpfError, VerifierError
+from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
+from pybpftool.cli.common.failures import load_failure_text, netlink_message
+from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.words import Words, duparg, duparg2
+from pybpftool.errors import NetlinkFailure, PyBpfError
 
 XDP_MODES = {"xdp": 0, "xdpgeneric": 2, "xdpdrv": 4, "xdpoffload": 8}  # XDP_FLAGS_*_MODE
 XDP_FLAGS_UPDATE_IF_NOEXIST = 1
@@ -137,7 +138,7 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
 
 def link_show(opts: GlobalOptions, args: list[str]) -> int:
     """link_show: `pyip link show [[dev] DEV]`."""
-    from pybpftool.cli.iplinkshow import render
+    from pybpftool.cli.ip.linkshow import render
     from pybpftool.netlink import Netlink
 
     words = Words(args)
@@ -164,7 +165,7 @@ def link_show(opts: GlobalOptions, args: list[str]) -> int:
 
 
 def _prepare(source: BpfSource):  # type: ignore[no-untyped-def]
-    from pybpftool.cli.attach import prepare
+    from pybpftool.cli.common.attach import prepare
 
     try:
         return prepare(source, BPF_PROG_TYPE_XDP, "prog", "xdp")
@@ -185,31 +186,3 @@ def _apply(dev: str, request: XdpRequest, prepared) -> int:  # type: ignore[no-u
         except NetlinkFailure as err:
             raise IprouteExit(netlink_message(err), 2) from None
     return 0
-
-
-def load_failure_text(err: PyBpfError) -> str:
-    """load_failure_text: the report of a failed load, ending in iproute2's own line."""
-    if isinstance(err, ElfContextError):
-        # iproute2 6.1 says only this for a missing, unreadable or non-ELF file; it names
-        # the ELF format problems it checks itself.
-        first = [err.message] if err.message.startswith("ELF format error") else []
-        return "\n".join([*first, "Cannot initialize ELF context!"])
-    return "\n".join([*err.details, err.message, *sandbox_lines(err)])
-
-
-def sandbox_lines(err: PyBpfError) -> list[str]:
-    """sandbox_lines: when a refused access (not the verifier's EACCES) may be the sandbox's,
-    what it blocked, from the kernel's audit records when available."""
-    if isinstance(err, VerifierError) or "Permission denied" not in str(err):
-        return []
-    from pybpftool.sandbox import explain_denial
-
-    return explain_denial()
-
-
-def netlink_message(err: NetlinkFailure) -> str:
-    """netlink_message: `Error: <extack>.` when the kernel said why, else RTNETLINK's line."""
-    if err.extack:
-        text = err.extack if err.extack.endswith(".") else err.extack + "."
-        return f"Error: {text}"
-    return f"RTNETLINK answers: {err.message}"

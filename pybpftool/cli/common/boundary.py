@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from pybpftool.cli.escape import escape_text
+from pybpftool.cli.common.escape import escape_text
 from pybpftool.errors import PyBpfError, UsageError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
@@ -61,7 +61,7 @@ def report(tool: str, err: PyBpfError) -> None:
     lines.append(f"{tool}: {escape_text(err.message)}")
     if err.hint:
         lines.append(escape_text(err.hint))
-    from pybpftool.cli.iplink import sandbox_lines
+    from pybpftool.cli.common.failures import sandbox_lines
 
     lines.extend(escape_text(line) for line in sandbox_lines(err))
     sys.stderr.write("\n".join(lines) + "\n")

@@ -1,4 +1,4 @@
-"""tcactions: `pytc actions ...`, tc 6.1's standalone action commands (tc/m_action.c).
+"""actions: `pytc actions ...`, tc 6.1's standalone action commands (tc/m_action.c).
 
     tc actions {add|change|replace} ACTSPEC...      ACTSPEC := action KIND PARAMS [cookie HEX]
                                                     [hw_stats TYPE] [no_percpu] [skip_sw|skip_hw]
@@ -23,7 +23,8 @@ import os
 import sys
 from typing import Any
 
-from pybpftool.cli.actparse import (
+from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.tc.actparse import (
     FILTER_NAMESZ,
     TCA_ACT_INDEX,
     TCA_ACT_KIND,
@@ -39,7 +40,6 @@ from pybpftool.cli.actparse import (
     say,
     u32,
 )
-from pybpftool.cli.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.netlink.uapi import (
     NLM_F_ACK,
     NLM_F_CREATE,
@@ -120,7 +120,7 @@ def _netlink() -> Any:
 
 def _modify(args: list[str], pos: int, flags: int) -> tuple[int, int]:
     """_modify: tc_action_modify(): parse the actions (loading bpf programs), send them."""
-    from pybpftool.cli.iplink import netlink_message
+    from pybpftool.cli.common.failures import netlink_message
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import ActionRequests
 
@@ -152,7 +152,7 @@ def _get_delete(
 ) -> tuple[int, int | None]:
     """_get_delete: tc_action_gd(): (status, where do_action goes on; None: tc returned
     without telling, so do_action reads again from the word after the verb)."""
-    from pybpftool.cli.iplink import netlink_message
+    from pybpftool.cli.common.failures import netlink_message
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import ActionRequests
 
@@ -187,7 +187,7 @@ def _get_delete(
             say(netlink_message(err), TALKING)
             return 1, None
         if event == RTM_GETACTION:
-            from pybpftool.cli.tcaction import print_action_messages
+            from pybpftool.cli.tc.action import print_action_messages
 
             text, status = print_action_messages(found[:1], opts, nl)
             if status < 0:
@@ -199,7 +199,7 @@ def _get_delete(
 
 def _list_or_flush(opts: GlobalOptions, args: list[str], pos: int, event: int) -> int:
     """_list_or_flush: tc_act_list_or_flush(): a dump (list) or a flush of one kind."""
-    from pybpftool.cli.iplink import netlink_message
+    from pybpftool.cli.common.failures import netlink_message
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import ActionRequests
 
@@ -234,7 +234,7 @@ def _list_or_flush(opts: GlobalOptions, args: list[str], pos: int, event: int) -
         except NetlinkFailure as err:
             say(f"RTNETLINK answers: {os.strerror(err.errno)}")  # perror(): no extack in dumps
             return 255
-        from pybpftool.cli.tcaction import print_action_messages
+        from pybpftool.cli.tc.action import print_action_messages
 
         text, status = print_action_messages(found, opts, nl)
     sys.stdout.write(text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 
-from pybpftool.cli.grammar import IprouteExit
+from pybpftool.cli.common.grammar import IprouteExit
 
 BPF_MAXINSNS = 4096
 _NUMBER = re.compile(r"\s*([+-]?)(\d+)")

@@ -1,4 +1,4 @@
-"""tcshow: `tc filter show|get` and `tc qdisc show` output, text and JSON, as tc 6.1 prints it.
+"""show: `tc filter show|get` and `tc qdisc show` output, text and JSON, as tc 6.1 prints it.
 
     filter protocol all pref 49152 bpf chain 0 handle 0x1 f.o:[classifier] direct-action \
 not_in_hw id 350 name cls_main tag d4d950593910dd42 jited
@@ -16,10 +16,10 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from pybpftool.cli import jsonw
-from pybpftool.cli.escape import terminal_safe
-from pybpftool.cli.grammar import GlobalOptions
-from pybpftool.cli.proginfo import prog_infos, prog_json, prog_text
+from pybpftool.cli.common import jsonw
+from pybpftool.cli.common.escape import terminal_safe
+from pybpftool.cli.common.grammar import GlobalOptions
+from pybpftool.cli.common.proginfo import prog_infos, prog_json, prog_text
 from pybpftool.netlink import BpfFilter, Qdisc, rtattrs
 from pybpftool.netlink.uapi import (
     TCA_CLS_FLAGS_IN_HW,
@@ -118,7 +118,7 @@ def protocol_number(text: str) -> int | None:
     for number, name in LL_PROTOCOLS:
         if name.lower() == folded:
             return number
-    from pybpftool.cli.cnum import c_unsigned
+    from pybpftool.cli.common.cnum import c_unsigned
 
     value = c_unsigned(text, 0)
     return value if value is not None and value <= 0xFFFF else None

@@ -1,10 +1,10 @@
-"""ip: the `pyip` command (iproute2 `ip` syntax for its BPF parts)."""
+"""main: the `pyip` command (iproute2 `ip` syntax for its BPF parts)."""
 
 from __future__ import annotations
 
-from pybpftool.cli.frontend import Handler, run_frontend
-from pybpftool.cli.grammar import GlobalOptions
-from pybpftool.cli.usage import IP_USAGE
+from pybpftool.cli.common.frontend import Handler, run_frontend
+from pybpftool.cli.common.grammar import GlobalOptions
+from pybpftool.cli.common.usage import IP_USAGE
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
@@ -12,13 +12,13 @@ if TYPE_CHECKING:
 
 
 def _link(opts: GlobalOptions, args: list[str]) -> int:
-    from pybpftool.cli.iplink import link_command
+    from pybpftool.cli.ip.link import link_command
 
     return link_command(opts, args)
 
 
 def _vrf(opts: GlobalOptions, args: list[str]) -> int:
-    from pybpftool.cli.ipvrf import vrf_command
+    from pybpftool.cli.ip.vrf import vrf_command
 
     return vrf_command(opts, args)
 
@@ -34,7 +34,7 @@ def console() -> NoReturn:
     """console: the `pyip` console script: boundary.console(main), which skips the
     interpreter's teardown and turns a closed pipe or Ctrl-C into a quiet status. Tests and
     `python -m` call main() and exit the usual way."""
-    from pybpftool.cli import boundary
+    from pybpftool.cli.common import boundary
 
     boundary.console(main)
 

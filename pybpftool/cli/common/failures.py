@@ -1,0 +1,35 @@
+"""failures: iproute2's texts for failures every command reports the same way: a failed
+load (ending in iproute2's own line), a netlink refusal (`Error: <extack>.` or `RTNETLINK
+answers: ...`), and the sandbox's explanation of a refused access."""
+
+from __future__ import annotations
+
+from pybpftool.errors import ElfContextError, NetlinkFailure, PyBpfError, VerifierError
+
+
+def load_failure_text(err: PyBpfError) -> str:
+    """load_failure_text: the report of a failed load, ending in iproute2's own line."""
+    if isinstance(err, ElfContextError):
+        # iproute2 6.1 says only this for a missing, unreadable or non-ELF file; it names
+        # the ELF format problems it checks itself.
+        first = [err.message] if err.message.startswith("ELF format error") else []
+        return "\n".join([*first, "Cannot initialize ELF context!"])
+    return "\n".join([*err.details, err.message, *sandbox_lines(err)])
+
+
+def sandbox_lines(err: PyBpfError) -> list[str]:
+    """sandbox_lines: when a refused access (not the verifier's EACCES) may be the sandbox's,
+    what it blocked, from the kernel's audit records when available."""
+    if isinstance(err, VerifierError) or "Permission denied" not in str(err):
+        return []
+    from pybpftool.sandbox import explain_denial
+
+    return explain_denial()
+
+
+def netlink_message(err: NetlinkFailure) -> str:
+    """netlink_message: `Error: <extack>.` when the kernel said why, else RTNETLINK's line."""
+    if err.extack:
+        text = err.extack if err.extack.endswith(".") else err.extack + "."
+        return f"Error: {text}"
+    return f"RTNETLINK answers: {err.message}"

@@ -1,0 +1,73 @@
+"""main: the `pytc` command (iproute2 `tc` syntax for its BPF parts): global options, then
+the object's handler; each handler imports its module on first use (start-up)."""
+
+from __future__ import annotations
+
+import sys
+
+from pybpftool.cli.common.frontend import Handler, run_frontend
+from pybpftool.cli.common.grammar import GlobalOptions, matches
+from pybpftool.cli.common.usage import EXEC_USAGE, TC_USAGE
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+
+def _qdisc(opts: GlobalOptions, args: list[str]) -> int:
+    from pybpftool.cli.tc.qdisc import qdisc_command
+
+    return qdisc_command(opts, args)
+
+
+def _filter(opts: GlobalOptions, args: list[str]) -> int:
+    from pybpftool.cli.tc.filter import filter_command
+
+    return filter_command(opts, args)
+
+
+def _exec(opts: GlobalOptions, args: list[str]) -> int:
+    if args and matches(args[0], "help"):  # tc_exec.c do_exec()
+        sys.stderr.write(EXEC_USAGE)
+        return 0
+    from pybpftool.cli.tc.exec_bpf import exec_command
+
+    return exec_command(opts, args)
+
+
+def _actions(opts: GlobalOptions, args: list[str]) -> int:
+    from pybpftool.cli.tc.actions import actions_command
+
+    return actions_command(opts, args)
+
+
+def _chain(opts: GlobalOptions, args: list[str]) -> int:
+    from pybpftool.cli.tc.chain import chain_command
+
+    return chain_command(opts, args)
+
+
+HANDLERS: dict[str, Handler] = {
+    "qdisc": _qdisc,
+    "filter": _filter,
+    "chain": _chain,
+    "actions": _actions,
+    "exec": _exec,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_frontend("tc", TC_USAGE, HANDLERS, argv)
+
+
+def console() -> NoReturn:
+    """console: the `pytc` console script: boundary.console(main), which skips the
+    interpreter's teardown and turns a closed pipe or Ctrl-C into a quiet status. Tests and
+    `python -m` call main() and exit the usual way."""
+    from pybpftool.cli.common import boundary
+
+    boundary.console(main)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
