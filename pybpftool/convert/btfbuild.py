@@ -44,10 +44,15 @@ class BtfBuilder:
         hdr_len, type_off, type_len, str_off, str_len = struct.unpack_from(
             self.byteorder + "5I", raw, 4
         )
-        types_start = hdr_len + type_off
+        # Every record is decoded once: what is carried over must be sound, not only the
+        # parts a parse happened to read (the parser decodes lazily).
+        for type_id in range(1, len(base)):
+            base.type(type_id)
         offsets = [base.record_offset(i) for i in range(1, len(base))]
-        ends = [*offsets[1:], types_start + type_len]
-        self._records += [raw[start:end] for start, end in zip(offsets, ends, strict=True)]
+        ends = [*offsets[1:], hdr_len + type_off + type_len]
+        self._records += [
+            raw[start:end] for start, end in zip(offsets, ends[: len(offsets)], strict=True)
+        ]
         strings = raw[hdr_len + str_off : hdr_len + str_off + str_len]
         self._strings = bytearray(strings if strings.endswith(b"\0") else strings + b"\0")
 

@@ -120,7 +120,7 @@ def write_elf(
             data, info = symtab_data, first_global
         elif index == strtab_index:
             data = strings.data()
-        align = max(sec.addralign, 1)
+        align = _alignment(sec)
         offset = -len(out) % align + len(out)
         out += bytes(offset - len(out))
         size = sec.size if sec.type == SHT_NOBITS else len(data)
@@ -146,6 +146,16 @@ def write_elf(
     out += b"".join(headers)
     out[:EHDR_SIZE] = _header(byteorder, shoff, len(sections), strtab_index)
     return bytes(out)
+
+
+MAX_ALIGN = 1 << 16  # more than any BPF section needs; bounds the padding a file can ask for
+
+
+def _alignment(sec: OutSection) -> int:
+    align = max(sec.addralign, 1)
+    if align & (align - 1) or align > MAX_ALIGN:
+        raise ObjectError(f"section {sec.name!r}: alignment {sec.addralign} is not supported")
+    return align
 
 
 def _check_layout(sections: Sequence[OutSection], symbols: Sequence[OutSymbol]) -> None:

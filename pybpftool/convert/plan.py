@@ -21,6 +21,7 @@ lib/bpf_libbpf.c):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -45,6 +46,7 @@ MAP_IN_MAP = frozenset(
 )
 HASH_OF_MAPS = BpfMapType.BPF_MAP_TYPE_HASH_OF_MAPS
 MAX_STATIC_SLOT = 1 << 16
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 LIBBPF_SECTIONS = frozenset({"classifier", "action"})  # iproute2 names libbpf knows too
 _REFUSED, _CHANGED, _NOTE = Severity.REFUSED, Severity.CHANGED, Severity.NOTE
 
@@ -91,15 +93,16 @@ def plan_conversion(spec: ObjectSpec, options: ConvertOptions) -> ConversionPlan
             Finding(_REFUSED, "object", "legacy maps", "it has no `maps` section: nothing to do")
         )
         return ConversionPlan((), tuple(findings), ())
+    findings += _bad_names(legacy)
     tails = _tail_slots(spec, legacy, findings)
     mode = options.tail_calls
-    if tails and mode is None:
-        findings += _tail_call_refusals(tails)
     grafted = set(tails) if mode is TailCallMode.GRAFT else set()
     defs = [
         _map_def(spec.btf, m, options, tails.get(m.name, {}), m.name in grafted, findings)
         for m in legacy
     ]
+    if tails and mode is None:
+        findings += _tail_call_refusals(tails)
     for m in legacy:
         if m.type in MAP_IN_MAP:
             findings += _map_in_map_findings(m)
@@ -117,6 +120,20 @@ def _subject(name: str) -> str:
     return f"map '{name}'"
 
 
+def _bad_names(legacy: list[MapSpec]) -> Iterable[Finding]:
+    """_bad_names: libbpf names a map after its BTF VAR, and the kernel takes only C
+    identifiers as VAR names (iproute2's loader never asked)."""
+    for m in legacy:
+        if not _IDENTIFIER.fullmatch(m.name):
+            yield Finding(
+                _REFUSED,
+                _subject(m.name),
+                "map name",
+                "a BTF map is named by its variable, which must be a C identifier",
+                "rename the map's symbol",
+            )
+
+
 def _tail_slots(
     spec: ObjectSpec, legacy: list[MapSpec], findings: list[Finding]
 ) -> dict[str, dict[int, ProgramSpec]]:
@@ -128,6 +145,16 @@ def _tail_slots(
         call = prog.tail_call
         if call is None:
             continue
+        if not _IDENTIFIER.fullmatch(prog.name):
+            findings.append(
+                Finding(
+                    _REFUSED,
+                    f"section '{prog.section}'",
+                    "tail call",
+                    f"libbpf finds a slot's program by its function's name, and {prog.name!r}"
+                    " is none it can look up",
+                )
+            )
         mine = slots.setdefault(call.map, {})
         before = mine.get(call.key)
         if before is not None:
@@ -187,17 +214,21 @@ def _map_def(
         slots = m.contents
     elif tails and options.tail_calls is TailCallMode.STATIC:
         slots = tuple((key, prog.name) for key, prog in sorted(tails.items()))
-    pin = _pin_by_name(m, options, findings)
-    if grafted and not pin:
+    if grafted:
         pin = True
-        findings.append(
-            Finding(
-                _CHANGED,
-                _subject(m.name),
-                "pinning",
-                "pinned by name (tc/globals) so that `tc exec bpf graft` can fill it",
+        if m.pinning is not Pinning.GLOBAL_NS:
+            was = "not pinned" if m.pinning is Pinning.NONE else f"pinning {m.pin_id}"
+            findings.append(
+                Finding(
+                    _CHANGED,
+                    _subject(m.name),
+                    "pinning",
+                    f"{was} before; pinned by name (tc/globals/{m.name}) so that"
+                    " `tc exec bpf graft` can fill it (--tail-calls graft)",
+                )
             )
-        )
+    else:
+        pin = _pin_by_name(m, options, findings)
     has_values = m.type in MAP_IN_MAP or (m.type == PROG_ARRAY and bool(slots))
     return MapDef(
         name=m.name,

@@ -68,6 +68,7 @@ from pybpftool.spec import MapOrigin, ObjectSpec
 SHT_LLVM_ADDRSIG = 0x6FFF4C03
 REL_MAPS_SECTION = ".rel" + BTF_MAPS_SECTION
 BTF_SECTION = ".BTF"
+BTF_EXT_SECTION = ".BTF.ext"
 MAPS_ALIGN = 8
 
 
@@ -208,12 +209,17 @@ class _Rewriter:
         shstrndx = _shstrndx(elf)
         maps_ndx = self.btf_maps.ndx if self.btf_maps is not None else self.legacy.ndx
         has_rel_maps = any(s.type == SHT_REL and s.info == maps_ndx for s in elf.sections)
+        ext = elf.section_by_name(BTF_EXT_SECTION)
+        orphans = {ext.ndx} if ext is not None else set()
+        orphans |= {s.ndx for s in elf.sections if s.type == SHT_REL and s.info in orphans}
         out: list[int | str] = [0]
         for sec in elf.sections[1:]:
             if sec.type == SHT_REL and sec.info in (self.legacy.ndx, _ndx(self.btf_sec)):
                 continue  # relocations of `maps` or `.BTF`: their targets are rewritten
             if sec.type == SHT_STRTAB and sec.ndx == shstrndx != symtab.link:
                 continue  # the writer names sections in the symbols' string table
+            if self.btf_sec is None and sec.ndx in orphans:
+                continue  # .BTF.ext names types of a .BTF that is not there
             if sec.ndx == self.legacy.ndx and self.btf_maps is None:
                 out.append(BTF_MAPS_SECTION)
             elif sec.ndx != self.legacy.ndx:
@@ -280,7 +286,9 @@ class _Rewriter:
                 continue
             start = layout.moved[d.name].offset + _values_offset(layout.types[d.name])
             for key, name in d.slots:
-                target = programs[name] if d.prog_slots else maps[name]
+                target = (programs if d.prog_slots else maps).get(name)
+                if target is None:
+                    raise ObjectError(f"map '{d.name}': no symbol for '{name}' of slot {key}")
                 records.append((start + PTR_SIZE * key, target, R_BPF_64_ABS64))
         symtab = self.elf.symtab
         assert symtab is not None
