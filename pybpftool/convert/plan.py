@@ -217,7 +217,9 @@ def _map_def(
     if grafted:
         pin = True
         if m.pinning is not Pinning.GLOBAL_NS:
-            was = "not pinned" if m.pinning is Pinning.NONE else f"pinning {m.pin_id}"
+            was = {Pinning.NONE: "not pinned", Pinning.OBJECT_NS: "PIN_OBJECT_NS"}.get(
+                m.pinning, f"custom pinning id {m.pin_id}"
+            )
             findings.append(
                 Finding(
                     _CHANGED,
