@@ -57,8 +57,8 @@ class Case(NamedTuple):
     bpftool_type: str = "classifier"
 
 
-def compiled(name: str) -> Callable[[], Path]:
-    return lambda: bpfobjs.build(name, HOST)
+def compiled(name: str, *flags: str) -> Callable[[], Path]:
+    return lambda: bpfobjs.build(name, HOST, *flags)
 
 
 def example(name: str) -> Callable[[], Path]:
@@ -70,6 +70,8 @@ CASES = [
     Case("legacy_mapdef", compiled("legacy_mapdef"), (("socket", "ingress"),), "socket"),
     Case("mixed_maps", compiled("mixed_maps"), (("ingress", "ingress"),)),
     Case("twin_legacy", compiled("twin_legacy"), (("classifier", "ingress"),)),
+    # built without -g: the conversion makes the only BTF the object has
+    Case("twin_legacy_nobtf", compiled("twin_legacy", "-g0"), (("classifier", "ingress"),)),
     Case("tc_tail_calls", example("tc_tail_calls"), (("classifier", "egress"),)),
     Case("tc_legacy_pinned", example("tc_legacy_pinned"), (("classifier", "ingress"),)),
     Case("tailcall", compiled("iproute2/tailcall"), (("classifier", "ingress"),)),
@@ -373,7 +375,9 @@ def test_distro_tc_cannot_load_a_prog_array_initialised_with_other_programs(
     """Why `--tail-calls` has no default: iproute2 6.1's libbpf path turns autoload off for
     every program but the attached one (lib/bpf_libbpf.c load_bpf_object), so libbpf cannot
     fill a static slot with a tail-call target, and the whole load fails."""
-    _original, _grafted, static, _grafts = case_objects(CASES[6], tmp_path)  # tailcall
+    _original, _grafted, static, _grafts = case_objects(
+        next(c for c in CASES if c.name == "tailcall"), tmp_path
+    )
     done = distro_tc_add(clsact, static, bpffs)
     assert done.returncode == 1
     assert "libbpf: map 'jmp_main': failed to initialize slot [0] to prog 'hop_first'" in (
