@@ -3,8 +3,9 @@ object that libbpf-based tools load (issue 21). Pure: no root, no syscalls, same
 for the same bytes in.
 
 Modules: findings (options and what a conversion reports), plan (legacy maps -> map
-definitions), btfbuild (extending .BTF), mapbtf (definitions as BTF structs), symbols (the
-output symbol table), elfwrite (the ELF container), rewrite (the conversion).
+definitions), tailplan (tail calls: slots, refusal, grafts), btfbuild (extending .BTF),
+mapbtf (definitions as BTF structs), symbols (the output symbol table), elfwrite (the ELF
+container), rewrite (the conversion).
 """
 
 from pybpftool.convert.findings import (

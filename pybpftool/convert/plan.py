@@ -21,7 +21,6 @@ lib/bpf_libbpf.c):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -34,10 +33,17 @@ from pybpftool.convert.findings import (
     Severity,
     TailCallMode,
 )
+from pybpftool.convert.tailplan import (
+    IDENTIFIER,
+    TailSlots,
+    graft_sharing,
+    make_grafts,
+    section_notes,
+    tail_call_refusals,
+    tail_slots,
+)
 from pybpftool.maps.legacy import BPF_ELF_NO_SLOT
-from pybpftool.sections import guess_program_type
 from pybpftool.spec import MapOrigin, MapSpec, ObjectSpec, Pinning, ProgramSpec
-from pybpftool.tailcalls import parse_tail_call_section
 from pybpftool.uapi import BpfMapType
 
 PROG_ARRAY = BpfMapType.BPF_MAP_TYPE_PROG_ARRAY
@@ -46,8 +52,6 @@ MAP_IN_MAP = frozenset(
 )
 HASH_OF_MAPS = BpfMapType.BPF_MAP_TYPE_HASH_OF_MAPS
 MAX_STATIC_SLOT = 1 << 16
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-LIBBPF_SECTIONS = frozenset({"classifier", "action"})  # iproute2 names libbpf knows too
 _REFUSED, _CHANGED, _NOTE = Severity.REFUSED, Severity.CHANGED, Severity.NOTE
 
 
@@ -94,7 +98,7 @@ def plan_conversion(spec: ObjectSpec, options: ConvertOptions) -> ConversionPlan
         )
         return ConversionPlan((), tuple(findings), ())
     findings += _bad_names(legacy)
-    tails = _tail_slots(spec, legacy, findings)
+    tails = tail_slots(spec, legacy, findings)
     mode = options.tail_calls
     grafted = set(tails) if mode is TailCallMode.GRAFT else set()
     defs = [
@@ -102,7 +106,7 @@ def plan_conversion(spec: ObjectSpec, options: ConvertOptions) -> ConversionPlan
         for m in legacy
     ]
     if tails and mode is None:
-        findings += _tail_call_refusals(tails)
+        findings += tail_call_refusals(tails)
     for m in legacy:
         if m.type in MAP_IN_MAP:
             findings += _map_in_map_findings(m)
@@ -110,9 +114,9 @@ def plan_conversion(spec: ObjectSpec, options: ConvertOptions) -> ConversionPlan
     findings += _dropped_ids(legacy, tails)
     grafts: tuple[Graft, ...] = ()
     if grafted:
-        grafts = _grafts(spec, tails)
-        findings += _graft_sharing(spec, defs, grafts)
-    findings += _section_notes(spec, tails)
+        grafts = make_grafts(tails)
+        findings += graft_sharing(spec, {d.name for d in defs if d.pin_by_name}, grafts)
+    findings += section_notes(spec, tails)
     return ConversionPlan(tuple(_creation_order(defs)), tuple(findings), grafts)
 
 
@@ -124,7 +128,7 @@ def _bad_names(legacy: list[MapSpec]) -> Iterable[Finding]:
     """_bad_names: libbpf names a map after its BTF VAR, and the kernel takes only C
     identifiers as VAR names (iproute2's loader never asked)."""
     for m in legacy:
-        if not _IDENTIFIER.fullmatch(m.name):
+        if not IDENTIFIER.fullmatch(m.name):
             yield Finding(
                 _REFUSED,
                 _subject(m.name),
@@ -132,70 +136,6 @@ def _bad_names(legacy: list[MapSpec]) -> Iterable[Finding]:
                 "a BTF map is named by its variable, which must be a C identifier",
                 "rename the map's symbol",
             )
-
-
-def _tail_slots(
-    spec: ObjectSpec, legacy: list[MapSpec], findings: list[Finding]
-) -> dict[str, dict[int, ProgramSpec]]:
-    """_tail_slots: each prog array's tail calls, key -> program, as iproute2 fills them
-    (section order, a later section overwriting an earlier one's key)."""
-    slots: dict[str, dict[int, ProgramSpec]] = {}
-    sizes = {m.name: m.max_entries for m in legacy}
-    for prog in spec.programs:
-        call = prog.tail_call
-        if call is None:
-            continue
-        if not _IDENTIFIER.fullmatch(prog.name):
-            findings.append(
-                Finding(
-                    _REFUSED,
-                    f"section '{prog.section}'",
-                    "tail call",
-                    f"libbpf finds a slot's program by its function's name, and {prog.name!r}"
-                    " is none it can look up",
-                )
-            )
-        mine = slots.setdefault(call.map, {})
-        before = mine.get(call.key)
-        if before is not None:
-            findings.append(
-                Finding(
-                    _NOTE,
-                    f"section '{before.section}'",
-                    "tail call",
-                    f"section '{prog.section}' takes key {call.key} of '{call.map}' after it,"
-                    " as iproute2 overwrites it: only the later one is a slot",
-                )
-            )
-        if call.key >= sizes[call.map]:
-            findings.append(
-                Finding(
-                    _REFUSED,
-                    _subject(call.map),
-                    "tail call",
-                    f"section '{prog.section}' needs key {call.key}, but the prog array has"
-                    f" {sizes[call.map]} entries (iproute2 fails its load the same way)",
-                    "raise max_elem, or rename the section",
-                )
-            )
-        mine[call.key] = prog
-    return slots
-
-
-def _tail_call_refusals(tails: dict[str, dict[int, ProgramSpec]]) -> Iterable[Finding]:
-    for name, slots in tails.items():
-        sections = ", ".join(p.section for p in slots.values())
-        yield Finding(
-            _REFUSED,
-            _subject(name),
-            f"tail calls (sections {sections})",
-            "iproute2's libbpf loader (distro tc/ip 6.1) loads only the program it attaches"
-            " and `ID/KEY` sections it finds in a legacy `maps` section, which the output has"
-            " not: a prog array initialised with other programs fails its load there",
-            "--tail-calls static (libbpf loaders that load every program: bpftool prog"
-            " loadall, cilium/ebpf, libbpf applications, pytc), --tail-calls graft (distro"
-            " tc/ip: the prog array is pinned by name and `tc exec bpf graft` fills it)",
-        )
 
 
 def _map_def(
@@ -361,9 +301,7 @@ def _slot_bounds(defs: list[MapDef]) -> Iterable[Finding]:
             )
 
 
-def _dropped_ids(
-    legacy: list[MapSpec], tails: dict[str, dict[int, ProgramSpec]]
-) -> Iterable[Finding]:
+def _dropped_ids(legacy: list[MapSpec], tails: TailSlots) -> Iterable[Finding]:
     """_dropped_ids: ids that link nothing (not a tail-call array, not a template or a slot):
     iproute2 uses those only for `tc exec bpf import`, which its libbpf path never feeds."""
     inner_ids = {m.legacy.inner_id for m in legacy if m.legacy and m.type in MAP_IN_MAP}
@@ -387,70 +325,6 @@ def _dropped_ids(
                 _subject(m.name),
                 f"inner_idx {lg.inner_idx}",
                 "no map-in-map has its id as inner_id: nothing to insert it into",
-            )
-
-
-def _grafts(spec: ObjectSpec, tails: dict[str, dict[int, ProgramSpec]]) -> tuple[Graft, ...]:
-    return tuple(
-        Graft(name, key, prog.section)
-        for name, slots in tails.items()
-        for key, prog in sorted(slots.items())
-    )
-
-
-def _graft_sharing(
-    spec: ObjectSpec, defs: list[MapDef], grafts: tuple[Graft, ...]
-) -> Iterable[Finding]:
-    """_graft_sharing: `tc exec bpf graft` loads each tail program in a load of its own, which
-    makes new instances of every map that is not pinned: a map such a program shares with
-    another must be pinned, or the programs stop sharing it."""
-    pinned = {d.name for d in defs if d.pin_by_name}
-    pinned |= {m.name for m in spec.maps if m.pinning is Pinning.BY_NAME}
-    sections = {g.section for g in grafts}
-    users: dict[str, list[str]] = {}
-    for prog in spec.programs:
-        for name in prog.maps_used:
-            users.setdefault(name, []).append(prog.section)
-    reported: set[str] = set()
-    for name, used_by in users.items():
-        if name in pinned or name in reported or len(used_by) < 2:
-            continue
-        if any(s in sections for s in used_by):
-            reported.add(name)
-            yield Finding(
-                _REFUSED,
-                _subject(name),
-                "--tail-calls graft",
-                f"sections {', '.join(used_by)} share it, but `tc exec bpf graft` loads each"
-                " tail call alone and would give it a new, unshared instance",
-                "pin it (PIN_GLOBAL_NS, or --object-ns-pins global), or --tail-calls static",
-            )
-
-
-def _section_notes(spec: ObjectSpec, tails: dict[str, dict[int, ProgramSpec]]) -> Iterable[Finding]:
-    tail_arrays = {m.legacy.id for m in spec.maps if m.legacy and m.name in tails}
-    seen: set[str] = set()
-    for prog in spec.programs:
-        section = prog.section
-        if section in seen:
-            continue
-        seen.add(section)
-        parsed = parse_tail_call_section(section)
-        if parsed is not None and parsed[0] not in tail_arrays and prog.tail_call is None:
-            yield Finding(
-                _NOTE,
-                f"section '{section}'",
-                "tail call",
-                f"id {parsed[0]} is no prog array of this object: iproute2 never loads it;"
-                " libbpf loaders that load every program load it too",
-            )
-        elif section not in LIBBPF_SECTIONS and guess_program_type(section) is None:
-            yield Finding(
-                _NOTE,
-                f"section '{section}'",
-                "program type",
-                "libbpf derives no program type from this name: tc/ip set it; give one to"
-                " loaders that need it (bpftool prog loadall OUT PATH type TYPE)",
             )
 
 
