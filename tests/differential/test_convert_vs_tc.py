@@ -69,6 +69,8 @@ CASES = [
     Case("legacy_maps", compiled("legacy_maps"), (("classifier", "ingress"),)),
     Case("legacy_mapdef", compiled("legacy_mapdef"), (("socket", "ingress"),), "socket"),
     Case("mixed_maps", compiled("mixed_maps"), (("ingress", "ingress"),)),
+    # legacy and BTF map-in-map side by side: both kinds of static slot in one `.rel.maps`
+    Case("mixed_slots", compiled("mixed_maps", "-DWITH_SLOTS"), (("ingress", "ingress"),)),
     Case("twin_legacy", compiled("twin_legacy"), (("classifier", "ingress"),)),
     # built without -g: the conversion makes the only BTF the object has
     Case("twin_legacy_nobtf", compiled("twin_legacy", "-g0"), (("classifier", "ingress"),)),

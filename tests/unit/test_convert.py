@@ -22,6 +22,7 @@ from pybpftool.convert import (
     convert_object,
 )
 from pybpftool.elf import parse_elf
+from pybpftool.errors import ObjectError
 from pybpftool.parser import parse_object
 from pybpftool.spec import MapOrigin, MapSpec, ObjectSpec, Pinning
 from pybpftool.uapi import BpfMapType
@@ -137,6 +138,16 @@ def test_btf_is_extended_not_renumbered(name: str, target: str) -> None:
     assert new_elf.section_data(new_elf.section_by_name(ext)) == old_elf.section_data(  # type: ignore[arg-type]
         old_elf.section_by_name(ext)  # type: ignore[arg-type]
     )
+
+
+def test_legacy_slots_join_the_btf_slots_of_a_mixed_object(target: str) -> None:
+    data = build("mixed_maps", target, "-DWITH_SLOTS")
+    before, after = parse_object(data), parse_object(convert_object(data, EVERYTHING).output())
+    for name in ("btf_outer", "legacy_outer"):
+        old, new = before.map(name), after.map(name)
+        assert old is not None and new is not None and new.contents == old.contents != ()
+    elf = parse_elf(convert_object(data, EVERYTHING).output())
+    assert [s.name for s in elf.sections].count(".rel.maps") == 1
 
 
 def test_an_object_without_btf_gets_a_btf_of_its_own() -> None:
@@ -295,6 +306,16 @@ def test_static_helper_in_a_program_section_is_refused() -> None:
     assert refused("iproute2/static_entry", EVERYTHING, "-DHELPER_IN_SECTION") == {
         "section 'action'": ["static function 'act_helper'"]
     }
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (bpfobjs.BPF_DIR / "bad").glob("*.c")))
+def test_a_broken_object_is_the_parser_s_object_error(name: str) -> None:
+    data = build(f"bad/{name}")
+    with pytest.raises(ObjectError) as parsed:
+        parse_object(data)
+    with pytest.raises(ObjectError) as converted_error:
+        convert_object(data, EVERYTHING)
+    assert converted_error.value.message == parsed.value.message
 
 
 def test_object_without_legacy_maps_has_nothing_to_convert() -> None:
