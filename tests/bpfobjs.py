@@ -16,6 +16,7 @@ from pathlib import Path
 from pybpftool.elf import parse_elf
 
 BPF_DIR = Path(__file__).resolve().parent / "bpf"
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 TARGETS = ("bpfel", "bpfeb")
 CLANG = os.environ.get("CLANG", "clang-14")
 
@@ -42,9 +43,17 @@ def cleanup() -> None:
 
 def build(name: str, target: str = "bpfel", *flags: str) -> Path:
     """build: compile tests/bpf/NAME.c for TARGET with extra clang FLAGS; returns the .o path."""
-    source = BPF_DIR / f"{name}.c"
+    return _compile(BPF_DIR / f"{name}.c", name.replace("/", "_"), target, flags)
+
+
+def build_example(name: str, target: str = "bpfel") -> Path:
+    """build_example: compile examples/NAME.c as examples/Makefile does (same flags)."""
+    return _compile(EXAMPLES_DIR / f"{name}.c", f"example_{name}", target, ())
+
+
+def _compile(source: Path, stem: str, target: str, flags: tuple[str, ...]) -> Path:
     tag = hashlib.sha1(" ".join(flags).encode()).hexdigest()[:8] if flags else "std"
-    out = cache_dir() / f"{name.replace('/', '_')}-{target}-{tag}.o"
+    out = cache_dir() / f"{stem}-{target}-{tag}.o"
     if not out.exists():
         cmd = [
             CLANG,

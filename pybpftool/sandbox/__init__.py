@@ -6,6 +6,9 @@ The policy for a command (see `command_policy`):
 - create, read and remove files and folders beneath the pin root, nothing else there;
 - create, write, read and remove files in the CO-RE index cache (a root-only folder), and
   read the CO-RE target BTF named by $PYBPFTOOL_TARGET_BTF;
+- for a command that writes a file (`pybpftool object convert -o OUT`): create and remove
+  files in OUT's folder, so that the output, written through a descriptor opened before
+  confinement, can be renamed into place or removed; nothing is written by path;
 - everything else the filesystem offers is refused: writing or truncating files, device
   ioctls, creating anything outside the pin root; no TCP; no signals or abstract sockets
   outside the sandbox.
@@ -38,6 +41,7 @@ SYSTEM_LIBRARIES = (
 READ = ll.FS["read_file"] | ll.FS["read_dir"]
 PIN_ROOT = READ | ll.FS["make_reg"] | ll.FS["make_dir"] | ll.FS["remove_file"] | ll.FS["remove_dir"]
 CACHE = READ | ll.FS["make_reg"] | ll.FS["write_file"] | ll.FS["remove_file"]
+OUTPUT_DIR = ll.FS["make_reg"] | ll.FS["remove_file"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class Policy:
     pin_root: str | None = None
     extra_read: tuple[str, ...] = field(default=())
     cache: str | None = None  # the CO-RE index cache folder
+    output_dir: str | None = None  # where a command renames its output file into place
 
 
 @dataclass
@@ -84,15 +89,21 @@ def library_folders() -> tuple[str, ...]:
     return tuple(sorted(f for f in folders if os.path.exists(f)))
 
 
-def command_policy(inputs: list[str], pin_root: str | None) -> Policy:
-    """command_policy: the policy for a command that reads `inputs` and pins under `pin_root`."""
+def command_policy(
+    inputs: list[str], pin_root: str | None, output_dir: str | None = None
+) -> Policy:
+    """command_policy: the policy for a command that reads `inputs`, pins under `pin_root`
+    and puts an output file into `output_dir`."""
     from pybpftool.loader.targetbtf import ENV_TARGET, cache_dir
 
     inputs = [*inputs, os.environ.get(ENV_TARGET, "")]
     named = tuple(os.path.abspath(p) for p in inputs if p and os.path.exists(p))
     fixed = tuple(p for p in FIXED_INPUTS if os.path.exists(p))
     return Policy(
-        read=named + fixed + library_folders(), pin_root=pin_root, cache=cache_dir(create=True)
+        read=named + fixed + library_folders(),
+        pin_root=pin_root,
+        cache=cache_dir(create=True),
+        output_dir=output_dir,
     )
 
 
@@ -123,6 +134,8 @@ def confine(policy: Policy) -> bool:
             ll.add_path_rule(fd, policy.pin_root, PIN_ROOT)
         if policy.cache is not None:
             ll.add_path_rule(fd, policy.cache, CACHE & ll.fs_mask(abi))
+        if policy.output_dir is not None:
+            ll.add_path_rule(fd, policy.output_dir, OUTPUT_DIR)
         ll.restrict_self(fd, 0)
     except ll.LandlockError as err:
         raise SandboxError(f"cannot confine the process with Landlock: {err.strerror}") from None

@@ -87,6 +87,61 @@ def object_verify(
     return 0 if all(v.accepted for v in verdicts) else 1
 
 
+@object_group.command("convert")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=False))
+@click.option("-o", "--output", metavar="OUT", help="Write the converted object to OUT.")
+@click.option("--check", is_flag=True, help="Report what converting would do; write nothing.")
+@click.option(
+    "--object-ns-pins",
+    type=click.Choice(["global", "none"]),
+    help="PIN_OBJECT_NS maps: pinned by name (tc/globals) or not pinned.",
+)
+@click.option(
+    "--custom-pins",
+    type=click.Choice(["global", "none"]),
+    help="Maps with a custom pinning id: pinned by name (tc/globals) or not pinned.",
+)
+@click.option(
+    "--tail-calls",
+    type=click.Choice(["static", "graft"]),
+    help="ID/KEY tail calls: a statically initialised prog array, or a pinned one to graft.",
+)
+def object_convert(
+    file: str,
+    output: str | None,
+    check: bool,
+    object_ns_pins: str | None,
+    custom_pins: str | None,
+    tail_calls: str | None,
+) -> int:
+    """Rewrite the legacy (iproute2 `maps`) object FILE as a BTF-maps object."""
+    from pybpftool.cli.bpftool.convertcmd import (
+        OutputFile,
+        convert_options,
+        read_object,
+        report_lines,
+    )
+    from pybpftool.convert import convert_object
+
+    options = convert_options(object_ns_pins, custom_pins, tail_calls)
+    if check == (output is not None):
+        raise UsageError("object convert needs either -o OUT or --check")
+    out = OutputFile(output) if output is not None else None
+    try:
+        _confine([file], output_dir=out.folder if out else None)
+        conversion = convert_object(read_object(file), options)
+        lines = report_lines(conversion, output)
+        if out is not None:
+            out.commit(conversion.output())
+    finally:
+        if out is not None:
+            out.discard()
+    sys.stdout.write("".join(line + "\n" for line in lines))
+    if check:
+        sys.stdout.write(("refused: " if conversion.refused else "ok: ") + f"{file}\n")
+    return 1 if conversion.refused else 0
+
+
 @cli.group("sandbox")
 def sandbox_group() -> None:
     """The Landlock sandbox pybpftool, pyip and pytc confine themselves with."""
@@ -154,11 +209,12 @@ def complete_words(tool: str, words: tuple[str, ...]) -> None:
         sys.stdout.write(word + "\n")
 
 
-def _confine(inputs: list[str]) -> None:
-    """_confine: read only the named inputs from here on (object commands pin nothing)."""
+def _confine(inputs: list[str], output_dir: str | None = None) -> None:
+    """_confine: read only the named inputs from here on (object commands pin nothing);
+    `output_dir` is where a command renames its output into place."""
     from pybpftool import sandbox
 
-    sandbox.confine(sandbox.command_policy(inputs, None))
+    sandbox.confine(sandbox.command_policy(inputs, None, output_dir))
 
 
 def main(argv: list[str] | None = None) -> int:
