@@ -17,13 +17,19 @@ from types import TracebackType
 class Fd:
     """Fd: an owned file descriptor number; `num` is -1 once closed."""
 
-    __slots__ = ("_closer", "num")
+    __slots__ = ("_closer", "_duplicate", "num")
 
-    def __init__(self, num: int, closer: Callable[[int], None] = os.close) -> None:
+    def __init__(
+        self,
+        num: int,
+        closer: Callable[[int], None] = os.close,
+        duplicate: Callable[[int], int] = os.dup,
+    ) -> None:
         if num < 0:
             raise ValueError(f"not a file descriptor: {num}")
         self.num = num
         self._closer = closer
+        self._duplicate = duplicate  # fake kernels pass their own pair
 
     @property
     def closed(self) -> bool:
@@ -38,9 +44,7 @@ class Fd:
         """dup: a second owned descriptor for the same object (CLOEXEC like the first)."""
         if self.closed:
             raise ValueError("dup of a closed fd")
-        if self._closer is os.close:
-            return Fd(os.dup(self.num))
-        return Fd(self.num, self._closer)  # fake kernels: same number, their own closer
+        return Fd(self._duplicate(self.num), self._closer, self._duplicate)
 
     def __int__(self) -> int:
         if self.closed:
