@@ -74,7 +74,7 @@ class FakeKernel:
         return self.failures.get((op, self.counts[op]))
 
     def _new_fd(self, obj_id: int) -> Fd:
-        return Fd(self._dup_id(obj_id), self._close, self._dup)
+        return Fd(self._dup_id(obj_id), self._close, self._dup, self._move)
 
     def _dup_id(self, obj_id: int) -> int:
         num = self._next_fd
@@ -84,6 +84,9 @@ class FakeKernel:
 
     def _dup(self, num: int) -> int:
         return self._dup_id(self.open[num])
+
+    def _move(self, src: int, dst: int) -> None:
+        self.open[dst] = self.open.pop(src)
 
     def _close(self, num: int) -> None:
         if num not in self.open:

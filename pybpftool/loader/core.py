@@ -152,10 +152,23 @@ class LoadedObject:
             self.txn = None
 
     def reload(self, group: LoadGroup) -> None:
-        """reload: load again from scratch, adopting whatever is pinned now."""
+        """reload: load again from scratch, adopting whatever is pinned now. Each program
+        keeps its fd number (the old fd stays open until the new program takes its number),
+        so a request built with it before the commit still names the right program."""
         assert self.plan is not None
-        self.abandon()
-        fresh = self.plan.run(group)
+        kept = [p.fd for p in self.programs]
+        for fd in reversed(self.fds):
+            if not any(fd is k for k in kept):
+                fd.close()
+        self.txn = None
+        try:
+            fresh = self.plan.run(group)
+        except BaseException:
+            for fd in kept:
+                fd.close()
+            raise
+        for prog, old in zip(fresh.programs, kept, strict=True):
+            prog.fd.take_number(old)
         self.maps, self.programs, self.main = fresh.maps, fresh.programs, fresh.main
         self.btf_fd, self.fds, self.txn = fresh.btf_fd, fresh.fds, fresh.txn
 
