@@ -99,6 +99,7 @@ def commit_loads(
                         hint="Another program keeps changing these pins.",
                     ) from None
                 _say(members, f"{changed.message}: loading the object again")
+                group.pending = {}  # each reload registers its new maps for the next one
                 for member in members:
                     member.reload(group)
                     group._register(member)
