@@ -1,7 +1,8 @@
 /* txn_slow: the pins of txn_legacy.c with a classifier the verifier walks for a long time
- * (a bounded loop it unrolls, ~900,000 instructions: about a second on a 2025 laptop, several
- * more for the logged retry) and then rejects (an out-of-bounds context read). A command
- * loading it fails late, after the commands sharing its pins have run. */
+ * (a bounded loop it unrolls: 900,000 instructions) and then rejects (an out-of-bounds
+ * context read). benchmarks/bench_txn.py measures it: ~0.7-1 s for the first load, without
+ * a log, and 13-16 s for the whole pytc command, whose logged retries fetch the verifier's
+ * log. A command loading it fails late, after the commands sharing its pins have run. */
 #include "txn_maps.h"
 
 #define STEPS 60000
