@@ -218,6 +218,7 @@ def test_a_failure_at_any_step_leaves_pinned_state_as_it_was(tmp_path: Path, op:
         kernel.failures = {} if op == "attach" else {(op, n): errno.EPERM}
         if op == "prog_load":
             kernel.failures[(op, n + 1)] = errno.EPERM  # the retry for the log fails too
+
         def attach() -> None:
             if op == "attach":
                 fails()

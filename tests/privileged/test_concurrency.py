@@ -4,6 +4,7 @@ successful ones sharing its pins publishes nothing, so every filter uses the pin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -21,10 +22,6 @@ N = 8
 
 def sh(*cmd: str) -> str:
     return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-
-
-def pinned_id(path: str) -> int:
-    return int(json.loads(sh("bpftool", "-j", "map", "show", "pinned", path))["id"])
 
 
 def attached_map_ids(netns: str, dev: str) -> list[int]:
@@ -102,10 +99,8 @@ def bpf_maps_held(pid: int) -> int:
     """bpf_maps_held: how many map fds process `pid` holds."""
     count = 0
     for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
+        with contextlib.suppress(OSError):  # closed meanwhile
             count += os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:bpf-map"
-        except OSError:
-            pass
     return count
 
 
