@@ -58,21 +58,22 @@ class LoadGroup:
 
     def add(self, loaded: LoadedObject) -> None:
         self.members.append(loaded)
-        self._register(loaded)
+        self.register(loaded)
 
     def forget(self, loaded: LoadedObject) -> None:
         """forget: `loaded` was discarded; its maps are no longer to be published."""
         self.members = [m for m in self.members if m is not loaded]
         self.pending = {}
         for member in self.members:
-            self._register(member)
+            self.register(member)
 
     def commit(self, attach: Callable[[], None] | None = None) -> None:
         """commit: publish, write and attach for every member at once (see the module)."""
         members, self.members, self.pending = self.members, [], {}
         commit_loads(self, members, attach)
 
-    def _register(self, loaded: LoadedObject) -> None:
+    def register(self, loaded: LoadedObject) -> None:
+        """register: the maps `loaded` will publish, for the group's later loads to share."""
         for m in loaded.maps.values():
             if m.pin_path is not None and not m.reused:
                 self.pending.setdefault(pin_key(m.pin_path), m)
@@ -102,7 +103,7 @@ def commit_loads(
                 group.pending = {}  # each reload registers its new maps for the next one
                 for member in members:
                     member.reload(group)
-                    group._register(member)
+                    group.register(member)
     except BaseException:
         for member in members:
             member.abandon()
