@@ -18,6 +18,8 @@ from pybpftool.errors import KernelError, PinError, PyBpfError
 from pybpftool.kernel.fd import Fd
 from pybpftool.loader import LoadOptions, load_object
 from pybpftool.loader.publish import MAX_ATTEMPTS, LoadGroup
+from pybpftool.loader.slots import write_with_undo
+from pybpftool.loader.txn import CommitLog, SlotWrite
 from pybpftool.parser import parse_object
 from pybpftool.spec import ObjectSpec
 from pybpftool.uapi import BpfProgType as P
@@ -237,3 +239,20 @@ def test_a_failure_at_any_step_leaves_pinned_state_as_it_was(tmp_path: Path, op:
         assert kernel.open == open_before, f"{op} #{n}: fds left open"
         if op == "attach":
             break
+
+
+def test_a_map_in_map_slot_write_keeps_the_old_inner_map_for_its_undo(tmp_path: Path) -> None:
+    """write_with_undo on a map-in-map: the old inner map is opened by id (kept alive by the
+    undo record), the slot written, then put back by the undo; an empty slot is emptied."""
+    kernel = FakeKernel()
+    loaded = load_object(kernel, txn(), options(tmp_path))
+    outer, inner = loaded.maps["txn_outer"], loaded.maps["txn_inner"]
+    other = kernel.map_create(kernel.map_of(inner.fd).req)
+    log = CommitLog()
+    write_with_undo(kernel, SlotWrite(outer, 0, other), log)
+    write_with_undo(kernel, SlotWrite(outer, 1, other), log)
+    assert kernel.slot(outer.fd, 0) == kernel.slot(outer.fd, 1) == kernel.map_of(other).id
+    log.undo(kernel, lambda line: None)
+    assert kernel.slot(outer.fd, 0) == kernel.map_of(inner.fd).id
+    assert kernel.slot(outer.fd, 1) is None
+    assert "map_by_id" in kernel.ops()
