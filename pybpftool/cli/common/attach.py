@@ -1,7 +1,11 @@
 """attach: turn a BpfSource into a program fd ready to attach, loading the object if needed.
 
-The load is left uncommitted: the command commits it once the kernel accepted the attach, or
-discards it (new pins removed, fds closed) when anything after the load fails.
+The load is left uncommitted, in the command's LoadGroup: the command then calls
+`group.commit(attach)` with the function that attaches (netlink request, graft), which runs
+under the pin-folder locks once the new pins are published and the slots of pre-existing
+maps written; if it fails, all of that is undone (loader/publish.py). A command that fails
+before its commit calls discard(). The attach function reads `Prepared.fd` when it runs: the
+commit may have loaded the object again, with new fds, after losing a publish race.
 """
 
 from __future__ import annotations
@@ -19,28 +23,57 @@ from pybpftool.spec import ObjectSpec
 
 if TYPE_CHECKING:
     from pybpftool.btf.target import TargetBtf
+    from pybpftool.loader.publish import LoadGroup
 
 
 @dataclass
 class Prepared:
-    """Prepared: the program fd to attach, its annotation, and the load to commit or undo."""
+    """Prepared: the program to attach (loaded from an object, its load pending in the
+    command's LoadGroup, or opened from a pin) and its annotation."""
 
-    fd: Fd
     annotation: str  # TCA_BPF_NAME: "file.o:[section]" or "pin:[*fsobj]"
     loaded: LoadedObject | None = None
+    pinned: Fd | None = None  # a program opened from its pin
 
-    def commit(self) -> None:
+    @property
+    def fd(self) -> Fd:
+        """fd: the program's fd now (read it when the request is built, inside the commit)."""
         if self.loaded is not None:
-            self.loaded.commit()
+            assert self.loaded.main is not None
+            return self.loaded.main.fd
+        assert self.pinned is not None
+        return self.pinned
 
     def discard(self) -> None:
+        """discard: undo the load (nothing published) and close every fd."""
         if self.loaded is not None:
             self.loaded.discard()
-        self.fd.close()
+        self.close()
+
+    def close(self) -> None:
+        """close: after the commit, the fds go (the attached program and pins stay)."""
+        if self.loaded is not None:
+            self.loaded.close()
+        if self.pinned is not None:
+            self.pinned.close()
 
 
-def prepare(source: BpfSource, prog_type: int, default_section: str, subdir: str) -> Prepared:
-    """prepare: the program of `source`, loaded as `prog_type` (or opened from its pin)."""
+def new_group() -> LoadGroup:
+    """new_group: the LoadGroup of one command: its loads commit together around one attach."""
+    from pybpftool.loader.publish import LoadGroup
+
+    return LoadGroup()
+
+
+def prepare(
+    source: BpfSource,
+    prog_type: int,
+    default_section: str,
+    subdir: str,
+    group: LoadGroup | None = None,
+) -> Prepared:
+    """prepare: the program of `source`, loaded as `prog_type` (or opened from its pin), its
+    load left pending in `group`."""
     from pybpftool.kernel.bpf import Kernel
 
     kernel = Kernel()
@@ -53,7 +86,7 @@ def prepare(source: BpfSource, prog_type: int, default_section: str, subdir: str
             raise PyBpfError(
                 f"Couldn't retrieve pinned program '{source.path}': {os.strerror(err.errno)}"
             ) from None
-        return Prepared(fd, f"{os.path.basename(source.path)}:[*fsobj]")
+        return Prepared(f"{os.path.basename(source.path)}:[*fsobj]", pinned=fd)
     from pybpftool.loader import LoadOptions, load_object
 
     section = source.section or default_section
@@ -65,10 +98,11 @@ def prepare(source: BpfSource, prog_type: int, default_section: str, subdir: str
         verbose=source.verbose,
         report=_stderr_line,
         open_target=open_target_cached,
+        group=group,
     )
     loaded = load_object(kernel, parse_cached(source.path), options, defer_commit=True)
     assert loaded.main is not None
-    return Prepared(loaded.main.fd, f"{os.path.basename(source.path)}:[{section}]", loaded)
+    return Prepared(f"{os.path.basename(source.path)}:[{section}]", loaded)
 
 
 _parsed: dict[tuple[str, int, int, int], ObjectSpec] = {}

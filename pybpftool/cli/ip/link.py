@@ -123,14 +123,11 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
             raise IprouteExit('Not enough information: "dev" argument is required.', 255)
         if request is None:
             return 0
-        status = _apply(dev, request, prepared)
+        _apply(dev, request, prepared)
         if prepared is not None:
-            prepared.commit()
-            prepared.fd.close()
-            if prepared.loaded is not None:
-                prepared.loaded.close()
+            prepared.close()
         prepared = None
-        return status
+        return 0
     finally:
         if prepared is not None:
             prepared.discard()
@@ -173,16 +170,34 @@ def _prepare(source: BpfSource):  # type: ignore[no-untyped-def]
         raise IprouteExit(load_failure_text(err), 255) from None
 
 
-def _apply(dev: str, request: XdpRequest, prepared) -> int:  # type: ignore[no-untyped-def]
+def _apply(dev: str, request: XdpRequest, prepared) -> None:  # type: ignore[no-untyped-def]
+    """_apply: look the device up, then commit the load around the XDP attach."""
     from pybpftool.netlink import Netlink
 
     with Netlink() as nl:
         index = nl.link_index(dev)
         if index is None:
             raise IprouteExit(f'Cannot find device "{dev}"', 1)
-        fd = int(prepared.fd) if prepared is not None else -1
-        try:
-            nl.xdp_set(index, fd, request.mode_flags)
-        except NetlinkFailure as err:
-            raise IprouteExit(netlink_message(err), 2) from None
-    return 0
+
+        def attach() -> None:
+            fd = int(prepared.fd) if prepared is not None else -1
+            try:
+                nl.xdp_set(index, fd, request.mode_flags)
+            except NetlinkFailure as err:
+                raise IprouteExit(netlink_message(err), 2) from None
+
+        if prepared is None or prepared.loaded is None:
+            attach()
+        else:
+            _commit(prepared.loaded, attach)
+
+
+def _commit(loaded, attach) -> None:  # type: ignore[no-untyped-def]
+    """_commit: publish the load's pins and run `attach` under the pin-folder locks; a failed
+    publish (bpffs trouble) reads like a failed load, in ip's words."""
+    try:
+        loaded.commit(attach)
+    except IprouteExit:
+        raise
+    except PyBpfError as err:
+        raise IprouteExit(load_failure_text(err), 255) from None
