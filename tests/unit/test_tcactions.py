@@ -196,7 +196,9 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> type[Recorder]:
     import pybpftool.netlink
     from pybpftool.cli.common.attach import Prepared
 
-    def fake_prepare(source: Any, prog_type: int, section: str, subdir: str) -> Prepared:
+    def fake_prepare(
+        source: Any, prog_type: int, section: str, subdir: str, process: Any
+    ) -> Prepared:
         assert prog_type == 4  # BPF_PROG_TYPE_SCHED_ACT
         name = source.path.rsplit("/", 1)[-1]
         return Prepared(FakeFd(12), f"{name}:[{source.section or section}]")  # type: ignore[arg-type]

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from pybpftool.api.objects import annotation, load_object_file, pinned_annotation
 from pybpftool.cli.common.bpfsource import BpfSource
+from pybpftool.cli.common.process import Process
 from pybpftool.errors import KernelError, PyBpfError
 from pybpftool.kernel.fd import Fd
 from pybpftool.loader.core import LoadedObject
@@ -19,6 +22,8 @@ from pybpftool.spec import ObjectSpec
 
 if TYPE_CHECKING:
     from pybpftool.btf.target import TargetBtf
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -39,12 +44,17 @@ class Prepared:
         self.fd.close()
 
 
-def prepare(source: BpfSource, prog_type: int, default_section: str, subdir: str) -> Prepared:
-    """prepare: the program of `source`, loaded as `prog_type` (or opened from its pin)."""
+def prepare(
+    source: BpfSource, prog_type: int, default_section: str, subdir: str, process: Process
+) -> Prepared:
+    """prepare: the program of `source`, loaded as `prog_type` (or opened from its pin), the
+    way pybpftool.load loads (api.objects.load_object_file); a console `process` confines
+    itself first."""
     from pybpftool.kernel.bpf import Kernel
 
     kernel = Kernel()
-    _confine(source, subdir)
+    if process.confines:
+        _confine(source, subdir)
     if source.mode == "pinned":
         path = expand_pin_path(source.path, subdir)
         try:
@@ -53,8 +63,8 @@ def prepare(source: BpfSource, prog_type: int, default_section: str, subdir: str
             raise PyBpfError(
                 f"Couldn't retrieve pinned program '{source.path}': {os.strerror(err.errno)}"
             ) from None
-        return Prepared(fd, f"{os.path.basename(source.path)}:[*fsobj]")
-    from pybpftool.loader import LoadOptions, load_object
+        return Prepared(fd, pinned_annotation(source.path))
+    from pybpftool.loader import LoadOptions
 
     section = source.section or default_section
     options = LoadOptions(
@@ -66,9 +76,30 @@ def prepare(source: BpfSource, prog_type: int, default_section: str, subdir: str
         report=_stderr_line,
         open_target=open_target_cached,
     )
-    loaded = load_object(kernel, parse_cached(source.path), options, defer_commit=True)
+    loaded = load_object_file(kernel, source.path, options, True, parse=parse_cached)
     assert loaded.main is not None
-    return Prepared(loaded.main.fd, f"{os.path.basename(source.path)}:[{section}]", loaded)
+    return Prepared(loaded.main.fd, annotation(source.path, section), loaded)
+
+
+def attach_prepared(prepared: Sequence[Prepared], attach: Callable[[], T]) -> T:
+    """attach_prepared: run `attach`, then keep what the loads of `prepared` created; if
+    anything raises, undo every one of them. Their fds are closed either way.
+
+    The one place where the CLI's loads meet their attach: once the loader's commit runs
+    the attach itself under the pin-folder lock (LoadedObject.commit(attach), issue 16),
+    only this function changes."""
+    try:
+        result = attach()
+    except BaseException:
+        for one in prepared:
+            one.discard()
+        raise
+    for one in prepared:
+        one.commit()
+        one.fd.close()
+        if one.loaded is not None:
+            one.loaded.close()
+    return result
 
 
 _parsed: dict[tuple[str, int, int, int], ObjectSpec] = {}

@@ -17,7 +17,12 @@ from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.common.failures import load_failure_text, netlink_message
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.words import Words, duparg, duparg2
-from pybpftool.errors import NetlinkFailure, PyBpfError
+from pybpftool.errors import LinkNotFound, NetlinkFailure, PyBpfError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+if TYPE_CHECKING:
+    from pybpftool.cli.common.attach import Prepared
+    from pybpftool.cli.common.process import Process
 
 XDP_MODES = {"xdp": 0, "xdpgeneric": 2, "xdpdrv": 4, "xdpoffload": 8}  # XDP_FLAGS_*_MODE
 XDP_FLAGS_UPDATE_IF_NOEXIST = 1
@@ -107,7 +112,8 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
                         words, allow_bytecode=False, allow_type=False, allow_export=False
                     )
                     request = XdpRequest("", flags, source)
-                    prepared = _prepare(source)  # loaded before the device is looked up
+                    # loaded before the device is looked up
+                    prepared = _prepare(source, opts.process)
             elif word in OTHER_LINK_OPTIONS:
                 raise IprouteExit(
                     f'pyip link set: "{word}" is not implemented by pyip in this version '
@@ -123,14 +129,12 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
             raise IprouteExit('Not enough information: "dev" argument is required.', 255)
         if request is None:
             return 0
-        status = _apply(dev, request, prepared)
-        if prepared is not None:
-            prepared.commit()
-            prepared.fd.close()
-            if prepared.loaded is not None:
-                prepared.loaded.close()
-        prepared = None
-        return status
+        if prepared is None:
+            return _apply(dev, request, None)
+        from pybpftool.cli.common.attach import attach_prepared
+
+        done, prepared = prepared, None  # attach_prepared commits or undoes it
+        return attach_prepared([done], lambda: _apply(dev, request, done))
     finally:
         if prepared is not None:
             prepared.discard()
@@ -164,25 +168,27 @@ def link_show(opts: GlobalOptions, args: list[str]) -> int:
     return 0
 
 
-def _prepare(source: BpfSource):  # type: ignore[no-untyped-def]
+def _prepare(source: BpfSource, process: Process) -> Prepared:
     from pybpftool.cli.common.attach import prepare
 
     try:
-        return prepare(source, BPF_PROG_TYPE_XDP, "prog", "xdp")
+        return prepare(source, BPF_PROG_TYPE_XDP, "prog", "xdp", process)
     except PyBpfError as err:
         raise IprouteExit(load_failure_text(err), 255) from None
 
 
-def _apply(dev: str, request: XdpRequest, prepared) -> int:  # type: ignore[no-untyped-def]
+def _apply(dev: str, request: XdpRequest, prepared: Prepared | None) -> int:
+    """_apply: the XDP request through the API's one XDP path (api.xdp.set_xdp), its
+    failures in ip's words and statuses."""
+    from pybpftool.api.xdp import set_xdp
     from pybpftool.netlink import Netlink
 
     with Netlink() as nl:
-        index = nl.link_index(dev)
-        if index is None:
-            raise IprouteExit(f'Cannot find device "{dev}"', 1)
         fd = int(prepared.fd) if prepared is not None else -1
         try:
-            nl.xdp_set(index, fd, request.mode_flags)
+            set_xdp(nl, dev, fd, request.mode_flags)
+        except LinkNotFound:
+            raise IprouteExit(f'Cannot find device "{dev}"', 1) from None
         except NetlinkFailure as err:
             raise IprouteExit(netlink_message(err), 2) from None
     return 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pybpftool.cli.common.grammar import IprouteExit, matches
+from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.usage import GACT_USAGE
 
 # linux/pkt_cls.h: verdicts and the extended opcodes of a control action.
@@ -218,6 +219,7 @@ class ParseSession:
     loads: list[Any] = field(default_factory=list)
     cookie: bytes = b""  # parse_action's act_ck: tc never clears it between actions
     exports: list[tuple[Any, Any]] = field(default_factory=list)  # (source, prepared)
+    process: Process = field(default_factory=Process)  # the run's: confines in a console
 
     def discard(self) -> None:
         for load in self.loads:
@@ -374,7 +376,7 @@ def _bpf_program(source: Any, session: ParseSession) -> bytes:
         length = len(ops).to_bytes(2, sys.byteorder)
         return rtattr(TCA_ACT_BPF_OPS_LEN, length) + rtattr(TCA_ACT_BPF_OPS, cbpf.encode(ops))
     try:
-        prepared = prepare(source, 4, "action", "tc")  # BPF_PROG_TYPE_SCHED_ACT
+        prepared = prepare(source, 4, "action", "tc", session.process)  # SCHED_ACT
     except PyBpfError as err:
         say(*load_failure_text(err).split("\n"))
         raise ParseFailed from None

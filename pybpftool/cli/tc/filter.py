@@ -340,32 +340,38 @@ def modify(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
             generic_kind(req, words)  # then sent with no options, the kernel judges the kind
         source = req.source
         ops = classic_ops(source) if source is not None else None
-        prepared = prepare_classifier(source) if source is not None and ops is None else None
+        prepared = None
+        if source is not None and ops is None:
+            prepared = prepare_classifier(source, opts.process)
         if source is not None and prepared is not None and prepared.loaded is not None:
             export_maps(source, prepared)
         loads = [prepared] if prepared is not None else []
         try:
-            actions = [action_description(a, loads) for a in req.actions]
-            if req.kind != "bpf" or req.command == "delete":
-                _send_raw(nl, index, parent, req)
-            else:
-                _send(nl, index, parent, req, prepared, ops, actions)
-        except NetlinkFailure as err:
-            for load in loads:
-                load.discard()
-            raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
+            actions = [action_description(a, loads, opts.process) for a in req.actions]
         except BaseException:
             for load in loads:
                 load.discard()
             raise
-        for load in loads:
-            if req.command == "delete":
-                load.discard()  # tc loads the object of a delete line too, then drops it
-                continue
-            load.commit()
-            load.fd.close()
-            if load.loaded is not None:
-                load.loaded.close()
+
+        def send() -> None:
+            try:
+                if req.kind != "bpf" or req.command == "delete":
+                    _send_raw(nl, index, parent, req)
+                else:
+                    _send(nl, index, parent, req, prepared, ops, actions)
+            except NetlinkFailure as err:
+                raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
+
+        from pybpftool.cli.common.attach import attach_prepared
+
+        if req.command == "delete":
+            try:
+                send()
+            finally:
+                for load in loads:
+                    load.discard()  # tc loads the object of a delete line too, then drops it
+        else:
+            attach_prepared(loads, send)
     return 0
 
 
@@ -396,34 +402,25 @@ def _send(
     ops: bytes | None,
     actions: list[Any],
 ) -> None:
-    kw: dict[str, object] = {"parent": parent}
-    if req.prio:
-        kw["prio"] = req.prio
-    if req.handle is not None:
-        kw["handle"] = req.handle
-    if req.protocol:
-        kw["protocol"] = req.protocol
-    if req.chain is not None:
-        kw["chain"] = req.chain
-    if prepared is not None:
-        kw["fd"] = int(prepared.fd)
-        kw["name"] = prepared.annotation
-    if ops is not None:
-        kw["ops"] = ops
-    if actions:
-        kw["action"] = actions
-    if req.classid is not None:
-        kw["classid"] = req.classid
-    if req.direct_action:
-        kw["direct_action"] = True
-    if req.skip_hw:
-        kw["skip_hw"] = True
-    if req.skip_sw:
-        kw["skip_sw"] = True
-    from pybpftool.netlink.uapi import TCM_IFINDEX_MAGIC_BLOCK
+    """_send: the filter through the API's one cls_bpf path (api.tc.send_bpf_filter)."""
+    from pybpftool.api.tc import BpfFilterRequest, send_bpf_filter
 
-    signed = -1 if index == TCM_IFINDEX_MAGIC_BLOCK else index  # pyroute2's tcm_ifindex is an int
-    nl.filter(NETLINK_COMMAND[req.command], signed, **kw)
+    request = BpfFilterRequest(
+        parent,
+        prio=req.prio,
+        handle=req.handle,
+        protocol=req.protocol,
+        chain=req.chain,
+        fd=int(prepared.fd) if prepared is not None else None,
+        name=prepared.annotation if prepared is not None else None,
+        ops=ops,
+        actions=tuple(actions),
+        classid=req.classid,
+        direct_action=req.direct_action,
+        skip_hw=req.skip_hw,
+        skip_sw=req.skip_sw,
+    )
+    send_bpf_filter(nl, NETLINK_COMMAND[req.command], index, request)
 
 
 def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
@@ -450,9 +447,8 @@ def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
             if words:
                 parse_bpf_options(req, words)
                 if req.source is not None and classic_ops(req.source) is None:
-                    prepare_classifier(
-                        req.source
-                    ).discard()  # tc loads it, then finds the words superfluous
+                    # tc loads it, then finds the words superfluous
+                    prepare_classifier(req.source, opts.process).discard()
         elif req.kind in TC_FILTER_KINDS:
             raise other_kind(req)
         else:

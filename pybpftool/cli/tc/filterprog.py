@@ -14,17 +14,18 @@ from pybpftool.errors import PyBpfError
 
 if TYPE_CHECKING:
     from pybpftool.cli.common.attach import Prepared
+    from pybpftool.cli.common.process import Process
 
 BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 3, 4
 
 
-def prepare_classifier(source: BpfSource) -> Prepared:
+def prepare_classifier(source: BpfSource, process: Process) -> Prepared:
     """prepare_classifier: the filter's program loaded (or opened) as tc does, its failure
     in tc's words."""
     from pybpftool.cli.common.attach import prepare
 
     try:
-        return prepare(source, BPF_PROG_TYPE_SCHED_CLS, "classifier", "tc")
+        return prepare(source, BPF_PROG_TYPE_SCHED_CLS, "classifier", "tc", process)
     except PyBpfError as err:
         text = load_failure_text(err)
         if source.mode == "pinned":
@@ -82,7 +83,7 @@ def classic_ops(source: BpfSource) -> bytes | None:
     return None
 
 
-def action_description(action: Any, loads: list[Any]) -> dict[str, Any]:
+def action_description(action: Any, loads: list[Any], process: Process) -> dict[str, Any]:
     """action_description: pyroute2's description of one action, loading a bpf action's program."""
     if action.kind != "bpf":
         return {"kind": "gact", "action": action.control}
@@ -90,7 +91,7 @@ def action_description(action: Any, loads: list[Any]) -> dict[str, Any]:
 
     assert action.source is not None
     try:
-        prepared = prepare(action.source, BPF_PROG_TYPE_SCHED_ACT, "action", "tc")
+        prepared = prepare(action.source, BPF_PROG_TYPE_SCHED_ACT, "action", "tc", process)
     except PyBpfError as err:
         raise IprouteExit(f"{load_failure_text(err)}\nbad action parsing", 1) from None
     loads.append(prepared)
