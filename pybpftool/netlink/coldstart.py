@@ -12,9 +12,14 @@ __init__ in place and answers from the result, exactly as if the package had bee
 normally. The modules already imported through it are the same module objects either way.
 """
 
+from __future__ import annotations
+
 import os
 import sys
-import types
+
+TYPE_CHECKING = False  # neither typing nor types is imported: this runs in `pyip -V` too
+if TYPE_CHECKING:
+    from types import ModuleType
 
 PACKAGE = "pyroute2"
 
@@ -28,7 +33,7 @@ def install_pyroute2_stub() -> None:
         folder = os.path.join(entry or ".", PACKAGE)
         init = os.path.join(folder, "__init__.py")
         if os.path.isfile(init):
-            stub = types.ModuleType(PACKAGE)
+            stub = type(sys)(PACKAGE)  # a types.ModuleType
             stub.__path__ = [folder]
             stub.__file__ = init
             _defer(stub)
@@ -36,7 +41,7 @@ def install_pyroute2_stub() -> None:
             return
 
 
-def _defer(stub: types.ModuleType) -> None:
+def _defer(stub: ModuleType) -> None:
     """_defer: the module __getattr__ (PEP 562) that completes `stub` on first use."""
 
     def complete(name: str) -> object:
@@ -45,12 +50,12 @@ def _defer(stub: types.ModuleType) -> None:
     stub.__getattr__ = complete  # type: ignore[method-assign]
 
 
-def is_deferred(module: types.ModuleType) -> bool:
+def is_deferred(module: ModuleType) -> bool:
     """is_deferred: `module` is the stub and pyroute2's __init__ has not run in it yet."""
     return "__getattr__" in vars(module) and getattr(module, "__spec__", None) is None
 
 
-def _is_submodule(stub: types.ModuleType, name: str) -> bool:
+def _is_submodule(stub: ModuleType, name: str) -> bool:
     """_is_submodule: `name` is a module or package file of pyroute2's folder."""
     return any(
         os.path.isfile(os.path.join(folder, name + ".py"))
@@ -59,7 +64,7 @@ def _is_submodule(stub: types.ModuleType, name: str) -> bool:
     )
 
 
-def _complete(stub: types.ModuleType, name: str) -> object:
+def _complete(stub: ModuleType, name: str) -> object:
     """_complete: run pyroute2's __init__ in `stub` (once), then look `name` up in it.
 
     A submodule not imported yet is left to the import system, as for the real package

@@ -6,6 +6,7 @@ must not creep into commands that do not need them.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -77,6 +78,20 @@ def test_version_does_not_import_typing(module: str) -> None:
     code = PROBE.format(module=module, argv=["-V"], heavy=("typing",))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.splitlines()[-1] == "HEAVY:", out.stderr
+
+
+@pytest.mark.parametrize("tool", ["pyip", "pytc"])
+def test_the_console_scripts_version_does_not_import_typing(tool: str) -> None:
+    """The same through the installed script, whose console() does more than main() (the
+    pyroute2 cold-start stub): Python's import profile lists every module it imported."""
+    from scripts import BIN
+
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    out = subprocess.run([str(BIN / tool), "-V"], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines()}
+    assert "pybpftool.netlink.coldstart" in imported  # the profile covers the console path
+    assert "typing" not in imported
 
 
 def test_import_pybpftool_imports_nothing_heavy() -> None:
