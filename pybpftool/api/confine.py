@@ -21,8 +21,10 @@ def confine(*, read: Iterable[StrPath] = (), pin_root: StrPath | None = None) ->
     `$TC_BPF_MNT` or /sys/fs/bpf, mounted and given iproute2's folders now, since that is
     impossible afterwards); no writing or truncating files, no device ioctls, no TCP.
 
-    Returns True when the process is confined, False when the kernel has no Landlock (or
-    PYBPFTOOL_SANDBOX=off); SandboxError when PYBPFTOOL_SANDBOX=on and it cannot be done.
+    Namespaces are opened by path when a call uses `netns`: put "/run/netns" in `read` to
+    keep using them. Returns True when the process is confined, False when the kernel has
+    no Landlock (or PYBPFTOOL_SANDBOX=off); SandboxError when PYBPFTOOL_SANDBOX=on and it
+    cannot be done.
     A process is confined once: calling it again keeps the first confinement.
     """
     from pybpftool import sandbox

@@ -146,16 +146,20 @@ def test_cli_main_in_process_leaves_the_callers_process_alone(
     assert 'Cannot find device "nope0"' in done.stderr
 
 
-def test_confine_is_there_when_the_caller_asks_for_it(tmp_path: Path, bpffs: str) -> None:
+def test_confine_is_there_when_the_caller_asks_for_it(
+    tmp_path: Path, netns: str, bpffs: str
+) -> None:
     """pybpftool.confine(): the command-line tools' sandbox for a caller that wants it: the
-    named object stays readable and loadable, the rest of the filesystem does not."""
+    named object and namespaces stay usable, the rest of the filesystem does not."""
     obj = str(bpfobjs.build("legacy_maps", HOST))
     code = (
         "import sys, pybpftool\n"
-        "obj, pin_root, elsewhere = sys.argv[1:4]\n"
-        "assert pybpftool.confine(read=[obj], pin_root=pin_root)\n"
+        "obj, pin_root, elsewhere, netns = sys.argv[1:5]\n"
+        "assert pybpftool.confine(read=[obj, '/run/netns'], pin_root=pin_root)\n"
         "with pybpftool.load(obj, prog_type='sched_cls', pin_root=pin_root) as loaded:\n"
         "    print(loaded.program.name)\n"
+        "    placed = pybpftool.attach_tc('v0', 'ingress', loaded.program, netns=netns)\n"
+        "    pybpftool.detach_tc('v0', 'ingress', pref=placed.pref, netns=netns)\n"
         "for path in ('/etc/hostname', elsewhere):\n"
         "    try:\n"
         "        open(path, 'w' if path == elsewhere else 'r')\n"
@@ -164,7 +168,7 @@ def test_confine_is_there_when_the_caller_asks_for_it(tmp_path: Path, bpffs: str
     )
     env = {**os.environ, "PYBPFTOOL_SANDBOX": "on"}
     done = subprocess.run(
-        [sys.executable, "-c", code, obj, bpffs, str(tmp_path / "x")],
+        [sys.executable, "-c", code, obj, bpffs, str(tmp_path / "x"), netns],
         capture_output=True,
         text=True,
         env=env,
