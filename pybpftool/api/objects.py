@@ -298,6 +298,8 @@ def load(
         report=_log,
     )
     kernel = Kernel()
+    # Committed by the load itself: a commit may load again (a lost race to publish a pin,
+    # issue 16), so the Collection is built from what the commit left.
     loaded = load_object_file(kernel, file, options, False, parse=lambda _path: spec)
     try:
         return Collection(loaded, file, entry, kernel)

@@ -28,7 +28,11 @@ def program_ref(prog: Program | StrPath, expected: int) -> Iterator[ProgramRef]:
     if isinstance(prog, Program):
         if prog.type != wanted:
             raise UsageError(f"program {prog.name} is {prog.type}, not {wanted}")
-        yield ProgramRef(prog.fd, prog.annotation)
+        try:
+            number = prog.fd
+        except ValueError:
+            raise UsageError(f"program {prog.name}: its Collection is closed") from None
+        yield ProgramRef(number, prog.annotation)
         return
     if not isinstance(prog, (str, os.PathLike)):
         raise UsageError(f"expected a Program or the path of a pinned one, not {prog!r}")

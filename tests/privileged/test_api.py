@@ -93,6 +93,8 @@ def test_load_follows_iproute2_and_matches_the_kernel(bpffs: str) -> None:
     assert obj.closed and open_fds() == fds
     with pytest.raises(ValueError, match="closed"):
         obj.program.fd  # noqa: B018
+    with pytest.raises(pybpftool.UsageError, match="cls_entry: its Collection is closed"):
+        pybpftool.attach_tc("v0", "ingress", obj.program)
     assert Path(bpffs, "tc/globals/counters").exists()  # pins persist as the object declares
 
 
