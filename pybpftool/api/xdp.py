@@ -1,8 +1,9 @@
 """xdp: attach and detach XDP programs (RTM_NEWLINK with IFLA_XDP).
 
-`set_xdp` is the one request both `pybpftool.attach_xdp` and `pyip link set ... xdp` send;
-pyip passes its flags as ip computes them (mode word, -force), the API from `mode` and
-`replace`.
+`set_xdp` is the one request both `pybpftool.attach_xdp` and `pyip link set ... xdp` send,
+on a device both look up with api.links.link_index first (before anything is attached: pyip
+looks it up before its load commits); pyip passes its flags as ip computes them (mode word,
+-force), the API from `mode` and `replace`.
 """
 
 from __future__ import annotations
@@ -34,12 +35,10 @@ XDP_MODES = {
 _DETACH_FLAGS = {1: XDP_FLAGS_DRV_MODE, 2: XDP_FLAGS_SKB_MODE, 3: XDP_FLAGS_HW_MODE}
 
 
-def set_xdp(nl: Netlink, dev: str, fd: int, flags: int) -> None:
-    """set_xdp: attach program `fd` to `dev` (-1: detach) with XDP_FLAGS_* `flags`.
-
-    Raises LinkNotFound for an unknown device, NetlinkFailure (with the kernel's extack
-    text) for a refusal."""
-    nl.xdp_set(link_index(nl, dev), fd, flags)
+def set_xdp(nl: Netlink, ifindex: int, fd: int, flags: int) -> None:
+    """set_xdp: attach program `fd` to device `ifindex` (-1: detach) with XDP_FLAGS_*
+    `flags`; NetlinkFailure (with the kernel's extack text) if the kernel refuses."""
+    nl.xdp_set(ifindex, fd, flags)
 
 
 def xdp_flags(mode: str, replace: bool) -> int:
@@ -67,7 +66,7 @@ def attach_xdp(
     """
     flags = xdp_flags(mode, replace)
     with program_ref(prog, BpfProgType.BPF_PROG_TYPE_XDP) as ref, open_netlink(netns) as nl:
-        set_xdp(nl, dev, ref.fd, flags)
+        set_xdp(nl, link_index(nl, dev), ref.fd, flags)
 
 
 def detach_xdp(dev: str, *, netns: str | None = None) -> bool:
@@ -88,5 +87,5 @@ def detach_xdp(dev: str, *, netns: str | None = None) -> bool:
             )
             modes = [flag for prog_id, flag in ids if prog_id]
         for flag in modes:
-            nl.xdp_set(index, -1, flag)
+            set_xdp(nl, index, -1, flag)
     return True

@@ -178,17 +178,20 @@ def _prepare(source: BpfSource, process: Process) -> Prepared:
 
 
 def _apply(dev: str, request: XdpRequest, prepared: Prepared | None) -> int:
-    """_apply: the XDP request through the API's one XDP path (api.xdp.set_xdp), its
-    failures in ip's words and statuses."""
+    """_apply: the device looked up and the XDP request sent as the API does it
+    (api.links.link_index, api.xdp.set_xdp), failures in ip's words and statuses."""
+    from pybpftool.api.links import link_index
     from pybpftool.api.xdp import set_xdp
     from pybpftool.netlink import Netlink
 
     with Netlink() as nl:
-        fd = int(prepared.fd) if prepared is not None else -1
         try:
-            set_xdp(nl, dev, fd, request.mode_flags)
+            index = link_index(nl, dev)
         except LinkNotFound:
             raise IprouteExit(f'Cannot find device "{dev}"', 1) from None
+        fd = int(prepared.fd) if prepared is not None else -1
+        try:
+            set_xdp(nl, index, fd, request.mode_flags)
         except NetlinkFailure as err:
             raise IprouteExit(netlink_message(err), 2) from None
     return 0
