@@ -23,6 +23,8 @@ from pybpftool.spec import MapSpec, Pinning
 PINNING_DB = "/etc/iproute2/bpf_pinning"
 GLOBALS_DIR = "globals"
 NAME_MAX = 255
+# New pins wait under this prefix until they are complete (kernel/pindir.py); no map may use it.
+TEMP_PREFIX = "pybpftool-tmp-"
 PIN_GLOBAL_NS = 2
 
 SUBDIR_TC, SUBDIR_XDP, SUBDIR_IP = "tc", "xdp", "ip"
@@ -57,6 +59,8 @@ def check_pin_name(name: str) -> None:
         problem = "contains '.', which bpffs refuses"
     elif not name.isprintable():
         problem = "contains control characters"
+    elif name.startswith(TEMP_PREFIX):
+        problem = f"starts with {TEMP_PREFIX!r}, which pybpftool keeps for unfinished pins"
     if problem:
         raise PinError(f"cannot pin map {name!r}: its name {problem}")
 

@@ -1,7 +1,9 @@
 """fakekernel: a recording stand-in for pybpftool.kernel.bpf.Kernel, no root needed.
 
 Maps and programs are plain records; pins are real files (holding the object id) under the
-test's temporary folder, so the loader's own folder creation and rollback run for real.
+test's temporary folder, so the loader's own folder creation, locks, renames and rollback run
+for real. Slots of fd maps (prog arrays, map-in-maps) hold the id of the object put there, and
+a lookup answers with that id, as the kernel does for userspace.
 Every call is recorded as (operation, detail). `fail_at(op, n, errno)` makes the n-th call
 (1-based) of `op` fail, which lets a test break a load at every step in turn.
 """
@@ -15,6 +17,9 @@ from dataclasses import dataclass, field
 from pybpftool.errors import KernelError
 from pybpftool.kernel.bpf import LoadResult, MapInfo, MapRequest, ProgRequest
 from pybpftool.kernel.fd import Fd
+from pybpftool.kernel.pindir import rename_noreplace
+
+FD_MAPS = (3, 12, 13)  # prog array, array of maps, hash of maps
 
 
 @dataclass
@@ -69,10 +74,19 @@ class FakeKernel:
         return self.failures.get((op, self.counts[op]))
 
     def _new_fd(self, obj_id: int) -> Fd:
+        return Fd(self._dup_id(obj_id), self._close, self._dup, self._move)
+
+    def _dup_id(self, obj_id: int) -> int:
         num = self._next_fd
         self._next_fd += 1
         self.open[num] = obj_id
-        return Fd(num, self._close)
+        return num
+
+    def _dup(self, num: int) -> int:
+        return self._dup_id(self.open[num])
+
+    def _move(self, src: int, dst: int) -> None:
+        self.open[dst] = self.open.pop(src)
 
     def _close(self, num: int) -> None:
         if num not in self.open:
@@ -117,7 +131,36 @@ class FakeKernel:
             prog = self.obj(int.from_bytes(value, "little"))
             assert isinstance(prog, FakeProg)
             m.owner_prog_type = m.owner_prog_type or prog.req.prog_type
+        if m.req.map_type in FD_MAPS:
+            value = self.open[int.from_bytes(value, "little")].to_bytes(4, "little")
         m.entries[key] = value
+
+    def map_lookup(self, fd: Fd, key: bytes, value_size: int) -> bytes | None:
+        m = self.map_of(fd)
+        self._enter("map_lookup", m.req.name)
+        return m.entries.get(key)
+
+    def map_delete(self, fd: Fd, key: bytes) -> bool:
+        m = self.map_of(fd)
+        self._enter("map_delete", m.req.name)
+        return m.entries.pop(key, None) is not None
+
+    def prog_by_id(self, prog_id: int) -> Fd:
+        self._enter("prog_by_id", str(prog_id))
+        if not isinstance(self.objects.get(prog_id), FakeProg):
+            raise KernelError("prog get fd by id", _errno.ENOENT, "prog get fd by id: ENOENT")
+        return self._new_fd(prog_id)
+
+    def map_by_id(self, map_id: int) -> Fd:
+        self._enter("map_by_id", str(map_id))
+        if not isinstance(self.objects.get(map_id), FakeMap):
+            raise KernelError("map get fd by id", _errno.ENOENT, "map get fd by id: ENOENT")
+        return self._new_fd(map_id)
+
+    def slot(self, fd: Fd | int, key: int) -> int | None:
+        """slot: the id of the object in slot `key` of an fd map (None: empty)."""
+        value = self.map_of(fd).entries.get(key.to_bytes(4, "little"))
+        return None if value is None else int.from_bytes(value, "little")
 
     def map_freeze(self, fd: Fd) -> None:
         self._enter("map_freeze", self.map_of(fd).req.name)
@@ -157,6 +200,10 @@ class FakeKernel:
                 f.write(str(self.open[int(fd)]))
         except FileExistsError:
             raise KernelError("obj pin", _errno.EEXIST, "obj pin failed: EEXIST") from None
+
+    def pin_rename(self, old: str, new: str) -> None:
+        self._enter("pin_rename", new)
+        rename_noreplace(old, new)  # the pins are real files: the real renameat2
 
     def prog_bind_map(self, prog: Fd, map_fd: Fd) -> None:
         self._enter("prog_bind_map", self.map_of(map_fd).req.name)

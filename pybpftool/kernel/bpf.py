@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from pybpftool.errors import KernelError
-from pybpftool.kernel import attrs
+from pybpftool.kernel import attrs, pindir
 from pybpftool.kernel import syscall as sc
 from pybpftool.kernel.fd import Fd
 
@@ -270,6 +270,16 @@ class Kernel:
         """prog_by_id: an fd of the loaded program with id `prog_id` (BPF_PROG_GET_FD_BY_ID)."""
         attr = attrs.IdAttr(prog_id)
         return Fd(sc.bpf(sc.BPF_PROG_GET_FD_BY_ID, attr, "prog get fd by id"))
+
+    def map_by_id(self, map_id: int) -> Fd:
+        """map_by_id: an fd of the map with id `map_id` (BPF_MAP_GET_FD_BY_ID)."""
+        attr = attrs.IdAttr(map_id)
+        return Fd(sc.bpf(sc.BPF_MAP_GET_FD_BY_ID, attr, "map get fd by id"))
+
+    def pin_rename(self, old: str, new: str) -> None:
+        """pin_rename: give pin `old` the name `new` in one step, never replacing a pin that
+        is there already (renameat2 RENAME_NOREPLACE; EEXIST then)."""
+        pindir.rename_noreplace(old, new)
 
     def fdinfo(self, fd: Fd) -> dict[str, str]:
         """fdinfo: /proc/self/fdinfo/<fd> as key -> value (owner_prog_type lives only here)."""

@@ -14,16 +14,29 @@ from collections.abc import Callable
 from types import TracebackType
 
 
+def _move(src: int, dst: int) -> None:
+    os.dup2(src, dst, inheritable=False)  # dup3(src, dst, O_CLOEXEC): dst's old file is closed
+    os.close(src)
+
+
 class Fd:
     """Fd: an owned file descriptor number; `num` is -1 once closed."""
 
-    __slots__ = ("_closer", "num")
+    __slots__ = ("_closer", "_duplicate", "_mover", "num")
 
-    def __init__(self, num: int, closer: Callable[[int], None] = os.close) -> None:
+    def __init__(
+        self,
+        num: int,
+        closer: Callable[[int], None] = os.close,
+        duplicate: Callable[[int], int] = os.dup,
+        mover: Callable[[int, int], None] | None = None,
+    ) -> None:
         if num < 0:
             raise ValueError(f"not a file descriptor: {num}")
         self.num = num
         self._closer = closer
+        self._duplicate = duplicate  # fake kernels pass their own set
+        self._mover = mover or _move
 
     @property
     def closed(self) -> bool:
@@ -38,9 +51,17 @@ class Fd:
         """dup: a second owned descriptor for the same object (CLOEXEC like the first)."""
         if self.closed:
             raise ValueError("dup of a closed fd")
-        if self._closer is os.close:
-            return Fd(os.dup(self.num))
-        return Fd(self.num, self._closer)  # fake kernels: same number, their own closer
+        return Fd(self._duplicate(self.num), self._closer, self._duplicate, self._mover)
+
+    def take_number(self, other: Fd) -> None:
+        """take_number: move this descriptor onto `other`'s number, which `other` gives up
+        (dup3 onto it, as libbpf's reuse_fd does; then this number is closed). Whatever was
+        built with that number (a netlink request, say) now reaches this object."""
+        if self.closed or other.closed:
+            raise ValueError("take_number with a closed fd")
+        target, other.num = other.num, -1
+        self._mover(self.num, target)
+        self.num = target
 
     def __int__(self) -> int:
         if self.closed:

@@ -1,25 +1,26 @@
 """core: ObjectSpec -> live kernel objects, the way iproute2 loads a BPF object.
 
 `load_object` runs the steps in iproute2's order: pin paths (validated before anything is
-created), BTF, every map, then the selected program, its tail calls and the programs named in
-static prog-array slots, then the prog-array fills. All of it happens inside a Transaction:
-any failure removes the new pins and folders and closes every fd, leaving pins that existed
-before untouched.
+created), BTF, every map (pins adopted, missing maps created and filled but not pinned yet),
+then the selected program, its tail calls and the programs named in static prog-array slots,
+then the prog-array fills of the maps it created. Nothing shared changes during a load: the
+slots it must write into pre-existing maps are recorded, and the new pins are published by
+the commit (publish.py), which runs the caller's attach under the pin-folder locks. A failed
+load closes every fd it opened; pins that existed before are never touched.
 """
 
 from __future__ import annotations
 
-import errno as _errno
-import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from pybpftool.errors import KernelError, ObjectError, PinError
+from pybpftool.errors import ObjectError, PinError
 from pybpftool.kernel import bpffs
 from pybpftool.kernel.bpf import LoadResult, ProgRequest
 from pybpftool.kernel.fd import Fd
+from pybpftool.loader import slots
 from pybpftool.loader.btfload import load_btf
 from pybpftool.loader.corerelo import CoreRelocator
 from pybpftool.loader.maps import PROG_ARRAY, Map, MapContext, MapKernel, create_maps
@@ -31,7 +32,8 @@ from pybpftool.loader.programs import (
     load_program,
     relocate,
 )
-from pybpftool.loader.txn import Transaction
+from pybpftool.loader.publish import LoadGroup, pin_key
+from pybpftool.loader.txn import SlotWrite, Transaction
 from pybpftool.pinning import (
     PINNING_DB,
     SUBDIR_TC,
@@ -46,11 +48,13 @@ if TYPE_CHECKING:
     from pybpftool.btf.target import TargetBtf
 
 
-class LoaderKernel(MapKernel, ProgKernel, Protocol):
-    """LoaderKernel: everything load_object asks of the kernel."""
+class LoaderKernel(MapKernel, ProgKernel, slots.SlotKernel, Protocol):
+    """LoaderKernel: everything load_object and its commit ask of the kernel."""
 
     def btf_load(self, blob: bytes, log_level: int = 0, log_size: int = 0) -> LoadResult: ...
     def prog_bind_map(self, prog: Fd, map_fd: Fd) -> None: ...
+    def obj_pin(self, fd: Fd, path: str) -> None: ...
+    def pin_rename(self, old: str, new: str) -> None: ...
 
 
 class LoadOptions(NamedTuple):
@@ -68,6 +72,7 @@ class LoadOptions(NamedTuple):
     report: Callable[[str], None] | None = None  # verbose and warning lines go here
     target_btf: str | None = None  # CO-RE target; None: $PYBPFTOOL_TARGET_BTF or the kernel's
     open_target: Callable[[str], TargetBtf] | None = None  # e.g. a -batch's memo of targets
+    group: LoadGroup | None = None  # the other loads of this command, committed together
 
 
 @dataclass
@@ -81,7 +86,12 @@ class Program:
 
 @dataclass
 class LoadedObject:
-    """LoadedObject: the maps and programs one load created or reused; close() releases fds."""
+    """LoadedObject: the maps and programs one load created or reused; close() releases fds.
+
+    A load made with `defer_commit` is pending until commit() or discard(). commit() may load
+    the object again (a lost publish race, see publish.py): an `attach` callback reads
+    `.main`, `.programs` and `.maps` when it runs, not before.
+    """
 
     spec: ObjectSpec
     maps: dict[str, Map]
@@ -90,23 +100,77 @@ class LoadedObject:
     main: Program | None = None
     fds: list[Fd] = field(default_factory=list)
     txn: Transaction | None = None  # set while the load awaits commit() or discard()
+    plan: _Plan | None = field(default=None, repr=False)  # how to load it again
+    group: LoadGroup | None = field(default=None, repr=False)
 
-    def commit(self) -> None:
-        """commit: keep what the load created (pins stay; fds stay open until close())."""
-        if self.txn is not None:
-            self.txn.commit()
-            self.txn = None
+    @property
+    def kernel(self) -> LoaderKernel | None:
+        return self.plan.kernel if self.plan is not None else None
+
+    @property
+    def verbose(self) -> bool:
+        return self.plan is not None and self.plan.options.verbose
+
+    @property
+    def report(self) -> Callable[[str], None] | None:
+        return self.plan.options.report if self.plan is not None else None
+
+    def commit(self, attach: Callable[[], None] | None = None) -> None:
+        """commit: under the pin-folder locks, publish the new pins, write the slots of
+        pre-existing maps (with undo records) and run `attach`; if anything raises, undo
+        the slot writes, remove only the pins this commit published, close every fd and
+        re-raise. The other pending loads of this object's LoadGroup commit with it."""
+        if self.txn is None:
+            if attach is not None:
+                attach()  # committed already: nothing of ours left to publish
+            return
+        if self.group is None:
+            self.group = LoadGroup()
+            self.group.add(self)
+        self.group.commit(attach)
 
     def discard(self) -> None:
-        """discard: undo the whole load: new pins and folders removed, every fd closed."""
+        """discard: undo an uncommitted load: every fd closed, nothing published."""
+        if self.group is not None:
+            self.group.forget(self)
+        self.abandon()
+
+    def close(self) -> None:
+        for fd in reversed(self.fds):
+            fd.close()
+
+    def abandon(self) -> None:
+        """abandon: close everything the load opened (its commit, if any, is undone)."""
         if self.txn is not None:
             self.txn.rollback()
             self.txn = None
         self.close()
 
-    def close(self) -> None:
+    def committed(self) -> None:
+        if self.txn is not None:
+            self.txn.commit()
+            self.txn = None
+
+    def reload(self, group: LoadGroup) -> None:
+        """reload: load again from scratch, adopting whatever is pinned now. Each program
+        keeps its fd number (the old fd stays open until the new program takes its number),
+        so a request built with it before the commit still names the right program."""
+        assert self.plan is not None
+        kept = [p.fd for p in self.programs]
         for fd in reversed(self.fds):
-            fd.close()
+            if not any(fd is k for k in kept):
+                fd.close()
+        self.txn = None
+        try:
+            fresh = self.plan.run(group)
+        except BaseException:
+            for fd in kept:
+                fd.close()
+            raise
+        for prog, old in zip(fresh.programs, kept, strict=True):
+            prog.fd.take_number(old)
+        self.maps, self.programs, self.main = fresh.maps, fresh.programs, fresh.main
+        self.btf_fd, self.fds, self.txn = fresh.btf_fd, fresh.fds, fresh.txn
 
 
 def select_programs(spec: ObjectSpec, options: LoadOptions) -> tuple[ProgramSpec, ...]:
@@ -146,44 +210,61 @@ def load_object(
 ) -> LoadedObject:
     """load_object: create maps and load `programs` (default: select_programs) of `spec`.
 
-    With `defer_commit` the caller finishes the job (say, attaching the program) and then
-    calls commit() or discard() on the result, so a later failure can still undo the load.
+    Without `defer_commit` the load commits itself (publishes its pins; no attach). With it
+    the caller finishes the job and then calls commit(attach) or discard() on the result
+    (or on `options.group`, to commit several loads around one attach).
     """
     check_byte_order(spec)
     chosen = programs if programs is not None else select_programs(spec, options)
     types = {id(p): _program_type(p, options) for p in chosen}
-    pin_paths, make_dirs = _pin_paths(spec, options)
-    txn = Transaction()
-    try:
-        loaded = _load(kernel, spec, options, chosen, types, pin_paths, make_dirs, txn)
-    except BaseException:
-        txn.rollback()
-        raise
-    if defer_commit:
-        loaded.txn = txn
-    else:
-        txn.commit()
+    pin_paths = _pin_paths(spec, options)
+    group = options.group if defer_commit and options.group is not None else LoadGroup()
+    plan = _Plan(kernel, spec, options, chosen, types, pin_paths)
+    loaded = plan.run(group)
+    group.add(loaded)
+    if not defer_commit:
+        loaded.commit()
     return loaded
 
 
-def _load(
-    kernel: LoaderKernel,
-    spec: ObjectSpec,
-    options: LoadOptions,
-    chosen: tuple[ProgramSpec, ...],
-    types: dict[int, int],
-    pin_paths: dict[str, str],
-    make_dirs: Callable[[str, Callable[[str], None]], None] | None,
-    txn: Transaction,
-) -> LoadedObject:
+class _Plan(NamedTuple):
+    """_Plan: everything a load needs, kept to load the object again after a lost race."""
+
+    kernel: LoaderKernel
+    spec: ObjectSpec
+    options: LoadOptions
+    chosen: tuple[ProgramSpec, ...]
+    types: dict[int, int]
+    pin_paths: dict[str, str]
+
+    def run(self, group: LoadGroup) -> LoadedObject:
+        txn = Transaction()
+        try:
+            loaded = _load(self, txn, group)
+        except BaseException:
+            txn.rollback()
+            raise
+        loaded.txn, loaded.plan, loaded.group = txn, self, group
+        return loaded
+
+
+def _load(plan: _Plan, txn: Transaction, group: LoadGroup) -> LoadedObject:
+    kernel, spec, options, chosen, types = (
+        plan.kernel,
+        plan.spec,
+        plan.options,
+        plan.chosen,
+        plan.types,
+    )
     btf_fd = load_btf(kernel, spec, _reporter(options), options.verbose)
     if btf_fd is not None:
         txn.own(btf_fd)
     ctx = MapContext(
-        pin_paths=pin_paths,
+        pin_paths=plan.pin_paths,
         btf_fd=int(btf_fd) if btf_fd is not None else 0,
         owner_prog_type=types[id(chosen[0])] if chosen else None,
-        make_pin_dirs=make_dirs,
+        siblings=group.pending,
+        pin_key=pin_key,
     )
     maps = create_maps(kernel, txn, spec.maps, ctx)
     fds = {name: int(m.fd) for name, m in maps.items()}
@@ -199,7 +280,7 @@ def _load(
         _bind_rodata(kernel, result.fd, maps)
         if options.verbose:
             _reporter(options)(f"Prog section '{prog.section}' loaded ({int(result.fd)})!")
-    _fill_prog_arrays(kernel, spec, maps, loaded)
+    _fill_prog_arrays(kernel, txn, maps, loaded)
     return LoadedObject(
         spec, maps, loaded, btf_fd, loaded[0] if loaded else None, fds=list(txn.fds)
     )
@@ -262,13 +343,11 @@ def check_byte_order(spec: ObjectSpec) -> None:
         raise ObjectError(f"We are {ours} endian, eBPF object is {theirs} endian!")
 
 
-def _pin_paths(
-    spec: ObjectSpec, options: LoadOptions
-) -> tuple[dict[str, str], Callable[[str, Callable[[str], None]], None] | None]:
+def _pin_paths(spec: ObjectSpec, options: LoadOptions) -> dict[str, str]:
     """_pin_paths: the pin path of every pinned map (names checked first), bpffs ready."""
     pinned = [m for m in spec.maps if m.pinning is not Pinning.NONE]
     if not options.pin or not pinned:
-        return {}, None
+        return {}
     mount = bpffs.ensure_mount(options.env)
     bpffs.make_hierarchy(mount)
     wd = work_dir(mount, options.subdir)
@@ -280,7 +359,7 @@ def _pin_paths(
         path = map_pin_path(m, wd, obj_sha1, db)
         if path is not None:
             paths[m.name] = path
-    return paths, bpffs.make_pin_dirs
+    return paths
 
 
 def _pinning_db(options: LoadOptions) -> PinningDb:
@@ -309,38 +388,33 @@ def _bind_rodata(kernel: LoaderKernel, prog: Fd, maps: dict[str, Map]) -> None:
 
 
 def _fill_prog_arrays(
-    kernel: LoaderKernel, spec: ObjectSpec, maps: dict[str, Map], loaded: list[Program]
+    kernel: LoaderKernel, txn: Transaction, maps: dict[str, Map], loaded: list[Program]
 ) -> None:
-    """_fill_prog_arrays: tail-call sections into their legacy arrays, static BTF slots."""
+    """_fill_prog_arrays: tail-call sections into their legacy arrays, static BTF slots.
+
+    A prog array this load created is filled now (it is published complete, or never); one
+    that existed before (or that an earlier load of the command publishes) gets its slots at
+    commit, after everything else that can fail has succeeded, with undo records.
+    """
     by_name = {p.spec.name: p for p in loaded if p.spec.name}
     for prog in loaded:
         call = prog.spec.tail_call
         if call is not None:
-            _insert(kernel, maps[call.map], call.key, prog)
+            _insert(kernel, txn, maps[call.map], call.key, prog)
     for m in maps.values():
         if m.spec.type != PROG_ARRAY or m.reused:
-            continue
+            continue  # a pinned array keeps the static slots its creator gave it
         for key, name in m.spec.contents:
             if name in by_name:
-                _insert(kernel, m, key, by_name[name])
+                _insert(kernel, txn, m, key, by_name[name])
 
 
-def _insert(kernel: LoaderKernel, array: Map, key: int, prog: Program) -> None:
-    try:
-        kernel.map_update(array.fd, _u32(key), _u32(int(prog.fd)))
-    except KernelError as err:
-        legacy_id = array.spec.legacy.id if array.spec.legacy else 0
-        if err.errno == _errno.E2BIG:
-            detail = f"Tail call key {key} for map {legacy_id} out of bounds?"
-        else:
-            detail = f"Cannot update map key for tail call! ({os.strerror(err.errno)})"
-        raise KernelError(
-            err.operation, err.errno, "Error filling program arrays!", details=(detail,)
-        ) from None
-
-
-def _u32(value: int) -> bytes:
-    return value.to_bytes(4, sys.byteorder)
+def _insert(kernel: LoaderKernel, txn: Transaction, array: Map, key: int, prog: Program) -> None:
+    if not array.reused:
+        slots.fill(kernel, array, key, prog.fd)
+        return
+    slots.check_bounds(array, key)  # what the kernel would refuse at commit, refused now
+    txn.defer_write(SlotWrite(array, key, prog.fd))
 
 
 def _reporter(options: LoadOptions) -> Callable[[str], None]:

@@ -7,21 +7,23 @@ map-in-maps get a throwaway inner map as template (libbpf), data maps their init
 and `.rodata` is frozen.
 
 A pinned map is reused when its kernel shape matches the object's; otherwise the load fails
-before it changes anything, naming each differing field in iproute2's words. EEXIST on pin
-means another process pinned the same map first: its pin is opened and checked instead.
+before it changes anything, naming each differing field in iproute2's words. A map to pin
+that is not pinned yet is created unpinned and filled here; publish.py pins it at commit,
+once it is complete. Within one command (a LoadGroup), a later load shares the map an
+earlier load will publish at the same path instead of making a second one.
 """
 
 from __future__ import annotations
 
 import errno as _errno
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 from pybpftool.errors import KernelError, PinError
 from pybpftool.kernel.bpf import MapInfo, MapRequest
 from pybpftool.kernel.fd import Fd
+from pybpftool.loader import slots
 from pybpftool.loader.txn import Transaction
 from pybpftool.spec import MapOrigin, MapSpec
 from pybpftool.uapi import BpfMapType
@@ -29,7 +31,7 @@ from pybpftool.uapi import BpfMapType
 MAP_IN_MAP = frozenset(
     {BpfMapType.BPF_MAP_TYPE_ARRAY_OF_MAPS, BpfMapType.BPF_MAP_TYPE_HASH_OF_MAPS}
 )
-PROG_ARRAY = BpfMapType.BPF_MAP_TYPE_PROG_ARRAY
+PROG_ARRAY = slots.PROG_ARRAY
 
 
 class MapKernel(Protocol):
@@ -41,7 +43,6 @@ class MapKernel(Protocol):
     def map_info(self, fd: Fd) -> MapInfo: ...
     def fdinfo(self, fd: Fd) -> dict[str, str]: ...
     def obj_get(self, path: str, flags: int = 0) -> Fd: ...
-    def obj_pin(self, fd: Fd, path: str) -> None: ...
 
 
 @dataclass
@@ -50,8 +51,9 @@ class Map:
 
     spec: MapSpec
     fd: Fd
-    pin_path: str | None = None
-    reused: bool = False  # opened from an existing pin rather than created
+    pin_path: str | None = None  # where it is (reused) or will be (new) pinned
+    reused: bool = False  # an existing pin (or an earlier load's of this command), not ours
+    id: int = 0  # the kernel's map id of a reused map, to check at commit it is still pinned
 
 
 class MapContext(NamedTuple):
@@ -60,8 +62,9 @@ class MapContext(NamedTuple):
     pin_paths: dict[str, str]  # map name -> pin path, only for maps to pin
     btf_fd: int = 0
     owner_prog_type: int | None = None  # the forced program type, checked on pinned prog arrays
-    # Creates the folders above a pin path, reporting each new one (kernel.bpffs.make_pin_dirs).
-    make_pin_dirs: Callable[[str, Callable[[str], None]], None] | None = None
+    # Maps earlier loads of the same command will publish, by pin key (publish.pin_key).
+    siblings: Mapping[str, Map] | None = None
+    pin_key: Callable[[str], str] | None = None
 
 
 def create_maps(
@@ -143,9 +146,7 @@ def _get_or_create(
             template.close()  # the outer map copied what it needed (libbpf closes it too)
     if spec.data is not None:
         _populate(kernel, fd, spec)
-    if path is None:
-        return Map(spec, fd)
-    return _pin(kernel, txn, spec, req, fd, path, ctx)
+    return Map(spec, fd, path)  # published at commit, when complete
 
 
 def _throwaway_template(
@@ -203,23 +204,36 @@ def _open_pinned(
     path: str,
     ctx: MapContext,
 ) -> Map | None:
-    """_open_pinned: the map pinned at `path` if compatible; None if nothing is pinned there."""
-    try:
-        fd = txn.own(kernel.obj_get(path))
-    except KernelError as err:
-        if err.errno == _errno.ENOENT:
-            return None
-        raise PinError(
-            f"Couldn't open pinned map '{spec.name}' at {path}: {_reason(err)}"
-        ) from None
-    _check_compatible(kernel, fd, spec, req, ctx)
-    return Map(spec, fd, path, reused=True)
+    """_open_pinned: the map pinned at `path` (or that an earlier load of this command will
+    pin there) if compatible; None if there is none."""
+    sibling = _sibling(ctx, path)
+    if sibling is not None:
+        fd = txn.own(sibling.fd.dup())
+    else:
+        try:
+            fd = txn.own(kernel.obj_get(path))
+        except KernelError as err:
+            if err.errno == _errno.ENOENT:
+                return None
+            raise PinError(
+                f"Couldn't open pinned map '{spec.name}' at {path}: {_reason(err)}"
+            ) from None
+    map_id = _check_compatible(kernel, fd, spec, req, ctx)
+    return Map(spec, fd, path, reused=True, id=map_id)
+
+
+def _sibling(ctx: MapContext, path: str) -> Map | None:
+    if not ctx.siblings or ctx.pin_key is None:
+        return None
+    return ctx.siblings.get(ctx.pin_key(path))
 
 
 def _check_compatible(
     kernel: MapKernel, fd: Fd, spec: MapSpec, req: MapRequest, ctx: MapContext
-) -> None:
-    lines = differences(req, kernel.map_info(fd))
+) -> int:
+    """_check_compatible: the pinned map's id if it matches `req`; else PinError."""
+    info = kernel.map_info(fd)
+    lines = differences(req, info)
     if spec.type == PROG_ARRAY and ctx.owner_prog_type is not None:
         owner = kernel.fdinfo(fd).get("owner_prog_type")
         if owner is not None and int(owner) != ctx.owner_prog_type:
@@ -229,32 +243,7 @@ def _check_compatible(
             f"Map '{spec.name}' self-check failed!",
             details=("Map specification differs from pinned file!", *lines, ""),
         )
-
-
-def _pin(
-    kernel: MapKernel,
-    txn: Transaction,
-    spec: MapSpec,
-    req: MapRequest,
-    fd: Fd,
-    path: str,
-    ctx: MapContext,
-) -> Map:
-    if ctx.make_pin_dirs is not None:
-        ctx.make_pin_dirs(path, txn.made_folder)
-    try:
-        kernel.obj_pin(fd, path)
-    except KernelError as err:
-        if err.errno != _errno.EEXIST:
-            raise PinError(f"Could not pin {path} map: {_reason(err)}") from None
-        # Someone pinned it between our lookup and now: share theirs (iproute2 retries once).
-        fd.close()
-        pinned = _open_pinned(kernel, txn, spec, req, path, ctx)
-        if pinned is None:
-            raise PinError(f"Could not pin {path} map: {_reason(err)}") from None
-        return pinned
-    txn.pinned(path)
-    return Map(spec, fd, path)
+    return info.id
 
 
 def _fill_map_slots(kernel: MapKernel, outer: Map, maps: dict[str, Map]) -> None:
@@ -263,21 +252,7 @@ def _fill_map_slots(kernel: MapKernel, outer: Map, maps: dict[str, Map]) -> None
         inner = maps.get(name)
         if inner is None:
             raise PinError(f"map '{outer.spec.name}': slot {key} names unknown map '{name}'")
-        try:
-            kernel.map_update(outer.fd, _u32(key), _u32(int(inner.fd)))
-        except KernelError as err:
-            why = (
-                f"Outer map has {outer.spec.max_entries} elements, index {key} is invalid!"
-                if err.errno in (_errno.E2BIG, _errno.EINVAL) and key >= outer.spec.max_entries
-                else "Different map specs used for outer and inner map?"
-            )
-            raise KernelError(
-                err.operation, err.errno, f"Cannot insert map into map! {why}"
-            ) from None
-
-
-def _u32(value: int) -> bytes:
-    return value.to_bytes(4, sys.byteorder)
+        slots.fill(kernel, outer, key, inner.fd)
 
 
 def _reason(err: KernelError) -> str:

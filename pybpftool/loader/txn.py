@@ -1,26 +1,65 @@
-"""txn: what one load created, so that a failure can take all of it back.
+"""txn: the undo logs of one load (`Transaction`) and of one commit (`CommitLog`).
 
-Every fd the loader opens, pin it creates and folder it makes for a pin is recorded here.
-`rollback()` unpins the new pins, removes the new (now empty) folders and closes the fds, in
-reverse order; pins that existed before the command are never touched. `commit()` keeps the
-pins and hands the fds over to the loaded object.
+A load only creates things nobody else can see yet: fds of new maps, programs and BTF, and
+the list of slots it will write into maps that existed before (`SlotWrite`, done at commit).
+`Transaction.rollback()` closes the fds; nothing else needs undoing.
+
+A commit (publish.py) is what changes shared state, under the pin-folder locks: it makes pin
+folders, publishes pins and writes slots of pre-existing maps, recording each step in a
+`CommitLog` with what it takes to undo it (a slot's old program or map, or that it was
+empty). `CommitLog.undo()` puts every slot back, unpins what it published and removes the
+folders it made, newest first, before the locks are dropped; it never raises.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
+from pybpftool.errors import PyBpfError
 from pybpftool.kernel.fd import Fd
+
+if TYPE_CHECKING:
+    from pybpftool.loader.maps import Map
+
+
+class UndoKernel(Protocol):
+    """UndoKernel: what restoring a map slot needs."""
+
+    def map_update(self, fd: Fd, key: bytes, value: bytes, flags: int = 0) -> None: ...
+    def map_delete(self, fd: Fd, key: bytes) -> bool: ...
+
+
+@dataclass(frozen=True)
+class SlotWrite:
+    """SlotWrite: put `value` (a program or map fd) into slot `key` of `array`, a map that
+    existed before this command; done at commit, with an undo record."""
+
+    array: Map
+    key: int
+    value: Fd
+
+
+@dataclass(frozen=True)
+class SlotUndo:
+    """SlotUndo: slot `key` of `array` held `old` before the commit wrote it (None: empty)."""
+
+    array: Fd
+    name: str
+    key: int
+    old: Fd | None
 
 
 class Transaction:
-    """Transaction: undo log of one load."""
+    """Transaction: what one load opened, and the writes it left for commit."""
 
     def __init__(self) -> None:
         self.fds: list[Fd] = []
-        self.pins: list[str] = []
-        self.folders: list[str] = []
+        self.writes: list[SlotWrite] = []  # slots of pre-existing maps, written at commit
         self.done = False
 
     def own(self, fd: Fd) -> Fd:
@@ -28,28 +67,62 @@ class Transaction:
         self.fds.append(fd)
         return fd
 
-    def pinned(self, path: str) -> None:
-        """pinned: `path` is a pin this load created (removed on rollback)."""
-        self.pins.append(path)
-
-    def made_folder(self, path: str) -> None:
-        """made_folder: `path` is a folder this load created for a pin (removed if empty)."""
-        self.folders.append(path)
+    def defer_write(self, write: SlotWrite) -> None:
+        self.writes.append(write)
 
     def commit(self) -> None:
         self.done = True
 
     def rollback(self) -> None:
-        """rollback: undo everything recorded, newest first; never raises."""
+        """rollback: close every fd the load opened, newest first; never raises."""
         if self.done:
             return
         self.done = True
+        for fd in reversed(self.fds):
+            with contextlib.suppress(OSError):
+                fd.close()
+
+
+@dataclass
+class CommitLog:
+    """CommitLog: the shared state one commit changed, in order, to undo it on failure."""
+
+    folders: list[str] = field(default_factory=list)
+    pins: list[str] = field(default_factory=list)
+    slots: list[SlotUndo] = field(default_factory=list)
+
+    def made_folder(self, path: str) -> None:
+        self.folders.append(path)
+
+    def published(self, path: str) -> None:
+        self.pins.append(path)
+
+    def wrote(self, undo: SlotUndo) -> None:
+        self.slots.append(undo)
+
+    def undo(self, kernel: UndoKernel, report: Callable[[str], None]) -> None:
+        """undo: restore every slot, unpin every published pin, remove the folders made;
+        never raises (a slot that cannot be restored is reported, then the rest goes on)."""
+        for slot in reversed(self.slots):
+            key = slot.key.to_bytes(4, sys.byteorder)
+            try:
+                if slot.old is not None:
+                    kernel.map_update(slot.array, key, int(slot.old).to_bytes(4, sys.byteorder))
+                else:
+                    kernel.map_delete(slot.array, key)
+            except (PyBpfError, OSError, ValueError) as err:
+                report(f"cannot restore slot {slot.key} of map '{slot.name}': {err}")
         for path in reversed(self.pins):
             with contextlib.suppress(OSError):
                 os.unlink(path)
         for folder in reversed(self.folders):
             with contextlib.suppress(OSError):
                 os.rmdir(folder)
-        for fd in reversed(self.fds):
-            with contextlib.suppress(OSError):
-                fd.close()
+        self.close()
+
+    def close(self) -> None:
+        """close: drop the old programs and maps kept for undo (the commit stands)."""
+        for slot in self.slots:
+            if slot.old is not None:
+                slot.old.close()
+        self.folders, self.pins, self.slots = [], [], []

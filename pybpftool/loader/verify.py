@@ -4,13 +4,17 @@
 loaded with the kernel's statistics log (instructions processed, verification time), and a
 rejected program is loaded again under the log policy to get its full log. Whatever the
 verdicts, every fd is closed before returning.
+
+Each program gets one of three outcomes: ACCEPTED and REJECTED by the kernel's verifier (or
+REJECTED by the loader when the object cannot give a loadable program, errno 0), or
+NOT_VERIFIED when nothing said which type to load it as, so the kernel never saw it.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from pybpftool.errors import ObjectError, VerifierError
@@ -28,30 +32,58 @@ _PROCESSED = re.compile(r"processed (\d+) insns")
 _TIME = re.compile(r"verification time (\d+) usec")
 
 
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+NOT_VERIFIED = "not_verified"
+
+
 class Verdict(NamedTuple):
-    """Verdict: the verifier's answer for one program."""
+    """Verdict: the verifier's answer for one program, or why it was not asked."""
 
     name: str
     section: str
     prog_type: int | None
-    accepted: bool
+    outcome: str  # ACCEPTED, REJECTED or NOT_VERIFIED
     errno: int = 0
     processed: int | None = None  # instructions the verifier walked
     time_us: int | None = None  # the kernel's verification time, else the PROG_LOAD wall time
     reason: str = ""  # one line: why it was not accepted
     log: str = ""  # full verifier log of a rejected program
 
+    @property
+    def accepted(self) -> bool:
+        return self.outcome == ACCEPTED
+
+
+class TypeChoice(NamedTuple):
+    """TypeChoice: the program types the command line gives: one for every program
+    (`--type TYPE`) and some for single programs, by function or section name
+    (`--type NAME=TYPE`, which wins)."""
+
+    default: int | None = None
+    by_program: Mapping[str, int] = {}
+
+    def type_of(self, prog: ProgramSpec) -> int | None:
+        """type_of: the type to load `prog` as; None when neither the command line nor its
+        section names one."""
+        chosen = self.by_program.get(prog.name, self.by_program.get(prog.section))
+        if chosen is None:
+            chosen = self.default
+        return prog.type if chosen is None else chosen
+
 
 def verify_object(
     kernel: LoaderKernel,
     spec: ObjectSpec,
-    prog_type: int | None = None,
+    prog_type: int | TypeChoice | None = None,
     progress: Callable[[ProgramSpec], None] | None = None,
     target_btf: str | None = None,
 ) -> list[Verdict]:
-    """verify_object: a Verdict per program to load (autoload ones), in object order;
+    """verify_object: a Verdict per program to load (autoload ones), in object order, each
+    loaded as `prog_type` (one type for all, or a TypeChoice) or else its section's type;
     CO-RE relocations against `target_btf` (default: $PYBPFTOOL_TARGET_BTF or the kernel's)."""
     check_byte_order(spec)
+    types = prog_type if isinstance(prog_type, TypeChoice) else TypeChoice(prog_type)
     txn = Transaction()
     try:
         btf_fd = load_btf(kernel, spec, lambda line: None)
@@ -65,7 +97,7 @@ def verify_object(
         for prog in spec.programs:
             if not prog.autoload:
                 continue
-            verdicts.append(_verify_one(kernel, spec, prog, prog_type, fds, btf, core))
+            verdicts.append(_verify_one(kernel, spec, prog, types.type_of(prog), fds, btf, core))
             if progress is not None:
                 progress(prog)
         return verdicts
@@ -77,26 +109,25 @@ def _verify_one(
     kernel: LoaderKernel,
     spec: ObjectSpec,
     prog: ProgramSpec,
-    forced: int | None,
+    ptype: int | None,
     fds: dict[str, int],
     btf_fd: int,
     core: CoreRelocator,
 ) -> Verdict:
-    ptype = forced if forced is not None else prog.type
     if ptype is None:
-        reason = f"section '{prog.section}' names no program type; use --type"
-        return Verdict(prog.name, prog.section, None, False, reason=reason)
+        reason = f"section '{prog.section}' names no program type"
+        return Verdict(prog.name, prog.section, None, NOT_VERIFIED, reason=reason)
     try:
         req = program_request(spec, prog, ptype, fds, btf_fd, None, core)
-    except ObjectError as err:
-        return Verdict(prog.name, prog.section, ptype, False, reason=err.message)
+    except ObjectError as err:  # the loader cannot make a program of it: as pyip/pytc fail
+        return Verdict(prog.name, prog.section, ptype, REJECTED, reason=err.message)
     start = time.perf_counter_ns()
     result = kernel.prog_load(req, BPF_LOG_STATS, STATS_LOG_SIZE)
     wall_us = (time.perf_counter_ns() - start) // 1000
     processed, kernel_us = _stats(result.log)
     if result.fd is not None:
         result.fd.close()
-        return Verdict(prog.name, prog.section, ptype, True, 0, processed, kernel_us or wall_us)
+        return Verdict(prog.name, prog.section, ptype, ACCEPTED, 0, processed, kernel_us or wall_us)
     try:
         retry = load_program(kernel, req, prog.section, verbose=True)
     except VerifierError as err:
@@ -109,7 +140,7 @@ def _verify_one(
             prog.name,
             prog.section,
             ptype,
-            False,
+            REJECTED,
             err.errno,
             processed,
             kernel_us or wall_us,
@@ -118,7 +149,7 @@ def _verify_one(
         )
     assert retry.fd is not None
     retry.fd.close()  # accepted on the second try (the stats log cannot fail a load)
-    return Verdict(prog.name, prog.section, ptype, True, 0, processed, kernel_us or wall_us)
+    return Verdict(prog.name, prog.section, ptype, ACCEPTED, 0, processed, kernel_us or wall_us)
 
 
 def _stats(log: str) -> tuple[int | None, int | None]:

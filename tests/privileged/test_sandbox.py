@@ -137,8 +137,9 @@ def test_with_name_checks_bypassed_the_sandbox_stops_the_escape(
     outside = other_bpffs / "escaped"
     done = bypassed_add(netns, env, outside)
     assert done.returncode == 1, done.stderr
-    assert f"Could not pin {outside} map: Permission denied" in done.stderr
-    assert f"sandbox: Landlock denied fs.make_reg on {other_bpffs}" in done.stderr
+    # A pin is published under its folder's lock: opening the folder is the first access.
+    assert f"cannot open pin folder {other_bpffs}: Permission denied" in done.stderr
+    assert f"sandbox: Landlock denied fs.read_dir on {other_bpffs}" in done.stderr
     assert "(our domain" in done.stderr
     assert not outside.exists()
 

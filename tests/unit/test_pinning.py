@@ -65,6 +65,7 @@ def test_xdp_work_dir_shares_layout() -> None:
         pytest.param("bad\nname", id="newline"),
         pytest.param("", id="empty"),
         pytest.param("n" * 256, id="too-long"),
+        pytest.param("pybpftool-tmp-7-0", id="temporary-pin-prefix"),
     ],
 )
 def test_bad_pin_names_are_refused(name: str) -> None:

@@ -197,11 +197,11 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> type[Recorder]:
     from pybpftool.cli.common.attach import Prepared
 
     def fake_prepare(
-        source: Any, prog_type: int, section: str, subdir: str, process: Any
+        source: Any, prog_type: int, section: str, subdir: str, process: Any, group: Any = None
     ) -> Prepared:
         assert prog_type == 4  # BPF_PROG_TYPE_SCHED_ACT
         name = source.path.rsplit("/", 1)[-1]
-        return Prepared(FakeFd(12), f"{name}:[{source.section or section}]")  # type: ignore[arg-type]
+        return Prepared(f"{name}:[{source.section or section}]", pinned=FakeFd(12))  # type: ignore[arg-type]
 
     Recorder.sent, Recorder.replies = [], []
     monkeypatch.setattr(pybpftool.netlink, "ActionRequests", Recorder)

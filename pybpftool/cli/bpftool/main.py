@@ -1,22 +1,28 @@
 """main: the `pybpftool` command: what iproute2 lacks (offline inspection, verification).
 
 click is imported only here, never by pyip/pytc start-up; rich only when a table is drawn.
+Commands take prefixes and `help` as bpftool's do (groups.py). With `--json`, a failure is
+also a JSON object on stdout, `{"error": "..."}`, as bpftool -j prints it.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from pybpftool import __version__
-from pybpftool.cli.common.boundary import run
-from pybpftool.errors import UsageError
+from pybpftool.cli.bpftool.groups import PrefixGroup
+from pybpftool.cli.common.boundary import EXIT_USAGE, run
+from pybpftool.errors import PyBpfError, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
-def _console() -> object:
+def _console() -> Console:
     from rich.console import Console
 
     if sys.stdout.isatty():
@@ -25,7 +31,7 @@ def _console() -> object:
     return Console(color_system=None, highlight=False, markup=False, emoji=False, width=200)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=PrefixGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="pybpftool")
 def cli() -> None:
     """pybpftool: inspect and verify BPF ELF objects (legacy iproute2 and BTF alike)."""
@@ -33,7 +39,11 @@ def cli() -> None:
 
 @cli.group("object")
 def object_group() -> None:
-    """Work on BPF ELF object files without loading them."""
+    """Show, verify and convert BPF ELF objects.
+
+    `show` and `convert` only read the file (convert writes its BTF-maps rewrite);
+    `verify` loads each program into the kernel once and keeps nothing.
+    """
 
 
 @object_group.command("show")
@@ -49,13 +59,18 @@ def object_show(file: str, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(object_to_json(spec, file), indent=2) + "\n")
     else:
-        render_object(spec, file, _console())  # type: ignore[arg-type]
+        render_object(spec, file, _console())
 
 
 @object_group.command("verify")
 @click.argument("file", type=click.Path(dir_okay=True, allow_dash=False))
 @click.option(
-    "--type", "type_name", metavar="TYPE", help="Load every program as TYPE (sched_cls, xdp, ...)."
+    "--type",
+    "type_names",
+    metavar="[NAME=]TYPE",
+    multiple=True,
+    help="Load every program as TYPE (sched_cls, xdp, ...), or the program whose function or "
+    "section is NAME; repeatable.",
 )
 @click.option(
     "--btf",
@@ -67,24 +82,31 @@ def object_show(file: str, as_json: bool) -> None:
 @click.option("--verbose", is_flag=True, help="Print the full verifier log of rejected programs.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
 def object_verify(
-    file: str, type_name: str | None, target_btf: str | None, verbose: bool, as_json: bool
+    file: str, type_names: tuple[str, ...], target_btf: str | None, verbose: bool, as_json: bool
 ) -> int:
-    """Load every program of FILE in the kernel, report the verdicts, keep nothing."""
-    from pybpftool.cli.bpftool.verifyshow import parse_prog_type, render_verdicts, verdicts_to_json
+    """Load each program of FILE in the kernel; report verdicts.
+
+    Nothing is kept: maps are created unpinned and everything is released at the end.
+    Exit status 0: all accepted; 1: a program rejected; 3: none rejected, but a program
+    not verified (its section names no program type, and no --type gave one).
+    """
+    from pybpftool.cli.bpftool import verifyshow
     from pybpftool.kernel.bpf import Kernel
     from pybpftool.loader.verify import verify_object
     from pybpftool.parser import parse_object
 
-    forced = parse_prog_type(type_name) if type_name is not None else None
+    types = verifyshow.parse_type_choice(type_names)
     _confine([file, *([target_btf] if target_btf else [])])
     spec = parse_object(file)
+    verifyshow.check_type_choice(types, spec)
     if as_json:
-        verdicts = verify_object(Kernel(), spec, forced, target_btf=target_btf)
-        sys.stdout.write(json.dumps(verdicts_to_json(verdicts, file), indent=2) + "\n")
+        verdicts = verify_object(Kernel(), spec, types, target_btf=target_btf)
+        sys.stdout.write(json.dumps(verifyshow.verdicts_to_json(verdicts, file), indent=2) + "\n")
     else:
-        console = _console()
-        verdicts = render_verdicts(Kernel(), spec, forced, file, verbose, console, target_btf)  # type: ignore[arg-type]
-    return 0 if all(v.accepted for v in verdicts) else 1
+        verdicts = verifyshow.render_verdicts(
+            Kernel(), spec, types, file, verbose, _console(), target_btf
+        )
+    return verifyshow.exit_status(verdicts)
 
 
 @object_group.command("convert")
@@ -114,7 +136,11 @@ def object_convert(
     custom_pins: str | None,
     tail_calls: str | None,
 ) -> int:
-    """Rewrite the legacy (iproute2 `maps`) object FILE as a BTF-maps object."""
+    """Rewrite the legacy object FILE with BTF-defined maps.
+
+    iproute2's `struct bpf_elf_map` maps become `.maps` definitions that libbpf loaders
+    (distro tc and ip, bpftool) load.
+    """
     from pybpftool.cli.bpftool.convertcmd import (
         OutputFile,
         convert_options,
@@ -144,13 +170,16 @@ def object_convert(
 
 @cli.group("sandbox")
 def sandbox_group() -> None:
-    """The Landlock sandbox pybpftool, pyip and pytc confine themselves with."""
+    """Show and test the Landlock sandbox of the commands.
+
+    pyip, pytc and pybpftool confine themselves with it before reading an object.
+    """
 
 
 @sandbox_group.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
 def sandbox_status(as_json: bool) -> None:
-    """Show the Landlock ABI, the rights the sandbox handles, and audit availability."""
+    """Show the Landlock ABI, handled rights and audit state."""
     from pybpftool.sandbox.check import status
 
     doc = status()
@@ -171,7 +200,10 @@ def sandbox_status(as_json: bool) -> None:
 @sandbox_group.command("check")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
 def sandbox_check(as_json: bool) -> int:
-    """Try in a confined child what the policy must deny and allow; report each outcome."""
+    """Test the policy in a confined child; report each outcome.
+
+    The child tries what the policy must deny and what it must allow.
+    """
     from pybpftool.kernel.bpffs import ensure_mount, make_hierarchy
     from pybpftool.sandbox.check import check
 
@@ -192,17 +224,20 @@ def sandbox_check(as_json: bool) -> int:
 @cli.command("completion")
 @click.argument("shell", type=click.Choice(["bash", "zsh"]))
 def completion(shell: str) -> None:
-    """Print the completion script of pyip and pytc for SHELL."""
+    """Print the completion script for SHELL.
+
+    It completes pyip, pytc and pybpftool: eval "$(pybpftool completion bash)".
+    """
     from pybpftool.cli.bpftool.complete import BASH, ZSH
 
     sys.stdout.write(BASH if shell == "bash" else ZSH)
 
 
 @cli.command("__complete", hidden=True, context_settings={"ignore_unknown_options": True})
-@click.argument("tool", type=click.Choice(["ip", "tc"]))
+@click.argument("tool", type=click.Choice(["ip", "tc", "bpftool"]))
 @click.argument("words", nargs=-1, type=click.UNPROCESSED)
 def complete_words(tool: str, words: tuple[str, ...]) -> None:
-    """Completion candidates for the last word of a pyip/pytc command line."""
+    """Completion candidates for the last word of a pyip, pytc or pybpftool command line."""
     from pybpftool.cli.bpftool.complete import candidates
 
     for word in candidates(tool, list(words)):
@@ -227,11 +262,16 @@ def main(argv: list[str] | None = None, *, console: bool = False) -> int:
     only the console script (and `python -m pybpftool`) pass `console=True`."""
     from pybpftool.cli.common.process import Process
 
+    args = sys.argv[1:] if argv is None else list(argv)
+
     def body() -> int:
         try:
             status = cli.main(
-                args=argv, prog_name="pybpftool", standalone_mode=False, obj=Process(console)
+                args=args, prog_name="pybpftool", standalone_mode=False, obj=Process(console)
             )
+        except click.exceptions.NoArgsIsHelpError as err:
+            sys.stderr.write(err.ctx.get_help() + "\n")  # a group without its command
+            return EXIT_USAGE
         except click.UsageError as err:
             raise UsageError(err.format_message(), "Try 'pybpftool --help'.") from None
         except click.exceptions.Abort:
@@ -240,7 +280,19 @@ def main(argv: list[str] | None = None, *, console: bool = False) -> int:
             return int(err.exit_code)
         return status if isinstance(status, int) else 0
 
-    return run("pybpftool", body)
+    def json_errors() -> int:
+        try:
+            return body()
+        except PyBpfError as err:
+            sys.stdout.write(json.dumps({"error": err.message}, indent=2) + "\n")
+            raise  # and on stderr as usual, with the usual exit status
+
+    return run("pybpftool", json_errors if _wants_json(args) else body)
+
+
+def _wants_json(args: list[str]) -> bool:
+    """_wants_json: `--json` is among the options (before a `--`, which ends them)."""
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
 
 
 def console() -> NoReturn:

@@ -1,13 +1,15 @@
 """objshow: `pybpftool object show` views of an ObjectSpec: a JSON document and rich tables.
 
 The JSON layout is documented in man/pybpftool.8 (section OBJECT SHOW JSON). Type names are
-spelled as bpftool spells them; an unknown type number is shown as bpftool does.
+spelled as bpftool spells them; an unknown type number is shown as bpftool does. Table cells
+too long for the terminal wrap (fold) rather than lose their end.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pybpftool.cli.bpftool.tables import Column, wrapping_table
 from pybpftool.cli.common.escape import escape_text
 from pybpftool.spec import MapSpec, ObjectSpec, Pinning, ProgramSpec
 from pybpftool.uapi import attach_type_name, map_type_name, prog_type_name
@@ -87,6 +89,7 @@ def object_to_json(spec: ObjectSpec, path: str) -> dict[str, Any]:
         "kern_version": spec.kern_version,
         "sha1": spec.sha1,
         "btf": spec.btf is not None,
+        "core_relocations": core_relocations(spec),
         "maps": [map_to_json(m) for m in spec.maps],
         "programs": [program_to_json(p) for p in spec.programs],
     }
@@ -114,59 +117,91 @@ def _map_detail(spec: MapSpec) -> str:
     return "; ".join(parts)
 
 
+def header_line(spec: ObjectSpec, path: str) -> str:
+    """header_line: `FILE: little-endian, license 'GPL'[, kernel version 0x50f00 (5.15.0)],
+    BTF|no BTF[, N CO-RE relocations]` (the kernel version only from a `version` section)."""
+    s = escape_text
+    parts = [
+        f"{s(path)}: {'little' if spec.byteorder == '<' else 'big'}-endian",
+        f"license {s(spec.license)!r}",
+    ]
+    if spec.kern_version is not None:
+        v = spec.kern_version
+        parts.append(f"kernel version {v:#x} ({v >> 16}.{(v >> 8) & 0xFF}.{v & 0xFF})")
+    parts.append("BTF" if spec.btf else "no BTF")
+    relocations = core_relocations(spec)
+    if relocations:
+        parts.append(f"{relocations} CO-RE relocation{'s' if relocations > 1 else ''}")
+    return ", ".join(parts)
+
+
+def core_relocations(spec: ObjectSpec) -> int:
+    """core_relocations: how many CO-RE relocations .BTF.ext holds (applied at load time)."""
+    if spec.btf_ext is None:
+        return 0
+    return sum(len(relos) for relos in spec.btf_ext.core_relos.values())
+
+
+MAP_COLUMNS = [
+    Column("name", identifier=True),
+    Column("type", identifier=True),
+    Column("key", right=True),
+    Column("value", right=True),
+    Column("max", right=True),
+    Column("flags"),
+    Column("pinning"),
+    Column("origin"),
+    Column("details"),
+]
+PROGRAM_COLUMNS = [
+    Column("name", identifier=True),
+    Column("section", identifier=True),
+    Column("type", identifier=True),
+    Column("insns", right=True),
+    Column("maps"),
+    Column("subprograms"),
+    Column("tail call", identifier=True),
+]
+
+
 def render_object(spec: ObjectSpec, path: str, console: Console) -> None:
     """render_object: header line, then a table of maps and a table of programs."""
-    from rich.table import Table
     from rich.text import Text
 
     s = escape_text
-    version = "" if spec.kern_version is None else f"  version {spec.kern_version:#x}"
-    console.print(
-        Text(
-            f"{s(path)}: {'little' if spec.byteorder == '<' else 'big'}-endian, "
-            f"license {s(spec.license)!r}{version}, {'BTF' if spec.btf else 'no BTF'}"
-        )
-    )
-    maps = Table(title="maps", title_justify="left")
-    for col in ("name", "type", "key", "value", "max", "flags", "pinning", "origin", "details"):
-        maps.add_column(col, justify="right" if col in ("key", "value", "max") else "left")
-    for m in spec.maps:
-        maps.add_row(
-            *(
-                Text(v)
-                for v in (
-                    s(m.name),
-                    map_type_name(m.type),
-                    str(m.key_size),
-                    str(m.value_size),
-                    str(m.max_entries),
-                    _flags(m.flags),
-                    str(pinning_value(m)),
-                    m.origin.value,
-                    s(_map_detail(m)),
-                )
+    console.print(Text(header_line(spec, path)))
+    map_rows = [
+        [
+            Text(cell)
+            for cell in (
+                s(m.name),
+                map_type_name(m.type),
+                str(m.key_size),
+                str(m.value_size),
+                str(m.max_entries),
+                _flags(m.flags),
+                str(pinning_value(m)),
+                m.origin.value,
+                s(_map_detail(m)),
             )
-        )
-    progs = Table(title="programs", title_justify="left")
-    for col in ("name", "section", "type", "insns", "maps", "subprograms", "tail call"):
-        progs.add_column(col, justify="right" if col == "insns" else "left")
-    for p in spec.programs:
-        tail = "" if p.tail_call is None else f"{p.tail_call.map}[{p.tail_call.key}]"
-        ptype = "-" if p.type is None else prog_type_name(p.type)
-        progs.add_row(
-            *(
-                Text(v)
-                for v in (
-                    s(p.name),
-                    s(p.section),
-                    ptype,
-                    str(p.insn_count),
-                    s(", ".join(p.maps_used)),
-                    s(", ".join(p.subprograms)),
-                    s(tail),
-                )
+        ]
+        for m in spec.maps
+    ]
+    prog_rows = [
+        [
+            Text(cell)
+            for cell in (
+                s(p.name),
+                s(p.section),
+                "-" if p.type is None else prog_type_name(p.type),
+                str(p.insn_count),
+                s(", ".join(p.maps_used)),
+                s(", ".join(p.subprograms)),
+                "" if p.tail_call is None else s(f"{p.tail_call.map}[{p.tail_call.key}]"),
             )
-        )
+        ]
+        for p in spec.programs
+    ]
     if spec.maps:
-        console.print(maps)
-    console.print(progs)
+        console.print(wrapping_table("maps", MAP_COLUMNS, map_rows, console.width))
+    console.print(wrapping_table("programs", PROGRAM_COLUMNS, prog_rows, console.width))

@@ -1,14 +1,17 @@
 """verifyshow: `pybpftool object verify` output: a rich table with progress, or JSON.
 
-The JSON layout is documented in man/pybpftool.8 (section OBJECT VERIFY JSON).
+The JSON layout is documented in man/pybpftool.8 (section OBJECT VERIFY JSON). Verdicts are
+coloured on a terminal only; long cells wrap instead of being cut.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pybpftool.cli.bpftool.tables import Column, wrapping_table
 from pybpftool.cli.common.escape import escape_text
 from pybpftool.errors import UsageError
+from pybpftool.loader.verify import ACCEPTED, NOT_VERIFIED, REJECTED, TypeChoice
 from pybpftool.uapi import BpfProgType, prog_type_name
 
 if TYPE_CHECKING:
@@ -33,18 +36,62 @@ def parse_prog_type(name: str) -> int:
     raise UsageError(f"unknown program type '{name}'", f"Known types: {known}")
 
 
+def parse_type_choice(values: tuple[str, ...]) -> TypeChoice:
+    """parse_type_choice: the `--type` options: `TYPE` for every program (at most once) and
+    `NAME=TYPE` for the program whose function or section is NAME (split at the last `=`)."""
+    default: int | None = None
+    by_program: dict[str, int] = {}
+    for value in values:
+        name, equals, type_name = value.rpartition("=")
+        if not equals:
+            chosen = parse_prog_type(value)
+            if default is not None:
+                raise UsageError(f"--type {value}: a type for every program was given already")
+            default = chosen
+        elif not name:
+            raise UsageError(f"--type {value}: no program name before '='")
+        elif name in by_program:
+            raise UsageError(f"--type {value}: program '{name}' was given a type already")
+        else:
+            by_program[name] = parse_prog_type(type_name)
+    return TypeChoice(default, by_program)
+
+
+def check_type_choice(choice: TypeChoice, spec: ObjectSpec) -> None:
+    """check_type_choice: every NAME of `--type NAME=TYPE` names a program to verify."""
+    known = {n for p in spec.programs if p.autoload for n in (p.name, p.section)}
+    for name in choice.by_program:
+        if name not in known:
+            raise UsageError(
+                f"--type {name}=...: no program or section '{name}' to verify",
+                "Programs: " + ", ".join(p.name for p in spec.programs if p.autoload),
+            )
+
+
+def exit_status(verdicts: list[Verdict]) -> int:
+    """exit_status: 1 if a program was rejected, else 3 if one was not verified, else 0
+    (the statuses man/pybpftool.8 gives under EXIT STATUS)."""
+    from pybpftool.cli.common.boundary import EXIT_FAILURE, EXIT_NOT_VERIFIED, EXIT_OK
+
+    outcomes = {v.outcome for v in verdicts}
+    if REJECTED in outcomes:
+        return EXIT_FAILURE
+    return EXIT_NOT_VERIFIED if NOT_VERIFIED in outcomes else EXIT_OK
+
+
 def verdicts_to_json(verdicts: list[Verdict], file: str) -> dict[str, Any]:
     """verdicts_to_json: the `object verify --json` document."""
     return {
         "file": file,
         "accepted": sum(v.accepted for v in verdicts),
-        "rejected": sum(not v.accepted for v in verdicts),
+        "rejected": sum(v.outcome == REJECTED for v in verdicts),
+        "not_verified": sum(v.outcome == NOT_VERIFIED for v in verdicts),
         "programs": [
             {
                 "name": v.name,
                 "section": v.section,
                 "type": prog_type_name(v.prog_type) if v.prog_type is not None else None,
-                "verdict": "accepted" if v.accepted else "rejected",
+                "verdict": v.outcome,
                 "errno": v.errno,
                 "processed_insns": v.processed,
                 "verification_time_us": v.time_us,
@@ -59,15 +106,13 @@ def verdicts_to_json(verdicts: list[Verdict], file: str) -> dict[str, Any]:
 def render_verdicts(
     kernel: LoaderKernel,
     spec: ObjectSpec,
-    forced: int | None,
+    types: TypeChoice,
     file: str,
     verbose: bool,
     console: Console,
     target_btf: str | None = None,
 ) -> list[Verdict]:
     """render_verdicts: verify with a progress bar on a terminal, then print the table."""
-    from rich.table import Table
-
     from pybpftool.loader.verify import verify_object
 
     count = sum(p.autoload for p in spec.programs)
@@ -76,28 +121,57 @@ def render_verdicts(
 
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("verifying", total=count)
-            verdicts = verify_object(kernel, spec, forced, lambda p: bar.advance(task), target_btf)
+            verdicts = verify_object(kernel, spec, types, lambda p: bar.advance(task), target_btf)
     else:
-        verdicts = verify_object(kernel, spec, forced, target_btf=target_btf)
-    table = Table(title=escape_text(file), title_justify="left")
-    for column in ("program", "section", "type", "verdict", "insns processed", "time (us)"):
-        table.add_column(
-            column, justify="right" if column[0] in "it" and column != "type" else "left"
-        )
-    for v in verdicts:
-        table.add_row(
-            escape_text(v.name),
-            escape_text(v.section),
-            prog_type_name(v.prog_type) if v.prog_type is not None else "-",
-            "accepted" if v.accepted else "REJECTED",
-            _number(v.processed),
-            _number(v.time_us),
-        )
-    console.print(table)
-    for v in verdicts:
-        if not v.accepted:
-            _print_rejection(v, verbose, console)
+        verdicts = verify_object(kernel, spec, types, target_btf=target_btf)
+    print_verdicts(verdicts, file, verbose, console)
     return verdicts
+
+
+VERDICT_COLUMNS = [
+    Column("program", identifier=True),
+    Column("section", identifier=True),
+    Column("type", identifier=True),
+    Column("verdict", identifier=True),
+    Column("insns processed", right=True),
+    Column("time (us)", right=True),
+]
+# How a verdict is shown in the table, and its colour on a terminal.
+VERDICT_WORDS = {
+    ACCEPTED: ("accepted", "green"),
+    REJECTED: ("REJECTED", "bold red"),
+    NOT_VERIFIED: ("not verified", "yellow"),
+}
+
+
+def print_verdicts(verdicts: list[Verdict], file: str, verbose: bool, console: Console) -> None:
+    """print_verdicts: the table, then why each program was rejected or not verified."""
+    from rich.text import Text
+
+    rows = []
+    for v in verdicts:
+        word, colour = VERDICT_WORDS[v.outcome]
+        rows.append(
+            [
+                Text(escape_text(v.name)),
+                Text(escape_text(v.section)),
+                Text(prog_type_name(v.prog_type) if v.prog_type is not None else "-"),
+                Text(word, style=colour if console.is_terminal else ""),
+                Text(_number(v.processed)),
+                Text(_number(v.time_us)),
+            ]
+        )
+    console.print(wrapping_table(escape_text(file), VERDICT_COLUMNS, rows, console.width))
+    for v in verdicts:
+        if v.outcome == REJECTED:
+            _print_rejection(v, verbose, console)
+        elif v.outcome == NOT_VERIFIED:
+            console.print(
+                Text(
+                    f"{escape_text(v.name)}: not verified: {escape_text(v.reason)}; "
+                    f"give --type TYPE or --type {escape_text(v.name)}=TYPE"
+                )
+            )
 
 
 def _print_rejection(v: Verdict, verbose: bool, console: Console) -> None:

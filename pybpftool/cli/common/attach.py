@@ -1,16 +1,19 @@
 """attach: turn a BpfSource into a program fd ready to attach, loading the object if needed.
 
-The load is left uncommitted: the command commits it once the kernel accepted the attach, or
-discards it (new pins removed, fds closed) when anything after the load fails.
+The load is left uncommitted, in the command's LoadGroup: the command then calls
+`group.commit(attach)` with the function that attaches (netlink request, graft), which runs
+under the pin-folder locks once the new pins are published and the slots of pre-existing
+maps written; if it fails, all of that is undone (loader/publish.py). A command that fails
+before its commit calls discard(). The attach function reads `Prepared.fd` when it runs: the
+commit may have loaded the object again, with new fds, after losing a publish race.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from pybpftool.api.objects import annotation, load_object_file, pinned_annotation
 from pybpftool.cli.common.bpfsource import BpfSource
@@ -22,34 +25,59 @@ from pybpftool.spec import ObjectSpec
 
 if TYPE_CHECKING:
     from pybpftool.btf.target import TargetBtf
-
-T = TypeVar("T")
+    from pybpftool.loader.publish import LoadGroup
 
 
 @dataclass
 class Prepared:
-    """Prepared: the program fd to attach, its annotation, and the load to commit or undo."""
+    """Prepared: the program to attach (loaded from an object, its load pending in the
+    command's LoadGroup, or opened from a pin) and its annotation."""
 
-    fd: Fd
     annotation: str  # TCA_BPF_NAME: "file.o:[section]" or "pin:[*fsobj]"
     loaded: LoadedObject | None = None
+    pinned: Fd | None = None  # a program opened from its pin
 
-    def commit(self) -> None:
+    @property
+    def fd(self) -> Fd:
+        """fd: the program's fd now (read it when the request is built, inside the commit)."""
         if self.loaded is not None:
-            self.loaded.commit()
+            assert self.loaded.main is not None
+            return self.loaded.main.fd
+        assert self.pinned is not None
+        return self.pinned
 
     def discard(self) -> None:
+        """discard: undo the load (nothing published) and close every fd."""
         if self.loaded is not None:
             self.loaded.discard()
-        self.fd.close()
+        self.close()
+
+    def close(self) -> None:
+        """close: after the commit, the fds go (the attached program and pins stay)."""
+        if self.loaded is not None:
+            self.loaded.close()
+        if self.pinned is not None:
+            self.pinned.close()
+
+
+def new_group() -> LoadGroup:
+    """new_group: the LoadGroup of one command: its loads commit together around one attach."""
+    from pybpftool.loader.publish import LoadGroup
+
+    return LoadGroup()
 
 
 def prepare(
-    source: BpfSource, prog_type: int, default_section: str, subdir: str, process: Process
+    source: BpfSource,
+    prog_type: int,
+    default_section: str,
+    subdir: str,
+    process: Process,
+    group: LoadGroup | None = None,
 ) -> Prepared:
-    """prepare: the program of `source`, loaded as `prog_type` (or opened from its pin), the
-    way pybpftool.load loads (api.objects.load_object_file); a console `process` confines
-    itself first."""
+    """prepare: the program of `source`, loaded as `prog_type` (or opened from its pin) the
+    way pybpftool.load loads (api.objects.load_object_file), its load left pending in
+    `group`; a console `process` confines itself first."""
     from pybpftool.kernel.bpf import Kernel
 
     kernel = Kernel()
@@ -63,7 +91,7 @@ def prepare(
             raise PyBpfError(
                 f"Couldn't retrieve pinned program '{source.path}': {os.strerror(err.errno)}"
             ) from None
-        return Prepared(fd, pinned_annotation(source.path))
+        return Prepared(pinned_annotation(source.path), pinned=fd)
     from pybpftool.loader import LoadOptions
 
     section = source.section or default_section
@@ -75,31 +103,11 @@ def prepare(
         verbose=source.verbose,
         report=_stderr_line,
         open_target=open_target_cached,
+        group=group,
     )
     loaded = load_object_file(kernel, source.path, options, True, parse=parse_cached)
     assert loaded.main is not None
-    return Prepared(loaded.main.fd, annotation(source.path, section), loaded)
-
-
-def attach_prepared(prepared: Sequence[Prepared], attach: Callable[[], T]) -> T:
-    """attach_prepared: run `attach`, then keep what the loads of `prepared` created; if
-    anything raises, undo every one of them. Their fds are closed either way.
-
-    The one place where the CLI's loads meet their attach: once the loader's commit runs
-    the attach itself under the pin-folder lock (LoadedObject.commit(attach), issue 16),
-    only this function changes."""
-    try:
-        result = attach()
-    except BaseException:
-        for one in prepared:
-            one.discard()
-        raise
-    for one in prepared:
-        one.commit()
-        one.fd.close()
-        if one.loaded is not None:
-            one.loaded.close()
-    return result
+    return Prepared(annotation(source.path, section), loaded)
 
 
 _parsed: dict[tuple[str, int, int, int], ObjectSpec] = {}

@@ -1,7 +1,8 @@
 """boundary: the one place where an exception becomes a message on stderr and an exit code.
 
 Each front end calls `run(tool, body)`. Exit codes per tool follow spec/iproute2.md §5 for
-pyip and pytc; pybpftool exits 1 for a bad object or kernel refusal and 2 for bad usage.
+pyip and pytc; pybpftool exits 1 for a bad object or kernel refusal, 2 for bad usage, and
+3 when `object verify` could not give some programs to the kernel (and rejected none).
 Messages are one line (plus an optional hint line), with untrusted text escaped; a
 traceback is never shown for an expected failure.
 """
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_NOT_VERIFIED = 3  # pybpftool object verify: a program's type unknown, none rejected
 
 
 def exit_code(tool: str, err: PyBpfError) -> int:

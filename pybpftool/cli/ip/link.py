@@ -21,8 +21,11 @@ from pybpftool.errors import LinkNotFound, NetlinkFailure, PyBpfError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pybpftool.cli.common.attach import Prepared
     from pybpftool.cli.common.process import Process
+    from pybpftool.loader import LoadedObject
 
 XDP_MODES = {"xdp": 0, "xdpgeneric": 2, "xdpdrv": 4, "xdpoffload": 8}  # XDP_FLAGS_*_MODE
 XDP_FLAGS_UPDATE_IF_NOEXIST = 1
@@ -129,12 +132,11 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
             raise IprouteExit('Not enough information: "dev" argument is required.', 255)
         if request is None:
             return 0
-        if prepared is None:
-            return _apply(dev, request, None)
-        from pybpftool.cli.common.attach import attach_prepared
-
-        done, prepared = prepared, None  # attach_prepared commits or undoes it
-        return attach_prepared([done], lambda: _apply(dev, request, done))
+        _apply(dev, request, prepared)
+        if prepared is not None:
+            prepared.close()
+        prepared = None
+        return 0
     finally:
         if prepared is not None:
             prepared.discard()
@@ -177,9 +179,9 @@ def _prepare(source: BpfSource, process: Process) -> Prepared:
         raise IprouteExit(load_failure_text(err), 255) from None
 
 
-def _apply(dev: str, request: XdpRequest, prepared: Prepared | None) -> int:
-    """_apply: the device looked up and the XDP request sent as the API does it
-    (api.links.link_index, api.xdp.set_xdp), failures in ip's words and statuses."""
+def _apply(dev: str, request: XdpRequest, prepared: Prepared | None) -> None:
+    """_apply: look the device up, then commit the load around the XDP attach, both as the
+    API does them (api.links.link_index, api.xdp.set_xdp); failures in ip's words."""
     from pybpftool.api.links import link_index
     from pybpftool.api.xdp import set_xdp
     from pybpftool.netlink import Netlink
@@ -189,9 +191,26 @@ def _apply(dev: str, request: XdpRequest, prepared: Prepared | None) -> int:
             index = link_index(nl, dev)
         except LinkNotFound:
             raise IprouteExit(f'Cannot find device "{dev}"', 1) from None
-        fd = int(prepared.fd) if prepared is not None else -1
-        try:
-            set_xdp(nl, index, fd, request.mode_flags)
-        except NetlinkFailure as err:
-            raise IprouteExit(netlink_message(err), 2) from None
-    return 0
+
+        def attach() -> None:
+            fd = int(prepared.fd) if prepared is not None else -1
+            try:
+                set_xdp(nl, index, fd, request.mode_flags)
+            except NetlinkFailure as err:
+                raise IprouteExit(netlink_message(err), 2) from None
+
+        if prepared is None or prepared.loaded is None:
+            attach()
+        else:
+            _commit(prepared.loaded, attach)
+
+
+def _commit(loaded: LoadedObject, attach: Callable[[], None]) -> None:
+    """_commit: publish the load's pins and run `attach` under the pin-folder locks; a failed
+    publish (bpffs trouble) reads like a failed load, in ip's words."""
+    try:
+        loaded.commit(attach)
+    except IprouteExit:
+        raise
+    except PyBpfError as err:
+        raise IprouteExit(load_failure_text(err), 255) from None

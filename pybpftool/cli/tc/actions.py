@@ -121,8 +121,8 @@ def _netlink() -> Any:
 
 def _modify(args: list[str], pos: int, flags: int, process: Process) -> tuple[int, int]:
     """_modify: tc_action_modify(): parse the actions (loading bpf programs), send them."""
-    from pybpftool.cli.common.failures import netlink_message
-    from pybpftool.errors import NetlinkFailure
+    from pybpftool.cli.common.failures import load_failure_text, netlink_message
+    from pybpftool.errors import NetlinkFailure, PyBpfError
     from pybpftool.netlink import ActionRequests
 
     av = Argv(args, pos + 1)
@@ -136,15 +136,25 @@ def _modify(args: list[str], pos: int, flags: int, process: Process) -> tuple[in
                 session.discard()
                 return -1, av.pos
             flags |= NLM_F_REQUEST | NLM_F_ACK
-            ActionRequests(nl).request(RTM_NEWACTION, flags, [(TCA_ROOT_TAB, b"".join(nests))])
+            request = [(TCA_ROOT_TAB, b"".join(nests))]
+
+            def send() -> None:
+                ActionRequests(nl).request(RTM_NEWACTION, flags, request)
+
+            session.commit(send)
         except NetlinkFailure as err:
             session.discard()
             say(netlink_message(err), TALKING)
             return -1, av.pos
+        except PyBpfError as err:
+            if isinstance(err, IprouteExit):
+                raise
+            session.discard()
+            say(*load_failure_text(err).split("\n"))  # the commit could not publish a pin
+            return -1, av.pos
         except BaseException:
             session.discard()
             raise
-        session.commit()
     return 0, av.pos
 
 

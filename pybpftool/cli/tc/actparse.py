@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,26 +213,35 @@ def parse_control(av: Argv, quiet: bool) -> int | None:
 
 @dataclass
 class ParseSession:
-    """ParseSession: what parsing a line opened: programs loaded for bpf actions (committed
-    once the kernel took the request, else discarded) and the netlink socket for devices."""
+    """ParseSession: what parsing a line opened: programs loaded for bpf actions (pending in
+    one LoadGroup, committed around the request once parsing is done, else discarded) and
+    the netlink socket for devices."""
 
     nl: Any = None
     loads: list[Any] = field(default_factory=list)
     cookie: bytes = b""  # parse_action's act_ck: tc never clears it between actions
     exports: list[tuple[Any, Any]] = field(default_factory=list)  # (source, prepared)
     process: Process = field(default_factory=Process)  # the run's: confines in a console
+    group: Any = None  # loader.publish.LoadGroup, made by the first bpf action
 
     def discard(self) -> None:
         for load in self.loads:
             load.discard()
         self.loads.clear()
 
-    def commit(self) -> None:
+    def commit(self, send: Callable[[], None]) -> None:
+        """commit: publish the loads' pins around `send` (the request built with their fd
+        numbers, which a commit keeps); all undone if it raises."""
+        try:
+            if self.group is not None:
+                self.group.commit(send)
+            else:
+                send()
+        except BaseException:
+            self.discard()
+            raise
         for load in self.loads:
-            load.commit()
-            load.fd.close()
-            if load.loaded is not None:
-                load.loaded.close()
+            load.close()
         self.loads.clear()
 
 
@@ -375,8 +385,13 @@ def _bpf_program(source: Any, session: ParseSession) -> bytes:
             raise ParseFailed from None
         length = len(ops).to_bytes(2, sys.byteorder)
         return rtattr(TCA_ACT_BPF_OPS_LEN, length) + rtattr(TCA_ACT_BPF_OPS, cbpf.encode(ops))
+    if session.group is None:
+        from pybpftool.cli.common.attach import new_group
+
+        session.group = new_group()
     try:
-        prepared = prepare(source, 4, "action", "tc", session.process)  # SCHED_ACT
+        # BPF_PROG_TYPE_SCHED_ACT
+        prepared = prepare(source, 4, "action", "tc", session.process, session.group)
     except PyBpfError as err:
         say(*load_failure_text(err).split("\n"))
         raise ParseFailed from None

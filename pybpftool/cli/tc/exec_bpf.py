@@ -5,7 +5,8 @@
     tc exec bpf {debug|dbg}
 
 graft loads the program (type `cls` unless `type` says otherwise), infers the key from an
-`ID/KEY` section name when none is given, opens the pinned program array, checks it is one
+`ID/KEY` section name when none is given, then, as the attach of the load's commit (the
+object's own new pins appear with it), opens the pinned program array, checks it is one
 (type, key size, value size, as iproute2 does) and stores the program in the slot.
 """
 
@@ -119,15 +120,30 @@ def graft(words: Words, process: Process) -> int:
     source = parse_mode(words, allow_bytecode=False, allow_type=True)
     prog_type, section, subdir = TYPES[source.type_word or "cls"]
     prepared = _load(source, prog_type, section, subdir, process)
-
-    def store() -> None:
+    try:
         slot = key if key is not None else _key_from_section(source.section or section)
-        _store(map_path, subdir, slot, prepared.fd, prog_type)
 
-    from pybpftool.cli.common.attach import attach_prepared
+        def store() -> None:
+            _store(map_path, subdir, slot, prepared.fd, prog_type)
 
-    attach_prepared([prepared], store)
+        if prepared.loaded is None:
+            store()
+        else:
+            _commit(prepared.loaded, store)  # the object's own pins appear with the graft
+    except BaseException:
+        prepared.discard()
+        raise
+    prepared.close()
     return 0
+
+
+def _commit(loaded, store) -> None:  # type: ignore[no-untyped-def]
+    try:
+        loaded.commit(store)
+    except IprouteExit:
+        raise
+    except PyBpfError as err:
+        raise IprouteExit(load_failure_text(err), 255) from None
 
 
 def _unsigned(text: str) -> int:

@@ -13,7 +13,9 @@
 
 The selector words are parsed as each of tc's three loops does (modify, get, list: their
 messages differ). The device is resolved before the bpf options (iproute2's order); the object
-is loaded after the whole option loop and undone if the kernel then refuses the filter.
+is loaded after the whole option loop, and its load committed around the netlink request
+(loader/publish.py): undone if the kernel then refuses the filter. `get` and `delete` never
+load the object they name (tc does; pytc.8 DIFFERENCES).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.common.cnum import c_unsigned, tc_classid_value
@@ -30,13 +32,18 @@ from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.usage import BPF_USAGE, FILTER_USAGE
 from pybpftool.cli.common.words import Words, duparg, incomplete, invarg
 from pybpftool.cli.tc.filterprog import (
-    action_description,
+    action_loader,
     classic_ops,
+    commit_filter,
     export_maps,
     prepare_classifier,
 )
 from pybpftool.errors import NetlinkFailure
 from pybpftool.netlink.uapi import EGRESS, ETH_P_ALL, INGRESS, TC_H_ROOT
+
+if TYPE_CHECKING:
+    from pybpftool.cli.common.attach import Prepared
+    from pybpftool.cli.common.process import Process
 
 PARENTS = {"root": TC_H_ROOT, "ingress": INGRESS, "egress": EGRESS}
 NETLINK_COMMAND = {"add": "add-filter", "change": "change-filter", "replace": "replace-filter"}
@@ -338,41 +345,53 @@ def modify(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
             raise other_kind(req)
         else:
             generic_kind(req, words)  # then sent with no options, the kernel judges the kind
-        source = req.source
-        ops = classic_ops(source) if source is not None else None
-        prepared = None
-        if source is not None and ops is None:
-            prepared = prepare_classifier(source, opts.process)
-        if source is not None and prepared is not None and prepared.loaded is not None:
-            export_maps(source, prepared)
-        loads = [prepared] if prepared is not None else []
-        try:
-            actions = [action_description(a, loads, opts.process) for a in req.actions]
-        except BaseException:
-            for load in loads:
-                load.discard()
-            raise
-
-        def send() -> None:
+        if req.kind != "bpf" or req.command == "delete":
+            # A delete names its filter by parent, pref and handle; its object is not read
+            # (tc loads it, then drops it: a load could only change pins; pytc.8).
             try:
-                if req.kind != "bpf" or req.command == "delete":
-                    _send_raw(nl, index, parent, req)
-                else:
-                    _send(nl, index, parent, req, prepared, ops, actions)
+                _send_raw(nl, index, parent, req)
             except NetlinkFailure as err:
                 raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
-
-        from pybpftool.cli.common.attach import attach_prepared
-
-        if req.command == "delete":
-            try:
-                send()
-            finally:
-                for load in loads:
-                    load.discard()  # tc loads the object of a delete line too, then drops it
-        else:
-            attach_prepared(loads, send)
+            return 0
+        _load_and_send(nl, index, parent, req, opts.process)
     return 0
+
+
+def _load_and_send(
+    nl: Any, index: int, parent: int, req: FilterRequest, process: Process
+) -> None:
+    """_load_and_send: load the filter's (and its actions') programs, then commit them
+    around the netlink request: the new pins appear and the slots of pre-existing maps are
+    written only with the filter, and all of it is undone if the kernel refuses the filter."""
+    from pybpftool.cli.common.attach import new_group
+
+    source = req.source
+    ops = classic_ops(source) if source is not None else None
+    group = new_group()
+    loads: list[Prepared] = []
+    try:
+        prepared = None
+        if source is not None and ops is None:
+            prepared = prepare_classifier(source, process, group)
+            loads.append(prepared)
+            if prepared.loaded is not None:
+                export_maps(source, prepared)
+        actions = [action_loader(a, loads, process, group) for a in req.actions]
+
+        def attach() -> None:
+            _send(nl, index, parent, req, prepared, ops, [describe() for describe in actions])
+
+        commit_filter(group, attach)
+    except NetlinkFailure as err:
+        for load in loads:
+            load.discard()
+        raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
+    except BaseException:
+        for load in loads:
+            load.discard()
+        raise
+    for load in loads:
+        load.close()
 
 
 def _send_raw(nl: Any, index: int, parent: int, req: FilterRequest) -> None:
@@ -446,9 +465,8 @@ def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
             bpf_handle(req)
             if words:
                 parse_bpf_options(req, words)
-                if req.source is not None and classic_ops(req.source) is None:
-                    # tc loads it, then finds the words superfluous
-                    prepare_classifier(req.source, opts.process).discard()
+                if req.source is not None:
+                    classic_ops(req.source)  # bytecode is checked; an object is not read
         elif req.kind in TC_FILTER_KINDS:
             raise other_kind(req)
         else:

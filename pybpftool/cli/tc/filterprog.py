@@ -5,6 +5,7 @@ failure in tc's words and exit status."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pybpftool.cli.common.bpfsource import BpfSource
@@ -15,17 +16,20 @@ from pybpftool.errors import PyBpfError
 if TYPE_CHECKING:
     from pybpftool.cli.common.attach import Prepared
     from pybpftool.cli.common.process import Process
+    from pybpftool.loader.publish import LoadGroup
 
 BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 3, 4
 
 
-def prepare_classifier(source: BpfSource, process: Process) -> Prepared:
+def prepare_classifier(
+    source: BpfSource, process: Process, group: LoadGroup | None = None
+) -> Prepared:
     """prepare_classifier: the filter's program loaded (or opened) as tc does, its failure
-    in tc's words."""
+    in tc's words; the load is left pending in `group`."""
     from pybpftool.cli.common.attach import prepare
 
     try:
-        return prepare(source, BPF_PROG_TYPE_SCHED_CLS, "classifier", "tc", process)
+        return prepare(source, BPF_PROG_TYPE_SCHED_CLS, "classifier", "tc", process, group)
     except PyBpfError as err:
         text = load_failure_text(err)
         if source.mode == "pinned":
@@ -83,21 +87,39 @@ def classic_ops(source: BpfSource) -> bytes | None:
     return None
 
 
-def action_description(action: Any, loads: list[Any], process: Process) -> dict[str, Any]:
-    """action_description: pyroute2's description of one action, loading a bpf action's program."""
+def action_loader(
+    action: Any, loads: list[Any], process: Process, group: LoadGroup | None = None
+) -> Callable[[], dict[str, Any]]:
+    """action_loader: load a bpf action's program (pending in `group`); returns what builds
+    pyroute2's description of the action when the request is sent (after any reload)."""
     if action.kind != "bpf":
-        return {"kind": "gact", "action": action.control}
+        return lambda: {"kind": "gact", "action": action.control}
     from pybpftool.cli.common.attach import prepare
 
     assert action.source is not None
     try:
-        prepared = prepare(action.source, BPF_PROG_TYPE_SCHED_ACT, "action", "tc", process)
+        prepared = prepare(
+            action.source, BPF_PROG_TYPE_SCHED_ACT, "action", "tc", process, group
+        )
     except PyBpfError as err:
         raise IprouteExit(f"{load_failure_text(err)}\nbad action parsing", 1) from None
     loads.append(prepared)
-    return {
+    return lambda: {
         "kind": "bpf",
         "fd": int(prepared.fd),
         "name": prepared.annotation,
         "action": action.control,
     }
+
+
+def commit_filter(group: LoadGroup, attach: Callable[[], None]) -> None:
+    """commit_filter: commit the command's loads around `attach`; a commit that fails on its
+    own (publishing a pin) reads as a failed load, in tc's words."""
+    from pybpftool.errors import NetlinkFailure
+
+    try:
+        group.commit(attach)
+    except (IprouteExit, NetlinkFailure):
+        raise
+    except PyBpfError as err:
+        raise IprouteExit(f"{load_failure_text(err)}\nUnable to load program", 1) from None
