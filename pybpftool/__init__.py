@@ -1,6 +1,94 @@
-"""pybpftool: iproute2-compatible BPF front ends with a pure-Python ELF loader.
+"""pybpftool: iproute2-compatible BPF front ends with a pure-Python ELF loader, and the same
+core as a typed Python API.
 
-Kept import-free on purpose: `pyip -V` must not pay for anything it does not use.
+    import pybpftool
+
+    with pybpftool.load("prog.o", section="classifier", prog_type="sched_cls") as obj:
+        pybpftool.attach_tc("eth0", "ingress", obj.program)
+        print(obj.maps["counters"].lookup(bytes(4)))
+
+Public names: `load` (-> `Collection` of `Program` and `Map`), `attach_xdp`, `detach_xdp`,
+`attach_tc` (-> `TcFilter`), `detach_tc`, `confine`, and the errors `PyBpfError`,
+`UsageError`, `ObjectError`, `PinError`, `KernelError`, `VerifierError`, `NetlinkFailure`,
+`LinkNotFound`, `SandboxError`. The README's "Python API" section has a walk-through.
+
+Importing this package imports nothing else: `pyip -V` must not pay for what it does not
+use, and neither must a Python caller. Each name is loaded on first use (PEP 562).
 """
 
 __version__ = "0.1.0"
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+if TYPE_CHECKING:
+    from pybpftool.api.confine import confine
+    from pybpftool.api.objects import Collection, Map, Program, load
+    from pybpftool.api.tc import TcFilter, attach_tc, detach_tc
+    from pybpftool.api.xdp import attach_xdp, detach_xdp
+    from pybpftool.errors import (
+        KernelError,
+        LinkNotFound,
+        NetlinkFailure,
+        ObjectError,
+        PinError,
+        PyBpfError,
+        SandboxError,
+        UsageError,
+        VerifierError,
+    )
+
+_HOMES = {
+    **dict.fromkeys(("Collection", "Map", "Program", "load"), "pybpftool.api.objects"),
+    **dict.fromkeys(("TcFilter", "attach_tc", "detach_tc"), "pybpftool.api.tc"),
+    **dict.fromkeys(("attach_xdp", "detach_xdp"), "pybpftool.api.xdp"),
+    "confine": "pybpftool.api.confine",
+    **dict.fromkeys(
+        (
+            "KernelError",
+            "LinkNotFound",
+            "NetlinkFailure",
+            "ObjectError",
+            "PinError",
+            "PyBpfError",
+            "SandboxError",
+            "UsageError",
+            "VerifierError",
+        ),
+        "pybpftool.errors",
+    ),
+}
+
+__all__ = [
+    "Collection",
+    "KernelError",
+    "LinkNotFound",
+    "Map",
+    "NetlinkFailure",
+    "ObjectError",
+    "PinError",
+    "Program",
+    "PyBpfError",
+    "SandboxError",
+    "TcFilter",
+    "UsageError",
+    "VerifierError",
+    "attach_tc",
+    "attach_xdp",
+    "confine",
+    "detach_tc",
+    "detach_xdp",
+    "load",
+]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = __import__(home, fromlist=[name])
+    value = getattr(module, name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

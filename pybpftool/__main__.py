@@ -2,4 +2,4 @@
 
 from pybpftool.cli.bpftool.main import main
 
-raise SystemExit(main())
+raise SystemExit(main(console=True))  # a process of its own, as the script

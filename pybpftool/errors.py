@@ -6,6 +6,8 @@ Only `cli/common/boundary.py` turns them into messages and exit codes.
 
 from __future__ import annotations
 
+import errno
+
 
 class PyBpfError(Exception):
     """PyBpfError: a failure with a one-line message and an optional hint.
@@ -91,3 +93,11 @@ class NetlinkFailure(PyBpfError):
 
 class SandboxError(PyBpfError):
     """SandboxError: confinement requested but impossible, or an access it denied."""
+
+
+class LinkNotFound(NetlinkFailure):
+    """LinkNotFound: no network device of that name (in that network namespace): ENODEV."""
+
+    def __init__(self, dev: str) -> None:
+        super().__init__(errno.ENODEV, f'Cannot find device "{dev}"')
+        self.dev = dev

@@ -43,12 +43,3 @@ def target(request: pytest.FixtureRequest) -> str:
     if not bpfobjs.clang_available():
         pytest.fail(f"{bpfobjs.CLANG} is required to build the test objects")
     return str(request.param)
-
-
-@pytest.fixture(autouse=True)
-def _no_sandbox_in_the_test_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """CLI code called in-process must not confine pytest itself; commands run as
-    subprocesses keep their sandbox (PYBPFTOOL_SANDBOX stays at its default there)."""
-    import pybpftool.sandbox
-
-    monkeypatch.setattr(pybpftool.sandbox, "confine", lambda policy: False)

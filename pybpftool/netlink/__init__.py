@@ -10,8 +10,7 @@ The names below are loaded on first use (PEP 562), so an XDP attach does not imp
 half, nor `pybpftool.netlink.uapi` anything at all.
 """
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the console's start-up)
 if TYPE_CHECKING:
     from pybpftool.netlink.codecs import bpf_filter_message
     from pybpftool.netlink.core import Link, Netlink, XdpState

@@ -1,25 +1,27 @@
 """codecs: pyroute2's message codecs as pybpftool uses them, with its fixes, made once.
 
-- Its package __init__ imports nearly all of pyroute2 (~300 ms): a stub package is put in
-  sys.modules first, so that only the rtnetlink modules used are loaded.
+pyroute2's own classes are never changed: every fix is a private subclass used only by
+pybpftool, so a caller's pyroute2 code in the same process sees pyroute2 as it ships.
 - Its cls_bpf options stop at TCA_BPF_FLAGS and its sched_bpf plugin ignores skip_hw/skip_sw:
-  TCA_BPF_FLAGS_GEN, TCA_BPF_TAG and TCA_BPF_ID are added to the codec (a dump then carries
-  the program id and tag), and the options of a request are built here (_bpf_options), with
-  the generic flags and classic BPF ops.
-- Its tcmsg attributes stop at TCA_STAB, so TCA_CHAIN is added.
+  our tcmsg subclass decodes and encodes a `bpf` kind's options with a subclass of sched_bpf's
+  that adds TCA_BPF_FLAGS_GEN, TCA_BPF_TAG and TCA_BPF_ID (a dump then carries the program
+  id and tag), and the options of a request are built here (_bpf_options), with the generic
+  flags and classic BPF ops.
+- Its tcmsg attributes stop at TCA_STAB, so our subclass adds TCA_CHAIN.
+- pyroute2 caches the compiled attribute table on the class that first uses it, and a
+  subclass inherits that cache: each of our subclasses is marked `private` so that it
+  compiles its own table whatever pyroute2 class the caller used first.
 
 The hot setters (link lookup, XDP attach, cls_bpf filter requests without actions) use light
 codecs built on pyroute2's nlmsg/nla classes (light_codecs), which skip pyroute2.config and
-its plugins; dumps and the rest use its full ifinfmsg and tcmsg.
+its plugins when the console scripts' cold-start stub is in place (netlink/coldstart.py);
+dumps and the rest use its full ifinfmsg and tcmsg.
 """
 
 from __future__ import annotations
 
-import os
 import socket
-import sys
-import types
-from typing import Any
+from typing import Any, TypeVar
 
 from pybpftool.netlink.uapi import (
     ETH_P_ALL,
@@ -40,29 +42,33 @@ from pybpftool.netlink.uapi import (
     TCA_OPTIONS,
 )
 
+C = TypeVar("C", bound=type)
 
-def import_pyroute2_stub() -> None:
-    """import_pyroute2_stub: an empty `pyroute2` package in sys.modules, so that importing
-    one of its modules does not run its eager package __init__."""
-    if "pyroute2" not in sys.modules:
-        for entry in sys.path:
-            folder = os.path.join(entry or ".", "pyroute2")
-            if os.path.isfile(os.path.join(folder, "__init__.py")):
-                stub = types.ModuleType("pyroute2")
-                stub.__path__ = [folder]
-                sys.modules["pyroute2"] = stub
-                break
+
+def private(cls: C) -> C:
+    """private: make a subclass of a pyroute2 codec compile its own attribute table.
+
+    pyroute2 (nlmsg_base.compile_nla_table) stores the compiled nla_map on the class the first
+    time one is built, in name-mangled attributes a subclass inherits: a subclass made after
+    its parent was used would silently encode and decode with the parent's table.
+    """
+    cls._nlmsg_base__compiled_nla = False  # type: ignore[attr-defined]
+    cls._nlmsg_base__t_nla_map = None  # type: ignore[attr-defined]
+    cls._nlmsg_base__r_nla_map = None  # type: ignore[attr-defined]
+    return cls
+
+
+_TC_CODECS: dict[str, Any] = {}
 
 
 def tc_codecs() -> Any:
-    """tc_codecs: pyroute2's tcmsg class, with the cls_bpf and tcmsg fixes made (once)."""
-    import_pyroute2_stub()
-    from pyroute2.netlink.rtnl import tcmsg
-    from pyroute2.netlink.rtnl.tcmsg import sched_bpf
+    """tc_codecs: our tcmsg class (a private subclass of pyroute2's, with TCA_CHAIN and the
+    full cls_bpf options), made once."""
+    if not _TC_CODECS:
+        from pyroute2.netlink.rtnl.tcmsg import sched_bpf, tcmsg
 
-    _fix_cls_bpf(sched_bpf)
-    _fix_tcmsg(tcmsg.tcmsg)
-    return tcmsg.tcmsg
+        _TC_CODECS["tcmsg"] = _tc_message(tcmsg, _cls_bpf_options(sched_bpf.options))
+    return _TC_CODECS["tcmsg"]
 
 
 # linux/pkt_cls.h TCA_BPF_* from CLASSID (3) on, typed as the kernel's bpf_policy checks them:
@@ -81,24 +87,31 @@ _CLS_BPF_ATTRS = (
 )
 
 
-def _fix_cls_bpf(sched_bpf: Any) -> None:
-    if getattr(sched_bpf, "_pybpftool_fixed", False):
-        return
-    base = sched_bpf.options
-
-    class options(base):  # type: ignore[misc, valid-type]
+def _cls_bpf_options(base: Any) -> Any:
+    @private
+    class cls_bpf_options(base):  # type: ignore[misc]
         nla_map = (*base.nla_map[:3], *_CLS_BPF_ATTRS)  # UNSPEC, ACT and POLICE kept
 
-    sched_bpf.options = options
-    sched_bpf._pybpftool_fixed = True
+    return cls_bpf_options
 
 
-def _fix_tcmsg(msg: Any) -> None:
-    names = [name for name, _ in msg.nla_map]
-    if "TCA_CHAIN" in names:
-        return
-    extra = (("TCA_PAD", "hex"), ("TCA_DUMP_INVISIBLE", "flag"), ("TCA_CHAIN", "uint32"))
-    msg.nla_map = (*msg.nla_map[:9], *extra)
+def _tc_message(base: Any, bpf_options: Any) -> Any:
+    names = [name for name, _ in base.nla_map]
+    extra: tuple[tuple[str, str], ...] = ()
+    if "TCA_CHAIN" not in names:
+        extra = (("TCA_PAD", "hex"), ("TCA_DUMP_INVISIBLE", "flag"), ("TCA_CHAIN", "uint32"))
+
+    @private
+    class tc_message(base):  # type: ignore[misc]
+        nla_map = (*base.nla_map[: 9 if extra else len(names)], *extra)
+
+        def get_plugin(self, plug: str, *argv: Any, **kwarg: Any) -> Any:
+            # pyroute2's tcmsg looks the options codec up in its plugin table by TCA_KIND.
+            if plug == "options" and self.get_attr("TCA_KIND") == "bpf":
+                return bpf_options
+            return super().get_plugin(plug, *argv, **kwarg)
+
+    return tc_message
 
 
 # pyroute2's tc() command words: message type and flags (its make_request_flags).
@@ -124,9 +137,9 @@ def light_codecs() -> dict[str, Any]:
     """
     if _LIGHT_CODECS:
         return _LIGHT_CODECS
-    import_pyroute2_stub()
     from pyroute2.netlink import NLA_F_NESTED, nla, nlmsg
 
+    @private
     class link_msg(nlmsg):  # type: ignore[misc]
         prefix = "IFLA_"
         fields = (  # struct ifinfomsg, as pyroute2's ifinfmsg names it
@@ -139,6 +152,7 @@ def light_codecs() -> dict[str, Any]:
         )
         nla_map = ((IFLA_IFNAME, "IFLA_IFNAME", "asciiz"), (IFLA_XDP, "IFLA_XDP", "xdp"))
 
+        @private
         class xdp(nla):  # type: ignore[misc]
             nla_flags = NLA_F_NESTED
             prefix = "IFLA_"
@@ -150,6 +164,7 @@ def light_codecs() -> dict[str, Any]:
                 ("IFLA_XDP_PROG_ID", "uint32"),
             )
 
+    @private
     class bpf_filter_msg(nlmsg):  # type: ignore[misc]
         prefix = "TCA_"
         fields = (  # struct tcmsg, as pyroute2's tcmsg names it
@@ -167,6 +182,7 @@ def light_codecs() -> dict[str, Any]:
             (TCA_CHAIN, "TCA_CHAIN", "uint32"),
         )
 
+        @private
         class options(nla):  # type: ignore[misc]
             nla_map = tuple((n, *attr) for n, attr in enumerate(_CLS_BPF_ATTRS, start=3))
 

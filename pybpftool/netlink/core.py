@@ -2,23 +2,27 @@
 attach and detach, link dumps for `ip link show`, and cls_bpf filter requests.
 
 Requests are pyroute2 messages sent on a socket of our own, opened with extended acks, so
-kernel refusals carry the kernel's own text (NetlinkFailure: errno and that text).
+kernel refusals carry the kernel's own text (NetlinkFailure: errno and that text). The socket
+may be opened in another network namespace (`Netlink(netns=...)`): only the socket goes
+there, the calling thread comes straight back (kernel.netns.in_netns).
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import socket
 import struct
 from typing import Any, NamedTuple
 
 from pybpftool.errors import NetlinkFailure
-from pybpftool.netlink.codecs import bpf_filter_message, import_pyroute2_stub, light_codecs
+from pybpftool.netlink.codecs import bpf_filter_message, light_codecs
 from pybpftool.netlink.uapi import (
     NETLINK_EXT_ACK,
     NETLINK_GET_STRICT_CHK,
     NLM_F_ACK,
     NLM_F_DUMP,
+    NLM_F_ECHO,
     NLM_F_REQUEST,
     NLMSG_DONE,
     NLMSG_ERROR,
@@ -57,21 +61,21 @@ class Link(NamedTuple):
 
 
 class Netlink:
-    """Netlink: an rtnetlink socket in the current network namespace.
+    """Netlink: an rtnetlink socket in the calling thread's network namespace, or in `netns`
+    (a name under /var/run/netns or a path) when given.
 
     Requests are pyroute2 messages (its codecs: ifinfmsg, tcmsg and the cls_bpf plugin) sent
     on a plain socket of our own: pyroute2's IPRoute would pull in asyncio, ssl and unittest
     (~70 ms of every cold start) for nothing we need.
     """
 
-    def __init__(self) -> None:
-        import socket
+    def __init__(self, netns: str | None = None) -> None:
+        if netns is None:
+            self.sock = _rtnetlink_socket()
+        else:
+            from pybpftool.kernel.netns import in_netns
 
-        import_pyroute2_stub()
-        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
-        self.sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
-        self.sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1)
-        self.sock.bind((0, 0))
+            self.sock = in_netns(netns, _rtnetlink_socket)
         self._seq = 0
 
     def close(self) -> None:
@@ -165,9 +169,24 @@ class Netlink:
     def xdp_state(self, index: int) -> XdpState | None:
         return _xdp_state(self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)[0])
 
-    def filter(self, command: str, index: int, **kw: Any) -> None:
-        """filter: add/replace/change/del a cls_bpf filter (kw as pyroute2's sched_bpf takes)."""
-        self.request(*bpf_filter_message(command, index, **kw))
+    def filter(self, command: str, index: int, echo: bool = False, **kw: Any) -> tuple[Any, ...]:
+        """filter: add/replace/change/del a cls_bpf filter (kw as pyroute2's sched_bpf takes);
+        with `echo` (NLM_F_ECHO) the kernel's copy of the filter comes back."""
+        msg, msg_type, flags = bpf_filter_message(command, index, **kw)
+        return self.request(msg, msg_type, flags | (NLM_F_ECHO if echo else 0))
+
+
+def _rtnetlink_socket() -> socket.socket:
+    """_rtnetlink_socket: NETLINK_ROUTE with extended acks and strict dump checks, bound."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+    try:
+        sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
+        sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1)
+        sock.bind((0, 0))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _xdp_state(link: Any) -> XdpState | None:

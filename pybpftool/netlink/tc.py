@@ -10,7 +10,7 @@ import socket
 import sys
 from typing import Any, NamedTuple
 
-from pybpftool.netlink.codecs import import_pyroute2_stub, tc_codecs
+from pybpftool.netlink.codecs import private, tc_codecs
 from pybpftool.netlink.core import Netlink
 from pybpftool.netlink.uapi import (
     NLM_F_ACK,
@@ -155,6 +155,7 @@ class TcRequests:
                 blocks = (("TCA_HW_OFFLOAD", "uint8"), ("TCA_INGRESS_BLOCK", "uint32"))
                 blocks += (("TCA_EGRESS_BLOCK", "uint32"),)
 
+            @private
             class raw_tcmsg(tcmsg):  # type: ignore[misc, valid-type]
                 # TCA_OPTIONS as bytes built by the caller, not by a pyroute2 plugin.
                 nla_map = (
@@ -288,9 +289,9 @@ def _chain_tcmsg() -> Any:
     (pyroute2's own stops at TCA_STAB)."""
     global _CHAIN_TCMSG
     if _CHAIN_TCMSG is None:
-        import_pyroute2_stub()
         from pyroute2.netlink.rtnl.tcmsg import tcmsg
 
+        @private
         class chain_tcmsg(tcmsg):  # type: ignore[misc]
             nla_map = (
                 ("TCA_UNSPEC", "none"),
@@ -381,9 +382,9 @@ class ActionRequests:
     def __init__(self, nl: Netlink) -> None:
         self.nl = nl
         if ActionRequests._tcamsg is None:
-            import_pyroute2_stub()
             from pyroute2.netlink import nlmsg
 
+            @private
             class tcamsg(nlmsg):  # type: ignore[misc]
                 fields = (("family", "B"), ("pad1", "B"), ("pad2", "H"))
                 nla_map = tuple((name, "cdata") for name in ActionRequests.ROOT_NAMES)

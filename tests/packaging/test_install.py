@@ -163,3 +163,18 @@ def test_the_installed_commands_run_without_pyelftools(installed: Installed) -> 
             [str(venv / "bin" / tool), "-V"], capture_output=True, text=True, cwd=venv
         )
         assert version.returncode == 0 and "pybpftool" in version.stdout, version.stderr
+
+
+def test_the_wheel_ships_the_python_api_with_its_type_hints(installed: Installed) -> None:
+    """PEP 561: py.typed is in the wheel and installed beside the package, whose API
+    resolves from the installed copy."""
+    with zipfile.ZipFile(installed.wheel) as whl:
+        assert "pybpftool/py.typed" in whl.namelist()
+    probe = (
+        "import pathlib, pybpftool\n"
+        "print(pathlib.Path(pybpftool.__file__).with_name('py.typed').is_file())\n"
+        "print(all(getattr(pybpftool, name).__doc__ for name in pybpftool.__all__))\n"
+    )
+    python = str(installed.venv / "bin" / "python")
+    done = subprocess.run([python, "-c", probe], capture_output=True, text=True, cwd=installed.venv)
+    assert done.stdout.split() == ["True", "True"], done.stderr

@@ -103,7 +103,7 @@ def escaping(spec, wd, sha1, db):  # the test replaces the name checks and path 
     return path
 core.map_pin_path = escaping
 from pybpftool.cli.tc.main import main
-sys.exit(main(sys.argv[1:]))
+sys.exit(main(sys.argv[1:], console=True))  # a process of its own, as pytc
 """
 
 

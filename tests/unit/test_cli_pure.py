@@ -11,6 +11,7 @@ from pybpftool.cli.common import jsonw
 from pybpftool.cli.common.batch import command_lines, split_words
 from pybpftool.cli.common.bpfsource import parse_mode
 from pybpftool.cli.common.grammar import IprouteExit
+from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.words import Words
 
 
@@ -80,17 +81,17 @@ def test_exiting_helpers_are_fatal_returned_errors_are_not() -> None:
 def test_tc_exec_bpf_needs_the_words_e_bpf_takes() -> None:
     from pybpftool.cli.tc.exec_bpf import parse_bpf
 
-    assert parse_bpf(Words([])) == 0
+    assert parse_bpf(Words([]), Process()) == 0
     for words in ("run", "import", "import u run", "import u import", "graft", "graft m"):
         with pytest.raises(IprouteExit, match="Command line is not complete") as caught:
-            parse_bpf(Words(words.split()))
+            parse_bpf(Words(words.split()), Process())
         assert caught.value.fatal, words
     with pytest.raises(IprouteExit, match="No import parameter provided") as caught:
-        parse_bpf(Words(["run", "sh"]))
+        parse_bpf(Words(["run", "sh"]), Process())
     assert caught.value.fatal is None
     for key in ("x", "-1", "0x100000000"):
         with pytest.raises(IprouteExit, match='Illegal "key"'):
-            parse_bpf(Words(["graft", "m", "key", key, "obj", "f.o"]))
+            parse_bpf(Words(["graft", "m", "key", key, "obj", "f.o"]), Process())
 
 
 def test_global_options_in_order_netns_switched_while_parsing() -> None:

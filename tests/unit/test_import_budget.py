@@ -6,6 +6,7 @@ must not creep into commands that do not need them.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -77,3 +78,36 @@ def test_version_does_not_import_typing(module: str) -> None:
     code = PROBE.format(module=module, argv=["-V"], heavy=("typing",))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.splitlines()[-1] == "HEAVY:", out.stderr
+
+
+@pytest.mark.parametrize("tool", ["pyip", "pytc"])
+def test_the_console_scripts_version_does_not_import_typing(tool: str) -> None:
+    """The same through the installed script, whose console() does more than main() (the
+    pyroute2 cold-start stub): Python's import profile lists every module it imported."""
+    from scripts import BIN
+
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    out = subprocess.run([str(BIN / tool), "-V"], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines()}
+    assert "pybpftool.netlink.coldstart" in imported  # the profile covers the console path
+    assert "typing" not in imported
+
+
+def test_import_pybpftool_imports_nothing_heavy() -> None:
+    """A Python caller pays for nothing it does not use: `import pybpftool`, its version and
+    its error classes bring in none of pyroute2, click, rich (or pyelftools); the API's
+    functions resolve without them too (pyroute2 comes with the first netlink call)."""
+    code = (
+        "import sys\n"
+        "import pybpftool\n"
+        "heavy = ('pyroute2', 'click', 'rich', 'elftools')\n"
+        "def seen(): return sorted({m.split('.')[0] for m in sys.modules} & set(heavy))\n"
+        "print('import', seen())\n"
+        "pybpftool.__version__, pybpftool.PyBpfError, pybpftool.VerifierError\n"
+        "print('errors', seen())\n"
+        "for name in pybpftool.__all__: getattr(pybpftool, name)\n"
+        "print('names', seen())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["import []", "errors []", "names []"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pybpftool.netlink import bpf_filter_message, codecs, uapi
+from pybpftool.netlink import bpf_filter_message, uapi
 from pybpftool.netlink.codecs import light_codecs, tc_codecs
 
 
@@ -32,7 +32,6 @@ def link_request(codec: Any, index: int, attrs: list[list[Any]]) -> bytes:
 
 
 def full_ifinfmsg() -> Any:
-    codecs.import_pyroute2_stub()
     from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
     return ifinfmsg
@@ -152,12 +151,15 @@ def test_default_protocol_is_eth_p_all() -> None:
 
 
 def test_requests_without_actions_do_not_load_pyroute2_config() -> None:
-    """The point of the light codecs: checked in a fresh interpreter."""
+    """The point of the light codecs, in a console process (with its cold-start stub):
+    checked in a fresh interpreter."""
     import subprocess
     import sys
 
     code = (
         "import sys\n"
+        "from pybpftool.netlink.coldstart import install_pyroute2_stub\n"
+        "install_pyroute2_stub()\n"
         "from pybpftool.netlink import bpf_filter_message\n"
         "from pybpftool.netlink.codecs import light_codecs\n"
         "bpf_filter_message('replace-filter', 2, parent=1, fd=3, name='x')\n"

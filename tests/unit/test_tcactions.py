@@ -197,7 +197,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> type[Recorder]:
     from pybpftool.cli.common.attach import Prepared
 
     def fake_prepare(
-        source: Any, prog_type: int, section: str, subdir: str, group: Any = None
+        source: Any, prog_type: int, section: str, subdir: str, process: Any, group: Any = None
     ) -> Prepared:
         assert prog_type == 4  # BPF_PROG_TYPE_SCHED_ACT
         name = source.path.rsplit("/", 1)[-1]

@@ -245,20 +245,30 @@ def complete_words(tool: str, words: tuple[str, ...]) -> None:
 
 
 def _confine(inputs: list[str], output_dir: str | None = None) -> None:
-    """_confine: read only the named inputs from here on (object commands pin nothing);
-    `output_dir` is where a command renames its output into place."""
+    """_confine: in a console process, read only the named inputs from here on (object
+    commands pin nothing); `output_dir` is where a command renames its output into place.
+    An in-process run is never confined."""
     from pybpftool import sandbox
+    from pybpftool.cli.common.process import Process
 
-    sandbox.confine(sandbox.command_policy(inputs, None, output_dir))
+    process = click.get_current_context().obj
+    if isinstance(process, Process) and process.confines:
+        sandbox.confine(sandbox.command_policy(inputs, None, output_dir))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """main: console-script entry point; the error boundary decides the exit code."""
+def main(argv: list[str] | None = None, *, console: bool = False) -> int:
+    """main: run one pybpftool command line (default: sys.argv[1:]) and return its exit
+    status; the error boundary decides it. Called in-process it never confines the process;
+    only the console script (and `python -m pybpftool`) pass `console=True`."""
+    from pybpftool.cli.common.process import Process
+
     args = sys.argv[1:] if argv is None else list(argv)
 
     def body() -> int:
         try:
-            status = cli.main(args=args, prog_name="pybpftool", standalone_mode=False)
+            status = cli.main(
+                args=args, prog_name="pybpftool", standalone_mode=False, obj=Process(console)
+            )
         except click.exceptions.NoArgsIsHelpError as err:
             sys.stderr.write(err.ctx.get_help() + "\n")  # a group without its command
             return EXIT_USAGE
@@ -287,12 +297,12 @@ def _wants_json(args: list[str]) -> bool:
 
 def console() -> NoReturn:
     """console: the `pybpftool` console script: boundary.console(main), which skips the
-    interpreter's teardown and turns a closed pipe or Ctrl-C into a quiet status. Tests and
-    `python -m` call main() and exit the usual way."""
+    interpreter's teardown and turns a closed pipe or Ctrl-C into a quiet status. Tests call
+    main() in-process; `python -m` runs it as a process of its own that exits the usual way."""
     from pybpftool.cli.common import boundary
 
-    boundary.console(main)
+    boundary.console(lambda: main(console=True))
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(console=True))

@@ -15,7 +15,9 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pybpftool.api.objects import annotation, load_object_file, pinned_annotation
 from pybpftool.cli.common.bpfsource import BpfSource
+from pybpftool.cli.common.process import Process
 from pybpftool.errors import KernelError, PyBpfError
 from pybpftool.kernel.fd import Fd
 from pybpftool.loader.core import LoadedObject
@@ -70,14 +72,17 @@ def prepare(
     prog_type: int,
     default_section: str,
     subdir: str,
+    process: Process,
     group: LoadGroup | None = None,
 ) -> Prepared:
-    """prepare: the program of `source`, loaded as `prog_type` (or opened from its pin), its
-    load left pending in `group`."""
+    """prepare: the program of `source`, loaded as `prog_type` (or opened from its pin) the
+    way pybpftool.load loads (api.objects.load_object_file), its load left pending in
+    `group`; a console `process` confines itself first."""
     from pybpftool.kernel.bpf import Kernel
 
     kernel = Kernel()
-    _confine(source, subdir)
+    if process.confines:
+        _confine(source, subdir)
     if source.mode == "pinned":
         path = expand_pin_path(source.path, subdir)
         try:
@@ -86,8 +91,8 @@ def prepare(
             raise PyBpfError(
                 f"Couldn't retrieve pinned program '{source.path}': {os.strerror(err.errno)}"
             ) from None
-        return Prepared(f"{os.path.basename(source.path)}:[*fsobj]", pinned=fd)
-    from pybpftool.loader import LoadOptions, load_object
+        return Prepared(pinned_annotation(source.path), pinned=fd)
+    from pybpftool.loader import LoadOptions
 
     section = source.section or default_section
     options = LoadOptions(
@@ -100,9 +105,9 @@ def prepare(
         open_target=open_target_cached,
         group=group,
     )
-    loaded = load_object(kernel, parse_cached(source.path), options, defer_commit=True)
+    loaded = load_object_file(kernel, source.path, options, True, parse=parse_cached)
     assert loaded.main is not None
-    return Prepared(f"{os.path.basename(source.path)}:[{section}]", loaded)
+    return Prepared(annotation(source.path, section), loaded)
 
 
 _parsed: dict[tuple[str, int, int, int], ObjectSpec] = {}

@@ -86,7 +86,13 @@ def run(tool: str, body: Callable[[], int | None]) -> int:
 
 def console(main: Callable[[], int]) -> NoReturn:
     """console: run a console script's `main` and exit_process() with its status. A reader
-    gone (`| head`) ends it quietly with 1 and Ctrl-C with 130, never with a traceback."""
+    gone (`| head`) ends it quietly with 1 and Ctrl-C with 130, never with a traceback.
+
+    Only here, in a process that is ours alone, pyroute2's package __init__ is deferred
+    (netlink/coldstart.py): the codecs load without the rest of pyroute2."""
+    from pybpftool.netlink.coldstart import install_pyroute2_stub
+
+    install_pyroute2_stub()
     try:
         status = main()
     except BrokenPipeError:

@@ -18,6 +18,7 @@ from pybpftool.cli.common.grammar import (
     parse_global_options,
     resolve_object,
 )
+from pybpftool.cli.common.process import Process
 from pybpftool.errors import NetlinkFailure, PyBpfError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms of `pyip -V`)
@@ -48,23 +49,23 @@ def write_lines(lines: list[str]) -> None:
     sys.stderr.write("".join(terminal_safe(line) + "\n" for line in lines))
 
 
-def _switch_netns(name: str) -> None:
-    """_switch_netns: `-n NAME`, done while the options are parsed, as iproute2's
-    netns_switch(): only the network namespace (the host's bpffs and pins stay visible)."""
-    from pybpftool.kernel.netns import enter_netns
-    from pybpftool.sandbox import open_audit_early
-
-    open_audit_early()  # the audit socket works only from the initial netns
-    enter_netns(name)
-
-
 def run_frontend(
-    tool: str, usage: str, handlers: Mapping[str, Handler], argv: list[str] | None
+    tool: str,
+    usage: str,
+    handlers: Mapping[str, Handler],
+    argv: list[str] | None,
+    console: bool = False,
 ) -> int:
-    """run_frontend: parse global options, then run the object's handler; return the status."""
+    """run_frontend: parse global options, then run the object's handler; return the status.
+
+    `console` is set by the console scripts only (cli/common/process.py): their process may
+    confine itself and stay in -n's namespace; an in-process run leaves its process as it
+    found it."""
     args = sys.argv[1:] if argv is None else argv
+    process = Process(console)
     try:
-        opts, rest = parse_global_options(tool, args, _switch_netns)
+        opts, rest = parse_global_options(tool, args, process.switch_netns)
+        opts.process = process
         if opts.version:
             sys.stdout.write(f"{tool} utility, pybpftool-{__version__} (iproute2-6.1.0 syntax)\n")
             return 0
@@ -86,6 +87,8 @@ def run_frontend(
 
         write_lines([*err.details, err.message, *sandbox_lines(err)])
         return 255
+    finally:
+        process.restore()
 
 
 def _dispatch(

@@ -17,7 +17,15 @@ from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.common.failures import load_failure_text, netlink_message
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.words import Words, duparg, duparg2
-from pybpftool.errors import NetlinkFailure, PyBpfError
+from pybpftool.errors import LinkNotFound, NetlinkFailure, PyBpfError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pybpftool.cli.common.attach import Prepared
+    from pybpftool.cli.common.process import Process
+    from pybpftool.loader import LoadedObject
 
 XDP_MODES = {"xdp": 0, "xdpgeneric": 2, "xdpdrv": 4, "xdpoffload": 8}  # XDP_FLAGS_*_MODE
 XDP_FLAGS_UPDATE_IF_NOEXIST = 1
@@ -107,7 +115,8 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
                         words, allow_bytecode=False, allow_type=False, allow_export=False
                     )
                     request = XdpRequest("", flags, source)
-                    prepared = _prepare(source)  # loaded before the device is looked up
+                    # loaded before the device is looked up
+                    prepared = _prepare(source, opts.process)
             elif word in OTHER_LINK_OPTIONS:
                 raise IprouteExit(
                     f'pyip link set: "{word}" is not implemented by pyip in this version '
@@ -161,28 +170,32 @@ def link_show(opts: GlobalOptions, args: list[str]) -> int:
     return 0
 
 
-def _prepare(source: BpfSource):  # type: ignore[no-untyped-def]
+def _prepare(source: BpfSource, process: Process) -> Prepared:
     from pybpftool.cli.common.attach import prepare
 
     try:
-        return prepare(source, BPF_PROG_TYPE_XDP, "prog", "xdp")
+        return prepare(source, BPF_PROG_TYPE_XDP, "prog", "xdp", process)
     except PyBpfError as err:
         raise IprouteExit(load_failure_text(err), 255) from None
 
 
-def _apply(dev: str, request: XdpRequest, prepared) -> None:  # type: ignore[no-untyped-def]
-    """_apply: look the device up, then commit the load around the XDP attach."""
+def _apply(dev: str, request: XdpRequest, prepared: Prepared | None) -> None:
+    """_apply: look the device up, then commit the load around the XDP attach, both as the
+    API does them (api.links.link_index, api.xdp.set_xdp); failures in ip's words."""
+    from pybpftool.api.links import link_index
+    from pybpftool.api.xdp import set_xdp
     from pybpftool.netlink import Netlink
 
     with Netlink() as nl:
-        index = nl.link_index(dev)
-        if index is None:
-            raise IprouteExit(f'Cannot find device "{dev}"', 1)
+        try:
+            index = link_index(nl, dev)
+        except LinkNotFound:
+            raise IprouteExit(f'Cannot find device "{dev}"', 1) from None
 
         def attach() -> None:
             fd = int(prepared.fd) if prepared is not None else -1
             try:
-                nl.xdp_set(index, fd, request.mode_flags)
+                set_xdp(nl, index, fd, request.mode_flags)
             except NetlinkFailure as err:
                 raise IprouteExit(netlink_message(err), 2) from None
 
@@ -192,7 +205,7 @@ def _apply(dev: str, request: XdpRequest, prepared) -> None:  # type: ignore[no-
             _commit(prepared.loaded, attach)
 
 
-def _commit(loaded, attach) -> None:  # type: ignore[no-untyped-def]
+def _commit(loaded: LoadedObject, attach: Callable[[], None]) -> None:
     """_commit: publish the load's pins and run `attach` under the pin-folder locks; a failed
     publish (bpffs trouble) reads like a failed load, in ip's words."""
     try:

@@ -24,6 +24,7 @@ import sys
 from typing import Any
 
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.process import Process
 from pybpftool.cli.tc.actparse import (
     FILTER_NAMESZ,
     TCA_ACT_INDEX,
@@ -89,7 +90,7 @@ def actions_command(opts: GlobalOptions, args: list[str]) -> int:
             flags = (
                 NLM_F_EXCL | NLM_F_CREATE if matches(verb, "add") else NLM_F_CREATE | NLM_F_REPLACE
             )
-            status, pos = _modify(args, pos, flags)
+            status, pos = _modify(args, pos, flags, opts.process)
         elif matches(verb, "delete") or matches(verb, "get"):
             event = RTM_DELACTION if matches(verb, "delete") else RTM_GETACTION
             status, end = _get_delete(opts, args, pos + 2, event)
@@ -118,7 +119,7 @@ def _netlink() -> Any:
     return Netlink()
 
 
-def _modify(args: list[str], pos: int, flags: int) -> tuple[int, int]:
+def _modify(args: list[str], pos: int, flags: int, process: Process) -> tuple[int, int]:
     """_modify: tc_action_modify(): parse the actions (loading bpf programs), send them."""
     from pybpftool.cli.common.failures import load_failure_text, netlink_message
     from pybpftool.errors import NetlinkFailure, PyBpfError
@@ -126,7 +127,7 @@ def _modify(args: list[str], pos: int, flags: int) -> tuple[int, int]:
 
     av = Argv(args, pos + 1)
     with _netlink() as nl:
-        session = ParseSession(nl)
+        session = ParseSession(nl, process=process)
         try:
             try:
                 nests = parse_action(av, session)

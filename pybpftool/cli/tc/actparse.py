@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pybpftool.cli.common.grammar import IprouteExit, matches
+from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.usage import GACT_USAGE
 
 # linux/pkt_cls.h: verdicts and the extended opcodes of a control action.
@@ -220,6 +221,7 @@ class ParseSession:
     loads: list[Any] = field(default_factory=list)
     cookie: bytes = b""  # parse_action's act_ck: tc never clears it between actions
     exports: list[tuple[Any, Any]] = field(default_factory=list)  # (source, prepared)
+    process: Process = field(default_factory=Process)  # the run's: confines in a console
     group: Any = None  # loader.publish.LoadGroup, made by the first bpf action
 
     def discard(self) -> None:
@@ -388,7 +390,8 @@ def _bpf_program(source: Any, session: ParseSession) -> bytes:
 
         session.group = new_group()
     try:
-        prepared = prepare(source, 4, "action", "tc", session.group)  # BPF_PROG_TYPE_SCHED_ACT
+        # BPF_PROG_TYPE_SCHED_ACT
+        prepared = prepare(source, 4, "action", "tc", session.process, session.group)
     except PyBpfError as err:
         say(*load_failure_text(err).split("\n"))
         raise ParseFailed from None

@@ -22,6 +22,7 @@ from typing import Any
 
 from pybpftool.cli.common.failures import netlink_message
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.usage import FILTER_USAGE
 from pybpftool.cli.common.words import Words
 from pybpftool.cli.tc.filter import (
@@ -62,9 +63,10 @@ def chain_command(opts: GlobalOptions, args: list[str]) -> int:
     verb = words.take()
     try:
         if matches(verb, "add"):
-            return modify(FilterRequest("add"), words, RTM_NEWCHAIN, NLM_F_EXCL | NLM_F_CREATE)
+            flags = NLM_F_EXCL | NLM_F_CREATE
+            return modify(opts, FilterRequest("add"), words, RTM_NEWCHAIN, flags)
         if matches(verb, "delete"):
-            return modify(FilterRequest("delete"), words, RTM_DELCHAIN, 0)
+            return modify(opts, FilterRequest("delete"), words, RTM_DELCHAIN, 0)
         if matches(verb, "get"):
             return get(opts, words)
         if matches(verb, "list") or matches(verb, "show") or matches(verb, "lst"):
@@ -78,7 +80,9 @@ def chain_command(opts: GlobalOptions, args: list[str]) -> int:
     raise IprouteExit(f'Command "{verb}" is unknown, try "tc chain help".', 255)
 
 
-def modify(req: FilterRequest, words: Words, msg_type: int, flags: int) -> int:
+def modify(
+    opts: GlobalOptions, req: FilterRequest, words: Words, msg_type: int, flags: int
+) -> int:
     """modify: tc_filter_modify() with RTM_NEWCHAIN or RTM_DELCHAIN."""
     parse_selector(req, words, "modify")
     from pybpftool.netlink import ChainRequests, Netlink
@@ -93,7 +97,8 @@ def modify(req: FilterRequest, words: Words, msg_type: int, flags: int) -> int:
                 if words:
                     start = words.pos
                     parse_bpf_options(req, words)
-                    options = _bpf_options(req, loads, _actions_first(words.words[start:]))
+                    first = _actions_first(words.words[start:])
+                    options = _bpf_options(req, loads, first, opts.process)
             elif req.kind is None:
                 if req.handle_text is not None:
                     raise IprouteExit('Must specify filter type when using "handle"', 255)
@@ -124,7 +129,9 @@ def _actions_first(words: list[str]) -> bool:
     return False
 
 
-def _bpf_options(req: FilterRequest, loads: list[Any], actions_first: bool) -> bytes:
+def _bpf_options(
+    req: FilterRequest, loads: list[Any], actions_first: bool, process: Process
+) -> bytes:
     """_bpf_options: TCA_OPTIONS of cls_bpf as f_bpf.c builds it: CLASSID and ACT in the
     order given, then the program (OPS_LEN + OPS, or FD + NAME), FLAGS_GEN, FLAGS. The
     program is loaded, as tc loads it, before the kernel refuses the template."""
@@ -132,7 +139,9 @@ def _bpf_options(req: FilterRequest, loads: list[Any], actions_first: bool) -> b
     from pybpftool.cli.tc.filterprog import classic_ops, export_maps, prepare_classifier
 
     classid = b"" if req.classid is None else rtattr(TCA_BPF_CLASSID, u32(req.classid))
-    actions = b"" if not req.actions else rtattr(TCA_BPF_ACT, _filter_actions(req.actions, loads))
+    actions = b""
+    if req.actions:
+        actions = rtattr(TCA_BPF_ACT, _filter_actions(req.actions, loads, process))
     payload = actions + classid if actions_first else classid + actions
     if req.source is not None:
         ops = classic_ops(req.source)
@@ -140,7 +149,7 @@ def _bpf_options(req: FilterRequest, loads: list[Any], actions_first: bool) -> b
             length = (len(ops) // 8).to_bytes(2, sys.byteorder)
             payload += rtattr(TCA_BPF_OPS_LEN, length) + rtattr(TCA_BPF_OPS, ops)
         else:
-            prepared = prepare_classifier(req.source)
+            prepared = prepare_classifier(req.source, process)
             loads.append(prepared)
             if prepared.loaded is not None:
                 export_maps(req.source, prepared)
@@ -154,7 +163,7 @@ def _bpf_options(req: FilterRequest, loads: list[Any], actions_first: bool) -> b
     return payload
 
 
-def _filter_actions(actions: list[Any], loads: list[Any]) -> bytes:
+def _filter_actions(actions: list[Any], loads: list[Any], process: Process) -> bytes:
     """_filter_actions: the prio nests of a filter's actions (action.ActionSpec)."""
     from pybpftool.cli.tc.actparse import (
         NLA_F_NESTED,
@@ -171,7 +180,7 @@ def _filter_actions(actions: list[Any], loads: list[Any]) -> bytes:
     for prio, action in enumerate(actions, 1):
         control = names.get(action.control, 0)
         if action.kind == "bpf":
-            session = ParseSession()
+            session = ParseSession(process=process)
             try:
                 options = _bpf_program(action.source, session) + rtattr(2, tc_gen(0, control))
             finally:

@@ -20,6 +20,7 @@ import sys
 from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.common.failures import load_failure_text
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.usage import EXEC_BPF_USAGE as USAGE
 from pybpftool.cli.common.words import Words, incomplete
 from pybpftool.errors import KernelError, ObjectError, PyBpfError, VerifierError
@@ -47,10 +48,10 @@ def exec_command(opts: GlobalOptions, args: list[str]) -> int:
         if not rest:
             return 0
         raise IprouteExit(f'Unknown exec "{kind}", hence option "{rest[0]}" is unparsable', 255)
-    return parse_bpf(Words(rest))
+    return parse_bpf(Words(rest), opts.process)
 
 
-def parse_bpf(words: Words) -> int:
+def parse_bpf(words: Words, process: Process) -> int:
     """parse_bpf: e_bpf.c parse_bpf(): `import UDS` (the last one counts) until `run CMD...`,
     `debug` or `graft ...`; anything else is the usage. NEXT_ARG's incomplete-command error
     for a missing word, as tc: `run`, `import` or `graft MAP` with nothing after."""
@@ -70,7 +71,7 @@ def parse_bpf(words: Words) -> int:
         elif matches(word, "debug") or matches(word, "dbg"):
             return trace_pipe()
         elif matches(word, "graft"):
-            return graft(words)
+            return graft(words, process)
         else:
             raise IprouteExit(USAGE, 255)
     if uds is None:
@@ -110,7 +111,7 @@ def import_maps(path: str, command: list[str]) -> int:
     return 0  # not reached: execvpe replaced the process
 
 
-def graft(words: Words) -> int:
+def graft(words: Words, process: Process) -> int:
     map_path = words.take()
     key: int | None = None
     if words.at("key"):
@@ -118,7 +119,7 @@ def graft(words: Words) -> int:
         key = _unsigned(words.take())
     source = parse_mode(words, allow_bytecode=False, allow_type=True)
     prog_type, section, subdir = TYPES[source.type_word or "cls"]
-    prepared = _load(source, prog_type, section, subdir)
+    prepared = _load(source, prog_type, section, subdir, process)
     try:
         slot = key if key is not None else _key_from_section(source.section or section)
 
@@ -154,11 +155,11 @@ def _unsigned(text: str) -> int:
     return value
 
 
-def _load(source: BpfSource, prog_type: int, section: str, subdir: str):  # type: ignore[no-untyped-def]
+def _load(source: BpfSource, prog_type: int, section: str, subdir: str, process: Process):  # type: ignore[no-untyped-def]
     from pybpftool.cli.common.attach import prepare
 
     try:
-        return prepare(source, prog_type, section, subdir)
+        return prepare(source, prog_type, section, subdir, process)
     except VerifierError as err:
         raise IprouteExit(load_failure_text(err), 256 - err.errno) from None
     except ObjectError as err:

@@ -43,6 +43,7 @@ from pybpftool.netlink.uapi import EGRESS, ETH_P_ALL, INGRESS, TC_H_ROOT
 
 if TYPE_CHECKING:
     from pybpftool.cli.common.attach import Prepared
+    from pybpftool.cli.common.process import Process
 
 PARENTS = {"root": TC_H_ROOT, "ingress": INGRESS, "egress": EGRESS}
 NETLINK_COMMAND = {"add": "add-filter", "change": "change-filter", "replace": "replace-filter"}
@@ -352,11 +353,13 @@ def modify(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
             except NetlinkFailure as err:
                 raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
             return 0
-        _load_and_send(nl, index, parent, req)
+        _load_and_send(nl, index, parent, req, opts.process)
     return 0
 
 
-def _load_and_send(nl: Any, index: int, parent: int, req: FilterRequest) -> None:
+def _load_and_send(
+    nl: Any, index: int, parent: int, req: FilterRequest, process: Process
+) -> None:
     """_load_and_send: load the filter's (and its actions') programs, then commit them
     around the netlink request: the new pins appear and the slots of pre-existing maps are
     written only with the filter, and all of it is undone if the kernel refuses the filter."""
@@ -369,11 +372,11 @@ def _load_and_send(nl: Any, index: int, parent: int, req: FilterRequest) -> None
     try:
         prepared = None
         if source is not None and ops is None:
-            prepared = prepare_classifier(source, group)
+            prepared = prepare_classifier(source, process, group)
             loads.append(prepared)
             if prepared.loaded is not None:
                 export_maps(source, prepared)
-        actions = [action_loader(a, loads, group) for a in req.actions]
+        actions = [action_loader(a, loads, process, group) for a in req.actions]
 
         def attach() -> None:
             _send(nl, index, parent, req, prepared, ops, [describe() for describe in actions])
@@ -418,34 +421,25 @@ def _send(
     ops: bytes | None,
     actions: list[Any],
 ) -> None:
-    kw: dict[str, object] = {"parent": parent}
-    if req.prio:
-        kw["prio"] = req.prio
-    if req.handle is not None:
-        kw["handle"] = req.handle
-    if req.protocol:
-        kw["protocol"] = req.protocol
-    if req.chain is not None:
-        kw["chain"] = req.chain
-    if prepared is not None:
-        kw["fd"] = int(prepared.fd)
-        kw["name"] = prepared.annotation
-    if ops is not None:
-        kw["ops"] = ops
-    if actions:
-        kw["action"] = actions
-    if req.classid is not None:
-        kw["classid"] = req.classid
-    if req.direct_action:
-        kw["direct_action"] = True
-    if req.skip_hw:
-        kw["skip_hw"] = True
-    if req.skip_sw:
-        kw["skip_sw"] = True
-    from pybpftool.netlink.uapi import TCM_IFINDEX_MAGIC_BLOCK
+    """_send: the filter through the API's one cls_bpf path (api.tc.send_bpf_filter)."""
+    from pybpftool.api.tc import BpfFilterRequest, send_bpf_filter
 
-    signed = -1 if index == TCM_IFINDEX_MAGIC_BLOCK else index  # pyroute2's tcm_ifindex is an int
-    nl.filter(NETLINK_COMMAND[req.command], signed, **kw)
+    request = BpfFilterRequest(
+        parent,
+        prio=req.prio,
+        handle=req.handle,
+        protocol=req.protocol,
+        chain=req.chain,
+        fd=int(prepared.fd) if prepared is not None else None,
+        name=prepared.annotation if prepared is not None else None,
+        ops=ops,
+        actions=tuple(actions),
+        classid=req.classid,
+        direct_action=req.direct_action,
+        skip_hw=req.skip_hw,
+        skip_sw=req.skip_sw,
+    )
+    send_bpf_filter(nl, NETLINK_COMMAND[req.command], index, request)
 
 
 def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:

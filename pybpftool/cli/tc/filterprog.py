@@ -15,18 +15,21 @@ from pybpftool.errors import PyBpfError
 
 if TYPE_CHECKING:
     from pybpftool.cli.common.attach import Prepared
+    from pybpftool.cli.common.process import Process
     from pybpftool.loader.publish import LoadGroup
 
 BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 3, 4
 
 
-def prepare_classifier(source: BpfSource, group: LoadGroup | None = None) -> Prepared:
+def prepare_classifier(
+    source: BpfSource, process: Process, group: LoadGroup | None = None
+) -> Prepared:
     """prepare_classifier: the filter's program loaded (or opened) as tc does, its failure
     in tc's words; the load is left pending in `group`."""
     from pybpftool.cli.common.attach import prepare
 
     try:
-        return prepare(source, BPF_PROG_TYPE_SCHED_CLS, "classifier", "tc", group)
+        return prepare(source, BPF_PROG_TYPE_SCHED_CLS, "classifier", "tc", process, group)
     except PyBpfError as err:
         text = load_failure_text(err)
         if source.mode == "pinned":
@@ -85,7 +88,7 @@ def classic_ops(source: BpfSource) -> bytes | None:
 
 
 def action_loader(
-    action: Any, loads: list[Any], group: LoadGroup | None = None
+    action: Any, loads: list[Any], process: Process, group: LoadGroup | None = None
 ) -> Callable[[], dict[str, Any]]:
     """action_loader: load a bpf action's program (pending in `group`); returns what builds
     pyroute2's description of the action when the request is sent (after any reload)."""
@@ -95,7 +98,9 @@ def action_loader(
 
     assert action.source is not None
     try:
-        prepared = prepare(action.source, BPF_PROG_TYPE_SCHED_ACT, "action", "tc", group)
+        prepared = prepare(
+            action.source, BPF_PROG_TYPE_SCHED_ACT, "action", "tc", process, group
+        )
     except PyBpfError as err:
         raise IprouteExit(f"{load_failure_text(err)}\nbad action parsing", 1) from None
     loads.append(prepared)

@@ -56,18 +56,23 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run_frontend("tc", TC_USAGE, HANDLERS, argv)
+def main(argv: list[str] | None = None, *, console: bool = False) -> int:
+    """main: run one pytc command line (default: sys.argv[1:]) and return its exit status.
+
+    Called in-process it leaves the process as it found it (no Landlock, back in its own
+    network namespace after `-n`); only the console script passes `console=True`."""
+    return run_frontend("tc", TC_USAGE, HANDLERS, argv, console)
 
 
 def console() -> NoReturn:
-    """console: the `pytc` console script: boundary.console(main), which skips the
-    interpreter's teardown and turns a closed pipe or Ctrl-C into a quiet status. Tests and
-    `python -m` call main() and exit the usual way."""
+    """console: the `pytc` console script: main() in a process of its own (it may confine
+    itself and stay in -n's namespace), through boundary.console, which skips the
+    interpreter's teardown and turns a closed pipe or Ctrl-C into a quiet status. Tests call
+    main() in-process; `python -m` runs it as a process of its own that exits the usual way."""
     from pybpftool.cli.common import boundary
 
-    boundary.console(main)
+    boundary.console(lambda: main(console=True))
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(console=True))

@@ -1,0 +1,231 @@
+"""tc: cls_bpf filters on a device's clsact qdisc (RTM_NEWTFILTER / RTM_DELTFILTER).
+
+`send_bpf_filter` is the one cls_bpf request both `pybpftool.attach_tc` and `pytc filter
+add/change/replace ... bpf` send; pytc passes everything tc's command line decided (parent,
+chain, classid, actions, classic bytecode, flags), the API its few keywords.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Any, NamedTuple
+
+from pybpftool.api.links import link_index, open_netlink
+from pybpftool.api.objects import Program, StrPath
+from pybpftool.api.progref import program_ref
+from pybpftool.errors import NetlinkFailure, UsageError
+from pybpftool.netlink.uapi import (
+    EGRESS,
+    ETH_P_ALL,
+    INGRESS,
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    RTM_DELQDISC,
+    RTM_DELTFILTER,
+    RTM_NEWQDISC,
+    TC_H_INGRESS_PARENT,
+    TCM_IFINDEX_MAGIC_BLOCK,
+)
+from pybpftool.uapi import BpfProgType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pybpftool.netlink import Netlink
+
+DIRECTIONS = {"ingress": INGRESS, "egress": EGRESS}
+CLSACT_HANDLE = 0xFFFF0000  # tc qdisc add dev DEV clsact: handle ffff:, parent ffff:fff1
+
+
+class BpfFilterRequest(NamedTuple):
+    """BpfFilterRequest: a cls_bpf filter request as tc's f_bpf.c fills it (0/None: unset)."""
+
+    parent: int
+    prio: int = 0
+    handle: int | None = None
+    protocol: int = 0  # host order
+    chain: int | None = None
+    fd: int | None = None  # an eBPF program...
+    name: str | None = None  # ...and its annotation (TCA_BPF_NAME)
+    ops: bytes | None = None  # or classic BPF: struct sock_filter array
+    actions: tuple[Any, ...] = ()  # pyroute2 action descriptions (tc's `action ...`)
+    classid: int | None = None
+    direct_action: bool = False
+    skip_hw: bool = False
+    skip_sw: bool = False
+
+
+class TcFilter(NamedTuple):
+    """TcFilter: where attach_tc put its filter: pass `pref` and `handle` to detach_tc."""
+
+    pref: int
+    handle: int
+    prog_id: int
+
+
+def send_bpf_filter(
+    nl: Netlink, command: str, ifindex: int, request: BpfFilterRequest, echo: bool = False
+) -> tuple[Any, ...]:
+    """send_bpf_filter: `command` (add-filter, change-filter, replace-filter) of a cls_bpf
+    filter on `ifindex` (TCM_IFINDEX_MAGIC_BLOCK: a shared block); the kernel's echo of the
+    filter when `echo`. Raises NetlinkFailure with the kernel's extack text."""
+    kw: dict[str, object] = {"parent": request.parent}
+    for key, value in (
+        ("prio", request.prio or None),
+        ("handle", request.handle),
+        ("protocol", request.protocol or None),
+        ("chain", request.chain),
+        ("fd", request.fd),
+        ("name", request.name),
+        ("ops", request.ops),
+        ("action", list(request.actions) or None),
+        ("classid", request.classid),
+    ):
+        if value is not None:
+            kw[key] = value
+    for flag in ("direct_action", "skip_hw", "skip_sw"):
+        if getattr(request, flag):
+            kw[flag] = True
+    signed = -1 if ifindex == TCM_IFINDEX_MAGIC_BLOCK else ifindex  # tcm_ifindex is an int
+    return nl.filter(command, signed, echo=echo, **kw)
+
+
+def attach_tc(
+    dev: str,
+    direction: str,
+    prog: Program | StrPath,
+    *,
+    pref: int | None = None,
+    handle: int | None = None,
+    direct_action: bool = True,
+    replace: bool = False,
+    netns: str | None = None,
+) -> TcFilter:
+    """attach_tc: attach sched_cls program `prog` (a Program or the path of a pinned program)
+    as a cls_bpf filter on `dev`'s "ingress" or "egress" hook.
+
+    The device's clsact qdisc is created if it has none, and removed again if the filter
+    then fails. `pref` (1-65535) and `handle` place the filter (default: the kernel picks);
+    with `replace` an existing filter at that pref and handle gets the new program (without
+    them `replace` adds, as `tc filter replace` does). `direct_action` is tc's `da`: the
+    program's return value is the verdict. `netns` (a name under /run/netns or a path) is
+    where `dev` lives; only the netlink socket enters it. Returns where the filter went.
+    """
+    parent = _parent(direction)
+    _check_range("pref", pref, 0xFFFF)
+    _check_range("handle", handle, 0xFFFFFFFF)
+    with program_ref(prog, BpfProgType.BPF_PROG_TYPE_SCHED_CLS) as ref, open_netlink(netns) as nl:
+        index = link_index(nl, dev)
+        request = BpfFilterRequest(
+            parent,
+            prio=pref or 0,
+            handle=handle,
+            protocol=ETH_P_ALL,
+            fd=ref.fd,
+            name=ref.annotation,
+            direct_action=direct_action,
+        )
+        created = ensure_clsact(nl, index)
+        try:
+            echoed = send_bpf_filter(
+                nl, "replace-filter" if replace else "add-filter", index, request, echo=True
+            )
+        except BaseException:
+            if created:
+                remove_clsact_if_unused(nl, index)
+            raise
+    return _placed(echoed, pref, handle)
+
+
+def detach_tc(
+    dev: str,
+    direction: str,
+    *,
+    pref: int | None = None,
+    handle: int | None = None,
+    netns: str | None = None,
+) -> None:
+    """detach_tc: delete cls_bpf filters from `dev`'s "ingress" or "egress" hook: the one at
+    `pref` and `handle`, every filter at `pref`, or (neither given) every filter of the hook,
+    as `tc filter delete` does. The clsact qdisc stays. `netns` as for attach_tc."""
+    from pybpftool.netlink import TcRequests
+
+    parent = _parent(direction)
+    _check_range("pref", pref, 0xFFFF)
+    _check_range("handle", handle, 0xFFFFFFFF)
+    if handle is not None and not pref:
+        raise UsageError("detach_tc: a handle needs its pref")
+    info = (pref << 16 | socket.htons(ETH_P_ALL)) if pref else 0
+    with open_netlink(netns) as nl:
+        index = link_index(nl, dev)
+        TcRequests(nl).filter_modify(
+            RTM_DELTFILTER,
+            0,
+            index,
+            parent,
+            info,
+            None,
+            kind="bpf" if handle is not None else None,
+            handle=handle or 0,
+        )
+
+
+def ensure_clsact(nl: Netlink, ifindex: int) -> bool:
+    """ensure_clsact: give `ifindex` a clsact qdisc; False if it had one already (or any
+    other qdisc at the ingress parent, which the filter request then judges)."""
+    from pybpftool.netlink import TcRequests
+
+    try:
+        TcRequests(nl).qdisc_modify(
+            RTM_NEWQDISC,
+            NLM_F_CREATE | NLM_F_EXCL,
+            ifindex,
+            CLSACT_HANDLE,
+            TC_H_INGRESS_PARENT,
+            "clsact",
+        )
+    except NetlinkFailure as err:
+        if err.errno == errno.EEXIST:
+            return False
+        raise
+    return True
+
+
+def remove_clsact_if_unused(nl: Netlink, ifindex: int) -> None:
+    """remove_clsact_if_unused: delete the clsact qdisc of `ifindex` unless some filter
+    (another program's, added meanwhile) uses it; never raises."""
+    from pybpftool.netlink import TcRequests
+
+    requests = TcRequests(nl)
+    try:
+        if any(requests.filter_dump(ifindex, parent, 0, None) for parent in (INGRESS, EGRESS)):
+            return
+        requests.qdisc_modify(
+            RTM_DELQDISC, 0, ifindex, CLSACT_HANDLE, TC_H_INGRESS_PARENT, "clsact"
+        )
+    except NetlinkFailure:
+        pass  # the device went away meanwhile, and its qdisc with it
+
+
+def _placed(echoed: tuple[Any, ...], pref: int | None, handle: int | None) -> TcFilter:
+    """_placed: pref, handle and program id of the new filter, from the kernel's echo."""
+    for msg in echoed:
+        options = msg.get("TCA_OPTIONS")
+        if msg.get("TCA_KIND") == "bpf" and options is not None and int(msg["handle"]):
+            prog_id = int(options.get("TCA_BPF_ID") or 0)
+            return TcFilter(int(msg["info"]) >> 16, int(msg["handle"]), prog_id)
+    return TcFilter(pref or 0, handle or 0, 0)  # an old kernel that does not echo
+
+
+def _parent(direction: str) -> int:
+    parent = DIRECTIONS.get(direction)
+    if parent is None:
+        raise UsageError(f"direction must be 'ingress' or 'egress', not {direction!r}")
+    return parent
+
+
+def _check_range(name: str, value: int | None, top: int) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+        raise UsageError(f"{name} must be an integer from 1 to {top}, not {value!r}")
