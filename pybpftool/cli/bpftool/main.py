@@ -25,10 +25,19 @@ if TYPE_CHECKING:
 def _console() -> Console:
     from rich.console import Console
 
+    class QuietConsole(Console):
+        """QuietConsole: a reader gone (`| head -1`) raises BrokenPipeError to the error
+        boundary, which ends the command quietly. rich's default opens /dev/null to swallow
+        the rest, which the sandbox refuses (and would turn into a traceback)."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
     if sys.stdout.isatty():
-        return Console(highlight=False, markup=False, emoji=False)
+        return QuietConsole(highlight=False, markup=False, emoji=False)
     # Piped: no colour and no wrapping at 80 columns (spec/python.md §5).
-    return Console(color_system=None, highlight=False, markup=False, emoji=False, width=200)
+    return QuietConsole(color_system=None, highlight=False, markup=False, emoji=False, width=200)
 
 
 @click.group(cls=PrefixGroup, context_settings={"help_option_names": ["-h", "--help"]})
