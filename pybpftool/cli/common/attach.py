@@ -77,7 +77,7 @@ def prepare(
     from pybpftool.kernel.bpf import Kernel
 
     kernel = Kernel()
-    _confine(source, subdir)
+    confine_for([source.path])
     if source.mode == "pinned":
         path = expand_pin_path(source.path, subdir)
         try:
@@ -144,16 +144,18 @@ def open_target_cached(path: str) -> TargetBtf:
     return target
 
 
-def _confine(source: BpfSource, subdir: str) -> None:
-    """_confine: mount bpffs and its hierarchy (as iproute2 does for every load), then enter
-    the sandbox: read the object, create and remove only beneath the pin root."""
+def confine_for(named: list[str]) -> None:
+    """confine_for: mount bpffs and its hierarchy (as iproute2 does for every load), then enter
+    the sandbox: read the files the command names (`named`), create and remove only beneath
+    the pin root. A command naming several objects calls it with all of them before its first
+    load; the first call's domain stays (later calls change nothing)."""
     from pybpftool import sandbox
     from pybpftool.kernel.bpffs import ensure_mount, make_hierarchy
     from pybpftool.pinning import PINNING_DB
 
     mount = ensure_mount()
     make_hierarchy(mount)
-    inputs = [source.path, PINNING_DB, *_batch_inputs()]
+    inputs = [*named, PINNING_DB, *_batch_inputs()]
     sandbox.confine(sandbox.command_policy(inputs, mount))
 
 
@@ -176,6 +178,8 @@ def expand_pin_path(path: str, subdir: str) -> str:
 
 
 def _stderr_line(line: str) -> None:
+    """_stderr_line: one report line of the loader; a newline inside it (from a section or
+    map name) is shown escaped, never as a line of its own."""
     from pybpftool.cli.common.escape import terminal_safe
 
-    sys.stderr.write("".join(terminal_safe(part) + "\n" for part in line.split("\n")))
+    sys.stderr.write(terminal_safe(line) + "\n")
