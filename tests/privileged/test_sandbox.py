@@ -17,7 +17,6 @@ import bpfobjs
 import pytest
 from scripts import BIN, filter_argv, run
 
-from pybpftool.elf import parse_elf
 from pybpftool.sandbox.audit import audit_enabled, set_audit_enabled
 
 HOST = "bpfel" if sys.byteorder == "little" else "bpfeb"
@@ -72,15 +71,8 @@ def test_load_pin_and_attach_work_confined(netns: str, env: dict[str, str], bpff
 def escaping_object(tmp_path: Path) -> Path:
     """escaping_object: legacy_maps.o with the map `counters` renamed `../../x` (same length
     in the string table), so that its pin path climbs out of the pin root."""
-    data = bytearray(bpfobjs.build("legacy_maps", HOST).read_bytes())
-    elf = parse_elf(bytes(data))
-    strtab = elf.sections[elf.symtab.link]  # type: ignore[union-attr]
-    table = bytes(data[strtab.offset : strtab.offset + strtab.size])
-    at = table.index(b"\0counters\0") + 1
-    data[strtab.offset + at : strtab.offset + at + 8] = b"../../xx"
-    out = tmp_path / "escape.o"
-    out.write_bytes(data)
-    return out
+    obj = bpfobjs.build("legacy_maps", HOST)
+    return bpfobjs.renamed_symbol(obj, "counters", "../../xx", tmp_path / "escape.o")
 
 
 def test_a_map_name_leaving_the_pin_root_is_refused_by_name(
@@ -194,3 +186,34 @@ def test_bytecode_under_pythonpycacheprefix_stays_readable_confined(
     done = run(sys.executable, "-c", CONFINED_IMPORT, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "bytecode readable\n"
+
+
+def two_objects(tmp_path: Path) -> tuple[str, str]:
+    """two_objects: an action object in two folders, so that reading one grants nothing on
+    the other."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    built = bpfobjs.build("static_prog", HOST)
+    for folder in (first, second):
+        (folder / "act.o").write_bytes(built.read_bytes())
+    return str(first / "act.o"), str(second / "act.o")
+
+
+@pytest.mark.parametrize("line", ["filter", "actions"])
+def test_every_object_a_line_names_is_readable_confined(
+    netns: str, env: dict[str, str], tmp_path: Path, line: str
+) -> None:
+    """Both programs load under the sandbox (this kernel lacks act_bpf, so the line then fails
+    at the kernel, after the loads)."""
+    subprocess.run(["tc", "-n", netns, "qdisc", "add", "dev", "v0", "clsact"], check=True)
+    a, b = two_objects(tmp_path)
+    action = ["action", "bpf", "obj", b, "sec", "action", "verbose"]
+    if line == "filter":
+        first = ["filter", "add", "dev", "v0", "ingress", "bpf", "da", "obj", a, "sec", "action"]
+    else:
+        first = ["actions", "add", "action", "bpf", "obj", a, "sec", "action", "verbose"]
+    done = run(str(BIN / "pytc"), "-n", netns, *first, *action, env=env)
+    assert "Cannot initialize ELF context!" not in done.stderr
+    assert done.stderr.count("Prog section 'action' loaded") == (1 if line == "filter" else 2)
+    assert "Error: Failed to load TC action module." in done.stderr

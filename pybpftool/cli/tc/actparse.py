@@ -221,6 +221,9 @@ class ParseSession:
     cookie: bytes = b""  # parse_action's act_ck: tc never clears it between actions
     exports: list[tuple[Any, Any]] = field(default_factory=list)  # (source, prepared)
     group: Any = None  # loader.publish.LoadGroup, made by the first bpf action
+    # The files every bpf action of the line names (bpfsource.named_files), all readable once
+    # the first action's load has entered the sandbox.
+    named: list[str] = field(default_factory=list)
 
     def discard(self) -> None:
         for load in self.loads:
@@ -383,11 +386,14 @@ def _bpf_program(source: Any, session: ParseSession) -> bytes:
             raise ParseFailed from None
         length = len(ops).to_bytes(2, sys.byteorder)
         return rtattr(TCA_ACT_BPF_OPS_LEN, length) + rtattr(TCA_ACT_BPF_OPS, cbpf.encode(ops))
+    from pybpftool.cli.common.attach import confine_for
+
     if session.group is None:
         from pybpftool.cli.common.attach import new_group
 
         session.group = new_group()
     try:
+        confine_for([*session.named, source.path])
         prepared = prepare(source, 4, "action", "tc", session.group)  # BPF_PROG_TYPE_SCHED_ACT
     except PyBpfError as err:
         say(*load_failure_text(err).split("\n"))

@@ -35,6 +35,7 @@ from pybpftool.cli.tc.filterprog import (
     action_loader,
     classic_ops,
     commit_filter,
+    confine_to_sources,
     export_maps,
     prepare_classifier,
 )
@@ -364,6 +365,7 @@ def _load_and_send(nl: Any, index: int, parent: int, req: FilterRequest) -> None
 
     source = req.source
     ops = classic_ops(source) if source is not None else None
+    confine_to_sources([source, *(a.source for a in req.actions)])
     group = new_group()
     loads: list[Prepared] = []
     try:
