@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from pybpftool.errors import KernelError
+from pybpftool.errors import FsAccess, KernelError
 from pybpftool.kernel import attrs, pindir
 from pybpftool.kernel import syscall as sc
 from pybpftool.kernel.fd import Fd
@@ -220,7 +220,12 @@ class Kernel:
 
     def obj_pin(self, fd: Fd, path: str) -> None:
         name = _buffer(os.fsencode(path) + b"\0")
-        sc.bpf(sc.BPF_OBJ_PIN, attrs.ObjAttr(attrs.address(name), int(fd), 0), "obj pin")
+        try:
+            sc.bpf(sc.BPF_OBJ_PIN, attrs.ObjAttr(attrs.address(name), int(fd), 0), "obj pin")
+        except KernelError as err:
+            # A pin is a new file: the sandbox may refuse it (the `make_reg` right).
+            access = FsAccess("make_reg", path)
+            raise KernelError(err.operation, err.errno, err.message, access=access) from None
 
     def obj_get(self, path: str, flags: int = 0) -> Fd:
         name = _buffer(os.fsencode(path) + b"\0")

@@ -14,7 +14,7 @@ import errno as _errno
 import os
 from collections.abc import Callable, Mapping
 
-from pybpftool.errors import PinError
+from pybpftool.errors import FsAccess, PinError
 from pybpftool.pinning import GLOBALS_DIR, SUBDIR_IP, SUBDIR_TC, SUBDIR_XDP
 
 BPF_FS_MAGIC = 0xCAFE4A11
@@ -118,7 +118,9 @@ def _mkdir(path: str) -> None:
     except FileExistsError:
         pass
     except OSError as err:
-        raise PinError(f"mkdir {path} failed: {err.strerror}") from None
+        raise PinError(
+            f"mkdir {path} failed: {err.strerror}", access=FsAccess("make_dir", path)
+        ) from None
 
 
 def _mount(source: bytes, target: str, fstype: bytes, flags: int, data: bytes = b"") -> int:

@@ -31,9 +31,9 @@ def sandbox_lines(err: PyBpfError) -> list[str]:
     what it blocked, from the kernel's audit records when available."""
     if isinstance(err, VerifierError) or "Permission denied" not in str(err):
         return []
-    from pybpftool.sandbox import explain_denial
+    from pybpftool.sandbox.explain import explain_denial
 
-    return explain_denial()
+    return explain_denial(err)
 
 
 def netlink_message(err: NetlinkFailure) -> str:
