@@ -256,6 +256,17 @@ CASES = [
         1,
     ),
     Case(
+        "tc-pin-escape",
+        "pytc -n {ns} filter add dev v0 ingress bpf da obj {legacy}",
+        (
+            "pin folder {bpffs}/tc leads out of the BPF filesystem mounted at {bpffs} (to {tmp}):"
+            " refusing to pin there",
+            "Unable to load program",
+        ),
+        1,
+        setup=("tc -n {ns} qdisc add dev v0 clsact", "ln -s {tmp} {bpffs}/tc"),
+    ),
+    Case(
         "tc-graft-key",
         "pytc -n {ns} exec bpf graft {tmp}/map obj {twin}",
         ("Couldn't infer map key from section name! Please provide 'key' argument!",),
