@@ -363,3 +363,18 @@ def test_loaded_btf_types_maps_and_gives_programs_func_info(mnt: Path) -> None:
         assert req.prog_btf_fd == int(obj.btf_fd)
         assert len(req.func_info) == 8 * (1 + len(p.spec.subprograms))  # one per function
         assert req.line_info
+
+
+def test_a_map_retried_without_btf_reports_the_retrys_errno(mnt: Path) -> None:
+    """The types are refused (EINVAL), then the plain map too, for another reason (EMFILE):
+    the report names what ended it."""
+    kernel = FakeKernel()
+    kernel.fail_at("map_create", 1, errno.EINVAL)
+    kernel.fail_at("map_create", 2, errno.EMFILE)
+    spec = parse_object(bpfobjs.build("btf_maps", HOST))
+    with pytest.raises(KernelError) as caught:
+        load_object(kernel, spec, options(mnt, section="tc"))
+    first = next(name for op, name in kernel.calls if op == "map_create")
+    assert caught.value.errno == errno.EMFILE
+    assert caught.value.message == f"Map object '{first}' rejected: Too many open files"
+    assert kernel.open == {}
