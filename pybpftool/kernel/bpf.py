@@ -324,8 +324,7 @@ def _obj_name(name: str) -> bytes:
 
 
 _NAME_BYTES = bytes(
-    c if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "_.") else ord("_")
-    for c in range(256)
+    c if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "_.") else ord("_") for c in range(256)
 )
 
 

@@ -16,18 +16,19 @@ import os
 from typing import TYPE_CHECKING
 
 from pybpftool.errors import FsAccess
-from pybpftool.sandbox import ENV, STATE, Policy
+from pybpftool.kernel import landlock as ll
+from pybpftool.sandbox import CACHE, ENV, OUTPUT_DIR, PIN_ROOT, READ, STATE, Policy
 
 if TYPE_CHECKING:
     from pybpftool.sandbox.audit import Denial
 
 MAX_SHOWN = 5  # denial lines; more are counted in one line
-READS = ("read_file", "read_dir")
-CHANGES = ("make_reg", "make_dir", "remove_file", "remove_dir")
-CACHE_CHANGES = ("make_reg", "remove_file")
+IN_FOLDER = ("make_reg", "make_dir", "remove_file", "remove_dir")  # rights on the folder
 WORDS = {
     "read_file": "reading",
     "read_dir": "listing",
+    "write_file": "writing",
+    "truncate": "truncating",
     "make_reg": "creating",
     "make_dir": "creating the folder",
     "remove_file": "removing",
@@ -50,18 +51,30 @@ def refused_access(err: BaseException) -> FsAccess | None:
 
 def policy_denies(policy: Policy, access: FsAccess) -> bool | None:
     """policy_denies: True when `policy` refuses `access`, False when it allows it, None for a
-    right it does not reason about. Landlock decides on the resolved path, so does this."""
-    target = os.path.realpath(access.path)
-    if access.right in READS:
-        where = target
-        allowed = [*policy.read, *policy.extra_read, policy.pin_root, policy.cache]
-    elif access.right in CHANGES:
-        where = os.path.dirname(target)  # creating and removing are rights on the folder
-        cache = policy.cache if access.right in CACHE_CHANGES else None
-        allowed = [policy.pin_root, cache]
-    else:
+    right it does not name. Landlock decides on the resolved path, so does this; a creation or
+    removal is a right on the folder that holds the entry."""
+    bit = ll.FS.get(access.right)
+    if bit is None:
         return None
-    return not any(_beneath(where, os.path.realpath(a)) for a in allowed if a)
+    target = os.path.realpath(access.path)
+    where = os.path.dirname(target) if access.right in IN_FOLDER else target
+    return not any(
+        rights & bit and _beneath(where, os.path.realpath(path))
+        for path, rights, _what in rules(policy)
+    )
+
+
+def rules(policy: Policy) -> list[tuple[str, int, str]]:
+    """rules: (path, rights, what it is) of each rule `policy` adds (sandbox.confine)."""
+    out = [(path, READ, "an input") for path in (*policy.read, *policy.extra_read)]
+    for path, rights, what in (
+        (policy.pin_root, PIN_ROOT, "the pin root"),
+        (policy.cache, CACHE, "the CO-RE index cache"),
+        (policy.output_dir, OUTPUT_DIR, "the output folder"),
+    ):
+        if path is not None:
+            out.append((path, rights, what))
+    return out
 
 
 def explain_denial(err: BaseException, wait: float = 0.3) -> list[str]:
@@ -117,13 +130,16 @@ def _denial_lines(denials: list[Denial], dropped: int) -> list[str]:
 
 
 def _policy_line(access: FsAccess, policy: Policy) -> str:
-    if access.right in CHANGES:
-        root = policy.pin_root or "(none for this command)"
-        allowed = f"it may change files only beneath the pin root {root}"
+    bit = ll.FS[access.right]
+    if access.right in IN_FOLDER:
+        places = [f"{what} {path}" for path, rights, what in rules(policy) if rights & bit]
+        allowed = f"only beneath {' or '.join(places)}" if places else "nowhere"
+        allowed = f"it may do that {allowed}"
     else:
         allowed = "it may read only the files the command names and its own library folders"
+    word = WORDS.get(access.right, access.right)
     return (
-        f"sandbox: Landlock does not allow {WORDS[access.right]} {access.path} ({allowed}); "
+        f"sandbox: Landlock does not allow {word} {access.path} ({allowed}); "
         f"with audit on (auditctl -e 1) the kernel's record is shown, {ENV}=off runs unconfined"
     )
 

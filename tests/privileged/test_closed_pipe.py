@@ -72,10 +72,13 @@ def object_commands(obj: str) -> list[list[str]]:
         [tool, "object", "show", "--json", obj],
         [tool, "object", "verify", obj],
         [tool, "object", "verify", "--json", obj],
+        [tool, "object", "convert", "--check", obj],
     ]
 
 
-@pytest.mark.parametrize("index", range(4), ids=["show", "show-json", "verify", "verify-json"])
+@pytest.mark.parametrize(
+    "index", range(5), ids=["show", "show-json", "verify", "verify-json", "convert-check"]
+)
 def test_pybpftool_into_a_closed_pipe_is_quiet(env: dict[str, str], index: int) -> None:
     argv = object_commands(str(bpfobjs.build("legacy_maps", HOST)))[index]
     status, err = into_closed_pipe(argv, confined(env))

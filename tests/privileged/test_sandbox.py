@@ -136,9 +136,10 @@ def test_without_audit_the_error_still_points_at_the_sandbox(
     done = bypassed_add(netns, env, outside)
     assert done.returncode == 1
     assert sandbox_lines(done.stderr) == [
-        f"sandbox: Landlock does not allow creating {outside} (it may change files only "
-        f"beneath the pin root {bpffs}); with audit on (auditctl -e 1) the kernel's record "
-        "is shown, PYBPFTOOL_SANDBOX=off runs unconfined"
+        f"sandbox: Landlock does not allow creating {outside} (it may do that only beneath "
+        f"the pin root {bpffs} or the CO-RE index cache {os.environ['PYBPFTOOL_CACHE_DIR']}); "
+        "with audit on (auditctl -e 1) the kernel's record is shown, PYBPFTOOL_SANDBOX=off "
+        "runs unconfined"
     ]
 
 

@@ -94,7 +94,8 @@ def test_the_policy_allows_what_the_command_names_and_the_pin_root(policy: Polic
     assert policy_denies(policy, FsAccess("read_file", "/etc/shadow")) is True
     assert policy_denies(policy, FsAccess("make_reg", f"{pins}/tc/globals/m")) is False
     assert policy_denies(policy, FsAccess("make_dir", f"{pins}/../escaped")) is True
-    assert policy_denies(policy, FsAccess("ioctl_dev", "/dev/null")) is None
+    assert policy_denies(policy, FsAccess("ioctl_dev", "/dev/null")) is True
+    assert policy_denies(policy, FsAccess("open_sesame", "/x")) is None
 
 
 def test_the_refused_access_is_found_through_rewrapped_errors() -> None:
@@ -115,7 +116,7 @@ def test_without_audit_a_tagged_refusal_the_policy_makes_gets_one_line(
     err = PinError("Could not pin map: Permission denied", access=FsAccess("make_reg", outside))
     (line,) = explain_denial(err, wait=0)
     assert line.startswith(f"sandbox: Landlock does not allow creating {outside} (")
-    assert f"beneath the pin root {policy.pin_root}" in line
+    assert f"(it may do that only beneath the pin root {policy.pin_root}); " in line
 
 
 def test_a_refusal_the_policy_allows_or_names_nothing_gets_no_line(
