@@ -144,6 +144,21 @@ def open_target_cached(path: str) -> TargetBtf:
     return target
 
 
+def confine_first(named: list[str]) -> None:
+    """confine_first: before the first load of a command that names several files (a filter
+    and its actions), the sandbox with all of them readable. Nothing when the process is
+    confined already (a later -batch line: its files were allowed with the batch's) or the
+    sandbox is off; a failure (bpffs cannot be mounted, Landlock required but missing) is
+    left to the load, which meets it again and reports it in its command's words."""
+    import contextlib
+
+    from pybpftool import sandbox
+
+    with contextlib.suppress(PyBpfError):
+        if not sandbox.STATE.enforced and sandbox.mode() != "off":
+            confine_for(named)
+
+
 def confine_for(named: list[str]) -> None:
     """confine_for: mount bpffs and its hierarchy (as iproute2 does for every load), then enter
     the sandbox: read the files the command names (`named`), create and remove only beneath

@@ -386,14 +386,14 @@ def _bpf_program(source: Any, session: ParseSession) -> bytes:
             raise ParseFailed from None
         length = len(ops).to_bytes(2, sys.byteorder)
         return rtattr(TCA_ACT_BPF_OPS_LEN, length) + rtattr(TCA_ACT_BPF_OPS, cbpf.encode(ops))
-    from pybpftool.cli.common.attach import confine_for
+    from pybpftool.cli.common.attach import confine_first
 
     if session.group is None:
         from pybpftool.cli.common.attach import new_group
 
         session.group = new_group()
+    confine_first([*session.named, source.path])
     try:
-        confine_for([*session.named, source.path])
         prepared = prepare(source, 4, "action", "tc", session.group)  # BPF_PROG_TYPE_SCHED_ACT
     except PyBpfError as err:
         say(*load_failure_text(err).split("\n"))

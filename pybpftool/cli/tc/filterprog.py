@@ -4,7 +4,6 @@ failure in tc's words and exit status."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -25,14 +24,11 @@ def confine_to_sources(sources: list[BpfSource | None]) -> None:
     """confine_to_sources: before a line's first load, the sandbox with every file its
     sources read: tc loads the filter's program and its actions' one after the other, and
     the sandbox entered at the first must let the others be read. Nothing for a line that
-    loads nothing (classic bytecode only). A failure here (bpffs cannot be mounted, Landlock
-    is required but missing) is left to the first load, which meets it again and reports it
-    in tc's words for that load."""
+    loads nothing (classic bytecode only)."""
     if any(s is not None and not s.mode.startswith("bytecode") for s in sources):
-        from pybpftool.cli.common.attach import confine_for
+        from pybpftool.cli.common.attach import confine_first
 
-        with contextlib.suppress(PyBpfError):
-            confine_for(source_files(sources))
+        confine_first(source_files(sources))
 
 
 def prepare_classifier(source: BpfSource, group: LoadGroup | None = None) -> Prepared:
