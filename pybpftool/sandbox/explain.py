@@ -26,7 +26,7 @@ MAX_SHOWN = 5  # denial lines; more are counted in one line
 IN_FOLDER = ("make_reg", "make_dir", "remove_file", "remove_dir")  # rights on the folder
 WORDS = {
     "read_file": "reading",
-    "read_dir": "listing",
+    "read_dir": "opening the folder",
     "write_file": "writing",
     "truncate": "truncating",
     "make_reg": "creating",
@@ -131,12 +131,14 @@ def _denial_lines(denials: list[Denial], dropped: int) -> list[str]:
 
 def _policy_line(access: FsAccess, policy: Policy) -> str:
     bit = ll.FS[access.right]
+    places = [f"{what} {path}" for path, rights, what in rules(policy) if rights & bit]
+    places = [place for place in places if not place.startswith("an input")]
+    beneath = f"beneath {' or '.join(places)}" if places else ""
     if access.right in IN_FOLDER:
-        places = [f"{what} {path}" for path, rights, what in rules(policy) if rights & bit]
-        allowed = f"only beneath {' or '.join(places)}" if places else "nowhere"
-        allowed = f"it may do that {allowed}"
+        allowed = f"it may do that only {beneath}" if beneath else "it may do that nowhere"
     else:
-        allowed = "it may read only the files the command names and its own library folders"
+        allowed = "it may read only the files the command names, its own library folders"
+        allowed += f" and {beneath}" if beneath else ""
     word = WORDS.get(access.right, access.right)
     return (
         f"sandbox: Landlock does not allow {word} {access.path} ({allowed}); "
