@@ -55,7 +55,7 @@ def test_a_rejected_program_with_a_huge_log_stays_small_in_pytc(
 
 def verify(obj: str, *options: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "pybpftool"), "object", "verify", "--json", *options, obj],
+        [str(BIN / "pybpftool"), "object", "verify", *options, obj],
         capture_output=True,
         text=True,
         env=env,
@@ -66,6 +66,7 @@ def test_object_verify_refuses_to_create_a_huge_map(env: dict[str, str]) -> None
     obj = str(bpfobjs.build("big_maps", HOST))  # a 1 GiB array
     done = verify(obj, env=env)
     assert (done.returncode, done.stdout) == (1, "")
+    assert json.loads(verify(obj, "--json", env=env).stdout)["error"].startswith("map 'big' ")
     assert done.stderr == (
         "pybpftool: map 'big' would reserve 1 GiB (268435456 entries of 4 bytes); "
         "object verify creates maps of up to 64 MiB each\n"
@@ -86,6 +87,6 @@ def test_object_verify_refuses_maps_too_big_together(env: dict[str, str]) -> Non
 def test_a_raised_limit_lets_verify_create_the_maps(env: dict[str, str]) -> None:
     obj = str(bpfobjs.build("big_maps", HOST, "-DENTRIES=(20<<20)"))  # 80 MiB
     assert verify(obj, env=env).returncode == 1
-    done = verify(obj, "--max-map-size", "128M", env=env)
+    done = verify(obj, "--json", "--max-map-size", "128M", env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["accepted"] == 1

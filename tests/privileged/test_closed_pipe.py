@@ -70,8 +70,8 @@ def object_commands(obj: str) -> list[list[str]]:
     return [
         [tool, "object", "show", obj],
         [tool, "object", "show", "--json", obj],
-        [tool, "object", "verify", obj],
-        [tool, "object", "verify", "--json", obj],
+        [tool, "object", "verify", "--type", "sched_cls", obj],
+        [tool, "object", "verify", "--type", "sched_cls", "--json", obj],
         [tool, "object", "convert", "--check", obj],
     ]
 
