@@ -9,19 +9,40 @@ from __future__ import annotations
 import errno
 
 
+class FsAccess:
+    """FsAccess: the filesystem access a failure was refused, so that the sandbox can tell
+    whether it refused it: the Landlock right the access needs (`read_file`, `make_reg`,
+    `make_dir`, ...) and the path it was asked on (for a creation, the new entry's path)."""
+
+    __slots__ = ("path", "right")
+
+    def __init__(self, right: str, path: str) -> None:
+        self.right = right
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"FsAccess({self.right!r}, {self.path!r})"
+
+
 class PyBpfError(Exception):
     """PyBpfError: a failure with a one-line message and an optional hint.
 
-    Never shown with a traceback.
+    Never shown with a traceback. `access` names the filesystem access that was refused,
+    when the failure is one.
     """
 
     def __init__(
-        self, message: str, hint: str | None = None, details: tuple[str, ...] = ()
+        self,
+        message: str,
+        hint: str | None = None,
+        details: tuple[str, ...] = (),
+        access: FsAccess | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.details = details  # lines printed before the message (iproute2 report blocks)
+        self.access = access
 
     def __str__(self) -> str:
         return self.message
@@ -59,8 +80,9 @@ class KernelError(PyBpfError):
         message: str,
         hint: str | None = None,
         details: tuple[str, ...] = (),
+        access: FsAccess | None = None,
     ) -> None:
-        super().__init__(message, hint, details)
+        super().__init__(message, hint, details, access)
         self.operation = operation
         self.errno = errno
 

@@ -25,7 +25,7 @@ from pybpftool.elf import (
     Symbol,
     parse_elf,
 )
-from pybpftool.errors import ElfContextError, ObjectError
+from pybpftool.errors import ElfContextError, FsAccess, ObjectError
 from pybpftool.insn import INSN_SIZE
 from pybpftool.maps.btf import (
     BTF_MAPS_SECTION,
@@ -81,7 +81,8 @@ def _read(path: str) -> bytes:
     except IsADirectoryError:
         raise ElfContextError(f"{path}: is a directory") from None
     except OSError as err:
-        raise ElfContextError(f"{path}: {err.strerror or err}") from None
+        access = FsAccess("read_file", path)
+        raise ElfContextError(f"{path}: {err.strerror or err}", access=access) from None
 
 
 class _Parser:

@@ -88,3 +88,19 @@ def btf_section(name: str, target: str) -> tuple[bytes, str]:
 def sources() -> list[str]:
     """sources: the names of every test object (tests/bpf/*.c)."""
     return sorted(p.stem for p in BPF_DIR.glob("*.c"))
+
+
+def renamed_symbol(obj: Path, old: str, new: str, out: Path) -> Path:
+    """renamed_symbol: a copy of OBJ at OUT with the symbol name OLD replaced by NEW in the
+    symbol string table (same length, so nothing else moves): names no C compiler emits."""
+    if len(new.encode()) != len(old.encode()):
+        raise ValueError(f"{new!r} must be as long as {old!r}")
+    data = bytearray(obj.read_bytes())
+    elf = parse_elf(bytes(data))
+    assert elf.symtab is not None
+    strtab = elf.sections[elf.symtab.link]
+    table = bytes(data[strtab.offset : strtab.offset + strtab.size])
+    at = strtab.offset + table.index(b"\0" + old.encode() + b"\0") + 1
+    data[at : at + len(new.encode())] = new.encode()
+    out.write_bytes(data)
+    return out

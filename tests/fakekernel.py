@@ -49,7 +49,8 @@ class FakeKernel:
         self.verifier_log = ""  # when set, every program is rejected with this log
         self.reject_errno = _errno.EACCES
         self.btf_ok = True
-        self.log_true_size_supported = True
+        self.log_true_size_supported = True  # Linux 6.4+: log_true_size, and a log that
+        # does not fit keeps its end (the rotating log); before: no size, and its start
         self.bound: dict[int, list[int]] = {}  # program id -> ids of maps bound to it
         self._next_fd = 100
         self._next_id = 1
@@ -229,6 +230,8 @@ class FakeKernel:
         if not log_level:
             return LoadResult(None, self.reject_errno, "", true_size)
         if log_size < len(full.encode()) + 1:
-            # The kernel keeps the log's start (BPF_LOG_FIXED semantics) and says ENOSPC.
-            return LoadResult(None, _errno.ENOSPC, full[: max(log_size - 1, 0)], true_size)
+            # A log that does not fit: ENOSPC, with its end (6.4+) or its start (before).
+            room = max(log_size - 1, 0)
+            kept = full[len(full) - room :] if self.log_true_size_supported else full[:room]
+            return LoadResult(None, _errno.ENOSPC, kept, true_size)
         return LoadResult(None, self.reject_errno, full, true_size)

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from pybpftool.errors import KernelError
+from pybpftool.errors import FsAccess, KernelError
 from pybpftool.kernel import attrs, pindir
 from pybpftool.kernel import syscall as sc
 from pybpftool.kernel.fd import Fd
@@ -220,7 +220,12 @@ class Kernel:
 
     def obj_pin(self, fd: Fd, path: str) -> None:
         name = _buffer(os.fsencode(path) + b"\0")
-        sc.bpf(sc.BPF_OBJ_PIN, attrs.ObjAttr(attrs.address(name), int(fd), 0), "obj pin")
+        try:
+            sc.bpf(sc.BPF_OBJ_PIN, attrs.ObjAttr(attrs.address(name), int(fd), 0), "obj pin")
+        except KernelError as err:
+            # A pin is a new file: the sandbox may refuse it (the `make_reg` right).
+            access = FsAccess("make_reg", path)
+            raise KernelError(err.operation, err.errno, err.message, access=access) from None
 
     def obj_get(self, path: str, flags: int = 0) -> Fd:
         name = _buffer(os.fsencode(path) + b"\0")
@@ -310,8 +315,17 @@ BPF_F_NUMA_NODE = 1 << 2
 
 
 def _obj_name(name: str) -> bytes:
-    """_obj_name: a name for bpf_attr (15 bytes max, NUL-terminated by the 16-byte field)."""
-    return name.encode("utf-8", "replace")[: attrs.BPF_OBJ_NAME_LEN - 1]
+    """_obj_name: a name for bpf_attr that the kernel takes (bpf_obj_name_cpy): at most 15
+    bytes, NUL-terminated by the 16-byte field, of letters, digits, `_` and `.`; any other
+    byte becomes `_` (a legacy map may be named `my-map`: iproute2 passes no name at all;
+    its pin keeps the object's full name)."""
+    raw = name.encode("utf-8", "replace")[: attrs.BPF_OBJ_NAME_LEN - 1]
+    return raw.translate(_NAME_BYTES)
+
+
+_NAME_BYTES = bytes(
+    c if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "_.") else ord("_") for c in range(256)
+)
 
 
 def _buffer(data: bytes) -> ctypes.Array[ctypes.c_char] | None:

@@ -14,7 +14,7 @@ import errno as _errno
 import os
 from collections.abc import Callable, Mapping
 
-from pybpftool.errors import PinError
+from pybpftool.errors import FsAccess, PinError
 from pybpftool.pinning import GLOBALS_DIR, SUBDIR_IP, SUBDIR_TC, SUBDIR_XDP
 
 BPF_FS_MAGIC = 0xCAFE4A11
@@ -84,19 +84,52 @@ def mount_bpffs(target: str) -> None:
 
 
 def make_hierarchy(mount: str) -> None:
-    """make_hierarchy: `<mnt>/tc/globals/` plus the `xdp` and `ip` symlinks to `<mnt>/tc/`."""
+    """make_hierarchy: `<mnt>/tc/globals/` plus the `xdp` and `ip` symlinks to `<mnt>/tc/`.
+
+    Each level is checked, before anything is made beneath it, to resolve to a folder of the
+    same bpffs mount (_MountCheck): a symlink left in the pin root must not make this (still
+    unconfined) process create folders, and later pins, somewhere else.
+    """
+    on = _MountCheck(mount)
     tc_dir = os.path.join(mount, SUBDIR_TC)
     _mkdir(tc_dir)
+    on.check(tc_dir)
     _mkdir(os.path.join(tc_dir, GLOBALS_DIR))
+    on.check(os.path.join(tc_dir, GLOBALS_DIR))
     for alias in (SUBDIR_XDP, SUBDIR_IP):
         link = os.path.join(mount, alias)
         try:
             os.symlink(tc_dir + "/", link)
         except FileExistsError:
+            on.check(link)
             if not os.path.islink(link) and os.path.isdir(link):
                 _mkdir(os.path.join(link, GLOBALS_DIR))  # a real folder gets its own globals
+                on.check(os.path.join(link, GLOBALS_DIR))
         except OSError as err:
             raise PinError(f"symlink {link} failed: {err.strerror}") from None
+
+
+class _MountCheck:
+    """_MountCheck: whether a path resolves to a folder on the bpffs mounted at `mount`:
+    beneath the mount's real path, on its device, and a bpffs folder."""
+
+    def __init__(self, mount: str) -> None:
+        self.mount = mount
+        self.root = os.path.realpath(mount)
+        self.dev = os.stat(self.root).st_dev
+
+    def check(self, path: str) -> None:
+        real = os.path.realpath(path)
+        beneath = real == self.root or real.startswith(self.root.rstrip("/") + "/")
+        try:
+            same = os.stat(real).st_dev == self.dev and os.path.isdir(real)
+        except OSError:
+            same = False
+        if not (beneath and same and is_bpffs(real)):
+            raise PinError(
+                f"pin folder {path} leads out of the BPF filesystem mounted at {self.mount} "
+                f"(to {real}): refusing to pin there"
+            )
 
 
 def make_pin_dirs(path: str, created: Callable[[str], None] | None = None) -> None:
@@ -118,7 +151,9 @@ def _mkdir(path: str) -> None:
     except FileExistsError:
         pass
     except OSError as err:
-        raise PinError(f"mkdir {path} failed: {err.strerror}") from None
+        raise PinError(
+            f"mkdir {path} failed: {err.strerror}", access=FsAccess("make_dir", path)
+        ) from None
 
 
 def _mount(source: bytes, target: str, fstype: bytes, flags: int, data: bytes = b"") -> int:

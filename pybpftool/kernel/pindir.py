@@ -24,7 +24,7 @@ import fcntl
 import os
 from collections.abc import Callable, Iterable
 
-from pybpftool.errors import KernelError, PinError
+from pybpftool.errors import FsAccess, KernelError, PinError
 from pybpftool.pinning import TEMP_PREFIX
 
 AT_FDCWD = -100
@@ -50,7 +50,9 @@ def rename_noreplace(old: str, new: str) -> None:
     ret = rename(AT_FDCWD, os.fsencode(old), AT_FDCWD, os.fsencode(new), RENAME_NOREPLACE)
     if ret != 0:
         err = ctypes.get_errno() or _errno.EIO
-        raise KernelError("rename", err, f"rename {old} -> {new} failed: {os.strerror(err)}")
+        message = f"rename {old} -> {new} failed: {os.strerror(err)}"
+        # A rename makes an entry in the new folder (and removes one from the old, the same).
+        raise KernelError("rename", err, message, access=FsAccess("make_reg", new))
 
 
 def pin_folder(path: str) -> str:
@@ -108,7 +110,10 @@ def _lock_one(
         except FileNotFoundError:
             continue  # removed between making and opening it
         except OSError as err:
-            raise PinError(f"cannot open pin folder {folder}: {err.strerror}") from None
+            raise PinError(
+                f"cannot open pin folder {folder}: {err.strerror}",
+                access=FsAccess("read_dir", folder),
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             if _still_there(fd, folder):
@@ -135,7 +140,9 @@ def _remove_stale_temps(fd: int, folder: str) -> None:
     try:
         names = os.listdir(fd)
     except OSError as err:
-        raise PinError(f"cannot list pin folder {folder}: {err.strerror}") from None
+        raise PinError(
+            f"cannot list pin folder {folder}: {err.strerror}", access=FsAccess("read_dir", folder)
+        ) from None
     for name in names:
         if is_temp_pin(name):
             try:
@@ -144,7 +151,8 @@ def _remove_stale_temps(fd: int, folder: str) -> None:
                 pass
             except OSError as err:
                 raise PinError(
-                    f"cannot remove stale temporary pin {folder}/{name}: {err.strerror}"
+                    f"cannot remove stale temporary pin {folder}/{name}: {err.strerror}",
+                    access=FsAccess("remove_file", f"{folder}/{name}"),
                 ) from None
 
 

@@ -42,9 +42,15 @@ def load_btf(
         logged = kernel.btf_load(spec.btf.raw, BPF_LOG_LEVEL1, BTF_LOG_SIZE)
         if logged.fd is not None:  # accepted after all: keep it
             return logged.fd
-        report(
-            f"\nBTF debug data section '.BTF' rejected: {os.strerror(result.errno)} "
-            f"({result.errno})!\n - Length: {len(spec.btf.raw)}\nVerifier analysis:\n\n"
-            f"{logged.log}"
+        lines = (
+            "",
+            f"BTF debug data section '.BTF' rejected: {os.strerror(result.errno)} "
+            f"({result.errno})!",
+            f" - Length: {len(spec.btf.raw)}",
+            "Verifier analysis:",
+            "",
+            *logged.log.split("\n"),
         )
+        for line in lines:  # one line per call: a report line never holds a newline
+            report(line)
     return None

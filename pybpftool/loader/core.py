@@ -23,6 +23,7 @@ from pybpftool.kernel.fd import Fd
 from pybpftool.loader import slots
 from pybpftool.loader.btfload import load_btf
 from pybpftool.loader.corerelo import CoreRelocator
+from pybpftool.loader.limits import verifier_log_size
 from pybpftool.loader.maps import PROG_ARRAY, Map, MapContext, MapKernel, create_maps
 from pybpftool.loader.programs import (
     FUNC_INFO_SIZE,
@@ -274,7 +275,8 @@ def _load(plan: _Plan, txn: Transaction, group: LoadGroup) -> LoadedObject:
         req = program_request(
             spec, prog, types[id(prog)], fds, ctx.btf_fd, options.expected_attach_type, core
         )
-        result = load_program(kernel, req, prog.section, options.verbose)
+        log_size = verifier_log_size(options.env)
+        result = load_program(kernel, req, prog.section, options.verbose, log_size)
         assert result.fd is not None
         loaded.append(Program(prog, txn.own(result.fd), req.prog_type))
         _bind_rodata(kernel, result.fd, maps)

@@ -171,17 +171,19 @@ def _inner_fd(spec: MapSpec, maps: dict[str, Map], template: Fd | None) -> int:
 def _create(kernel: MapKernel, req: MapRequest, spec: MapSpec) -> Fd:
     try:
         return kernel.map_create(req)
-    except KernelError as err:
-        if req.btf_fd:
-            # libbpf retries without BTF: a kernel may refuse the types, not the map.
-            plain = req._replace(btf_fd=0, btf_key_type_id=0, btf_value_type_id=0)
-            try:
-                return kernel.map_create(plain)
-            except KernelError:
-                pass
-        raise KernelError(
-            "map create", err.errno, f"Map object '{spec.name}' rejected: {_reason(err)}"
-        ) from None
+    except KernelError as first:
+        err = first
+    if req.btf_fd:
+        # libbpf retries without BTF: a kernel may refuse the types, not the map. If the
+        # retry fails too, its errno is the one that ended the creation (say EMFILE).
+        plain = req._replace(btf_fd=0, btf_key_type_id=0, btf_value_type_id=0)
+        try:
+            return kernel.map_create(plain)
+        except KernelError as retry:
+            err = retry
+    raise KernelError(
+        "map create", err.errno, f"Map object '{spec.name}' rejected: {_reason(err)}"
+    ) from None
 
 
 def _populate(kernel: MapKernel, fd: Fd, spec: MapSpec) -> None:

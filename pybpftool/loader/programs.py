@@ -8,8 +8,11 @@ func_info and line_info come from .BTF.ext, per code span of the flattened progr
 byte offsets turned into instruction indexes at the span's new place.
 
 Verifier log policy: the first load has no log (a too-small buffer can turn success into
-ENOSPC); on failure the load is repeated with a log, grown to the kernel's `log_true_size`
-(Linux 6.4+) or doubled on ENOSPC, so the full log is always available to print.
+ENOSPC); on failure the load is repeated once with a log of `log_size` bytes (limits.py,
+default 1 MiB). A longer log is cut: Linux 6.4+ keeps its end, the part that says why (its
+first, partial line is dropped and a note says how much is missing); older kernels keep its
+start. The rejection is reported with the errno of the attempt that ended it, except the
+ENOSPC of a cut log, which is ours: then the first attempt's.
 """
 
 from __future__ import annotations
@@ -24,11 +27,9 @@ from pybpftool.errors import ObjectError, VerifierError
 from pybpftool.insn import BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, set_imm, set_src
 from pybpftool.kernel.bpf import BPF_LOG_LEVEL1, LoadResult, ProgRequest
 from pybpftool.loader.corerelo import explain_poison
+from pybpftool.loader.limits import LOG_SIZE, LOG_SIZE_ENV
 from pybpftool.spec import ProgramSpec, RefKind
 
-LOG_START = 1 << 16  # iproute2's first verifier log buffer
-LOG_MAX = 1 << 30  # the kernel's own limit on log_size (UINT_MAX >> 2)
-LOG_TRIES = 10  # doublings when the kernel does not say how much it needs
 LOG_TAIL = 4096  # without verbose, the log is trimmed to its last 4 KiB (iproute2)
 FUNC_INFO_SIZE, LINE_INFO_SIZE = 8, 16
 
@@ -85,31 +86,48 @@ def ext_records(prog: ProgramSpec, ext: BtfExt, byteorder: str) -> tuple[bytes, 
 
 
 def load_program(
-    kernel: ProgKernel, req: ProgRequest, section: str, verbose: bool = False
+    kernel: ProgKernel,
+    req: ProgRequest,
+    section: str,
+    verbose: bool = False,
+    log_size: int = LOG_SIZE,
 ) -> LoadResult:
     """load_program: PROG_LOAD with the log policy; raises VerifierError on rejection."""
     result = kernel.prog_load(req)
     if result.fd is not None:
         return result
-    size, tries = LOG_START, 0
-    while True:
-        result = kernel.prog_load(req, BPF_LOG_LEVEL1, size)
-        if result.fd is not None:
-            return result
-        needed = result.log_true_size
-        if needed > size and size < LOG_MAX:
-            size = min(needed, LOG_MAX)  # one more round with exactly the room it needs
-            continue
-        if result.errno == _errno.ENOSPC and not needed and tries < LOG_TRIES and size < LOG_MAX:
-            size, tries = size * 2, tries + 1
-            continue
-        break
-    raise rejection(req, section, result, verbose)
+    return load_with_log(kernel, req, section, result, verbose, log_size)
 
 
-def rejection(req: ProgRequest, section: str, result: LoadResult, verbose: bool) -> VerifierError:
+def load_with_log(
+    kernel: ProgKernel,
+    req: ProgRequest,
+    section: str,
+    first: LoadResult,
+    verbose: bool = False,
+    log_size: int = LOG_SIZE,
+) -> LoadResult:
+    """load_with_log: the load that failed as `first`, again with a log of `log_size` bytes
+    to explain it; raises VerifierError (or returns, if the kernel accepts it this time)."""
+    result = kernel.prog_load(req, BPF_LOG_LEVEL1, log_size)
+    if result.fd is not None:
+        return result
+    raise rejection(req, section, result, verbose, first.errno, log_size)
+
+
+def rejection(
+    req: ProgRequest,
+    section: str,
+    result: LoadResult,
+    verbose: bool,
+    first_errno: int | None = None,
+    log_size: int = LOG_SIZE,
+) -> VerifierError:
     """rejection: iproute2's report of a rejected program, as a VerifierError."""
-    log = explain_poison(result.log, req.core_poisoned)
+    cut = _cut(result, log_size)
+    errno = first_errno if cut and first_errno else result.errno
+    kept = explain_poison(_kept_log(result.log, result.log_true_size, cut), req.core_poisoned)
+    log = kept
     if not verbose and len(log) > LOG_TAIL:
         skipped = len(log) - LOG_TAIL
         log = (
@@ -119,7 +137,7 @@ def rejection(req: ProgRequest, section: str, result: LoadResult, verbose: bool)
     insns = len(req.insns) // 8
     over = max(0, insns - 1_000_000)
     details = (
-        f"Prog section '{section}' rejected: {os.strerror(result.errno)} ({result.errno})!",
+        f"Prog section '{section}' rejected: {os.strerror(errno)} ({errno})!",
         f" - Type:         {req.prog_type}",
         f" - Instructions: {insns} ({over} over limit)",
         f" - License:      {req.license}",
@@ -130,9 +148,24 @@ def rejection(req: ProgRequest, section: str, result: LoadResult, verbose: bool)
         "",
     )
     return VerifierError(
-        req.name or section,
-        result.errno,
-        "Error fetching program/map!",
-        explain_poison(result.log, req.core_poisoned),
-        details=details,
+        req.name or section, errno, "Error fetching program/map!", kept, details=details
     )
+
+
+def _cut(result: LoadResult, log_size: int) -> bool:
+    """_cut: the log did not fit in `log_size` bytes (the kernel's ENOSPC is then ours)."""
+    if result.errno != _errno.ENOSPC:
+        return False
+    return result.log_true_size > log_size or not result.log_true_size
+
+
+def _kept_log(log: str, true_size: int, cut: bool) -> str:
+    """_kept_log: the log as kept, with a line saying what is missing when it was cut."""
+    if not cut:
+        return log
+    if not true_size:  # before Linux 6.4: the kernel kept the start
+        return f"{log}\n[... the verifier log goes on; {LOG_SIZE_ENV} keeps more of it]\n"
+    tail = log.split("\n", 1)[1] if "\n" in log else log  # its first line is cut
+    missing = max(0, true_size - 1 - len(tail.encode()))
+    note = f"[... {missing} bytes of the verifier log before this; {LOG_SIZE_ENV} keeps more]"
+    return f"{note}\n{tail}"

@@ -16,7 +16,7 @@ import stat
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pybpftool.errors import ObjectError
+from pybpftool.errors import FsAccess, ObjectError
 
 if TYPE_CHECKING:  # the sandbox policy imports this module; indexing loads only when used
     from pybpftool.btf.target import TargetBtf, TargetIndex
@@ -62,7 +62,9 @@ def open_target(path: str, env: Mapping[str, str] | None = None) -> TargetBtf:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as err:
-        raise ObjectError(f"cannot read target BTF {path}: {err.strerror}") from None
+        raise ObjectError(
+            f"cannot read target BTF {path}: {err.strerror}", access=FsAccess("read_file", path)
+        ) from None
     key = digest(raw)
     folder = cache_dir(env)
     cached = _read_cache(folder, key) if folder is not None else None

@@ -1,9 +1,10 @@
 """verify: load every program of an object once, report the verifier's verdict, keep nothing.
 
-`pybpftool object verify`: maps are created unpinned (so no pin is touched), each program is
+`pybpftool object verify`: maps are created unpinned (so no pin is touched) and only if they
+fit the map budget (limits.py), each program is
 loaded with the kernel's statistics log (instructions processed, verification time), and a
-rejected program is loaded again under the log policy to get its full log. Whatever the
-verdicts, every fd is closed before returning.
+rejected program is loaded once more with a verifier log of `log_size` bytes (its end when it
+is longer: loader/programs.py). Whatever the verdicts, every fd is closed before returning.
 
 Each program gets one of three outcomes: ACCEPTED and REJECTED by the kernel's verifier (or
 REJECTED by the loader when the object cannot give a loadable program, errno 0), or
@@ -22,8 +23,9 @@ from pybpftool.kernel.bpf import BPF_LOG_STATS
 from pybpftool.loader.btfload import load_btf
 from pybpftool.loader.core import LoaderKernel, check_byte_order, program_request
 from pybpftool.loader.corerelo import CORE_FAILURE, CoreRelocator
+from pybpftool.loader.limits import DEFAULT_BUDGET, LOG_SIZE, MapBudget, check_budget
 from pybpftool.loader.maps import MapContext, create_maps
-from pybpftool.loader.programs import load_program
+from pybpftool.loader.programs import load_with_log
 from pybpftool.loader.txn import Transaction
 from pybpftool.spec import ObjectSpec, ProgramSpec
 
@@ -78,11 +80,15 @@ def verify_object(
     prog_type: int | TypeChoice | None = None,
     progress: Callable[[ProgramSpec], None] | None = None,
     target_btf: str | None = None,
+    log_size: int = LOG_SIZE,
+    map_budget: MapBudget = DEFAULT_BUDGET,
 ) -> list[Verdict]:
     """verify_object: a Verdict per program to load (autoload ones), in object order, each
     loaded as `prog_type` (one type for all, or a TypeChoice) or else its section's type;
-    CO-RE relocations against `target_btf` (default: $PYBPFTOOL_TARGET_BTF or the kernel's)."""
+    CO-RE relocations against `target_btf` (default: $PYBPFTOOL_TARGET_BTF or the kernel's);
+    a rejected program's log kept up to `log_size` bytes; maps beyond `map_budget` refused."""
     check_byte_order(spec)
+    check_budget(spec.maps, map_budget)
     types = prog_type if isinstance(prog_type, TypeChoice) else TypeChoice(prog_type)
     txn = Transaction()
     try:
@@ -97,7 +103,8 @@ def verify_object(
         for prog in spec.programs:
             if not prog.autoload:
                 continue
-            verdicts.append(_verify_one(kernel, spec, prog, types.type_of(prog), fds, btf, core))
+            verdict = _verify_one(kernel, spec, prog, types.type_of(prog), fds, btf, core, log_size)
+            verdicts.append(verdict)
             if progress is not None:
                 progress(prog)
         return verdicts
@@ -113,6 +120,7 @@ def _verify_one(
     fds: dict[str, int],
     btf_fd: int,
     core: CoreRelocator,
+    log_size: int,
 ) -> Verdict:
     if ptype is None:
         reason = f"section '{prog.section}' names no program type"
@@ -129,7 +137,7 @@ def _verify_one(
         result.fd.close()
         return Verdict(prog.name, prog.section, ptype, ACCEPTED, 0, processed, kernel_us or wall_us)
     try:
-        retry = load_program(kernel, req, prog.section, verbose=True)
+        retry = load_with_log(kernel, req, prog.section, result, True, log_size)
     except VerifierError as err:
         processed = _stats(err.log)[0] or processed
         reason = err.details[0] if err.details else err.message

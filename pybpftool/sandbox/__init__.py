@@ -63,7 +63,7 @@ class State:
     enforced: bool = False
     policy: Policy | None = None
     reader: object = None  # audit.AuditReader, opened before confinement when allowed
-    seen: list[object] = field(default_factory=list)
+    own: object = None  # audit.OwnDenials: our domain's records read so far
 
 
 STATE = State()
@@ -160,33 +160,3 @@ def _open_audit() -> object:
         return AuditReader()
     except OSError:
         return None
-
-
-def explain_denial(wait: float = 0.3) -> list[str]:
-    """explain_denial: what the sandbox blocked, one line each, for an error that said EACCES.
-
-    With audit: the blocker, the path and whether the denying domain is ours (allocated for
-    this pid) or an outer one. Without: that the sandbox may be the cause and how to see.
-    """
-    if not STATE.enforced:
-        return []
-    from pybpftool.sandbox.audit import AuditReader, Denial, Domain, audit_enabled
-
-    reader = STATE.reader
-    if not isinstance(reader, AuditReader) or not audit_enabled():
-        return [
-            "sandbox: Landlock confines this process and may have denied that access; "
-            "enable audit (auditctl -e 1) to see the blocker, or retry with "
-            f"{ENV}=off to compare"
-        ]
-    STATE.seen.extend(reader.records(wait))
-    ours = {r.domain for r in STATE.seen if isinstance(r, Domain) and r.pid == os.getpid()}
-    lines = []
-    for r in STATE.seen:
-        if isinstance(r, Denial):
-            owner = "our domain" if r.domain in ours else "an outer domain we did not create"
-            where = f" on {r.path}" if r.path else ""
-            lines.append(
-                f"sandbox: Landlock denied {','.join(r.blockers)}{where} ({owner} {r.domain})"
-            )
-    return lines or ["sandbox: no Landlock denial was recorded for this failure"]

@@ -9,10 +9,15 @@ enabled (AUDIT_GET/AUDIT_SET, `auditctl -e`).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import re
 import select
 import socket
 import struct
+import time
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 NETLINK_AUDIT = 9
@@ -21,6 +26,11 @@ AUDIT_GET, AUDIT_SET = 1000, 1001
 AUDIT_STATUS_ENABLED = 1
 LANDLOCK_ACCESS, LANDLOCK_DOMAIN = 1423, 1424
 NLM_F_REQUEST, NLM_F_ACK = 1, 4
+SO_RCVBUFFORCE = 33  # asm-generic/socket.h: SO_RCVBUF past rmem_max (CAP_NET_ADMIN)
+RECEIVE_BUFFER = 4 << 20
+READ_LIMIT = 0.5  # seconds spent reading a busy stream, at most
+PENDING = 1024  # denials of a domain not yet known to be ours or not
+KEPT = 256  # denials of ours waiting to be explained
 _NLMSG = struct.Struct("=IHHII")
 _FIELD = re.compile(r'(\w+)=("(?:[^"]*)"|\S+)')
 
@@ -62,7 +72,12 @@ def parse(kind: int, text: str) -> Denial | Domain | None:
 
 
 class AuditReader:
-    """AuditReader: the kernel's audit multicast, opened before confinement."""
+    """AuditReader: the kernel's audit multicast, opened before confinement.
+
+    The stream carries every process's records: when others are denied faster than we read,
+    the kernel drops what does not fit and the next read fails with ENOBUFS. That is noted
+    (`lost`), never raised: records of ours may be among the dropped ones.
+    """
 
     def __init__(self) -> None:
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_AUDIT)
@@ -71,32 +86,96 @@ class AuditReader:
         except OSError:
             self.sock.close()
             raise
+        with contextlib.suppress(OSError):  # room for a burst of other processes' records
+            self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER)
         self.sock.setblocking(False)
+        self.lost = False
 
     def close(self) -> None:
         self.sock.close()
 
-    def records(self, wait: float = 0.0) -> list[Denial | Domain]:
-        """records: the Landlock records received so far (waiting up to `wait` for the first)."""
+    def records(self, wait: float = 0.0, limit: float = READ_LIMIT) -> list[Denial | Domain]:
+        """records: the Landlock records received so far, waiting up to `wait` for the first;
+        reading stops after `limit` seconds even if others keep the stream busy."""
         out: list[Denial | Domain] = []
         timeout = wait
-        while select.select([self.sock], [], [], timeout)[0]:
+        deadline = time.monotonic() + wait + limit
+        while time.monotonic() < deadline and select.select([self.sock], [], [], timeout)[0]:
             timeout = 0.05  # a burst belongs together
             try:
                 data = self.sock.recv(65536)
             except BlockingIOError:
                 break
-            pos = 0
-            while pos + _NLMSG.size <= len(data):
-                length, kind, _flags, _seq, _pid = _NLMSG.unpack_from(data, pos)
-                if length < _NLMSG.size:
+            except OSError as err:
+                if err.errno != errno.ENOBUFS:
+                    self.lost = True  # the stream is unusable: say so, never raise
                     break
-                text = data[pos + _NLMSG.size : pos + length].split(b"\0", 1)[0]
-                record = parse(kind, text.decode("utf-8", "replace"))
-                if record is not None:
-                    out.append(record)
-                pos += (length + 3) & ~3
+                self.lost = True  # records were dropped; the stream goes on
+                continue
+            out.extend(_records_in(data))
         return out
+
+
+def _records_in(data: bytes) -> Iterator[Denial | Domain]:
+    """_records_in: the Landlock records of one netlink datagram."""
+    pos = 0
+    while pos + _NLMSG.size <= len(data):
+        length, kind, _flags, _seq, _pid = _NLMSG.unpack_from(data, pos)
+        if length < _NLMSG.size:
+            break
+        if kind in (LANDLOCK_ACCESS, LANDLOCK_DOMAIN):
+            text = data[pos + _NLMSG.size : pos + length].split(b"\0", 1)[0]
+            record = parse(kind, text.decode("utf-8", "replace"))
+            if record is not None:
+                yield record
+        pos += (length + 3) & ~3
+
+
+class OwnDenials:
+    """OwnDenials: the denials of this process's own Landlock domain, picked out of the audit
+    stream in bounded memory.
+
+    Our domain is known from its `status=allocated` record, which names the pid that created
+    it and comes in the same event as the domain's first denial, just after that denial: until
+    then denials wait in a bounded queue; once it is known, other domains' denials are dropped.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.domains: set[str] = set()
+        self.pending: deque[Denial] = deque(maxlen=PENDING)
+        self.fresh: deque[Denial] = deque(maxlen=KEPT)  # ours, not yet explained
+        self.dropped = 0  # ours, pushed out of `fresh` before being explained
+
+    def add(self, records: list[Denial | Domain]) -> None:
+        for record in records:
+            if isinstance(record, Domain):
+                if record.pid == self.pid and record.status == "allocated":
+                    self._ours(record.domain)
+            elif record.domain in self.domains:
+                self._keep(record)
+            elif not self.domains:
+                self.pending.append(record)
+
+    def take(self) -> tuple[list[Denial], int]:
+        """take: our denials not explained before, and how many more were not kept."""
+        out, dropped = list(self.fresh), self.dropped
+        self.fresh.clear()
+        self.dropped = 0
+        return out, dropped
+
+    def _ours(self, domain: str) -> None:
+        self.domains.add(domain)
+        waiting = list(self.pending)
+        self.pending.clear()
+        for denial in waiting:
+            if denial.domain == domain:
+                self._keep(denial)
+
+    def _keep(self, denial: Denial) -> None:
+        if len(self.fresh) == self.fresh.maxlen:
+            self.dropped += 1
+        self.fresh.append(denial)
 
 
 def _request(kind: int, payload: bytes = b"") -> bytes:

@@ -16,7 +16,7 @@ from fakekernel import FakeKernel, FakeMap
 from pybpftool.errors import KernelError, PinError, PyBpfError, VerifierError
 from pybpftool.kernel.bpffs import make_hierarchy
 from pybpftool.loader import LoadOptions, load_object
-from pybpftool.loader.programs import LOG_START
+from pybpftool.loader.limits import LOG_SIZE, LOG_SIZE_ENV
 from pybpftool.parser import parse_object
 from pybpftool.spec import ObjectSpec
 from pybpftool.uapi import BpfMapType as T
@@ -196,29 +196,59 @@ def test_failure_at_every_step_rolls_everything_back(mnt: Path, op: str) -> None
         assert after == before, f"{op} #{n}: pins changed"
 
 
-def test_rejected_program_gets_its_log_grown_to_the_true_size(mnt: Path) -> None:
+def prog_loads(kernel: FakeKernel) -> list[str]:
+    return [d.split(" ", 1)[1] for op, d in kernel.calls if op == "prog_load"]
+
+
+def test_a_rejected_program_is_loaded_again_once_with_a_bounded_log(mnt: Path) -> None:
     kernel = FakeKernel()
-    kernel.verifier_log = "x" * (3 * LOG_START) + "\nR1 invalid mem access\n"
+    kernel.verifier_log = "x" * 3000 + "\nR1 invalid mem access\n"
     with pytest.raises(VerifierError) as caught:
         load_object(kernel, legacy(), options(mnt, verbose=True))
-    loads = [d for op, d in kernel.calls if op == "prog_load"]
-    assert loads[0].endswith("level=0 size=0")  # first try: no log at all
-    assert loads[1].endswith(f"size={LOG_START}")
-    assert loads[2].endswith(f"size={len(kernel.verifier_log) + 1}")
+    assert prog_loads(kernel) == ["level=0 size=0", f"level=1 size={LOG_SIZE}"]
     assert caught.value.log == kernel.verifier_log
     assert "R1 invalid mem access" in caught.value.details[-2]
     assert caught.value.details[0] == "Prog section 'classifier' rejected: Permission denied (13)!"
 
 
-def test_log_doubles_on_enospc_when_the_kernel_gives_no_true_size(mnt: Path) -> None:
+def test_a_long_log_keeps_its_end_and_the_rejections_errno(mnt: Path) -> None:
+    kernel = FakeKernel()
+    lines = [f"{i}: (07) r0 += 1" for i in range(100_000)]
+    kernel.verifier_log = "\n".join([*lines, "R2 !read_ok", "processed 100001 insns", ""])
+    env = {"TC_BPF_MNT": str(mnt), LOG_SIZE_ENV: "64K"}
+    with pytest.raises(VerifierError) as caught:
+        load_object(kernel, legacy(), options(mnt, verbose=True, env=env))
+    assert prog_loads(kernel) == ["level=0 size=0", "level=1 size=65536"]
+    log = caught.value.log
+    assert len(log.encode()) <= 65536 + 100
+    first, second = log.split("\n")[:2]
+    missing = len(kernel.verifier_log) + 1 - len(log.split("\n", 1)[1].encode()) - 1
+    assert (
+        first == f"[... {missing} bytes of the verifier log before this; {LOG_SIZE_ENV} keeps more]"
+    )
+    assert second.endswith(": (07) r0 += 1") and second in lines  # whole lines only
+    assert log.endswith("R2 !read_ok\nprocessed 100001 insns\n")
+    # the ENOSPC of the cut log is ours: the rejection is the first attempt's EACCES
+    assert caught.value.errno == errno.EACCES
+    assert caught.value.details[0] == "Prog section 'classifier' rejected: Permission denied (13)!"
+
+
+def test_before_linux_6_4_a_long_log_keeps_its_start(mnt: Path) -> None:
     kernel = FakeKernel()
     kernel.log_true_size_supported = False
-    kernel.verifier_log = "y" * (5 * LOG_START)
+    kernel.verifier_log = "y" * (2 * LOG_SIZE)
     with pytest.raises(VerifierError) as caught:
-        load_object(kernel, legacy(), options(mnt))
-    sizes = [int(d.rsplit("=", 1)[1]) for op, d in kernel.calls if op == "prog_load"][1:]
-    assert sizes == [LOG_START, 2 * LOG_START, 4 * LOG_START, 8 * LOG_START]
-    assert caught.value.log == kernel.verifier_log
+        load_object(kernel, legacy(), options(mnt, verbose=True))
+    assert prog_loads(kernel) == ["level=0 size=0", f"level=1 size={LOG_SIZE}"]
+    assert caught.value.log.startswith("y" * (LOG_SIZE - 1) + "\n[... the verifier log goes on")
+    assert caught.value.errno == errno.EACCES
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "12", "2G", "-1K"])
+def test_a_bad_log_size_is_refused_by_name(mnt: Path, value: str) -> None:
+    env = {"TC_BPF_MNT": str(mnt), LOG_SIZE_ENV: value}
+    with pytest.raises(PyBpfError, match=f"{LOG_SIZE_ENV}: '{value}' is not a size from 1 KiB"):
+        load_object(FakeKernel(), legacy(), options(mnt, env=env))
 
 
 def test_without_verbose_a_long_log_is_trimmed_to_its_tail(mnt: Path) -> None:
@@ -333,3 +363,18 @@ def test_loaded_btf_types_maps_and_gives_programs_func_info(mnt: Path) -> None:
         assert req.prog_btf_fd == int(obj.btf_fd)
         assert len(req.func_info) == 8 * (1 + len(p.spec.subprograms))  # one per function
         assert req.line_info
+
+
+def test_a_map_retried_without_btf_reports_the_retrys_errno(mnt: Path) -> None:
+    """The types are refused (EINVAL), then the plain map too, for another reason (EMFILE):
+    the report names what ended it."""
+    kernel = FakeKernel()
+    kernel.fail_at("map_create", 1, errno.EINVAL)
+    kernel.fail_at("map_create", 2, errno.EMFILE)
+    spec = parse_object(bpfobjs.build("btf_maps", HOST))
+    with pytest.raises(KernelError) as caught:
+        load_object(kernel, spec, options(mnt, section="tc"))
+    first = next(name for op, name in kernel.calls if op == "map_create")
+    assert caught.value.errno == errno.EMFILE
+    assert caught.value.message == f"Map object '{first}' rejected: Too many open files"
+    assert kernel.open == {}

@@ -50,6 +50,21 @@ def env(bpffs: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def audit() -> Iterator[None]:
+    """audit: audit enabled for the test, then set back to what it was."""
+    from pybpftool.sandbox.audit import audit_enabled, set_audit_enabled
+
+    before = audit_enabled()
+    if before is None:
+        pytest.fail("cannot read the audit state (NETLINK_AUDIT)")
+    set_audit_enabled(1)
+    try:
+        yield
+    finally:
+        set_audit_enabled(before)
+
+
+@pytest.fixture
 def netns() -> Iterator[str]:
     """netns: a throwaway network namespace holding a veth pair v0 <-> v1, both up."""
     name = f"pybpftool-{os.getpid()}-{next(_names)}"

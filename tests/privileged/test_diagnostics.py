@@ -122,6 +122,16 @@ CASES = [
         ("pybpftool: target BTF {text}: not a BTF blob (bad magic)",),
         1,
     ),
+    Case(
+        "verify-map-size",
+        "pybpftool object verify {big}",
+        (
+            "pybpftool: map 'big' would reserve 1 GiB (268435456 entries of 4 bytes); object "
+            "verify creates maps of up to 64 MiB each",
+            "Raise the limit with --max-map-size SIZE (and --max-maps-size SIZE for all maps).",
+        ),
+        1,
+    ),
     Case("ip-option", "pyip -zzz link show", ('Option "-zzz" is unknown, try "ip -help".',), 255),
     Case("ip-object", "pyip zz", ('Object "zz" is unknown, try "ip help".',), 1),
     Case(
@@ -256,6 +266,17 @@ CASES = [
         1,
     ),
     Case(
+        "tc-pin-escape",
+        "pytc -n {ns} filter add dev v0 ingress bpf da obj {legacy}",
+        (
+            "pin folder {bpffs}/tc leads out of the BPF filesystem mounted at {bpffs} (to {tmp}):"
+            " refusing to pin there",
+            "Unable to load program",
+        ),
+        1,
+        setup=("tc -n {ns} qdisc add dev v0 clsact", "ln -s {tmp} {bpffs}/tc"),
+    ),
+    Case(
         "tc-graft-key",
         "pytc -n {ns} exec bpf graft {tmp}/map obj {twin}",
         ("Couldn't infer map key from section name! Please provide 'key' argument!",),
@@ -316,6 +337,7 @@ def objects(tmp: Path, bpffs: str, netns: str) -> dict[str, str]:
         "twin": str(bpfobjs.build("twin_btf", HOST)),
         "rejected": str(bpfobjs.build("rejected", HOST)),
         "core": str(bpfobjs.build("core_reloc", HOST)),
+        "big": str(bpfobjs.build("big_maps", HOST)),
     }
     for bad in ("legacy_future", "unknown_map_type", "btf_key_conflict", "no_programs"):
         found[bad] = str(bpfobjs.build(f"bad/{bad}", HOST))

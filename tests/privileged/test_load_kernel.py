@@ -239,3 +239,19 @@ def test_bpffs_is_mounted_where_tc_bpf_mnt_points(tmp_path: Path) -> None:
 def mounts_at(path: str) -> int:
     with open("/proc/mounts") as f:
         return sum(line.split()[1] == path for line in f)
+
+
+def test_legacy_map_names_the_kernel_refuses_still_load(
+    env: dict[str, str], bpffs: str, tmp_path: Path
+) -> None:
+    """iproute2's legacy loader passes no name at all; the kernel refuses '-' in a name: the
+    map gets a kernel-safe name and its pin keeps the full one."""
+    obj = bpfobjs.renamed_symbol(
+        bpfobjs.build("legacy_maps", HOST), "counters", "my-count", tmp_path / "dash.o"
+    )
+    loaded = load_object(Kernel(), parse_object(obj), options(env))
+    try:
+        assert "tc/globals/my-count" in pins(bpffs)
+        assert Kernel().map_info(loaded.maps["my-count"].fd).name == "my_count"
+    finally:
+        loaded.close()

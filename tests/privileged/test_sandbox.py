@@ -6,10 +6,14 @@ Tests that need audit records enable audit and restore the previous state afterw
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,23 +21,9 @@ import bpfobjs
 import pytest
 from scripts import BIN, filter_argv, run
 
-from pybpftool.elf import parse_elf
-from pybpftool.sandbox.audit import audit_enabled, set_audit_enabled
+from pybpftool.sandbox.audit import audit_enabled
 
 HOST = "bpfel" if sys.byteorder == "little" else "bpfeb"
-
-
-@pytest.fixture
-def audit() -> Iterator[None]:
-    """audit: audit enabled for the test, then set back to what it was."""
-    before = audit_enabled()
-    if before is None:
-        pytest.fail("cannot read the audit state (NETLINK_AUDIT)")
-    set_audit_enabled(1)
-    try:
-        yield
-    finally:
-        set_audit_enabled(before)
 
 
 def test_status_reports_the_abi_and_the_handled_rights(env: dict[str, str]) -> None:
@@ -72,15 +62,8 @@ def test_load_pin_and_attach_work_confined(netns: str, env: dict[str, str], bpff
 def escaping_object(tmp_path: Path) -> Path:
     """escaping_object: legacy_maps.o with the map `counters` renamed `../../x` (same length
     in the string table), so that its pin path climbs out of the pin root."""
-    data = bytearray(bpfobjs.build("legacy_maps", HOST).read_bytes())
-    elf = parse_elf(bytes(data))
-    strtab = elf.sections[elf.symtab.link]  # type: ignore[union-attr]
-    table = bytes(data[strtab.offset : strtab.offset + strtab.size])
-    at = table.index(b"\0counters\0") + 1
-    data[strtab.offset + at : strtab.offset + at + 8] = b"../../xx"
-    out = tmp_path / "escape.o"
-    out.write_bytes(data)
-    return out
+    obj = bpfobjs.build("legacy_maps", HOST)
+    return bpfobjs.renamed_symbol(obj, "counters", "../../xx", tmp_path / "escape.o")
 
 
 def test_a_map_name_leaving_the_pin_root_is_refused_by_name(
@@ -145,15 +128,20 @@ def test_with_name_checks_bypassed_the_sandbox_stops_the_escape(
 
 
 def test_without_audit_the_error_still_points_at_the_sandbox(
-    netns: str, env: dict[str, str], other_bpffs: Path
+    netns: str, env: dict[str, str], other_bpffs: Path, bpffs: str
 ) -> None:
+    """The pin's folder, outside the pin root, cannot even be opened (to be locked)."""
     if audit_enabled():
         pytest.fail("audit is on outside the audit fixture: the state was not restored")
     done = bypassed_add(netns, env, other_bpffs / "escaped")
     assert done.returncode == 1
-    assert "sandbox: Landlock confines this process and may have denied that access" in (
-        done.stderr
-    )
+    cache = os.environ["PYBPFTOOL_CACHE_DIR"]
+    assert sandbox_lines(done.stderr) == [
+        f"sandbox: Landlock does not allow opening the folder {other_bpffs} (it may read only "
+        f"the files the command names, its own library folders and beneath the pin root "
+        f"{bpffs} or the CO-RE index cache {cache}); with audit on (auditctl -e 1) the "
+        "kernel's record is shown, PYBPFTOOL_SANDBOX=off runs unconfined"
+    ]
 
 
 def test_sandbox_setting_is_checked(env: dict[str, str]) -> None:
@@ -194,3 +182,144 @@ def test_bytecode_under_pythonpycacheprefix_stays_readable_confined(
     done = run(sys.executable, "-c", CONFINED_IMPORT, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "bytecode readable\n"
+
+
+def two_objects(tmp_path: Path) -> tuple[str, str]:
+    """two_objects: an action object in two folders, so that reading one grants nothing on
+    the other."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    built = bpfobjs.build("static_prog", HOST)
+    for folder in (first, second):
+        (folder / "act.o").write_bytes(built.read_bytes())
+    return str(first / "act.o"), str(second / "act.o")
+
+
+@pytest.mark.parametrize("line", ["filter", "actions"])
+def test_every_object_a_line_names_is_readable_confined(
+    netns: str, env: dict[str, str], tmp_path: Path, line: str
+) -> None:
+    """Both programs load under the sandbox (this kernel lacks act_bpf, so the line then fails
+    at the kernel, after the loads)."""
+    subprocess.run(["tc", "-n", netns, "qdisc", "add", "dev", "v0", "clsact"], check=True)
+    a, b = two_objects(tmp_path)
+    action = ["action", "bpf", "obj", b, "sec", "action", "verbose"]
+    if line == "filter":
+        first = ["filter", "add", "dev", "v0", "ingress", "bpf", "da", "obj", a, "sec", "action"]
+    else:
+        first = ["actions", "add", "action", "bpf", "obj", a, "sec", "action", "verbose"]
+    done = run(str(BIN / "pytc"), "-n", netns, *first, *action, env=env)
+    assert "Cannot initialize ELF context!" not in done.stderr
+    assert done.stderr.count("Prog section 'action' loaded") == (1 if line == "filter" else 2)
+    assert "Error: Failed to load TC action module." in done.stderr
+
+
+NEIGHBOUR = """
+import os, sys, time
+from pybpftool.kernel import landlock as ll
+
+abi = ll.abi_version()
+ruleset = ll.create_ruleset(abi, ll.Ruleset(fs=ll.fs_mask(abi)))
+ll.restrict_self(ruleset, 0)
+os.close(ruleset)
+burst, pause, target = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+print("confined", flush=True)
+while True:
+    for _ in range(burst):
+        try:
+            open(target).close()
+        except OSError:
+            pass
+    time.sleep(pause)
+"""
+
+
+@contextlib.contextmanager
+def confined_neighbour(target: Path, burst: int, pause: float) -> Iterator[None]:
+    """confined_neighbour: another process, in a Landlock domain of its own, denied reading
+    `target` `burst` times every `pause` seconds while the block runs; killed by its pid."""
+    target.write_text("not for the neighbour\n")
+    argv = [sys.executable, "-c", NEIGHBOUR, str(burst), str(pause), str(target)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "confined\n"
+        yield
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def sandbox_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.split("\n") if line.startswith("sandbox:")]
+
+
+def test_the_explanation_names_only_our_own_denial(
+    netns: str, env: dict[str, str], other_bpffs: Path, audit: None, tmp_path: Path
+) -> None:
+    secret = tmp_path / "neighbour-secret"
+    with confined_neighbour(secret, burst=1, pause=0.05):
+        time.sleep(0.5)  # its denials are on the audit stream before ours and after
+        done = bypassed_add(netns, env, other_bpffs / "escaped")
+    assert done.returncode == 1, done.stderr
+    assert str(secret) not in done.stderr
+    (line,) = sandbox_lines(done.stderr)
+    assert line.startswith(f"sandbox: Landlock denied fs.read_dir on {other_bpffs} (our domain ")
+
+
+def test_a_flooded_audit_stream_degrades_to_the_plain_hint(
+    netns: str, env: dict[str, str], other_bpffs: Path, audit: None, tmp_path: Path
+) -> None:
+    """A neighbour denied as fast as it can floods the audit multicast while pytc runs (with
+    the kernel's default receive buffer, pytc's read failed with ENOBUFS): the explanation
+    still comes, from the records that arrived or from the policy, never as a traceback.
+    tests/unit/test_sandbox_explain.py drives the ENOBUFS itself."""
+    with confined_neighbour(tmp_path / "neighbour-secret", burst=2000, pause=0.001):
+        time.sleep(0.2)
+        done = bypassed_add(netns, env, other_bpffs / "escaped")
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1, done.stderr
+    assert f"cannot open pin folder {other_bpffs}: Permission denied" in done.stderr
+    (line,) = sandbox_lines(done.stderr)
+    assert str(other_bpffs) in line
+
+
+PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2
+
+
+def without_dac_override() -> None:
+    """without_dac_override: (in the child, before exec) root loses the capabilities that
+    let it read any file, so that the kernel's own permission check refuses a mode-000 file."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "PR_CAPBSET_DROP")
+
+
+@pytest.mark.parametrize("with_audit", [False, True], ids=["no-audit", "audit"])
+def test_a_refusal_by_the_kernel_is_not_blamed_on_the_sandbox(
+    netns: str,
+    env: dict[str, str],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    with_audit: bool,
+) -> None:
+    """The object is named on the command line, so the sandbox lets it be read: the kernel's
+    own permission check refuses it (root without CAP_DAC_OVERRIDE, mode 000)."""
+    if with_audit:
+        request.getfixturevalue("audit")
+    subprocess.run(["tc", "-n", netns, "qdisc", "add", "dev", "v0", "clsact"], check=True)
+    locked = tmp_path / "locked.o"
+    locked.write_bytes(bpfobjs.build("legacy_maps", HOST).read_bytes())
+    locked.chmod(0)
+    done = subprocess.run(
+        filter_argv(netns, "add", str(locked)),
+        capture_output=True,
+        text=True,
+        env={**env, "PYBPFTOOL_SANDBOX": "on"},
+        preexec_fn=without_dac_override,
+    )
+    assert (done.returncode, done.stderr) == (
+        1,
+        "Cannot initialize ELF context!\nUnable to load program\n",
+    )

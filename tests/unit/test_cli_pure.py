@@ -9,7 +9,7 @@ import pytest
 
 from pybpftool.cli.common import jsonw
 from pybpftool.cli.common.batch import command_lines, split_words
-from pybpftool.cli.common.bpfsource import parse_mode
+from pybpftool.cli.common.bpfsource import named_files, parse_mode
 from pybpftool.cli.common.grammar import IprouteExit
 from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.words import Words
@@ -169,6 +169,19 @@ def test_unknown_mode_and_missing_file() -> None:
         parse_mode(Words(["obj"]), allow_bytecode=True, allow_type=False)
     with pytest.raises(IprouteExit, match=r'What mode is "bytecode"\?'):
         parse_mode(Words(["bytecode", "1,6"]), allow_bytecode=False, allow_type=False)
+
+
+@pytest.mark.parametrize(
+    ("line", "files"),
+    [
+        ("action bpf obj a.o sec s action bpf object-file b.o", ["a.o", "b.o"]),
+        ("action bpf bcf c.txt action bpf bytecode-file d.txt", ["c.txt", "d.txt"]),
+        ("action bpf pinned /sys/fs/bpf/p action gact ok", []),
+        ("action bpf obj", []),
+    ],
+)
+def test_files_a_line_names_are_found_before_it_is_parsed(line: str, files: list[str]) -> None:
+    assert named_files(line.split()) == files
 
 
 def test_json_writer_matches_tc_pretty_layout() -> None:

@@ -124,7 +124,19 @@ def test_sections_of_an_unreadable_object_are_none(tmp_path: Path) -> None:
         (["obj", ""], ["help", "show", "verify", "convert"]),
         (["object", "convert", "x.o", "--tail-calls", ""], ["static", "graft"]),
         (["object", "v"], ["verify"]),
-        (["object", "verify", "--"], ["--type", "--btf", "--verbose", "--json", "--help"]),
+        (
+            ["object", "verify", "--"],
+            [
+                "--type",
+                "--btf",
+                "--verbose",
+                "--json",
+                "--log-size",
+                "--max-map-size",
+                "--max-maps-size",
+                "--help",
+            ],
+        ),
         (["object", "verify", "--type", "sched_c"], ["sched_cls"]),
         (["object", "verify", "--json", "--type", "x"], ["xdp"]),
         (["object", "verify", "--btf", ""], []),  # a file

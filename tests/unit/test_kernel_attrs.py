@@ -119,3 +119,19 @@ def test_fd_refuses_use_after_close() -> None:
     fd.close()
     with pytest.raises(ValueError, match="closed"):
         int(fd)
+
+
+@pytest.mark.parametrize(
+    ("name", "sent"),
+    [
+        ("counters", b"counters"),
+        (".rodata", b".rodata"),
+        ("my-map", b"my_map"),  # the kernel refuses '-': EINVAL
+        ("a_name_longer_than_fifteen", b"a_name_longer_t"),
+        ("évil\nname", b"__vil_name"),  # each byte of a UTF-8 'é' becomes one '_'
+    ],
+)
+def test_object_names_are_sent_as_the_kernel_takes_them(name: str, sent: bytes) -> None:
+    from pybpftool.kernel.bpf import _obj_name
+
+    assert _obj_name(name) == sent

@@ -25,10 +25,19 @@ if TYPE_CHECKING:
 def _console() -> Console:
     from rich.console import Console
 
+    class QuietConsole(Console):
+        """QuietConsole: a reader gone (`| head -1`) raises BrokenPipeError to the error
+        boundary, which ends the command quietly. rich's default opens /dev/null to swallow
+        the rest, which the sandbox refuses (and would turn into a traceback)."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
     if sys.stdout.isatty():
-        return Console(highlight=False, markup=False, emoji=False)
+        return QuietConsole(highlight=False, markup=False, emoji=False)
     # Piped: no colour and no wrapping at 80 columns (spec/python.md §5).
-    return Console(color_system=None, highlight=False, markup=False, emoji=False, width=200)
+    return QuietConsole(color_system=None, highlight=False, markup=False, emoji=False, width=200)
 
 
 @click.group(cls=PrefixGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,8 +90,31 @@ def object_show(file: str, as_json: bool) -> None:
 )
 @click.option("--verbose", is_flag=True, help="Print the full verifier log of rejected programs.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
+@click.option(
+    "--log-size",
+    metavar="SIZE",
+    help="Keep up to SIZE bytes of a rejected program's verifier log, its end "
+    "(default $PYBPFTOOL_VERIFIER_LOG_SIZE, else 1M).",
+)
+@click.option(
+    "--max-map-size",
+    metavar="SIZE",
+    help="Create no map that would reserve more than SIZE (default 64M).",
+)
+@click.option(
+    "--max-maps-size",
+    metavar="SIZE",
+    help="Create maps reserving no more than SIZE in all (default 256M).",
+)
 def object_verify(
-    file: str, type_names: tuple[str, ...], target_btf: str | None, verbose: bool, as_json: bool
+    file: str,
+    type_names: tuple[str, ...],
+    target_btf: str | None,
+    verbose: bool,
+    as_json: bool,
+    log_size: str | None,
+    max_map_size: str | None,
+    max_maps_size: str | None,
 ) -> int:
     """Load each program of FILE in the kernel; report verdicts.
 
@@ -92,19 +124,28 @@ def object_verify(
     """
     from pybpftool.cli.bpftool import verifyshow
     from pybpftool.kernel.bpf import Kernel
+    from pybpftool.loader import limits
     from pybpftool.loader.verify import verify_object
     from pybpftool.parser import parse_object
 
     types = verifyshow.parse_type_choice(type_names)
+    log_bytes = limits.verifier_log_size()
+    if log_size is not None:
+        log_bytes = limits.parse_size(log_size, "--log-size", limits.LOG_MIN, limits.LOG_MAX)
+    budget = limits.DEFAULT_BUDGET
+    if max_map_size is not None:
+        budget = budget._replace(per_map=limits.parse_size(max_map_size, "--max-map-size"))
+    if max_maps_size is not None:
+        budget = budget._replace(total=limits.parse_size(max_maps_size, "--max-maps-size"))
     _confine([file, *([target_btf] if target_btf else [])])
     spec = parse_object(file)
     verifyshow.check_type_choice(types, spec)
     if as_json:
-        verdicts = verify_object(Kernel(), spec, types, target_btf=target_btf)
+        verdicts = verify_object(Kernel(), spec, types, None, target_btf, log_bytes, budget)
         sys.stdout.write(json.dumps(verifyshow.verdicts_to_json(verdicts, file), indent=2) + "\n")
     else:
         verdicts = verifyshow.render_verdicts(
-            Kernel(), spec, types, file, verbose, _console(), target_btf
+            Kernel(), spec, types, file, verbose, _console(), target_btf, log_bytes, budget
         )
     return verifyshow.exit_status(verdicts)
 

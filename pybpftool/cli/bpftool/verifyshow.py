@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pybpftool.cli.bpftool.tables import Column, wrapping_table
 from pybpftool.cli.common.escape import escape_text
 from pybpftool.errors import UsageError
+from pybpftool.loader.limits import DEFAULT_BUDGET, LOG_SIZE, MapBudget
 from pybpftool.loader.verify import ACCEPTED, NOT_VERIFIED, REJECTED, TypeChoice
 from pybpftool.uapi import BpfProgType, prog_type_name
 
@@ -111,6 +112,8 @@ def render_verdicts(
     verbose: bool,
     console: Console,
     target_btf: str | None = None,
+    log_size: int = LOG_SIZE,
+    map_budget: MapBudget = DEFAULT_BUDGET,
 ) -> list[Verdict]:
     """render_verdicts: verify with a progress bar on a terminal, then print the table."""
     from pybpftool.loader.verify import verify_object
@@ -121,9 +124,10 @@ def render_verdicts(
 
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("verifying", total=count)
-            verdicts = verify_object(kernel, spec, types, lambda p: bar.advance(task), target_btf)
+            advance = lambda p: bar.advance(task)  # noqa: E731
+            verdicts = verify_object(kernel, spec, types, advance, target_btf, log_size, map_budget)
     else:
-        verdicts = verify_object(kernel, spec, types, target_btf=target_btf)
+        verdicts = verify_object(kernel, spec, types, None, target_btf, log_size, map_budget)
     print_verdicts(verdicts, file, verbose, console)
     return verdicts
 

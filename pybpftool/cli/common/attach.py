@@ -82,7 +82,7 @@ def prepare(
 
     kernel = Kernel()
     if process.confines:
-        _confine(source, subdir)
+        confine_for([source.path])
     if source.mode == "pinned":
         path = expand_pin_path(source.path, subdir)
         try:
@@ -149,16 +149,33 @@ def open_target_cached(path: str) -> TargetBtf:
     return target
 
 
-def _confine(source: BpfSource, subdir: str) -> None:
-    """_confine: mount bpffs and its hierarchy (as iproute2 does for every load), then enter
-    the sandbox: read the object, create and remove only beneath the pin root."""
+def confine_first(named: list[str], process: Process) -> None:
+    """confine_first: before the first load of a command that names several files (a filter
+    and its actions), the sandbox with all of them readable. Nothing when the process is
+    confined already (a later -batch line: its files were allowed with the batch's) or the
+    sandbox is off; a failure (bpffs cannot be mounted, Landlock required but missing) is
+    left to the load, which meets it again and reports it in its command's words."""
+    import contextlib
+
+    from pybpftool import sandbox
+
+    with contextlib.suppress(PyBpfError):
+        if process.confines and not sandbox.STATE.enforced and sandbox.mode() != "off":
+            confine_for(named)
+
+
+def confine_for(named: list[str]) -> None:
+    """confine_for: mount bpffs and its hierarchy (as iproute2 does for every load), then enter
+    the sandbox: read the files the command names (`named`), create and remove only beneath
+    the pin root. A command naming several objects calls it with all of them before its first
+    load; the first call's domain stays (later calls change nothing)."""
     from pybpftool import sandbox
     from pybpftool.kernel.bpffs import ensure_mount, make_hierarchy
     from pybpftool.pinning import PINNING_DB
 
     mount = ensure_mount()
     make_hierarchy(mount)
-    inputs = [source.path, PINNING_DB, *_batch_inputs()]
+    inputs = [*named, PINNING_DB, *_batch_inputs()]
     sandbox.confine(sandbox.command_policy(inputs, mount))
 
 
@@ -181,6 +198,8 @@ def expand_pin_path(path: str, subdir: str) -> str:
 
 
 def _stderr_line(line: str) -> None:
+    """_stderr_line: one report line of the loader; a newline inside it (from a section or
+    map name) is shown escaped, never as a line of its own."""
     from pybpftool.cli.common.escape import terminal_safe
 
-    sys.stderr.write("".join(terminal_safe(part) + "\n" for part in line.split("\n")))
+    sys.stderr.write(terminal_safe(line) + "\n")

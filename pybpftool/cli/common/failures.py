@@ -8,13 +8,22 @@ from pybpftool.errors import ElfContextError, NetlinkFailure, PyBpfError, Verifi
 
 
 def load_failure_text(err: PyBpfError) -> str:
-    """load_failure_text: the report of a failed load, ending in iproute2's own line."""
+    """load_failure_text: the report of a failed load, ending in iproute2's own line.
+
+    Callers split it on newlines again (into IprouteExit messages, tc's say()), so each line
+    is made terminal-safe first: a newline inside a map or section name stays `\\x0a` and
+    cannot forge a line of its own.
+    """
+    from pybpftool.cli.common.escape import terminal_safe
+
     if isinstance(err, ElfContextError):
         # iproute2 6.1 says only this for a missing, unreadable or non-ELF file; it names
         # the ELF format problems it checks itself.
         first = [err.message] if err.message.startswith("ELF format error") else []
-        return "\n".join([*first, "Cannot initialize ELF context!"])
-    return "\n".join([*err.details, err.message, *sandbox_lines(err)])
+        lines = [*first, "Cannot initialize ELF context!"]
+    else:
+        lines = [*err.details, err.message]
+    return "\n".join(terminal_safe(line) for line in [*lines, *sandbox_lines(err)])
 
 
 def sandbox_lines(err: PyBpfError) -> list[str]:
@@ -22,9 +31,9 @@ def sandbox_lines(err: PyBpfError) -> list[str]:
     what it blocked, from the kernel's audit records when available."""
     if isinstance(err, VerifierError) or "Permission denied" not in str(err):
         return []
-    from pybpftool.sandbox import explain_denial
+    from pybpftool.sandbox.explain import explain_denial
 
-    return explain_denial()
+    return explain_denial(err)
 
 
 def netlink_message(err: NetlinkFailure) -> str:

@@ -121,13 +121,14 @@ def _netlink() -> Any:
 
 def _modify(args: list[str], pos: int, flags: int, process: Process) -> tuple[int, int]:
     """_modify: tc_action_modify(): parse the actions (loading bpf programs), send them."""
+    from pybpftool.cli.common.bpfsource import named_files
     from pybpftool.cli.common.failures import load_failure_text, netlink_message
     from pybpftool.errors import NetlinkFailure, PyBpfError
     from pybpftool.netlink import ActionRequests
 
     av = Argv(args, pos + 1)
     with _netlink() as nl:
-        session = ParseSession(nl, process=process)
+        session = ParseSession(nl, process=process, named=named_files(args[pos + 1 :]))
         try:
             try:
                 nests = parse_action(av, session)

@@ -223,6 +223,9 @@ class ParseSession:
     exports: list[tuple[Any, Any]] = field(default_factory=list)  # (source, prepared)
     process: Process = field(default_factory=Process)  # the run's: confines in a console
     group: Any = None  # loader.publish.LoadGroup, made by the first bpf action
+    # The files every bpf action of the line names (bpfsource.named_files), all readable once
+    # the first action's load has entered the sandbox.
+    named: list[str] = field(default_factory=list)
 
     def discard(self) -> None:
         for load in self.loads:
@@ -385,10 +388,13 @@ def _bpf_program(source: Any, session: ParseSession) -> bytes:
             raise ParseFailed from None
         length = len(ops).to_bytes(2, sys.byteorder)
         return rtattr(TCA_ACT_BPF_OPS_LEN, length) + rtattr(TCA_ACT_BPF_OPS, cbpf.encode(ops))
+    from pybpftool.cli.common.attach import confine_first
+
     if session.group is None:
         from pybpftool.cli.common.attach import new_group
 
         session.group = new_group()
+    confine_first([*session.named, source.path], session.process)
     try:
         # BPF_PROG_TYPE_SCHED_ACT
         prepared = prepare(source, 4, "action", "tc", session.process, session.group)

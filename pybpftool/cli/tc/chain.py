@@ -136,8 +136,14 @@ def _bpf_options(
     order given, then the program (OPS_LEN + OPS, or FD + NAME), FLAGS_GEN, FLAGS. The
     program is loaded, as tc loads it, before the kernel refuses the template."""
     from pybpftool.cli.tc.actparse import rtattr, u32
-    from pybpftool.cli.tc.filterprog import classic_ops, export_maps, prepare_classifier
+    from pybpftool.cli.tc.filterprog import (
+        classic_ops,
+        confine_to_sources,
+        export_maps,
+        prepare_classifier,
+    )
 
+    confine_to_sources([req.source, *(a.source for a in req.actions)], process)
     classid = b"" if req.classid is None else rtattr(TCA_BPF_CLASSID, u32(req.classid))
     actions = b""
     if req.actions:

@@ -35,6 +35,7 @@ from pybpftool.cli.tc.filterprog import (
     action_loader,
     classic_ops,
     commit_filter,
+    confine_to_sources,
     export_maps,
     prepare_classifier,
 )
@@ -367,6 +368,7 @@ def _load_and_send(
 
     source = req.source
     ops = classic_ops(source) if source is not None else None
+    confine_to_sources([source, *(a.source for a in req.actions)], process)
     group = new_group()
     loads: list[Prepared] = []
     try:

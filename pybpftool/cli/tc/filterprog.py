@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.common.bpfsource import BpfSource
+from pybpftool.cli.common.bpfsource import BpfSource, source_files
 from pybpftool.cli.common.failures import load_failure_text
 from pybpftool.cli.common.grammar import IprouteExit
 from pybpftool.errors import PyBpfError
@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from pybpftool.loader.publish import LoadGroup
 
 BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 3, 4
+
+
+def confine_to_sources(sources: list[BpfSource | None], process: Process) -> None:
+    """confine_to_sources: before a line's first load, the sandbox with every file its
+    sources read: tc loads the filter's program and its actions' one after the other, and
+    the sandbox entered at the first must let the others be read. Nothing for a line that
+    loads nothing (classic bytecode only)."""
+    if any(s is not None and not s.mode.startswith("bytecode") for s in sources):
+        from pybpftool.cli.common.attach import confine_first
+
+        confine_first(source_files(sources), process)
 
 
 def prepare_classifier(
