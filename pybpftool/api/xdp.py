@@ -61,8 +61,11 @@ def attach_xdp(
     network device `dev`.
 
     `mode` is "auto" (driver mode where the driver has it, else generic), "generic",
-    "driver" or "offload". Without `replace` a device that already has a program refuses
-    (NetlinkFailure, EBUSY); with it the program is swapped in atomically. `netns` (a name
+    "driver" or "offload"; offload needs a program the device's driver offloaded (loaded
+    for that device, say by another loader, and pinned): `load` binds programs to no device,
+    so the kernel refuses its programs there (NetlinkFailure, EINVAL). Without `replace` a
+    device that already has a program refuses (NetlinkFailure, EBUSY); with it the program
+    is swapped in atomically. `netns` (a name
     under /run/netns or a path) is where `dev` lives; only the netlink socket enters it.
     """
     flags = xdp_flags(mode, replace)

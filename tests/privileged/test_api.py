@@ -259,6 +259,12 @@ def test_attach_xdp_modes_replace_and_detach(netns: str, bpffs: str, same_netns:
             pybpftool.attach_xdp("v0", second.program, mode="driver", netns=netns)
         assert pybpftool.detach_xdp("v0", netns=netns)
         assert xdp_ids(netns) == {}
+        # A veth offloads nothing, and load() binds no program to a device: refused, and
+        # nothing attached.
+        with pytest.raises(NetlinkFailure) as offload:
+            pybpftool.attach_xdp("v0", first.program, mode="offload", netns=netns)
+        assert offload.value.errno == errno.EINVAL
+        assert xdp_ids(netns) == {}
 
 
 def test_namespaces_by_path_and_every_failure_leaves_the_thread_home(

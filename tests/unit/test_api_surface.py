@@ -109,6 +109,20 @@ def test_signatures_are_the_issues() -> None:
     assert set(pybpftool.api.xdp.XDP_MODES) == {"auto", "generic", "driver", "offload"}
 
 
+@pytest.mark.parametrize(
+    ("mode", "ip_word"),
+    [("auto", "xdp"), ("generic", "xdpgeneric"), ("driver", "xdpdrv"), ("offload", "xdpoffload")],
+)
+def test_xdp_modes_send_ips_flags(mode: str, ip_word: str) -> None:
+    """attach_xdp's modes are `ip link set DEV {xdp|xdpgeneric|xdpdrv|xdpoffload}`: the same
+    XDP_FLAGS_*_MODE, with UPDATE_IF_NOEXIST unless replace (ip's -force). Offload is
+    checked here only: the machine has no device that offloads (no netdevsim)."""
+    from pybpftool.cli.ip.link import XDP_MODES as IP_MODES
+
+    assert pybpftool.api.xdp.xdp_flags(mode, replace=True) == IP_MODES[ip_word]
+    assert pybpftool.api.xdp.xdp_flags(mode, replace=False) == IP_MODES[ip_word] | 1
+
+
 def test_the_package_ships_its_type_hints() -> None:
     assert (ROOT / "pybpftool" / "py.typed").is_file()
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
