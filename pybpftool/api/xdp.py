@@ -65,8 +65,8 @@ def attach_xdp(
     for that device, say by another loader, and pinned): `load` binds programs to no device,
     so the kernel refuses its programs there (NetlinkFailure, EINVAL). Without `replace` a
     device that already has a program refuses (NetlinkFailure, EBUSY); with it the program
-    is swapped in atomically. `netns` (a name
-    under /run/netns or a path) is where `dev` lives; only the netlink socket enters it.
+    is swapped in atomically. `netns` (a name under /run/netns or a path) is where `dev`
+    lives; only the netlink socket enters it.
     """
     flags = xdp_flags(mode, replace)
     name, where = dev_arg(dev), netns_arg(netns)
