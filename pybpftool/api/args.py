@@ -33,6 +33,13 @@ def str_arg(what: str, value: object) -> str:
     return value
 
 
+def bool_arg(what: str, value: object) -> bool:
+    """bool_arg: a flag that must be True or False: `replace="no"` would be true."""
+    if not isinstance(value, bool):
+        raise UsageError(f"{what} must be True or False, not {value!r}")
+    return value
+
+
 def dev_arg(dev: object) -> str:
     """dev_arg: a network device name as the kernel's dev_valid_name() takes it: 1 to 15
     bytes, not `.` or `..`, without `/`, `:`, whitespace or NUL."""

@@ -11,7 +11,7 @@ import errno
 import socket
 from typing import Any, NamedTuple
 
-from pybpftool.api.args import dev_arg, netns_arg
+from pybpftool.api.args import bool_arg, dev_arg, netns_arg
 from pybpftool.api.links import link_index, open_netlink
 from pybpftool.api.objects import Program, StrPath
 from pybpftool.api.progref import program_ref
@@ -115,6 +115,8 @@ def attach_tc(
     parent = _parent(direction)
     _check_range("pref", pref, 0xFFFF)
     _check_range("handle", handle, 0xFFFFFFFF)
+    bool_arg("direct_action", direct_action)
+    bool_arg("replace", replace)
     name, where = dev_arg(dev), netns_arg(netns)
     with program_ref(prog, BpfProgType.BPF_PROG_TYPE_SCHED_CLS) as ref, open_netlink(where) as nl:
         index = link_index(nl, name)

@@ -8,7 +8,7 @@ looks it up before its load commits); pyip passes its flags as ip computes them 
 
 from __future__ import annotations
 
-from pybpftool.api.args import dev_arg, netns_arg
+from pybpftool.api.args import bool_arg, dev_arg, netns_arg
 from pybpftool.api.links import link_index, open_netlink
 from pybpftool.api.objects import Program, StrPath
 from pybpftool.api.progref import program_ref
@@ -46,7 +46,7 @@ def xdp_flags(mode: str, replace: bool) -> int:
     """xdp_flags: XDP_FLAGS_* for attach_xdp's `mode` and `replace`."""
     if not isinstance(mode, str) or mode not in XDP_MODES:
         raise UsageError(f"unknown XDP mode {mode!r}", f"Modes: {', '.join(XDP_MODES)}")
-    return XDP_MODES[mode] | (0 if replace else XDP_FLAGS_UPDATE_IF_NOEXIST)
+    return XDP_MODES[mode] | (0 if bool_arg("replace", replace) else XDP_FLAGS_UPDATE_IF_NOEXIST)
 
 
 def attach_xdp(

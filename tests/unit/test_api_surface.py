@@ -169,6 +169,9 @@ def test_error_hierarchy() -> None:
         (lambda: pybpftool.detach_xdp("v0", netns="n" * 256), "is not a valid network"),
         (lambda: pybpftool.detach_xdp("v0", netns=5), "netns must be a name"),  # type: ignore[arg-type]
         (lambda: pybpftool.attach_tc("v0", "ingress", "a\0b"), "prog is not a usable path"),
+        (lambda: pybpftool.attach_xdp("v0", "/x", replace="no"), "replace must be True or"),  # type: ignore[arg-type]
+        (lambda: pybpftool.attach_tc("v0", "ingress", "/x", replace=1), "replace must be True"),  # type: ignore[arg-type]
+        (lambda: pybpftool.attach_tc("v0", "ingress", "/x", direct_action=None), "direct_action"),  # type: ignore[arg-type]
         (lambda: pybpftool.load(42), "path must be a str or os.PathLike"),  # type: ignore[arg-type]
         (lambda: pybpftool.load(None), "path must be a str or os.PathLike"),  # type: ignore[arg-type]
         (lambda: pybpftool.load(b"x.o"), "path must be a str or os.PathLike"),  # type: ignore[arg-type]
