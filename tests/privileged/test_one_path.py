@@ -67,3 +67,21 @@ def test_the_command_lines_and_the_api_share_one_path(netns: str, bpffs: str) ->
         "api tc True [('load', 'load_object_file'), ('filter', 'attach_tc')]",
         "api xdp True [('load', 'load_object_file'), ('xdp', 'attach_xdp'), ('xdp', 'detach_xdp')]",
     ]
+
+
+def test_no_command_line_module_loads_or_attaches_by_itself() -> None:
+    """The paths the spies cannot reach here (act_bpf, which this kernel lacks; tc exec bpf
+    graft) go through the same functions: no module of cli/ calls the loader's load_object,
+    or sends IFLA_XDP or a cls_bpf filter, except through the API's functions."""
+    from pathlib import Path
+
+    cli = Path(__file__).resolve().parents[2] / "pybpftool" / "cli"
+    direct = ("load_object(", "import load_object\n", ".xdp_set(", "nl.filter(")
+    direct += ("bpf_filter_message(",)
+    found = [
+        f"{path.relative_to(cli)}: {needle}"
+        for path in sorted(cli.rglob("*.py"))
+        for needle in direct
+        if needle in path.read_text()
+    ]
+    assert found == []
