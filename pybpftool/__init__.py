@@ -9,8 +9,9 @@ core as a typed Python API.
 
 Public names: `load` (-> `Collection` of `Program` and `Map`), `attach_xdp`, `detach_xdp`,
 `attach_tc` (-> `TcFilter`), `detach_tc`, `confine`, and the errors `PyBpfError`,
-`UsageError`, `ObjectError`, `PinError`, `KernelError`, `VerifierError`, `NetlinkFailure`,
-`LinkNotFound`, `SandboxError`. The README's "Python API" section has a walk-through.
+`UsageError` (with `ClosedError`), `ObjectError`, `PinError`, `KernelError`,
+`VerifierError`, `NetlinkFailure`, `LinkNotFound`, `SandboxError`. The README's "Python
+API" section has a walk-through.
 
 Importing this package imports nothing else: `pyip -V` must not pay for what it does not
 use, and neither must a Python caller. Each name is loaded on first use (PEP 562).
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from pybpftool.api.tc import TcFilter, attach_tc, detach_tc
     from pybpftool.api.xdp import attach_xdp, detach_xdp
     from pybpftool.errors import (
+        ClosedError,
         KernelError,
         LinkNotFound,
         NetlinkFailure,
@@ -43,6 +45,7 @@ _HOMES = {
     "confine": "pybpftool.api.confine",
     **dict.fromkeys(
         (
+            "ClosedError",
             "KernelError",
             "LinkNotFound",
             "NetlinkFailure",
@@ -58,6 +61,7 @@ _HOMES = {
 }
 
 __all__ = [
+    "ClosedError",
     "Collection",
     "KernelError",
     "LinkNotFound",

@@ -52,6 +52,12 @@ class UsageError(PyBpfError):
     """UsageError: bad, missing or duplicate command-line argument."""
 
 
+class ClosedError(UsageError, ValueError):
+    """ClosedError: a Program or Map used after its Collection was closed (its fd is gone).
+
+    Also a ValueError, as Python's own closed files raise on use."""
+
+
 class ObjectError(PyBpfError):
     """ObjectError: the ELF object cannot be used (unreadable, malformed, unsupported).
 

@@ -11,8 +11,9 @@ if TYPE_CHECKING:
 
 
 def open_netlink(netns: str | None) -> Netlink:
-    """open_netlink: an rtnetlink socket in `netns` (a name under /run/netns or a path; None:
-    the calling thread's); only the socket enters the namespace."""
+    """open_netlink: an rtnetlink socket in `netns` (a name under /run/netns or a path, as
+    api.args.netns_arg checked it; None: the calling thread's); only the socket enters the
+    namespace."""
     from pybpftool.netlink import Netlink
 
     return Netlink(netns)

@@ -13,7 +13,8 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from pybpftool.errors import ObjectError, UsageError
+from pybpftool.api.args import bytes_arg, path_arg, str_arg
+from pybpftool.errors import ClosedError, ObjectError, UsageError, VerifierError
 from pybpftool.kernel.fd import Fd
 from pybpftool.uapi import BpfMapType, BpfProgType, map_type_name, prog_type_name
 
@@ -87,14 +88,15 @@ class Program:
 
     @property
     def fd(self) -> int:
-        """fd: the program's file descriptor; ValueError once its Collection is closed."""
-        return int(self._fd)
+        """fd: the program's file descriptor; ClosedError once its Collection is closed."""
+        return int(live(self._fd, f"program {self.name}"))
 
     def pin(self, path: StrPath) -> None:
         """pin: pin the program at `path` on a bpffs (it then outlives the Collection)."""
         from pybpftool.kernel.bpf import Kernel
 
-        Kernel().obj_pin(self._fd, os.fspath(path))
+        fd = live(self._fd, f"program {self.name}")
+        Kernel().obj_pin(fd, path_arg("path", path))
 
     def __repr__(self) -> str:
         return f"<Program {self.name!r} {self.type} id {self.id} tag {self.tag}>"
@@ -139,42 +141,43 @@ class Map:
 
     @property
     def fd(self) -> int:
-        """fd: the map's file descriptor; ValueError once its Collection is closed."""
-        return int(self._fd)
+        """fd: the map's file descriptor; ClosedError once its Collection is closed."""
+        return int(self._live())
 
     def lookup(self, key: bytes) -> bytes | None:
         """lookup: the value stored under `key`, None if there is none."""
         from pybpftool.kernel.bpf import Kernel
 
-        return Kernel().map_lookup(self._fd, self._key(key), self._value_bytes)
+        data = self._key(key)
+        return Kernel().map_lookup(self._live(), data, self._value_bytes)
 
     def update(self, key: bytes, value: bytes, flags: int = 0) -> None:
         """update: store `value` under `key`; `flags` BPF_ANY (0), BPF_NOEXIST (1) or
         BPF_EXIST (2) as bpf(2) takes them."""
         from pybpftool.kernel.bpf import Kernel
 
-        data = bytes(value)
-        if len(data) != self._value_bytes:
-            raise UsageError(
-                f"map {self.name}: a value has {self._value_bytes} bytes, not {len(data)}"
-            )
-        Kernel().map_update(self._fd, self._key(key), data, flags)
+        data = self._key(key)
+        value_data = bytes_arg(f"map {self.name}: a value", value, self._value_bytes)
+        if isinstance(flags, bool) or not isinstance(flags, int):
+            raise UsageError(f"map {self.name}: flags must be an int, not {flags!r}")
+        Kernel().map_update(self._live(), data, value_data, flags)
 
     def delete(self, key: bytes) -> bool:
         """delete: remove `key`; False if it was not there (arrays cannot delete: KernelError)."""
         from pybpftool.kernel.bpf import Kernel
 
-        return Kernel().map_delete(self._fd, self._key(key))
+        data = self._key(key)
+        return Kernel().map_delete(self._live(), data)
 
     def keys(self) -> Iterator[bytes]:
         """keys: every key, in the kernel's order (BPF_MAP_GET_NEXT_KEY)."""
         from pybpftool.kernel.bpf import Kernel
 
         kernel = Kernel()
-        key = kernel.map_next_key(self._fd, None, self.key_size)
+        key = kernel.map_next_key(self._live(), None, self.key_size)
         while key is not None:
             yield key
-            key = kernel.map_next_key(self._fd, key, self.key_size)
+            key = kernel.map_next_key(self._live(), key, self.key_size)
 
     def items(self) -> Iterator[tuple[bytes, bytes]]:
         """items: (key, value) of every entry; one removed meanwhile is skipped."""
@@ -187,16 +190,24 @@ class Map:
         """pin: pin the map at `path` on a bpffs (it then outlives the Collection)."""
         from pybpftool.kernel.bpf import Kernel
 
-        Kernel().obj_pin(self._fd, os.fspath(path))
+        fd = self._live()
+        Kernel().obj_pin(fd, path_arg("path", path))
+
+    def _live(self) -> Fd:
+        return live(self._fd, f"map {self.name}")
 
     def _key(self, key: bytes) -> bytes:
-        data = bytes(key)
-        if len(data) != self.key_size:
-            raise UsageError(f"map {self.name}: a key has {self.key_size} bytes, not {len(data)}")
-        return data
+        return bytes_arg(f"map {self.name}: a key", key, self.key_size)
 
     def __repr__(self) -> str:
         return f"<Map {self.name!r} {self.type} id {self.id}>"
+
+
+def live(fd: Fd, what: str) -> Fd:
+    """live: `fd` while it is open; ClosedError naming `what` once its Collection closed it."""
+    if fd.closed:
+        raise ClosedError(f"{what}: its Collection is closed")
+    return fd
 
 
 def possible_cpus(path: str = "/sys/devices/system/cpu/possible") -> int:
@@ -247,6 +258,8 @@ class Collection:
         self._loaded.close()
 
     def __enter__(self) -> Collection:
+        if self._closed:
+            raise ClosedError(f"collection of {self.path}: it is closed")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -283,13 +296,17 @@ def load(
     from pybpftool.parser import parse_object
     from pybpftool.pinning import SUBDIR_TC, SUBDIR_XDP
 
-    file = os.fspath(path)
+    file = path_arg("path", path)
+    if section is not None:
+        str_arg("section", section)
+    if prog_type is not None:
+        str_arg("prog_type", prog_type)
+    env: Mapping[str, str] | None = None
+    if pin_root is not None:
+        env = {**os.environ, "TC_BPF_MNT": path_arg("pin_root", pin_root)}
     spec = parse_object(file)
     entry = section if section is not None else entry_section(spec)
     forced = _program_type(spec, entry, prog_type)
-    env: Mapping[str, str] | None = None
-    if pin_root is not None:
-        env = {**os.environ, "TC_BPF_MNT": os.fspath(pin_root)}
     options = LoadOptions(
         prog_type=forced,
         section=entry,
@@ -300,7 +317,10 @@ def load(
     kernel = Kernel()
     # Committed by the load itself: a commit may load again (a lost race to publish a pin,
     # issue 16), so the Collection is built from what the commit left.
-    loaded = load_object_file(kernel, file, options, False, parse=lambda _path: spec)
+    try:
+        loaded = load_object_file(kernel, file, options, False, parse=lambda _path: spec)
+    except VerifierError as err:
+        raise _rejection(err) from None
     try:
         return Collection(loaded, file, entry, kernel)
     except BaseException:
@@ -336,6 +356,8 @@ def _program_type(spec: ObjectSpec, section: str, prog_type: str | None) -> int 
 
     if prog_type is not None:
         try:
+            if prog_type == "unspec":  # BPF_PROG_TYPE_UNSPEC: a name, but no type to load
+                raise ValueError(prog_type)
             return int(prog_type_from_name(prog_type))
         except (ValueError, AttributeError):
             known = ", ".join(prog_type_name(t) for t in BpfProgType if t)
@@ -349,6 +371,19 @@ def _program_type(spec: ObjectSpec, section: str, prog_type: str | None) -> int 
             '("sched_cls", "xdp", ...)'
         )
     return main.type
+
+
+def _rejection(err: VerifierError) -> VerifierError:
+    """_rejection: the loader's VerifierError in a library's words. Its message is
+    iproute2's last line (`Error fetching program/map!`, which pytc prints as tc does); a
+    caller's str(err) names the program and the verifier's reason instead. Log, errno,
+    program and iproute2's report lines (`details`) stay."""
+    skip = ("processed ", "verification time", "stack depth", "max_states_per_insn")
+    lines = [line.strip() for line in err.log.splitlines()]
+    reasons = [line for line in lines if line and not line.startswith(skip)]
+    reason = f": {reasons[-1]}" if reasons else ""
+    message = f"program {err.program} rejected by the verifier: {os.strerror(err.errno)}{reason}"
+    return VerifierError(err.program, err.errno, message, err.log, err.hint, err.details)
 
 
 def _log(line: str) -> None:

@@ -11,6 +11,7 @@ import errno
 import socket
 from typing import Any, NamedTuple
 
+from pybpftool.api.args import bool_arg, dev_arg, netns_arg
 from pybpftool.api.links import link_index, open_netlink
 from pybpftool.api.objects import Program, StrPath
 from pybpftool.api.progref import program_ref
@@ -99,7 +100,7 @@ def attach_tc(
     handle: int | None = None,
     direct_action: bool = True,
     replace: bool = False,
-    netns: str | None = None,
+    netns: StrPath | None = None,
 ) -> TcFilter:
     """attach_tc: attach sched_cls program `prog` (a Program or the path of a pinned program)
     as a cls_bpf filter on `dev`'s "ingress" or "egress" hook.
@@ -114,8 +115,11 @@ def attach_tc(
     parent = _parent(direction)
     _check_range("pref", pref, 0xFFFF)
     _check_range("handle", handle, 0xFFFFFFFF)
-    with program_ref(prog, BpfProgType.BPF_PROG_TYPE_SCHED_CLS) as ref, open_netlink(netns) as nl:
-        index = link_index(nl, dev)
+    bool_arg("direct_action", direct_action)
+    bool_arg("replace", replace)
+    name, where = dev_arg(dev), netns_arg(netns)
+    with program_ref(prog, BpfProgType.BPF_PROG_TYPE_SCHED_CLS) as ref, open_netlink(where) as nl:
+        index = link_index(nl, name)
         request = BpfFilterRequest(
             parent,
             prio=pref or 0,
@@ -143,7 +147,7 @@ def detach_tc(
     *,
     pref: int | None = None,
     handle: int | None = None,
-    netns: str | None = None,
+    netns: StrPath | None = None,
 ) -> None:
     """detach_tc: delete cls_bpf filters from `dev`'s "ingress" or "egress" hook: the one at
     `pref` and `handle`, every filter at `pref`, or (neither given) every filter of the hook,
@@ -156,8 +160,9 @@ def detach_tc(
     if handle is not None and not pref:
         raise UsageError("detach_tc: a handle needs its pref")
     info = (pref << 16 | socket.htons(ETH_P_ALL)) if pref else 0
-    with open_netlink(netns) as nl:
-        index = link_index(nl, dev)
+    name, where = dev_arg(dev), netns_arg(netns)
+    with open_netlink(where) as nl:
+        index = link_index(nl, name)
         TcRequests(nl).filter_modify(
             RTM_DELTFILTER,
             0,
@@ -218,7 +223,7 @@ def _placed(echoed: tuple[Any, ...], pref: int | None, handle: int | None) -> Tc
 
 
 def _parent(direction: str) -> int:
-    parent = DIRECTIONS.get(direction)
+    parent = DIRECTIONS.get(direction) if isinstance(direction, str) else None
     if parent is None:
         raise UsageError(f"direction must be 'ingress' or 'egress', not {direction!r}")
     return parent

@@ -8,6 +8,7 @@ looks it up before its load commits); pyip passes its flags as ip computes them 
 
 from __future__ import annotations
 
+from pybpftool.api.args import bool_arg, dev_arg, netns_arg
 from pybpftool.api.links import link_index, open_netlink
 from pybpftool.api.objects import Program, StrPath
 from pybpftool.api.progref import program_ref
@@ -43,9 +44,9 @@ def set_xdp(nl: Netlink, ifindex: int, fd: int, flags: int) -> None:
 
 def xdp_flags(mode: str, replace: bool) -> int:
     """xdp_flags: XDP_FLAGS_* for attach_xdp's `mode` and `replace`."""
-    if mode not in XDP_MODES:
+    if not isinstance(mode, str) or mode not in XDP_MODES:
         raise UsageError(f"unknown XDP mode {mode!r}", f"Modes: {', '.join(XDP_MODES)}")
-    return XDP_MODES[mode] | (0 if replace else XDP_FLAGS_UPDATE_IF_NOEXIST)
+    return XDP_MODES[mode] | (0 if bool_arg("replace", replace) else XDP_FLAGS_UPDATE_IF_NOEXIST)
 
 
 def attach_xdp(
@@ -54,26 +55,31 @@ def attach_xdp(
     *,
     mode: str = "auto",
     replace: bool = False,
-    netns: str | None = None,
+    netns: StrPath | None = None,
 ) -> None:
     """attach_xdp: attach XDP program `prog` (a Program or the path of a pinned program) to
     network device `dev`.
 
     `mode` is "auto" (driver mode where the driver has it, else generic), "generic",
-    "driver" or "offload". Without `replace` a device that already has a program refuses
-    (NetlinkFailure, EBUSY); with it the program is swapped in atomically. `netns` (a name
-    under /run/netns or a path) is where `dev` lives; only the netlink socket enters it.
+    "driver" or "offload"; offload needs a program the device's driver offloaded (loaded
+    for that device, say by another loader, and pinned): `load` binds programs to no device,
+    so the kernel refuses its programs there (NetlinkFailure, EINVAL). Without `replace` a
+    device that already has a program refuses (NetlinkFailure, EBUSY); with it the program
+    is swapped in atomically. `netns` (a name under /run/netns or a path) is where `dev`
+    lives; only the netlink socket enters it.
     """
     flags = xdp_flags(mode, replace)
-    with program_ref(prog, BpfProgType.BPF_PROG_TYPE_XDP) as ref, open_netlink(netns) as nl:
-        set_xdp(nl, link_index(nl, dev), ref.fd, flags)
+    name, where = dev_arg(dev), netns_arg(netns)
+    with program_ref(prog, BpfProgType.BPF_PROG_TYPE_XDP) as ref, open_netlink(where) as nl:
+        set_xdp(nl, link_index(nl, name), ref.fd, flags)
 
 
-def detach_xdp(dev: str, *, netns: str | None = None) -> bool:
+def detach_xdp(dev: str, *, netns: StrPath | None = None) -> bool:
     """detach_xdp: remove every XDP program attached to `dev` (in any mode); False if there
     was none. `netns` as for attach_xdp."""
-    with open_netlink(netns) as nl:
-        index = link_index(nl, dev)
+    name, where = dev_arg(dev), netns_arg(netns)
+    with open_netlink(where) as nl:
+        index = link_index(nl, name)
         state = nl.xdp_state(index)
         if state is None:
             return False

@@ -259,6 +259,12 @@ def test_attach_xdp_modes_replace_and_detach(netns: str, bpffs: str, same_netns:
             pybpftool.attach_xdp("v0", second.program, mode="driver", netns=netns)
         assert pybpftool.detach_xdp("v0", netns=netns)
         assert xdp_ids(netns) == {}
+        # A veth offloads nothing, and load() binds no program to a device: refused, and
+        # nothing attached.
+        with pytest.raises(NetlinkFailure) as offload:
+            pybpftool.attach_xdp("v0", first.program, mode="offload", netns=netns)
+        assert offload.value.errno == errno.EINVAL
+        assert xdp_ids(netns) == {}
 
 
 def test_namespaces_by_path_and_every_failure_leaves_the_thread_home(
@@ -295,3 +301,23 @@ def test_a_worker_thread_and_the_main_thread_both_stay_where_they_were(
     worker.start()
     worker.join()
     assert seen == [True, True]
+
+
+def test_without_pin_root_pins_go_beneath_tc_bpf_mnt_and_btf_maps_pin_by_name(
+    bpffs: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pin_root=None is iproute2's default: $TC_BPF_MNT (the host's /sys/fs/bpf otherwise,
+    which tests never write). A BTF map pinned by name lands in tc/globals, as tc's libbpf
+    path puts it; a per-CPU value is one 8-byte slot per possible CPU."""
+    monkeypatch.setenv("TC_BPF_MNT", bpffs)
+    obj = str(bpfobjs.build("btf_maps", HOST))
+    with pybpftool.load(obj) as loaded:  # SEC("tc") names its type: no prog_type needed
+        assert loaded.program.type == "sched_cls"
+        flows = loaded.maps["flows"]
+        assert flows.pin_path == f"{bpffs}/tc/globals/flows"
+        assert (flows.type, flows.key_size, flows.value_size) == ("hash", 16, 16)
+        assert bpftool("map", "show", "pinned", flows.pin_path)["id"] == flows.id
+        sized = loaded.maps["sized"]
+        value = sized.lookup(bytes(4))
+        assert value is not None and len(value) == 8 * pybpftool.api.objects.possible_cpus()
+        assert loaded.maps["bloom"].pin_path is None

@@ -46,8 +46,12 @@ with IPRoute() as ipr:
 from pyroute2.netlink.rtnl.tcmsg import sched_bpf, tcmsg
 print("nla_map", repr(tcmsg.nla_map))
 print("options", sched_bpf.options, repr(sched_bpf.options.nla_map))
-with open(os.path.join(sys.argv[1], "written"), "w") as f:  # /tmp: not confined
+scratch = f"/tmp/pybpftool-hygiene-{os.getpid()}"
+with open(scratch, "w") as f:  # /tmp itself, whatever pytest's basetemp: not confined
     f.write("ok")
+with open(os.path.join(sys.argv[1], "written"), "w") as f, open(scratch) as back:
+    f.write(back.read())
+os.unlink(scratch)
 print("hostname", open("/etc/hostname").read().strip() != "")
 sys.exit(7)
 """
@@ -90,7 +94,7 @@ print("failed as expected")
 
 
 def run_as_a_program(
-    body: str, tmp_path: Path, netns: str, bpffs: str
+    body: str, tmp_path: Path, netns: str, bpffs: str, checks: str = CHECKS
 ) -> subprocess.CompletedProcess[str]:
     objects = [bpfobjs.build(name, HOST) for name in ("legacy_maps", "rejected", "xdp_pass")]
     argv = [str(tmp_path), netns, bpffs, *map(str, objects)]
@@ -98,7 +102,7 @@ def run_as_a_program(
     # never confines its caller (only the console scripts and pybpftool.confine() do).
     env = {**os.environ, "TC_BPF_MNT": bpffs, "PYBPFTOOL_SANDBOX": "on"}
     return subprocess.run(
-        [sys.executable, "-c", STATE + body + CHECKS, *argv],
+        [sys.executable, "-c", STATE + body + checks, *argv],
         capture_output=True,
         text=True,
         env=env,
@@ -144,6 +148,59 @@ def test_cli_main_in_process_leaves_the_callers_process_alone(
     done = run_as_a_program(CLI_CALLS, tmp_path, netns, bpffs)
     assert assert_left_alone(done, tmp_path) == ["failed as expected"]
     assert 'Cannot find device "nope0"' in done.stderr
+
+
+# Every class and module-level value of every pyroute2 module the calls load, as the
+# caller sees it. The caches pyroute2 fills itself on first use are left out: compiled
+# attribute tables (_nlmsg_base__*) and struct formats (pyroute2.netlink.cache_fmt/_hdr).
+SNAPSHOT = """
+import importlib, sys
+def pyroute2_now(names):
+    seen = {}
+    for name in names:
+        module = importlib.import_module(name)
+        for attr, value in vars(module).items():
+            if isinstance(value, type) and value.__module__ == name:
+                members = {k: repr(v) for k, v in vars(value).items()
+                           if not k.startswith("_nlmsg_base__")}
+                seen[f"{name}.{attr}"] = members
+            elif attr in ("cache_fmt", "cache_hdr") and name == "pyroute2.netlink":
+                continue
+            elif isinstance(value, (dict, list, tuple, set, frozenset, int, str, bytes)):
+                seen[f"{name}.{attr}"] = repr(value)
+    return seen
+"""
+# The calls leave v0's clsact in place, and CLI_CALLS begins by adding one.
+DROP_CLSACT = (
+    "import subprocess\n"
+    "subprocess.run(['tc', '-n', sys.argv[2], 'qdisc', 'del', 'dev', 'v0', 'clsact'],\n"
+    "               capture_output=True)\n"
+)
+LOADED = "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pyroute2'))\n"
+
+
+def test_no_pyroute2_class_or_module_value_changes(tmp_path: Path, netns: str, bpffs: str) -> None:
+    """Beyond tcmsg.nla_map: every class attribute and module-level table of every pyroute2
+    module our calls load is the same after the API calls and CLI mains as before them."""
+    calls = DROP_CLSACT + API_CALLS + DROP_CLSACT + CLI_CALLS
+    listed = run_as_a_program(calls + LOADED, tmp_path, netns, bpffs, checks="")
+    assert listed.returncode == 0, listed.stderr
+    names = listed.stdout.splitlines()[-2]
+    assert "'pyroute2.netlink.rtnl.tcmsg'" in names
+    body = (
+        SNAPSHOT
+        + f"NAMES = {names}\n"
+        + "before = pyroute2_now(NAMES)\n"
+        + calls
+        + "after = pyroute2_now(NAMES)\n"
+        + "changed = sorted(k for k in {*before, *after} if before.get(k) != after.get(k))\n"
+        + "print('changed', changed, len(before))\n"
+    )
+    done = run_as_a_program(body, tmp_path, netns, bpffs, checks="")
+    assert done.returncode == 0, done.stderr
+    report = [line for line in done.stdout.splitlines() if line.startswith("changed ")]
+    assert report and report[0].startswith("changed [] "), report
+    assert int(report[0].rsplit(" ", 1)[1]) > 100  # many classes compared, not a few
 
 
 def test_confine_is_there_when_the_caller_asks_for_it(

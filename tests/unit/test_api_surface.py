@@ -51,22 +51,76 @@ def test_public_methods_and_properties_are_documented() -> None:
                 assert inspect.getdoc(member), f"{cls.__name__}.{name}"
 
 
-def test_signatures_are_the_issues() -> None:
-    def keywords(func: object) -> list[str]:
-        params = inspect.signature(func).parameters.values()  # type: ignore[arg-type]
-        return [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+def shape(func: object) -> tuple[list[tuple[str, str, object]], object]:
+    """shape: a function's parameters (name, kind, default) and its return annotation."""
+    sig = inspect.signature(func)  # type: ignore[arg-type]
+    params = [(p.name, p.kind.name, p.default) for p in sig.parameters.values()]
+    return params, sig.return_annotation
 
-    assert keywords(pybpftool.load) == ["section", "prog_type", "pin_root"]
-    assert keywords(pybpftool.attach_xdp) == ["mode", "replace", "netns"]
-    assert keywords(pybpftool.detach_xdp) == ["netns"]
-    assert keywords(pybpftool.attach_tc) == [
-        "pref",
-        "handle",
-        "direct_action",
-        "replace",
-        "netns",
-    ]
-    assert keywords(pybpftool.detach_tc) == ["pref", "handle", "netns"]
+
+POS, KW, NONE = "POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY", inspect.Parameter.empty
+
+
+def test_signatures_are_the_issues() -> None:
+    """Exactly the issue's signatures: positional names, keyword-only names, defaults."""
+    assert shape(pybpftool.load) == (
+        [
+            ("path", POS, NONE),
+            ("section", KW, None),
+            ("prog_type", KW, None),
+            ("pin_root", KW, None),
+        ],
+        "Collection",
+    )
+    assert shape(pybpftool.attach_xdp) == (
+        [
+            ("dev", POS, NONE),
+            ("prog", POS, NONE),
+            ("mode", KW, "auto"),
+            ("replace", KW, False),
+            ("netns", KW, None),
+        ],
+        "None",
+    )
+    assert shape(pybpftool.detach_xdp) == ([("dev", POS, NONE), ("netns", KW, None)], "bool")
+    assert shape(pybpftool.attach_tc) == (
+        [
+            ("dev", POS, NONE),
+            ("direction", POS, NONE),
+            ("prog", POS, NONE),
+            ("pref", KW, None),
+            ("handle", KW, None),
+            ("direct_action", KW, True),
+            ("replace", KW, False),
+            ("netns", KW, None),
+        ],
+        "TcFilter",
+    )
+    assert shape(pybpftool.detach_tc) == (
+        [
+            ("dev", POS, NONE),
+            ("direction", POS, NONE),
+            ("pref", KW, None),
+            ("handle", KW, None),
+            ("netns", KW, None),
+        ],
+        "None",
+    )
+    assert set(pybpftool.api.xdp.XDP_MODES) == {"auto", "generic", "driver", "offload"}
+
+
+@pytest.mark.parametrize(
+    ("mode", "ip_word"),
+    [("auto", "xdp"), ("generic", "xdpgeneric"), ("driver", "xdpdrv"), ("offload", "xdpoffload")],
+)
+def test_xdp_modes_send_ips_flags(mode: str, ip_word: str) -> None:
+    """attach_xdp's modes are `ip link set DEV {xdp|xdpgeneric|xdpdrv|xdpoffload}`: the same
+    XDP_FLAGS_*_MODE, with UPDATE_IF_NOEXIST unless replace (ip's -force). Offload is
+    checked here only: the machine has no device that offloads (no netdevsim)."""
+    from pybpftool.cli.ip.link import XDP_MODES as IP_MODES
+
+    assert pybpftool.api.xdp.xdp_flags(mode, replace=True) == IP_MODES[ip_word]
+    assert pybpftool.api.xdp.xdp_flags(mode, replace=False) == IP_MODES[ip_word] | 1
 
 
 def test_the_package_ships_its_type_hints() -> None:
@@ -80,6 +134,8 @@ def test_error_hierarchy() -> None:
     for name in ("UsageError", "ObjectError", "PinError", "KernelError", "NetlinkFailure"):
         assert issubclass(getattr(pybpftool, name), base), name
     assert issubclass(pybpftool.SandboxError, base)
+    assert issubclass(pybpftool.ClosedError, pybpftool.UsageError)
+    assert issubclass(pybpftool.ClosedError, ValueError)  # as a closed file's use raises
     assert issubclass(pybpftool.VerifierError, pybpftool.KernelError)
     assert issubclass(pybpftool.LinkNotFound, pybpftool.NetlinkFailure)
     err = pybpftool.VerifierError("p", 13, "rejected", "0: R1=ctx\ninvalid mem access\n")
@@ -100,6 +156,30 @@ def test_error_hierarchy() -> None:
         (lambda: pybpftool.attach_tc("v0", "egress", "/x", handle=-1), "handle must be"),
         (lambda: pybpftool.attach_tc("v0", "egress", 42), "a Program or the path"),  # type: ignore[arg-type]
         (lambda: pybpftool.detach_tc("v0", "ingress", handle=1), "a handle needs its pref"),
+        (lambda: pybpftool.attach_tc("v0", [], "/x"), "direction must be 'ingress' or"),  # type: ignore[arg-type]
+        (lambda: pybpftool.attach_xdp("v0", "/x", mode=[]), "unknown XDP mode"),  # type: ignore[arg-type]
+        (lambda: pybpftool.attach_xdp(None, "/x"), "dev must be a str"),  # type: ignore[arg-type]
+        (lambda: pybpftool.attach_tc("", "ingress", "/x"), "'' is not a valid device name"),
+        (lambda: pybpftool.detach_xdp("x" * 16), "is not a valid device name"),
+        (lambda: pybpftool.detach_tc("a b", "egress"), "'a b' is not a valid device name"),
+        (lambda: pybpftool.detach_xdp("v0/1"), "is not a valid device name"),
+        (lambda: pybpftool.detach_xdp("v0", netns=""), "'' is not a valid network namespace"),
+        (lambda: pybpftool.detach_xdp("v0", netns=".."), "is not a valid network namespace"),
+        (lambda: pybpftool.detach_xdp("v0", netns="a\0b"), "is not a valid network namespace"),
+        (lambda: pybpftool.detach_xdp("v0", netns="n" * 256), "is not a valid network"),
+        (lambda: pybpftool.detach_xdp("v0", netns=5), "netns must be a name"),  # type: ignore[arg-type]
+        (lambda: pybpftool.attach_tc("v0", "ingress", "a\0b"), "prog is not a usable path"),
+        (lambda: pybpftool.attach_xdp("v0", "/x", replace="no"), "replace must be True or"),  # type: ignore[arg-type]
+        (lambda: pybpftool.attach_tc("v0", "ingress", "/x", replace=1), "replace must be True"),  # type: ignore[arg-type]
+        (lambda: pybpftool.attach_tc("v0", "ingress", "/x", direct_action=None), "direct_action"),  # type: ignore[arg-type]
+        (lambda: pybpftool.load(42), "path must be a str or os.PathLike"),  # type: ignore[arg-type]
+        (lambda: pybpftool.load(None), "path must be a str or os.PathLike"),  # type: ignore[arg-type]
+        (lambda: pybpftool.load(b"x.o"), "path must be a str or os.PathLike"),  # type: ignore[arg-type]
+        (lambda: pybpftool.load(""), "path is not a usable path"),
+        (lambda: pybpftool.load("x.o", section=5), "section must be a str"),  # type: ignore[arg-type]
+        (lambda: pybpftool.load("x.o", prog_type=6), "prog_type must be a str"),  # type: ignore[arg-type]
+        (lambda: pybpftool.load("x.o", pin_root=3), "pin_root must be a str or"),  # type: ignore[arg-type]
+        (lambda: pybpftool.load("x.o", pin_root="/a\0b"), "pin_root is not a usable path"),
     ],
 )
 def test_bad_arguments_are_refused_before_anything_is_done(call: object, message: str) -> None:
@@ -124,6 +204,8 @@ def test_a_section_without_a_type_needs_prog_type(tmp_path: Path) -> None:
         pybpftool.load(obj)
     with pytest.raises(pybpftool.UsageError, match="unknown program type 'sched-cls'"):
         pybpftool.load(obj, prog_type="sched-cls")
+    with pytest.raises(pybpftool.UsageError, match="unknown program type 'unspec'"):
+        pybpftool.load(obj, prog_type="unspec")  # BPF_PROG_TYPE_UNSPEC loads nothing
     with pytest.raises(pybpftool.ObjectError, match=r"cannot open|No such file"):
         pybpftool.load(tmp_path / "missing.o")
 
