@@ -238,8 +238,10 @@ while True:
 @contextlib.contextmanager
 def confined_neighbour(target: Path, burst: int, pause: float) -> Iterator[None]:
     """confined_neighbour: another process, in a Landlock domain of its own, denied reading
-    `target` `burst` times every `pause` seconds while the block runs; killed by its pid."""
-    target.write_text("not for the neighbour\n")
+    `target` (a file, or a folder it tries to open) `burst` times every `pause` seconds while
+    the block runs; killed by its pid."""
+    if not target.exists():
+        target.write_text("not for the neighbour\n")
     argv = [sys.executable, "-c", NEIGHBOUR, str(burst), str(pause), str(target)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     try:
@@ -258,8 +260,11 @@ def test_the_explanation_names_only_our_own_denial(
     netns: str, env: dict[str, str], other_bpffs: Path, audit: None, tmp_path: Path
 ) -> None:
     secret = tmp_path / "neighbour-secret"
-    with confined_neighbour(secret, burst=1, pause=0.05):
-        time.sleep(0.5)  # its denials are on the audit stream before ours and after
+    with (
+        confined_neighbour(secret, burst=1, pause=0.05),
+        confined_neighbour(other_bpffs, burst=1, pause=0.05),  # denied where we are
+    ):
+        time.sleep(0.5)  # their denials are on the audit stream before ours and after
         done = bypassed_add(netns, env, other_bpffs / "escaped")
     assert done.returncode == 1, done.stderr
     assert str(secret) not in done.stderr

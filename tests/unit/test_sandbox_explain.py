@@ -132,10 +132,12 @@ def test_only_our_domains_denials_about_the_failure_are_shown(confined: None) ->
     sandbox.STATE.reader = scripted_reader(
         [
             denial("aa1", "/srv/neighbour", "fs.read_file") * 3,  # another process's domain
+            denial("aa1", "/tmp/outside"),  # another process, denied on the same path
             denial("bb2", "/etc/ssl/openssl.cnf", "fs.read_file"),  # ours, unrelated
             denial("bb2", "/tmp/outside") + allocated("bb2", pid),  # ours, the failure
             allocated("aa1", pid + 1),
             denial("aa1", "/srv/neighbour", "fs.read_file"),
+            denial("aa1", "/tmp/outside"),
         ]
     )
     err = PinError("Permission denied", access=FsAccess("make_reg", "/tmp/outside/m"))
