@@ -53,6 +53,26 @@ def test_a_rejected_program_with_a_huge_log_stays_small_in_pytc(
     assert peak < RSS_LIMIT_MIB
 
 
+def rejected_log(obj: str, *options: str, env: dict[str, str]) -> str:
+    argv = [str(BIN / "pybpftool"), "object", "verify", "--type", "sched_cls", "--json", *options]
+    done = subprocess.run([*argv, obj], capture_output=True, text=True, env=env)
+    assert done.returncode == 1, done.stderr
+    (program,) = json.loads(done.stdout)["programs"]
+    log: str = program["log"]
+    return log
+
+
+def test_verify_keeps_the_end_of_a_huge_log_within_log_size(env: dict[str, str]) -> None:
+    """The end of the log says why the program was refused; --log-size raises the bound."""
+    obj = str(bpfobjs.build("long_log", HOST))  # about 15 MB of log
+    small = rejected_log(obj, "--log-size", "64K", env=env)
+    assert len(small.encode()) < (64 << 10) + 200
+    assert small.startswith("[... ") and "bytes of the verifier log before this" in small
+    assert "R2 !read_ok" in small[-2000:]
+    assert (1 << 20) - 200 < len(rejected_log(obj, env=env).encode()) < (1 << 20) + 200
+    assert len(rejected_log(obj, "--log-size", "4M", env=env).encode()) > (4 << 20) - 200
+
+
 def verify(obj: str, *options: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "pybpftool"), "object", "verify", *options, obj],
