@@ -102,18 +102,6 @@ def bypassed_add(
     return run(sys.executable, "-c", BYPASS, *argv, env=escape_env)
 
 
-@pytest.fixture
-def other_bpffs(tmp_path: Path) -> Iterator[Path]:
-    """other_bpffs: a second bpffs outside the pin root: only the sandbox keeps pins out."""
-    folder = tmp_path / "other"
-    folder.mkdir()
-    subprocess.run(["mount", "-t", "bpf", "bpf", str(folder)], check=True)
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=True)
-
-
 def test_with_name_checks_bypassed_the_sandbox_stops_the_escape(
     netns: str, env: dict[str, str], other_bpffs: Path, audit: None
 ) -> None:
