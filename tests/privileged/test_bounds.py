@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import bpfobjs
 from scripts import BIN, filter_argv
@@ -38,6 +39,32 @@ def test_a_rejected_program_with_a_huge_log_stays_small_in_object_verify(
     env: dict[str, str],
 ) -> None:
     obj = str(bpfobjs.build("long_log", HOST))
+    argv = [str(BIN / "pybpftool"), "object", "verify", "--type", "sched_cls", "--json", obj]
+    peak, _ = peak_mib(argv, env)
+    assert peak < RSS_LIMIT_MIB
+
+
+def four_rejected(tmp_path: Path) -> str:
+    """four_rejected: long_log.c's program four times over (a 15 MB log each)."""
+    body = (bpfobjs.BPF_DIR / "long_log.c").read_text()
+    head, program = body.split('SEC("classifier")', 1)
+    program, tail = program.split("char LICENSE", 1)
+    copies = "".join(
+        'SEC("classifier")' + program.replace("long_path", f"long_path_{i}") for i in range(4)
+    )
+    source = tmp_path / "four.c"
+    source.write_text(head + copies + "char LICENSE" + tail)
+    out = tmp_path / "four.o"
+    include = f"-I{bpfobjs.BPF_DIR / 'include'}"
+    cmd = [bpfobjs.CLANG, "-O2", "-g", "-target", HOST, include, "-c", str(source), "-o", str(out)]
+    subprocess.run(cmd, check=True)
+    return str(out)
+
+
+def test_four_rejected_programs_stay_within_the_bound_together(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    obj = four_rejected(tmp_path)
     argv = [str(BIN / "pybpftool"), "object", "verify", "--type", "sched_cls", "--json", obj]
     peak, _ = peak_mib(argv, env)
     assert peak < RSS_LIMIT_MIB
