@@ -5,8 +5,9 @@ and then refuses (tests/bpf/long_log.c: about 50 bytes of level-1 log per instru
 LEN=300,000 gives a 15 MB log each). Rows: `pybpftool object verify --json` (every program),
 `pytc filter add ... verbose` beside `tc filter add ... verbose` (the first program; tc
 6.1 with libbpf 1.1.2 loads BTF objects like these) with peak RSS and wall time, and
-`object verify` with a raised `--log-size`. The target (issue 20): a rejected program costs at
-most 64 MiB of RSS for the whole command, and verify grows linearly with the rejected programs.
+`object verify` with a raised `--log-size`, and pytc and tc on the object of 4 (the first
+program loaded, all 4 parsed). The target (issue 20): a rejected program costs at most 64 MiB
+of RSS for the whole command, and verify grows linearly with the rejected programs.
 Run as root: .venv/bin/python benchmarks/bench_bounds.py
 """
 
@@ -94,6 +95,12 @@ def main() -> None:
             row("pytc", rss, wall, f"{rss / tc_rss:4.2f}x RSS, {wall / tc_wall:4.2f}x time")
             rss, wall, _ = measure([str(BIN / "pytc"), *args[:-1]], env)
             row("pytc (no verbose)", rss, wall)
+            args = [*argv, objects[4], "sec", "classifier", "verbose"]  # parses all 4
+            tc_rss, tc_wall, _ = measure(["tc", *args], env)
+            row("tc, object of 4 rejected", tc_rss, tc_wall)
+            rss, wall, _ = measure([str(BIN / "pytc"), *args], env)
+            note = f"{rss / tc_rss:4.2f}x RSS, {wall / tc_wall:4.2f}x time"
+            row("pytc, object of 4 rejected", rss, wall, note)
         finally:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
             subprocess.run(["umount", mnt], capture_output=True)

@@ -107,6 +107,16 @@ def command_policy(
     )
 
 
+def settled() -> bool:
+    """settled: confine() would change nothing (the sandbox is off, this process is confined
+    already, or `auto` on a kernel without Landlock), so a caller need not build a policy:
+    a -batch's later lines skip the policy of every file the batch names (quadratic)."""
+    wanted = mode()
+    if wanted == "off" or STATE.enforced:
+        return True
+    return wanted == "auto" and ll.abi_version() == 0
+
+
 def confine(policy: Policy) -> bool:
     """confine: enforce `policy` on this process per PYBPFTOOL_SANDBOX; True when confined.
 

@@ -1,3 +1,3 @@
 """The differential tests need what the privileged ones need: root, a private bpffs, netns."""
 
-from privileged.conftest import _need_root, bpffs, env, netns  # noqa: F401
+from privileged.conftest import _need_root, bpffs, env, netns, other_bpffs  # noqa: F401

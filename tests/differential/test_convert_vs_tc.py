@@ -24,13 +24,13 @@ import json
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import bpfobjs
 import pytest
+from mounts import private_bpffs
 
 from pybpftool.convert import ConvertOptions, Graft, PinChoice, TailCallMode, convert_object
 from pybpftool.errors import VerifierError
@@ -96,19 +96,6 @@ def run(*cmd: str, env: dict[str, str] | None = None) -> str:
 
 def bpftool(*args: str) -> Any:
     return json.loads(run("bpftool", "-j", *args))
-
-
-@contextlib.contextmanager
-def private_bpffs() -> Iterator[str]:
-    folder = tempfile.mkdtemp(prefix="pybpftool-convert-")
-    try:
-        run("mount", "-t", "bpf", "bpf", folder)
-        try:
-            yield folder
-        finally:
-            run("umount", folder)
-    finally:
-        Path(folder).rmdir()
 
 
 def pins(root: str) -> set[str]:
@@ -247,7 +234,7 @@ def test_distro_tool_loads_the_conversion_like_ours_loads_the_original(
     case: Case, clsact: str, bpffs: str, tmp_path: Path
 ) -> None:
     original, grafted, _static, grafts = case_objects(case, tmp_path)
-    with loaded(original, case, bpffs) as ours, private_bpffs() as theirs_mnt:
+    with loaded(original, case, bpffs) as ours, private_bpffs("pybpftool-convert-") as theirs_mnt:
         mine = [prog_node(i) for i in ours]
         ids = [
             distro_attach(clsact, grafted, section, where, pref, theirs_mnt)
@@ -281,7 +268,7 @@ def test_our_loader_makes_the_same_of_the_conversion(
     with loaded(original, case, bpffs) as ours:
         mine = [prog_node(i) for i in ours]
         mine_pins = pins(bpffs)
-    with private_bpffs() as other, loaded(static, case, other) as again:
+    with private_bpffs("pybpftool-convert-") as other, loaded(static, case, other) as again:
         assert [prog_node(i) for i in again] == mine
         assert {p for p in mine_pins if p.startswith("tc/globals/")} <= pins(other)
 
@@ -396,7 +383,7 @@ def test_an_object_the_verifier_rejects_is_rejected_both_ways(
     with pytest.raises(VerifierError), loaded(original, case, bpffs):
         pass
     assert pins(bpffs) == set()  # pybpftool's loader leaves nothing behind
-    with private_bpffs() as theirs:
+    with private_bpffs("pybpftool-convert-") as theirs:
         done = distro_tc_add(clsact, grafted, theirs)
         assert done.returncode == 1 and "Unable to load program" in done.stderr
         assert "invalid mem access 'map_value_or_null'" in done.stderr

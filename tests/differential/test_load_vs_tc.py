@@ -126,33 +126,21 @@ def test_same_program_and_maps_as_tc(
 
 
 def test_legacy_twin_matches_tc_loading_the_btf_twin(
-    clsact: str, env: dict[str, str], bpffs: str, tmp_path: Path
+    clsact: str, env: dict[str, str], bpffs: str, other_bpffs: Path
 ) -> None:
     btf_twin = bpfobjs.build("twin_btf", HOST)
     main_theirs = prog_facts(tc_attach(clsact, env, btf_twin, "classifier", 1))
     tail_theirs = prog_facts(tc_attach(clsact, env, btf_twin, "tail", 2))
     pins_theirs = pins(bpffs)
     # pybpftool loads the legacy twin into a bpffs of its own, so that it creates the pins.
-    other = tmp_path / "bpffs"
-    other.mkdir()
-    run("mount", "-t", "bpf", "bpf", str(other))
+    other = str(other_bpffs)
+    loaded = ours(bpfobjs.build("twin_legacy", HOST), "classifier", {"TC_BPF_MNT": other})
     try:
-        loaded = ours(bpfobjs.build("twin_legacy", HOST), "classifier", {"TC_BPF_MNT": str(other)})
-        try:
-            kernel = Kernel()
-            by_section = {p.spec.section: kernel.prog_info(p.fd).id for p in loaded.programs}
-            assert set(by_section) == {"classifier", "1/0"}
-            assert prog_facts(by_section["classifier"]) == main_theirs
-            assert prog_facts(by_section["1/0"]) == tail_theirs
-            assert (
-                pins(str(other))
-                == pins_theirs
-                == {
-                    "tc/globals/twin_counters",
-                    "tc/globals/twin_outer",
-                }
-            )
-        finally:
-            loaded.close()
+        kernel = Kernel()
+        by_section = {p.spec.section: kernel.prog_info(p.fd).id for p in loaded.programs}
+        assert set(by_section) == {"classifier", "1/0"}
+        assert prog_facts(by_section["classifier"]) == main_theirs
+        assert prog_facts(by_section["1/0"]) == tail_theirs
+        assert pins(other) == pins_theirs == {"tc/globals/twin_counters", "tc/globals/twin_outer"}
     finally:
-        run("umount", str(other))
+        loaded.close()

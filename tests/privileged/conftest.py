@@ -11,10 +11,11 @@ import ctypes
 import itertools
 import os
 import subprocess
-import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from mounts import private_bpffs
 
 _names = itertools.count()
 
@@ -32,15 +33,15 @@ def _need_root() -> None:
 @pytest.fixture
 def bpffs() -> Iterator[str]:
     """bpffs: a private bpffs mount on a temporary folder, unmounted afterwards."""
-    folder = tempfile.mkdtemp(prefix="pybpftool-bpffs-")
-    try:
-        _run("mount", "-t", "bpf", "bpf", folder)
-        try:
-            yield folder
-        finally:
-            _run("umount", folder)
-    finally:
-        os.rmdir(folder)
+    with private_bpffs() as folder:
+        yield folder
+
+
+@pytest.fixture
+def other_bpffs() -> Iterator[Path]:
+    """other_bpffs: a second bpffs, not the pin root's (where a pin must not escape to)."""
+    with private_bpffs("pybpftool-other-") as folder:
+        yield Path(folder)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import bpfobjs
 from scripts import BIN, filter_argv
@@ -43,6 +44,32 @@ def test_a_rejected_program_with_a_huge_log_stays_small_in_object_verify(
     assert peak < RSS_LIMIT_MIB
 
 
+def four_rejected(tmp_path: Path) -> str:
+    """four_rejected: long_log.c's program four times over (a 15 MB log each)."""
+    body = (bpfobjs.BPF_DIR / "long_log.c").read_text()
+    head, program = body.split('SEC("classifier")', 1)
+    program, tail = program.split("char LICENSE", 1)
+    copies = "".join(
+        'SEC("classifier")' + program.replace("long_path", f"long_path_{i}") for i in range(4)
+    )
+    source = tmp_path / "four.c"
+    source.write_text(head + copies + "char LICENSE" + tail)
+    out = tmp_path / "four.o"
+    include = f"-I{bpfobjs.BPF_DIR / 'include'}"
+    cmd = [bpfobjs.CLANG, "-O2", "-g", "-target", HOST, include, "-c", str(source), "-o", str(out)]
+    subprocess.run(cmd, check=True)
+    return str(out)
+
+
+def test_four_rejected_programs_stay_within_the_bound_together(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    obj = four_rejected(tmp_path)
+    argv = [str(BIN / "pybpftool"), "object", "verify", "--type", "sched_cls", "--json", obj]
+    peak, _ = peak_mib(argv, env)
+    assert peak < RSS_LIMIT_MIB
+
+
 def test_a_rejected_program_with_a_huge_log_stays_small_in_pytc(
     netns: str, env: dict[str, str]
 ) -> None:
@@ -51,6 +78,26 @@ def test_a_rejected_program_with_a_huge_log_stays_small_in_pytc(
     peak, done = peak_mib([*filter_argv(netns, "add", obj), "verbose"], env)
     assert "R2 !read_ok" in done.stdout
     assert peak < RSS_LIMIT_MIB
+
+
+def rejected_log(obj: str, *options: str, env: dict[str, str]) -> str:
+    argv = [str(BIN / "pybpftool"), "object", "verify", "--type", "sched_cls", "--json", *options]
+    done = subprocess.run([*argv, obj], capture_output=True, text=True, env=env)
+    assert done.returncode == 1, done.stderr
+    (program,) = json.loads(done.stdout)["programs"]
+    log: str = program["log"]
+    return log
+
+
+def test_verify_keeps_the_end_of_a_huge_log_within_log_size(env: dict[str, str]) -> None:
+    """The end of the log says why the program was refused; --log-size raises the bound."""
+    obj = str(bpfobjs.build("long_log", HOST))  # about 15 MB of log
+    small = rejected_log(obj, "--log-size", "64K", env=env)
+    assert len(small.encode()) < (64 << 10) + 200
+    assert small.startswith("[... ") and "bytes of the verifier log before this" in small
+    assert "R2 !read_ok" in small[-2000:]
+    assert (1 << 20) - 200 < len(rejected_log(obj, env=env).encode()) < (1 << 20) + 200
+    assert len(rejected_log(obj, "--log-size", "4M", env=env).encode()) > (4 << 20) - 200
 
 
 def verify(obj: str, *options: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

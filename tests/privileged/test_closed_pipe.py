@@ -85,6 +85,32 @@ def test_pybpftool_into_a_closed_pipe_is_quiet(env: dict[str, str], index: int) 
     assert (status, err) == (1, "")
 
 
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["sandbox", "status"],
+        ["sandbox", "status", "--json"],
+        ["sandbox", "check"],
+        ["completion", "bash"],
+        ["help"],
+        ["object", "help"],
+        ["-V"],
+    ],
+    ids=" ".join,
+)
+def test_pybpftools_other_commands_into_a_closed_pipe_are_quiet(
+    env: dict[str, str], words: list[str]
+) -> None:
+    status, err = into_closed_pipe([str(BIN / "pybpftool"), *words], confined(env))
+    assert (status, err) == (1, "")
+
+
+@pytest.mark.parametrize("tool", ["pyip", "pytc"])
+def test_versions_into_a_closed_pipe_are_quiet(env: dict[str, str], tool: str) -> None:
+    status, err = into_closed_pipe([str(BIN / tool), "-V"], confined(env))
+    assert (status, err) == (1, "")
+
+
 @pytest.mark.parametrize("as_json", [False, True], ids=["table", "json"])
 def test_object_show_into_head_is_quiet(env: dict[str, str], tmp_path: Path, as_json: bool) -> None:
     obj = str(big_object(tmp_path))

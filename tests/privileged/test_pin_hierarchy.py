@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import bpfobjs
@@ -23,18 +22,6 @@ def outside(tmp_path: Path) -> Path:
     folder = tmp_path / "outside"
     folder.mkdir()
     return folder
-
-
-@pytest.fixture
-def other_bpffs(tmp_path: Path) -> Iterator[Path]:
-    """other_bpffs: a second bpffs: a bpffs, but not the pin root's."""
-    folder = tmp_path / "other"
-    folder.mkdir()
-    subprocess.run(["mount", "-t", "bpf", "bpf", str(folder)], check=True)
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=True)
 
 
 def add_filter(netns: str, env: dict[str, str], sandbox: str) -> subprocess.CompletedProcess[str]:

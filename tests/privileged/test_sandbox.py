@@ -102,18 +102,6 @@ def bypassed_add(
     return run(sys.executable, "-c", BYPASS, *argv, env=escape_env)
 
 
-@pytest.fixture
-def other_bpffs(tmp_path: Path) -> Iterator[Path]:
-    """other_bpffs: a second bpffs outside the pin root: only the sandbox keeps pins out."""
-    folder = tmp_path / "other"
-    folder.mkdir()
-    subprocess.run(["mount", "-t", "bpf", "bpf", str(folder)], check=True)
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=True)
-
-
 def test_with_name_checks_bypassed_the_sandbox_stops_the_escape(
     netns: str, env: dict[str, str], other_bpffs: Path, audit: None
 ) -> None:
@@ -196,23 +184,51 @@ def two_objects(tmp_path: Path) -> tuple[str, str]:
     return str(first / "act.o"), str(second / "act.o")
 
 
-@pytest.mark.parametrize("line", ["filter", "actions"])
+LINES = {  # a line naming two objects; the kernel (no act_bpf, no templates for bpf) refuses it
+    "filter": (
+        ["filter", "add", "dev", "v0", "ingress", "bpf", "da", "obj", "{a}", "sec", "action"],
+        "Error: Failed to load TC action module.",
+    ),
+    "actions": (
+        ["actions", "add", "action", "bpf", "obj", "{a}", "sec", "action", "verbose"],
+        "Error: Failed to load TC action module.",
+    ),
+    "chain": (
+        [
+            "chain",
+            "add",
+            "dev",
+            "v0",
+            "ingress",
+            "chain",
+            "1",
+            "bpf",
+            "da",
+            "obj",
+            "{a}",
+            "sec",
+            "action",
+            "verbose",
+        ],
+        "Error: Chain templates are not supported with specified classifier.",
+    ),
+}
+
+
+@pytest.mark.parametrize("line", LINES)
 def test_every_object_a_line_names_is_readable_confined(
     netns: str, env: dict[str, str], tmp_path: Path, line: str
 ) -> None:
-    """Both programs load under the sandbox (this kernel lacks act_bpf, so the line then fails
-    at the kernel, after the loads)."""
+    """Both programs load under the sandbox, then the line fails at the kernel."""
     subprocess.run(["tc", "-n", netns, "qdisc", "add", "dev", "v0", "clsact"], check=True)
     a, b = two_objects(tmp_path)
+    words, refusal = LINES[line]
+    first = [a if word == "{a}" else word for word in words]
     action = ["action", "bpf", "obj", b, "sec", "action", "verbose"]
-    if line == "filter":
-        first = ["filter", "add", "dev", "v0", "ingress", "bpf", "da", "obj", a, "sec", "action"]
-    else:
-        first = ["actions", "add", "action", "bpf", "obj", a, "sec", "action", "verbose"]
     done = run(str(BIN / "pytc"), "-n", netns, *first, *action, env=env)
     assert "Cannot initialize ELF context!" not in done.stderr
     assert done.stderr.count("Prog section 'action' loaded") == (1 if line == "filter" else 2)
-    assert "Error: Failed to load TC action module." in done.stderr
+    assert refusal in done.stderr
 
 
 NEIGHBOUR = """
@@ -238,8 +254,10 @@ while True:
 @contextlib.contextmanager
 def confined_neighbour(target: Path, burst: int, pause: float) -> Iterator[None]:
     """confined_neighbour: another process, in a Landlock domain of its own, denied reading
-    `target` `burst` times every `pause` seconds while the block runs; killed by its pid."""
-    target.write_text("not for the neighbour\n")
+    `target` (a file, or a folder it tries to open) `burst` times every `pause` seconds while
+    the block runs; killed by its pid."""
+    if not target.exists():
+        target.write_text("not for the neighbour\n")
     argv = [sys.executable, "-c", NEIGHBOUR, str(burst), str(pause), str(target)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     try:
@@ -258,8 +276,11 @@ def test_the_explanation_names_only_our_own_denial(
     netns: str, env: dict[str, str], other_bpffs: Path, audit: None, tmp_path: Path
 ) -> None:
     secret = tmp_path / "neighbour-secret"
-    with confined_neighbour(secret, burst=1, pause=0.05):
-        time.sleep(0.5)  # its denials are on the audit stream before ours and after
+    with (
+        confined_neighbour(secret, burst=1, pause=0.05),
+        confined_neighbour(other_bpffs, burst=1, pause=0.05),  # denied where we are
+    ):
+        time.sleep(0.5)  # their denials are on the audit stream before ours and after
         done = bypassed_add(netns, env, other_bpffs / "escaped")
     assert done.returncode == 1, done.stderr
     assert str(secret) not in done.stderr

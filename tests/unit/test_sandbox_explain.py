@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pybpftool import sandbox
-from pybpftool.errors import FsAccess, KernelError, PinError
+from pybpftool.errors import ElfContextError, FsAccess, KernelError, PinError
 from pybpftool.sandbox import Policy, audit
 from pybpftool.sandbox.audit import AuditReader, Denial, Domain, OwnDenials
 from pybpftool.sandbox.explain import MAX_SHOWN, explain_denial, policy_denies, refused_access
@@ -132,10 +132,12 @@ def test_only_our_domains_denials_about_the_failure_are_shown(confined: None) ->
     sandbox.STATE.reader = scripted_reader(
         [
             denial("aa1", "/srv/neighbour", "fs.read_file") * 3,  # another process's domain
+            denial("aa1", "/tmp/outside"),  # another process, denied on the same path
             denial("bb2", "/etc/ssl/openssl.cnf", "fs.read_file"),  # ours, unrelated
             denial("bb2", "/tmp/outside") + allocated("bb2", pid),  # ours, the failure
             allocated("aa1", pid + 1),
             denial("aa1", "/srv/neighbour", "fs.read_file"),
+            denial("aa1", "/tmp/outside"),
         ]
     )
     err = PinError("Permission denied", access=FsAccess("make_reg", "/tmp/outside/m"))
@@ -194,3 +196,17 @@ def test_own_denials_wait_for_their_domain_in_bounded_memory() -> None:
     assert len(own.pending) == 0
     own.add(others)  # our domain is known now: the others are dropped at once
     assert own.take() == ([], 0) and len(own.pending) == 0
+
+
+def test_an_object_the_sandbox_keeps_unreadable_gets_its_line_under_tcs_words(
+    confined: None,
+) -> None:
+    """iproute2 says only `Cannot initialize ELF context!` for an unreadable object; under
+    the sandbox the line that says why follows it (pytc, pyip)."""
+    from pybpftool.cli.common.failures import load_failure_text
+
+    outside = "/srv/elsewhere/act.o"
+    err = ElfContextError(f"{outside}: Permission denied", access=FsAccess("read_file", outside))
+    first, second = load_failure_text(err).split("\n")
+    assert first == "Cannot initialize ELF context!"
+    assert second.startswith(f"sandbox: Landlock does not allow reading {outside} (it may read ")

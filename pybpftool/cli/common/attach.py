@@ -160,7 +160,7 @@ def confine_first(named: list[str], process: Process) -> None:
     from pybpftool import sandbox
 
     with contextlib.suppress(PyBpfError):
-        if process.confines and not sandbox.STATE.enforced and sandbox.mode() != "off":
+        if process.confines and not sandbox.settled():
             confine_for(named)
 
 
@@ -168,13 +168,16 @@ def confine_for(named: list[str]) -> None:
     """confine_for: mount bpffs and its hierarchy (as iproute2 does for every load), then enter
     the sandbox: read the files the command names (`named`), create and remove only beneath
     the pin root. A command naming several objects calls it with all of them before its first
-    load; the first call's domain stays (later calls change nothing)."""
+    load; the first call's domain stays, and later calls (a -batch's later lines) build no
+    policy: it names every file of the batch, so building it per line would be quadratic."""
     from pybpftool import sandbox
     from pybpftool.kernel.bpffs import ensure_mount, make_hierarchy
     from pybpftool.pinning import PINNING_DB
 
     mount = ensure_mount()
     make_hierarchy(mount)
+    if sandbox.settled():
+        return
     inputs = [*named, PINNING_DB, *_batch_inputs()]
     sandbox.confine(sandbox.command_policy(inputs, mount))
 
