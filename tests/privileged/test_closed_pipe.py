@@ -157,3 +157,32 @@ def test_batches_into_a_closed_pipe_are_quiet(
     ):
         status, err = into_closed_pipe(argv, confined(env))
         assert (status, err) == (1, ""), argv
+
+
+def into_full_disk(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """into_full_disk: run `argv` with stdout /dev/full (every write fails with ENOSPC)."""
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, text=True, env=env)
+    return done.returncode, done.stderr
+
+
+@pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "unbuffered"])
+def test_output_that_cannot_be_written_is_one_line(
+    env: dict[str, str], tmp_path: Path, unbuffered: bool
+) -> None:
+    """A full disk is not a reader gone: the output is lost, so the command says so in one
+    line and ends 1 (ip and tc end 0 with their output cut: a documented difference). rich
+    flushes after each print, and an unbuffered stdout fails at the first write."""
+    env = confined(env)
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    obj = str(big_object(tmp_path))
+    cases = [
+        ([str(BIN / "pybpftool"), "object", "show", obj], "pybpftool: "),
+        ([str(BIN / "pybpftool"), "object", "show", "--json", obj], "pybpftool: "),
+        ([str(BIN / "pyip"), "-V"], ""),
+        ([str(BIN / "pytc"), "-V"], ""),
+    ]
+    for argv, prefix in cases:
+        status, err = into_full_disk(argv, env)
+        assert (status, err) == (1, f"{prefix}write error: No space left on device\n"), argv

@@ -9,6 +9,7 @@ traceback is never shown for an expected failure.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -84,25 +85,56 @@ def run(tool: str, body: Callable[[], int | None]) -> int:
         return EXIT_FAILURE
 
 
-def console(main: Callable[[], int]) -> NoReturn:
+def console(tool: str, main: Callable[[], int]) -> NoReturn:
     """console: run a console script's `main` and exit_process() with its status. A reader
-    gone (`| head`) ends it quietly with 1 and Ctrl-C with 130, never with a traceback.
+    gone (`| head`) ends it quietly with 1 and Ctrl-C with 130, never with a traceback; output
+    that cannot be written (`> /dev/full`) is one `write error` line and status 1.
 
     Only here, in a process that is ours alone, pyroute2's package __init__ is deferred
     (netlink/coldstart.py): the codecs load without the rest of pyroute2."""
     from pybpftool.netlink.coldstart import install_pyroute2_stub
 
     install_pyroute2_stub()
+    output_lost = False
     try:
         status = main()
     except BrokenPipeError:
         status = EXIT_FAILURE
     except KeyboardInterrupt:
         status = 130
-    exit_process(status)
+    except OSError as err:
+        if not is_output_error(err):
+            raise
+        status = report_output_error(tool, err)
+        output_lost = True  # what stdout still holds fails again at the last flush
+    exit_process(tool, status, output_lost)
 
 
-def exit_process(status: int) -> NoReturn:
+# What a failed write of standard output raises: a full disk or quota, a file past its
+# limit, a device error. Python's streams raise them without a file name, which every
+# OSError of opening or reading a named file has.
+OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def is_output_error(err: OSError) -> bool:
+    """is_output_error: `err` is a write of our output that failed (not a pipe gone)."""
+    return err.filename is None and err.errno in OUTPUT_ERRNOS
+
+
+def report_output_error(tool: str, err: OSError) -> int:
+    """report_output_error: say on stderr that output was lost, and return status 1.
+    iproute2's tools end 0 with their output silently cut (C stdio's write errors go
+    unchecked); a script is better told (a deliberate difference, in the man pages)."""
+    prefix = "" if tool in ("ip", "tc") else f"{tool}: "
+    try:
+        sys.stderr.write(f"{prefix}write error: {os.strerror(err.errno or errno.EIO)}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    return EXIT_FAILURE
+
+
+def exit_process(tool: str, status: int, output_lost: bool = False) -> NoReturn:
     """exit_process: flush stdout and stderr, then end the process at once with `status`.
 
     A console script ends here instead of in sys.exit(): the interpreter's teardown (clearing
@@ -110,13 +142,17 @@ def exit_process(status: int) -> NoReturn:
     a command needs. Kernel objects and fds go with the process; loads and pins are committed
     or undone before main() returns; files are written inside `with` blocks; no command starts
     threads or registers atexit handlers. A reader gone before the last flush (`| head`) makes
-    the status 1, quietly, as run() does for one gone earlier.
+    the status 1, quietly, as run() does for one gone earlier; output that cannot be written
+    at that flush is reported as console() reports it.
     """
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except BrokenPipeError:
             status = status or EXIT_FAILURE
-        except (OSError, ValueError):  # stream closed or unusable: nothing left to say
+        except OSError as err:
+            if stream is sys.stdout and is_output_error(err) and not output_lost:
+                status = report_output_error(tool, err)
+        except ValueError:  # stream closed: nothing left to say
             pass
     os._exit(status & 0xFF)

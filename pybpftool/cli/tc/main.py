@@ -71,7 +71,7 @@ def console() -> NoReturn:
     main() in-process; `python -m` runs it as a process of its own that exits the usual way."""
     from pybpftool.cli.common import boundary
 
-    boundary.console(lambda: main(console=True))
+    boundary.console("tc", lambda: main(console=True))
 
 
 if __name__ == "__main__":
