@@ -490,6 +490,7 @@ NETNS_LINES = [
     "ip -family",
     "ip -family bogus link show dev v0",
     "ip -rcvbuf x link show dev v0",
+    "ip -rcvbuf 18446744073709551617 link show dev v0",  # strtoul's overflow, not a wrap
     "ip --bogus",
     "ip - 3 link show dev v0",  # "-" is a prefix of -loops
 ]

@@ -138,6 +138,8 @@ def test_global_options_in_order_netns_switched_while_parsing() -> None:
         parse_global_options("ip", ["-f", "bogus", "link"])
     with pytest.raises(IprouteExit, match="Invalid rcvbuf size 'x'"):
         parse_global_options("ip", ["-rcvbuf", "x", "link"])
+    with pytest.raises(IprouteExit, match="Invalid rcvbuf size '18446744073709551617'"):
+        parse_global_options("ip", ["-rcvbuf", "18446744073709551617", "link"])
 
 
 @pytest.mark.parametrize(
@@ -259,9 +261,32 @@ def _u32s(*values: int) -> bytes:
     ],
 )
 def test_get_u32_like_lib_utils(text: str, base: int, expected: int | None) -> None:
-    from pybpftool.cli.common.cnum import c_unsigned
+    from pybpftool.cscan import c_unsigned
 
     assert c_unsigned(text, base) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "strtoul", "scanf_i"),
+    [
+        ("  +12x", (12, 5), (12, 5)),
+        ("-1", (0xFFFFFFFFFFFFFFFF, 2), (-1, 2)),  # strtoul wraps, %i keeps the sign
+        ("-0x10", ((-16) % (1 << 64), 5), (-16, 5)),
+        ("077", (63, 3), (63, 3)),
+        ("18446744073709551617", (0xFFFFFFFFFFFFFFFF, 20), (18446744073709551617, 20)),
+        ("0x", (0, 1), (0, 1)),  # the "0" only
+        ("x", (0, 0), None),
+    ],
+)
+def test_one_c_number_scanner(
+    text: str, strtoul: tuple[int, int], scanf_i: tuple[int, int] | None
+) -> None:
+    """strtoul (arguments) and %i (iproute2's file formats) read numbers alike but for what
+    they make of a sign and an overflow."""
+    from pybpftool.cscan import c_strtoul, scan_c_int
+
+    assert c_strtoul(text, 0) == strtoul
+    assert scan_c_int(text, 0) == scanf_i
 
 
 @pytest.mark.parametrize(
@@ -281,7 +306,7 @@ def test_get_u32_like_lib_utils(text: str, base: int, expected: int | None) -> N
     ],
 )
 def test_tc_classid_like_get_tc_classid(text: str, expected: int | None) -> None:
-    from pybpftool.cli.common.cnum import tc_classid_value
+    from pybpftool.cli.tc.handles import tc_classid_value
     from pybpftool.cli.tc.show import tc_classid
 
     assert tc_classid_value(text) == expected
@@ -290,7 +315,8 @@ def test_tc_classid_like_get_tc_classid(text: str, expected: int | None) -> None
 
 
 def test_qdisc_handles_sizes_and_protocols() -> None:
-    from pybpftool.cli.tc.qdisc import qdisc_handle_value, size_value
+    from pybpftool.cli.tc.handles import qdisc_handle_value
+    from pybpftool.cli.tc.qdisc import size_value
     from pybpftool.cli.tc.show import protocol_name, protocol_number
 
     assert [qdisc_handle_value(t) for t in ("1:", "ffff", "1:5", "none", "10000:", "1x")] == [

@@ -231,20 +231,15 @@ def _option_value(tool: str, attr: str, value: str | None) -> str | None:
         raise ShowUsage(255)
     if attr == "family" and value not in IP_FAMILIES:
         raise IprouteExit(f'Error: argument "{value}" is wrong: invalid protocol family', 255)
-    if attr == "rcvbuf" and not _c_unsigned(value):
+    if attr == "rcvbuf" and _unsigned(value) is None:  # get_unsigned(&size, argv[1], 0)
         raise IprouteExit(f"Invalid rcvbuf size '{value}'", 255, fatal=True)
     return value
 
 
-def _c_unsigned(text: str) -> bool:
-    """_c_unsigned: lib/utils.c get_unsigned(text, 0) would accept `text`."""
-    from pybpftool.cscan import scan_c_int
+def _unsigned(text: str) -> int | None:
+    from pybpftool.cscan import c_unsigned  # on first use: `-V` does not pay for it
 
-    parsed = scan_c_int(text, 0)
-    if parsed is None or parsed[1] != len(text):
-        return False
-    value = parsed[0] % (1 << 64)  # strtoul negates into an unsigned long
-    return value <= 0xFFFFFFFF
+    return c_unsigned(text, 0)
 
 
 def parse_global_options(

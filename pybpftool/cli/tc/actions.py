@@ -34,13 +34,13 @@ from pybpftool.cli.tc.actparse import (
     ParseSession,
     action_kind,
     bitfield32,
-    get_u32,
     invarg,
     parse_action,
     rtattr,
     say,
     u32,
 )
+from pybpftool.cscan import c_unsigned
 from pybpftool.netlink.uapi import (
     NLM_F_ACK,
     NLM_F_CREATE,
@@ -182,7 +182,7 @@ def _get_delete(
         if av.argc <= 0 or not matches(av.word(), "index"):
             say(f"Error: no index specified action: {kind}")
             return -1, None
-        index = get_u32(av.next_arg(), 10)
+        index = c_unsigned(av.next_arg(), 10)
         if index is None:
             say('Illegal "index"')
             return -1, None
@@ -223,7 +223,7 @@ def _list_or_flush(opts: GlobalOptions, args: list[str], pos: int, event: int) -
     since = 0
     if av.argc > 0 and av.cur == "since":
         text = av.next_arg()
-        value = get_u32(text, 0)
+        value = c_unsigned(text, 0)
         if value is None:
             raise invarg('dump time "since" is invalid', text)
         since = value

@@ -17,6 +17,7 @@ from typing import Any
 from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.usage import GACT_USAGE
+from pybpftool.cscan import c_unsigned
 
 # linux/pkt_cls.h: verdicts and the extended opcodes of a control action.
 TC_ACT_UNSPEC, TC_ACT_OK, TC_ACT_RECLASSIFY, TC_ACT_SHOT = -1, 0, 1, 2
@@ -151,12 +152,6 @@ def say(*lines: str) -> None:
     write_lines([part for line in lines for part in line.split("\n")])
 
 
-def get_u32(text: str | None, base: int, limit: int = 0xFFFFFFFF) -> int | None:
-    from pybpftool.cli.common.cnum import c_unsigned
-
-    return None if text is None else c_unsigned(text, base, limit)
-
-
 def action_a2n(word: str | None) -> int | None:
     """action_a2n: tc_util.c's control words, matched by prefix in its order."""
     if not word:
@@ -194,14 +189,14 @@ def parse_control(av: Argv, quiet: bool) -> int | None:
             av.pos = start
             say('"chain index" expected')
             return None
-        chain = get_u32(av.next_arg(), 10)
+        chain = c_unsigned(av.next_arg(), 10)
         if chain is None or chain > TC_ACT_EXT_VAL_MASK:
             av.pos = start
             say('Illegal "chain index"')
             return None
         result |= chain
     elif result == TC_ACT_JUMP:
-        count = get_u32(av.next_arg(), 10)
+        count = c_unsigned(av.next_arg(), 10)
         if count is None or count > TC_ACT_EXT_VAL_MASK:
             say(f'Invalid "jump count" ({av.word()})')
             av.pos = start
@@ -255,7 +250,7 @@ def _usage(text: str) -> IprouteExit:
 def _index(av: Argv, who: str) -> int:
     """_index: the number after the `index` at hand, or tc's `<who>Illegal "index"` and a
     parse failure; the caller moves past it (at once, or as its loop goes)."""
-    value = get_u32(av.next_arg(), 10)
+    value = c_unsigned(av.next_arg(), 10)
     if value is None:
         say(f'{who}Illegal "index"')
         raise ParseFailed
@@ -299,7 +294,7 @@ def _gact_random(av: Argv) -> bytes:
     paction = parse_control(av, quiet=False)
     if paction is None:
         raise _usage(GACT_USAGE)
-    value = get_u32(av.cur, 10, 0xFFFF)
+    value = c_unsigned(av.cur, 10, 0xFFFF)
     if value is None:
         # tc prints the field it failed to fill: stack garbage, 0x1000 in every tc 6.1 run
         # observed (this build, any command line, -batch or not)

@@ -147,7 +147,7 @@ def _commit(loaded, store) -> None:  # type: ignore[no-untyped-def]
 
 
 def _unsigned(text: str) -> int:
-    from pybpftool.cli.common.cnum import c_unsigned
+    from pybpftool.cscan import c_unsigned
 
     value = c_unsigned(text, 0)  # get_unsigned(&key, *argv, 0)
     if value is None:

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
-from pybpftool.cli.common.cnum import c_unsigned, tc_classid_value
 from pybpftool.cli.common.failures import netlink_message
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.usage import BPF_USAGE, FILTER_USAGE
@@ -39,6 +38,8 @@ from pybpftool.cli.tc.filterprog import (
     export_maps,
     prepare_classifier,
 )
+from pybpftool.cli.tc.handles import tc_classid_value
+from pybpftool.cscan import c_unsigned
 from pybpftool.errors import NetlinkFailure
 from pybpftool.netlink.uapi import EGRESS, ETH_P_ALL, INGRESS, TC_H_ROOT
 

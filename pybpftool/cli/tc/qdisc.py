@@ -20,6 +20,8 @@ from pybpftool.cli.common.usage import (
     QDISC_USAGE,
 )
 from pybpftool.cli.common.words import Words, duparg, invarg
+from pybpftool.cli.tc.handles import qdisc_handle_value, tc_classid_value
+from pybpftool.cscan import c_unsigned
 
 TC_H_ROOT, TC_H_INGRESS = 0xFFFFFFFF, 0xFFFFFFF1  # TC_H_CLSACT == TC_H_INGRESS
 TC_H_INGRESS_HANDLE = 0xFFFF0000
@@ -50,21 +52,7 @@ def qdisc_command(opts: GlobalOptions, args: list[str]) -> int:
     raise IprouteExit(f'Command "{verb}" is unknown, try "tc qdisc help".', 255)
 
 
-def qdisc_handle_value(text: str) -> int | None:
-    """qdisc_handle_value: tc_util.c get_qdisc_handle: `none` or hex `maj[:]` (< 0x10000)."""
-    if text == "none":
-        return 0
-    from pybpftool.cli.common.cnum import c_strtoul
-
-    major, end = c_strtoul(text, 16)
-    if end == 0 or major >= 1 << 16 or (end < len(text) and text[end] != ":"):
-        return None
-    return major << 16
-
-
 def _classid(text: str) -> int:
-    from pybpftool.cli.common.cnum import tc_classid_value
-
     value = tc_classid_value(text)
     if value is None:
         raise invarg("invalid parent ID", text)
@@ -111,8 +99,6 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
         elif matches(word, "ingress_block") or matches(word, "egress_block"):
             which = 0 if matches(word, "ingress_block") else 1
             value = words.take()
-            from pybpftool.cli.common.cnum import c_unsigned
-
             block = c_unsigned(value, 0)
             if not block:
                 raise invarg(f"invalid {('ingress', 'egress')[which]} block index value", value)
@@ -183,7 +169,6 @@ def _u32(value: int) -> bytes:
 def _htb_options(words: Words) -> bytes:
     """_htb_options: q_htb.c htb_parse_opt: TCA_HTB_INIT (struct tc_htb_glob, version 3,
     r2q 10 unless said) [+ TCA_HTB_DIRECT_QLEN] [+ TCA_HTB_OFFLOAD], always sent."""
-    from pybpftool.cli.common.cnum import c_unsigned
     from pybpftool.cli.common.usage import HTB_USAGE
 
     r2q, default, debug, direct_qlen, offload = 10, 0, 0, None, False

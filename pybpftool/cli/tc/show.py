@@ -118,7 +118,7 @@ def protocol_number(text: str) -> int | None:
     for number, name in LL_PROTOCOLS:
         if name.lower() == folded:
             return number
-    from pybpftool.cli.common.cnum import c_unsigned
+    from pybpftool.cscan import c_unsigned
 
     value = c_unsigned(text, 0)
     return value if value is not None and value <= 0xFFFF else None
