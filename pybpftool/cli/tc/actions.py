@@ -25,11 +25,11 @@ from typing import Any
 
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.process import Process
+from pybpftool.cli.common.words import Words
 from pybpftool.cli.tc.actparse import (
     FILTER_NAMESZ,
     TCA_ACT_INDEX,
     TCA_ACT_KIND,
-    Argv,
     ParseFailed,
     ParseSession,
     action_kind,
@@ -126,7 +126,7 @@ def _modify(args: list[str], pos: int, flags: int, process: Process) -> tuple[in
     from pybpftool.errors import NetlinkFailure, PyBpfError
     from pybpftool.netlink import ActionRequests
 
-    av = Argv(args, pos + 1)
+    av = Words(args, pos + 1)
     with _netlink() as nl:
         session = ParseSession(nl, process=process, named=named_files(args[pos + 1 :]))
         try:
@@ -168,7 +168,7 @@ def _get_delete(
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import ActionRequests
 
-    av = Argv(args, pos)
+    av = Words(args, pos)
     nests: list[bytes] = []
     while av.argc > 0:
         word = av.word()
@@ -217,7 +217,7 @@ def _list_or_flush(opts: GlobalOptions, args: list[str], pos: int, event: int) -
 
     if len(args) - pos <= 2:
         raise _act_usage()
-    av = Argv(args, pos + 2)
+    av = Words(args, pos + 2)
     kind = av.word()[: FILTER_NAMESZ - 1]
     av.fwd()
     since = 0

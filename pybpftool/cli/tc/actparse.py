@@ -17,6 +17,7 @@ from typing import Any
 from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.usage import GACT_USAGE
+from pybpftool.cli.common.words import Words
 from pybpftool.cscan import c_unsigned
 
 # linux/pkt_cls.h: verdicts and the extended opcodes of a control action.
@@ -103,39 +104,6 @@ def bitfield32(value: int, selector: int) -> bytes:
     return u32(value) + u32(selector)
 
 
-# --- the command line (C's argc/argv, with NEXT_ARG and NEXT_ARG_FWD) ---
-
-
-class Argv:
-    """Argv: the words left, read as tc's C code reads argc/argv: `cur` is *argv (None past
-    the end), `fwd` is NEXT_ARG_FWD, `next_arg` is NEXT_ARG (incomplete command if none)."""
-
-    def __init__(self, words: list[str], pos: int = 0) -> None:
-        self.words = words
-        self.pos = pos
-
-    @property
-    def argc(self) -> int:
-        return len(self.words) - self.pos
-
-    @property
-    def cur(self) -> str | None:
-        return self.words[self.pos] if 0 <= self.pos < len(self.words) else None
-
-    def word(self) -> str:
-        """word: *argv where the C code dereferences it unchecked (None reads as "")."""
-        return self.cur or ""
-
-    def fwd(self) -> None:
-        self.pos += 1
-
-    def next_arg(self) -> str:
-        self.pos += 1
-        if self.argc <= 0:
-            raise IprouteExit('Command line is not complete. Try option "help"', 255)
-        return self.words[self.pos]
-
-
 class ParseFailed(Exception):
     """ParseFailed: a parser returned -1; what tc prints on the way has been printed.
     `moved`: the parser had already handed back its position (m_bpf.c's failed export)."""
@@ -173,7 +141,7 @@ def action_a2n(word: str | None) -> int | None:
     return None
 
 
-def parse_control(av: Argv, quiet: bool) -> int | None:
+def parse_control(av: Words, quiet: bool) -> int | None:
     """parse_control: __parse_action_control: a control word (`goto chain N`, `jump N`
     included); None where tc returns -1 (`av` then unmoved, the miss told unless quiet)."""
     if av.argc <= 0:
@@ -247,7 +215,7 @@ def _usage(text: str) -> IprouteExit:
     return IprouteExit(text, 255, fatal=True)  # the kinds' usage(): explain() then exit(-1)
 
 
-def _index(av: Argv, who: str) -> int:
+def _index(av: Words, who: str) -> int:
     """_index: the number after the `index` at hand, or tc's `<who>Illegal "index"` and a
     parse failure; the caller moves past it (at once, or as its loop goes)."""
     value = c_unsigned(av.next_arg(), 10)
@@ -257,7 +225,7 @@ def _index(av: Argv, who: str) -> int:
     return value
 
 
-def parse_gact(av: Argv, session: ParseSession) -> bytes:
+def parse_gact(av: Words, session: ParseSession) -> bytes:
     """parse_gact: m_gact.c parse_gact (CONFIG_GACT_PROB): CONTROL [random TYPE CONTROL VAL]
     [index N], or just `index N` (an existing action); returns the TCA_ACT_OPTIONS payload."""
     if matches(av.word(), "gact"):
@@ -281,7 +249,7 @@ def parse_gact(av: Argv, session: ParseSession) -> bytes:
     return _gact_options(index, action, prob)
 
 
-def _gact_random(av: Argv) -> bytes:
+def _gact_random(av: Words) -> bytes:
     kind_word = av.next_arg()
     if matches(kind_word, "netrand"):
         ptype = PGACT_NETRAND
@@ -315,7 +283,7 @@ def _gact_options(index: int, action: int, prob: bytes | None) -> bytes:
     return payload
 
 
-def parse_bpf(av: Argv, session: ParseSession) -> bytes:
+def parse_bpf(av: Words, session: ParseSession) -> bytes:
     """parse_bpf: m_bpf.c bpf_parse_opt: [run] MODE (loaded at once, as type sched_act,
     default section `action`), CONTROL (default pipe), [index N]."""
     av.next_arg()
@@ -345,21 +313,17 @@ def parse_bpf(av: Argv, session: ParseSession) -> bytes:
     return payload
 
 
-def _bpf_mode(av: Argv, session: ParseSession) -> bytes:
+def _bpf_mode(av: Words, session: ParseSession) -> bytes:
     """_bpf_mode: bpf_parse_and_load_common: MODE and its options, then the program."""
     from pybpftool.cli.common.bpfsource import parse_mode
-    from pybpftool.cli.common.words import Words
 
-    words = Words(av.words)
-    words.pos = av.pos
     try:
-        source = parse_mode(words, allow_bytecode=True, allow_type=False)
+        source = parse_mode(av, allow_bytecode=True, allow_type=False)
     except IprouteExit as err:
         if err.fatal:
             raise  # tc exit()ed inside bpf_parse
         say(err.message)  # What mode is "X"?
         raise ParseFailed from None
-    av.pos = words.pos
     return _bpf_program(source, session)
 
 
@@ -417,7 +381,7 @@ def _export_maps(source: Any, prepared: Any) -> None:
         raise ParseFailed(moved=True) from None
 
 
-def parse_mirred(av: Argv, session: ParseSession) -> bytes:
+def parse_mirred(av: Words, session: ParseSession) -> bytes:
     """parse_mirred: m_mirred.c parse_mirred and parse_direction: {egress|ingress}
     {mirror|redirect} [index N] dev DEV, then (mirror) a control word and [index N]."""
     word = av.next_arg()
@@ -468,7 +432,7 @@ class _Mirred:
     index: int = 0
     dev: str = ""
 
-    def direction_loop(self, av: Argv) -> None:
+    def direction_loop(self, av: Words) -> None:
         while av.argc > 0:
             word = av.word()
             if matches(word, "action"):
@@ -541,7 +505,7 @@ def _new_cmd(word: str) -> bool:
     return any(matches(word, verb) for verb in ("change", "replace", "delete", "get", "add"))
 
 
-def parse_action(av: Argv, session: ParseSession) -> list[bytes]:
+def parse_action(av: Words, session: ParseSession) -> list[bytes]:
     """parse_action: m_action.c parse_action(): the prio nests of TCA_ACT_TAB; stops at
     flowid/classid and at the next command word. ParseFailed after tc's messages."""
     if av.argc <= 0:
@@ -582,12 +546,12 @@ def parse_action(av: Argv, session: ParseSession) -> list[bytes]:
     return nests
 
 
-def _bad_value(av: Argv) -> None:
+def _bad_value(av: Words) -> None:
     say(f"parse_action: bad value ({av.argc}:{av.cur if av.cur is not None else '(null)'})!")
     raise ParseFailed
 
 
-def _one_action(kind: str, options: bytes, av: Argv, session: ParseSession) -> bytes:
+def _one_action(kind: str, options: bytes, av: Words, session: ParseSession) -> bytes:
     """_one_action: KIND, OPTIONS, then what follows any action: cookie, hw_stats,
     no_percpu, skip_sw/skip_hw (read twice, so in either order)."""
     payload = rtattr(TCA_ACT_KIND, kind.encode() + b"\0")
