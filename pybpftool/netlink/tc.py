@@ -139,6 +139,15 @@ def _raw_qdisc(msg: Any) -> Qdisc:
     )
 
 
+def own_table(codec: Any) -> Any:
+    """own_table: `codec`, a subclass of a pyroute2 message, with its attribute table
+    compiled now. pyroute2 keeps the compiled table as attributes of the class, and a class
+    without its own reads its parent's: made or first used after pyroute2's tcmsg decoded a
+    reply, our tcmsg would encode TCA_OPTIONS with tcmsg's plugins (empty for our bytes)."""
+    codec().compile_nla_table()
+    return codec
+
+
 class TcRequests:
     """TcRequests: hand-built tcmsg requests with iproute2's exact flags and attributes
     (pyroute2's tc() insists on a kind, fills in parents and decodes options by plugin)."""
@@ -166,7 +175,7 @@ class TcRequests:
                     *blocks,
                 )
 
-            TcRequests._tcmsg = raw_tcmsg
+            TcRequests._tcmsg = own_table(raw_tcmsg)
 
     def _request(
         self,
@@ -302,7 +311,7 @@ def _chain_tcmsg() -> Any:
                 ("TCA_CHAIN", "uint32"),
             )
 
-        _CHAIN_TCMSG = chain_tcmsg
+        _CHAIN_TCMSG = own_table(chain_tcmsg)
     return _CHAIN_TCMSG
 
 
