@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import socket
 import sys
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from pybpftool.netlink.attrs import rtattrs
 from pybpftool.netlink.codecs import private, tc_codecs
 from pybpftool.netlink.core import Netlink
 from pybpftool.netlink.uapi import (
@@ -27,6 +28,9 @@ from pybpftool.netlink.uapi import (
     TCA_KIND,
     TCM_IFINDEX_MAGIC_BLOCK,
 )
+
+if TYPE_CHECKING:  # the request records are imported by the requests that carry them
+    from pybpftool.netlink.qdiscopts import QdiscOptions
 
 _NLMSG_TCMSG_LEN = 16 + 20  # struct nlmsghdr + struct tcmsg
 
@@ -97,21 +101,6 @@ def _sock_filters(raw: bytes | None) -> tuple[tuple[int, int, int, int], ...]:
         )
         for i in range(0, len(raw) - 7, 8)
     )
-
-
-def rtattrs(data: bytes) -> dict[int, bytes]:
-    """rtattrs: the payloads of a run of netlink attributes by type (NLA_F_* flags masked);
-    like iproute2's parse_rtattr the first of duplicates wins and a truncated one ends it."""
-    found: dict[int, bytes] = {}
-    pos = 0
-    while pos + 4 <= len(data):
-        length = int.from_bytes(data[pos : pos + 2], sys.byteorder)
-        kind = int.from_bytes(data[pos + 2 : pos + 4], sys.byteorder) & 0x3FFF
-        if length < 4 or pos + length > len(data):
-            break
-        found.setdefault(kind, bytes(data[pos + 4 : pos + length]))
-        pos += (length + 3) & ~3
-    return found
 
 
 class Qdisc(NamedTuple):
@@ -211,18 +200,20 @@ class TcRequests:
         handle: int,
         parent: int,
         kind: str | None,
-        options: bytes | None = None,
+        options: QdiscOptions | None = None,
         blocks: tuple[int, int] = (0, 0),
     ) -> None:
-        """qdisc_modify: RTM_NEWQDISC/RTM_DELQDISC as tc_qdisc_modify sends it (+ ACK);
-        `options` is the TCA_OPTIONS payload, already encoded; `blocks` the ingress and
-        egress shared block indexes (0: none)."""
+        """qdisc_modify: RTM_NEWQDISC/RTM_DELQDISC as tc_qdisc_modify sends it (+ ACK), with
+        the kind's options (None: no TCA_OPTIONS); `blocks` the ingress and egress shared
+        block indexes (0: none)."""
         attrs: list[tuple[str, Any]] = [("TCA_KIND", kind)] if kind else []
         for name, block in zip(("TCA_INGRESS_BLOCK", "TCA_EGRESS_BLOCK"), blocks, strict=True):
             if block:
                 attrs.append((name, block))
         if options is not None:
-            attrs.append(("TCA_OPTIONS", options))
+            from pybpftool.netlink.qdiscopts import qdisc_options
+
+            attrs.append(("TCA_OPTIONS", qdisc_options(options)))
         self._request(msg_type, NLM_F_REQUEST | NLM_F_ACK | flags, index, handle, parent, 0, attrs)
 
     def filter_modify(

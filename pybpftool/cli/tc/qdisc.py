@@ -23,6 +23,10 @@ from pybpftool.cli.common.words import Words, duparg, invarg
 from pybpftool.cli.tc.handles import qdisc_handle_value, tc_classid_value
 from pybpftool.cscan import c_unsigned
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+if TYPE_CHECKING:
+    from pybpftool.netlink.qdiscopts import FifoOptions, HtbOptions, QdiscOptions
+
 TC_H_ROOT, TC_H_INGRESS = 0xFFFFFFFF, 0xFFFFFFF1  # TC_H_CLSACT == TC_H_INGRESS
 TC_H_INGRESS_HANDLE = 0xFFFF0000
 # do_qdisc(): verb -> (RTM type, flags), matched by prefix in this order.
@@ -129,9 +133,9 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
     return 0
 
 
-def _kind_options(kind: str, words: Words) -> bytes | None:
-    """_kind_options: what tc's parser of `kind` makes of the words after it: the
-    TCA_OPTIONS payload to send (None: no attribute), or its message."""
+def _kind_options(kind: str, words: Words) -> QdiscOptions | None:
+    """_kind_options: what tc's parser of `kind` makes of the words after it: the options
+    to send (None: no TCA_OPTIONS), or its message."""
     from pybpftool.cli.tc.show import TC_QDISC_KINDS
 
     if kind == "clsact" and words:
@@ -156,19 +160,9 @@ def _kind_options(kind: str, words: Words) -> bytes | None:
     raise IprouteExit(f'Unknown qdisc "{kind}", hence option "{words.peek()}" is unparsable', 1)
 
 
-def _rtattr(kind: int, payload: bytes) -> bytes:
-    size = 4 + len(payload)
-    head = size.to_bytes(2, sys.byteorder) + kind.to_bytes(2, sys.byteorder)
-    return head + payload + bytes(-size % 4)
-
-
-def _u32(value: int) -> bytes:
-    return value.to_bytes(4, sys.byteorder)
-
-
-def _htb_options(words: Words) -> bytes:
-    """_htb_options: q_htb.c htb_parse_opt: TCA_HTB_INIT (struct tc_htb_glob, version 3,
-    r2q 10 unless said) [+ TCA_HTB_DIRECT_QLEN] [+ TCA_HTB_OFFLOAD], always sent."""
+def _htb_options(words: Words) -> HtbOptions:
+    """_htb_options: q_htb.c htb_parse_opt: r2q (10 unless said), default (hex), debug,
+    direct_qlen, offload; sent even when none is given."""
     from pybpftool.cli.common.usage import HTB_USAGE
 
     r2q, default, debug, direct_qlen, offload = 10, 0, 0, None, False
@@ -195,15 +189,12 @@ def _htb_options(words: Words) -> bytes:
             offload = True
         else:
             raise IprouteExit(f'What is "{word}"?\n{HTB_USAGE}', 1)
-    payload = _rtattr(2, _u32(3) + _u32(r2q) + _u32(default) + _u32(debug) + _u32(0))
-    if direct_qlen is not None:
-        payload += _rtattr(5, _u32(direct_qlen))
-    if offload:
-        payload += _rtattr(9, b"")
-    return payload
+    from pybpftool.netlink.qdiscopts import HtbOptions  # the lines of kinds with options only
+
+    return HtbOptions(r2q, default, debug, direct_qlen, offload)
 
 
-def _fifo_options(kind: str, words: Words) -> bytes | None:
+def _fifo_options(kind: str, words: Words) -> FifoOptions | None:
     """_fifo_options: q_fifo.c fifo_parse_opt: `limit SIZE` (struct tc_fifo_qopt)."""
     from pybpftool.cli.common.usage import FIFO_USAGE
 
@@ -219,7 +210,9 @@ def _fifo_options(kind: str, words: Words) -> bytes | None:
             raise IprouteExit(FIFO_USAGE, 1)
         else:
             raise IprouteExit(f'{kind}: unknown parameter "{word}"\n{FIFO_USAGE}', 1)
-    return None if limit is None else _u32(limit)
+    from pybpftool.netlink.qdiscopts import FifoOptions
+
+    return None if limit is None else FifoOptions(limit)
 
 
 _SIZE_UNITS = {"kb": 1024, "k": 1024, "gb": 1 << 30, "g": 1 << 30, "gbit": (1 << 30) // 8}
