@@ -1,8 +1,9 @@
 """tc: cls_bpf filters on a device's clsact qdisc (RTM_NEWTFILTER / RTM_DELTFILTER).
 
 `send_bpf_filter` is the one cls_bpf request both `pybpftool.attach_tc` and `pytc filter
-add/change/replace ... bpf` send; pytc passes everything tc's command line decided (parent,
-chain, classid, actions, classic bytecode, flags), the API its few keywords.
+add/change/replace ... bpf` without actions send; pytc passes everything tc's command line
+decided (parent, chain, classid, classic bytecode, flags), the API its few keywords. A pytc
+filter with actions is sent with tc's own attributes (netlink/clsbpf.py).
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ class BpfFilterRequest(NamedTuple):
     fd: int | None = None  # an eBPF program...
     name: str | None = None  # ...and its annotation (TCA_BPF_NAME)
     ops: bytes | None = None  # or classic BPF: struct sock_filter array
-    actions: tuple[Any, ...] = ()  # pyroute2 action descriptions (tc's `action ...`)
     classid: int | None = None
     direct_action: bool = False
     skip_hw: bool = False
@@ -79,7 +79,6 @@ def send_bpf_filter(
         ("fd", request.fd),
         ("name", request.name),
         ("ops", request.ops),
-        ("action", list(request.actions) or None),
         ("classid", request.classid),
     ):
         if value is not None:

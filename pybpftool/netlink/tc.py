@@ -18,9 +18,12 @@ from pybpftool.netlink.uapi import (
     NLM_F_DUMP,
     NLM_F_ECHO,
     NLM_F_REQUEST,
+    RTM_DELACTION,
+    RTM_GETACTION,
     RTM_GETCHAIN,
     RTM_GETQDISC,
     RTM_GETTFILTER,
+    RTM_NEWACTION,
     RTM_NEWQDISC,
     RTM_NEWTFILTER,
     TCA_BPF_FLAG_ACT_DIRECT,
@@ -30,6 +33,8 @@ from pybpftool.netlink.uapi import (
 )
 
 if TYPE_CHECKING:  # the request records are imported by the requests that carry them
+    from pybpftool.netlink.actions import Action, ActionRef
+    from pybpftool.netlink.clsbpf import ClsBpfOptions
     from pybpftool.netlink.qdiscopts import QdiscOptions
 
 _NLMSG_TCMSG_LEN = 16 + 20  # struct nlmsghdr + struct tcmsg
@@ -226,12 +231,18 @@ class TcRequests:
         chain: int | None,
         kind: str | None = None,
         handle: int = 0,
+        options: ClsBpfOptions | None = None,
     ) -> None:
-        """filter_modify: a delete, or a filter request without a kind (the kernel judges
-        it), with TCA_CHAIN and TCA_KIND only: no options."""
+        """filter_modify: a filter request as tc_filter_modify builds it: TCA_CHAIN,
+        TCA_KIND and the cls_bpf options, each when given (a delete, or a kind-less request
+        the kernel judges, has only the first two)."""
         attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
         if kind:
             attrs.append(("TCA_KIND", kind))
+        if options is not None:
+            from pybpftool.netlink.clsbpf import cls_bpf_options
+
+            attrs.append(("TCA_OPTIONS", cls_bpf_options(options)))
         flags |= NLM_F_REQUEST | NLM_F_ACK
         self._request(msg_type, flags, index, handle, parent, info, attrs)
 
@@ -342,15 +353,17 @@ class ChainRequests:
         info: int,
         chain: int | None,
         kind: str | None,
-        options: bytes | None,
+        options: ClsBpfOptions | None,
         handle: int = 0,
     ) -> None:
-        """modify: add or delete a chain: TCA_CHAIN, TCA_KIND (a template), TCA_OPTIONS."""
+        """modify: add or delete a chain: TCA_CHAIN, TCA_KIND and TCA_OPTIONS (a template)."""
         attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
         if kind:
             attrs.append(("TCA_KIND", kind))
         if options is not None:
-            attrs.append(("TCA_OPTIONS", options))
+            from pybpftool.netlink.clsbpf import cls_bpf_options
+
+            attrs.append(("TCA_OPTIONS", cls_bpf_options(options)))
         flags |= NLM_F_REQUEST | NLM_F_ACK
         _chain_request(self.nl, msg_type, flags, index, parent, info, attrs, handle)
 
@@ -369,11 +382,13 @@ class ChainRequests:
         return _chain_request(self.nl, RTM_GETCHAIN, flags, index, parent, info, attrs)
 
 
+_ACTION_MESSAGES = (RTM_NEWACTION, RTM_DELACTION, RTM_GETACTION)
+
+
 class ActionRequests:
-    """ActionRequests: tcamsg requests (struct tcamsg: family and two pad bytes) whose
-    top-level attributes (TCA_ROOT_TAB, TCA_ROOT_FLAGS, TCA_ROOT_TIME_DELTA) are already
-    encoded by the caller, sent as tc's m_action.c sends them; replies kept raw (pyroute2
-    has no tcamsg codec)."""
+    """ActionRequests: tcamsg requests (struct tcamsg: family and two pad bytes) as tc's
+    m_action.c sends them, their attributes encoded by netlink.actions; replies kept raw
+    (pyroute2 has no tcamsg codec)."""
 
     _tcamsg: Any = None
     ROOT_NAMES: tuple[str, ...] = ("TCA_ROOT_UNSPEC", "TCA_ROOT_TAB", "TCA_ROOT_FLAGS")
@@ -391,6 +406,28 @@ class ActionRequests:
 
             ActionRequests._tcamsg = tcamsg
 
+    def modify(self, flags: int, actions: list[Action]) -> None:
+        """modify: RTM_NEWACTION of `actions` (tc_action_modify)."""
+        from pybpftool.netlink.actions import TCA_ROOT_TAB, action_tab
+
+        self.request(RTM_NEWACTION, flags, [(TCA_ROOT_TAB, action_tab(actions))])
+
+    def by_index(self, msg_type: int, flags: int, refs: list[ActionRef]) -> list[RawMessage]:
+        """by_index: RTM_GETACTION or RTM_DELACTION of actions by kind and index
+        (tc_action_gd); the replies."""
+        from pybpftool.netlink.actions import TCA_ROOT_TAB, ref_tab
+
+        return self.request(msg_type, flags, [(TCA_ROOT_TAB, ref_tab(refs))])
+
+    def by_kind(
+        self, msg_type: int, flags: int, kind: str, dump_flags: int, since: int = 0
+    ) -> list[RawMessage]:
+        """by_kind: a dump (RTM_GETACTION) or a flush (RTM_DELACTION) of one kind
+        (tc_act_list_or_flush); the replies."""
+        from pybpftool.netlink.actions import dump_attrs
+
+        return self.request(msg_type, flags, dump_attrs(kind, dump_flags, since))
+
     def request(
         self, msg_type: int, flags: int, attrs: list[tuple[int, bytes]]
     ) -> list[RawMessage]:
@@ -399,4 +436,4 @@ class ActionRequests:
         msg = self._tcamsg()
         msg["family"] = 0
         msg["attrs"] = [[self.ROOT_NAMES[kind], payload] for kind, payload in attrs]
-        return [m for m in _send_raw(self.nl, msg, msg_type, flags) if m.type in (48, 49, 50)]
+        return [m for m in _send_raw(self.nl, msg, msg_type, flags) if m.type in _ACTION_MESSAGES]

@@ -716,6 +716,54 @@ CHAIN_LINES = [
 ]
 
 
+# Actions inside bpf filters, read by the one action grammar: mirred for real (the filters and
+# the mirred table are compared after each line), gact and bpf up to the kernel's refusal
+# (their requests are compared byte for byte in tests/unit/test_filter_actions.py).
+FILTER_ACTION_LINES = [
+    "tc qdisc add dev v0 clsact",
+    "tc filter add dev v0 egress bpf da obj {tc} action mirred egress redirect dev v1",
+    "tc filter add dev v0 egress pref 7 bpf da obj {tc} action mirred egress mirror dev v1"
+    " index 4 cookie aabb action mirred egress redirect dev v1 index 9 hw_stats disabled"
+    " no_percpu",
+    "tc filter add dev v0 ingress pref 3 bpf bytecode '1,6 0 0 0' action mirred ingress mirror"
+    " dev v1 pass index 5 classid 1:1",
+    "tc filter replace dev v0 ingress pref 3 handle 1 bpf bytecode '1,6 0 0 1' action mirred"
+    " egress redirect dev v1 index 5",
+    "tc filter add dev v0 ingress pref 4 bpf bytecode '1,6 0 0 0' action flowid 1:1",
+    "tc filter add dev v0 ingress pref 5 bpf bytecode '1,6 0 0 0' action mirred egress"
+    " redirect dev v1 index 4",  # binds the existing action 4
+    "tc filter add dev v0 egress bpf da obj {tc} action gact drop index 5",  # no act_gact
+    "tc filter add dev v0 egress bpf da obj {tc} action trap",
+    "tc filter add dev v0 egress bpf da obj {tc} action pass cookie 0a0b",
+    "tc filter add dev v0 egress bpf da obj {tc} action goto chain 3 index 2",
+    "tc filter add dev v0 egress bpf da obj {tc} action bpf obj {tc} sec tail index 4",
+    "tc filter add dev v0 egress bpf da obj {tc} action mirred bogus",
+    "tc filter add dev v0 egress bpf da obj {tc} action mirred egress redirect dev nope",
+    "tc filter add dev v0 egress bpf da obj {tc} action help",
+    "tc filter add dev v0 egress bpf da obj {tc} action drop action",
+    "tc filter add dev v0 egress bpf da obj {tc} action drop da",
+    "tc filter add dev v0 egress bpf da obj {tc} action",
+    "tc filter add dev v0 egress bpf da obj {tc} action bpf obj /nonexistent.o",
+    "tc filter add dev v0 egress bpf da obj {tc} action gact pass random determ drop 20000",
+    "tc filter add dev v0 egress bpf da obj {tc} action pass cookie abc",
+    "tc filter get dev v0 egress pref 7 protocol all handle 1 bpf action gact index x",
+    "tc chain add dev v0 ingress chain 6 bpf da obj {tc} action mirred egress redirect dev v1",
+    "tc actions ls action mirred",
+    "tc filter del dev v0 egress pref 7",
+    "tc actions ls action mirred",
+    "tc -batch {filter_actions_batch}",
+    "tc qdisc del dev v0 clsact",
+    "tc actions flush action mirred",
+]
+
+# a filter's action list in a batch: its failure is a failed command (status 1), not an exit
+FILTER_ACTIONS_BATCH = """\
+filter add dev v0 egress pref 2 bpf bytecode '1,6 0 0 0' action mirred egress redirect dev v1
+filter add dev v0 egress pref 3 bpf bytecode '1,6 0 0 0' action mirred egress redirect dev nope
+filter add dev v0 egress pref 4 bpf bytecode '1,6 0 0 0' action mirred egress mirror dev v1
+"""
+
+
 def _timeless(text: str) -> str:
     """_timeless: an action's age in seconds may tick between the twins' lines."""
     text = re.sub(r"\b(installed|used|firstused|expires) \d+ sec", r"\1 N sec", text)
@@ -737,7 +785,11 @@ def action_state(side: Side) -> object:
     return state
 
 
-@pytest.mark.parametrize("lines", [ACTIONS_LINES, CHAIN_LINES], ids=["actions", "chain"])
+@pytest.mark.parametrize(
+    "lines",
+    [ACTIONS_LINES, CHAIN_LINES, FILTER_ACTION_LINES],
+    ids=["actions", "chain", "filter-actions"],
+)
 def test_actions_and_chains_match_iproute2(
     twins: tuple[Side, Side], lines: list[str], tmp_path: Path
 ) -> None:
@@ -749,6 +801,9 @@ def test_actions_and_chains_match_iproute2(
     actions_batch = tmp_path / "actions_batch"
     actions_batch.write_text(ACTIONS_BATCH)
     objects["actions_batch"] = str(actions_batch)
+    filter_actions_batch = tmp_path / "filter_actions_batch"
+    filter_actions_batch.write_text(FILTER_ACTIONS_BATCH)
+    objects["filter_actions_batch"] = str(filter_actions_batch)
     for line in lines:
         rc_t, out_t, err_t = run_line(theirs, line, objects)
         rc_o, out_o, err_o = run_line(ours, line, objects)

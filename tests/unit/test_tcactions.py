@@ -25,9 +25,9 @@ import pytest
 
 from pybpftool.cli.common.grammar import GlobalOptions
 from pybpftool.cli.tc import actions as tcactions
-from pybpftool.cli.tc import actparse
-from pybpftool.cli.tc.action import print_action_messages
-from pybpftool.netlink import RawMessage
+from pybpftool.cli.tc.actprint import print_action_messages
+from pybpftool.netlink import ActionRequests, RawMessage
+from pybpftool.netlink.attrs import rtattr
 
 # (tc command line, nlmsg type, nlmsg flags, hex of the bytes after struct nlmsghdr)
 TC_REQUESTS = [
@@ -175,8 +175,9 @@ class FakeNetlink:
         return [FakeLink(2, "v1"), FakeLink(3, "v0")]
 
 
-class Recorder:
-    """Recorder: stands in for netlink.ActionRequests; keeps each request as bytes."""
+class Recorder(ActionRequests):
+    """Recorder: netlink.ActionRequests with the socket replaced: each request is kept as
+    the bytes after struct nlmsghdr, the replies are the test's."""
 
     sent: ClassVar[list[tuple[int, int, bytes]]] = []
     replies: ClassVar[list[RawMessage]] = []
@@ -185,7 +186,7 @@ class Recorder:
         pass
 
     def request(self, msg_type: int, flags: int, attrs: list[tuple[int, bytes]]) -> Any:
-        body = bytes(4) + b"".join(actparse.rtattr(kind, payload) for kind, payload in attrs)
+        body = bytes(4) + b"".join(rtattr(kind, payload) for kind, payload in attrs)
         Recorder.sent.append((msg_type, flags, body))
         return list(Recorder.replies)
 
@@ -233,7 +234,7 @@ def test_two_commands_on_one_line(recorder: type[Recorder]) -> None:
     assert _run("add action pass add action drop index 2") == 0
     kinds = [(t, f) for t, f, _ in recorder.sent]
     assert kinds == [(48, 0x605), (48, 0x605)]
-    assert recorder.sent[1][2].endswith(actparse.tc_gen(2, 2) + b"")  # PARMS: index 2, drop
+    assert recorder.sent[1][2].endswith(_parms(2, 2, ref=0))  # PARMS: index 2, drop
 
 
 @pytest.mark.parametrize(
@@ -312,13 +313,13 @@ def _u32(value: int) -> bytes:
 
 
 def _action(order: int, kind: str, options: bytes, *extra: bytes) -> bytes:
-    rta = actparse.rtattr
+    rta = rtattr
     payload = rta(1, kind.encode() + b"\0") + rta(2 | 0x8000, options) + b"".join(extra)
     return rta(order, payload)
 
 
 def _dump(*actions: bytes) -> RawMessage:
-    rta = actparse.rtattr
+    rta = rtattr
     body = bytes(4) + rta(1, b"".join(actions)) + rta(3, _u32(len(actions)))
     return RawMessage(50, 2, body)
 
@@ -334,23 +335,23 @@ def _parms(index: int, action: int, ref: int = 1) -> bytes:
 
 
 GACT = _dump(
-    _action(0, "gact", actparse.rtattr(2, _parms(1, 2)), actparse.rtattr(10, _u32(0))),
-    _action(1, "gact", actparse.rtattr(2, _parms(2, 0x20000005))),
+    _action(0, "gact", rtattr(2, _parms(1, 2)), rtattr(10, _u32(0))),
+    _action(1, "gact", rtattr(2, _parms(2, 0x20000005))),
 )
 BPF = _dump(
     _action(
         0,
         "bpf",
-        actparse.rtattr(2, _parms(2, 3))
-        + actparse.rtattr(3, (1).to_bytes(2, sys.byteorder))
-        + actparse.rtattr(4, (6).to_bytes(2, sys.byteorder) + bytes(6)),
+        rtattr(2, _parms(2, 3))
+        + rtattr(3, (1).to_bytes(2, sys.byteorder))
+        + rtattr(4, (6).to_bytes(2, sys.byteorder) + bytes(6)),
     ),
     _action(
         1,
         "bpf",
-        actparse.rtattr(2, _parms(3, 2))
-        + actparse.rtattr(6, b"f.o:[action]\0")
-        + actparse.rtattr(8, bytes(range(0, 0x88, 0x11))),
+        rtattr(2, _parms(3, 2))
+        + rtattr(6, b"f.o:[action]\0")
+        + rtattr(8, bytes(range(0, 0x88, 0x11))),
     ),
 )
 
@@ -395,7 +396,7 @@ def test_bpf_text_and_json_keep_tcs_raw_newline() -> None:
 
 
 def test_mirred_and_unknown_kinds() -> None:
-    mirred = actparse.rtattr(2, _parms(7, 4) + _u32(1) + _u32(2))
+    mirred = rtattr(2, _parms(7, 4) + _u32(1) + _u32(2))
     reply = _dump(_action(0, "mirred", mirred), _action(1, "vlan", b"\0\0\0\0"))
     text, _ = print_action_messages([reply], _opts(), FakeNetlink())
     assert text == (
@@ -407,7 +408,7 @@ def test_mirred_and_unknown_kinds() -> None:
 
 
 def test_get_reply_without_count_and_empty_json(recorder: type[Recorder]) -> None:
-    empty = RawMessage(50, 0, bytes(4) + actparse.rtattr(1, b""))
+    empty = RawMessage(50, 0, bytes(4) + rtattr(1, b""))
     text, _ = print_action_messages([empty], _opts("-j"), FakeNetlink())
     assert text == '[{"total acts":0},{"actions":[]}]\n'
     text, _ = print_action_messages([], _opts("-j"), FakeNetlink())

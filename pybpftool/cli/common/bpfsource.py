@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from pybpftool.cli.common.grammar import IprouteExit, matches
@@ -84,14 +84,6 @@ def _type_word(word: str) -> str:
         if matches(word, name):
             return name
     raise IprouteExit(f'What type is "{word}"?', 255)
-
-
-FILE_MODES = ("obj", "bytecode-file")  # the modes whose path is a file the command reads
-
-
-def source_files(sources: Iterable[BpfSource | None]) -> list[str]:
-    """source_files: the files the parsed `sources` read (objects, bytecode files)."""
-    return [s.path for s in sources if s is not None and s.mode in FILE_MODES]
 
 
 def named_files(words: Sequence[str]) -> list[str]:

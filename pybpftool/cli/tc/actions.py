@@ -13,8 +13,9 @@ kernel refusal of get/delete makes tc read the line again from that skipped word
 `Command "action" is unknown` after the kernel's message). Exit status 255 for every failure
 but a failed flush (1), as tc's.
 
-The requests are encoded byte for byte as tc builds them (pure functions, unit-tested
-against captured tc requests) by actparse.py; netlink.ActionRequests sends them.
+The action list is read by the one action grammar (actparse.py) into netlink.actions
+records, which netlink.ActionRequests encodes byte for byte as tc builds them (unit-tested
+against captured tc requests) and sends.
 """
 
 from __future__ import annotations
@@ -25,22 +26,15 @@ from typing import Any
 
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.process import Process
-from pybpftool.cli.common.words import Words
-from pybpftool.cli.tc.actparse import (
-    FILTER_NAMESZ,
-    TCA_ACT_INDEX,
-    TCA_ACT_KIND,
-    ParseFailed,
-    ParseSession,
-    action_kind,
-    bitfield32,
-    invarg,
-    parse_action,
-    rtattr,
-    say,
-    u32,
-)
+from pybpftool.cli.common.words import Words, invarg
+from pybpftool.cli.tc.actparse import FILTER_NAMESZ, action_kind, parse_action, say
+from pybpftool.cli.tc.filterprog import ParseFailed, ParseSession
 from pybpftool.cscan import c_unsigned
+from pybpftool.netlink.actions import (
+    TCA_ACT_FLAG_LARGE_DUMP_ON,
+    TCA_ACT_FLAG_TERSE_DUMP,
+    ActionRef,
+)
 from pybpftool.netlink.uapi import (
     NLM_F_ACK,
     NLM_F_CREATE,
@@ -51,12 +45,8 @@ from pybpftool.netlink.uapi import (
     NLM_F_ROOT,
     RTM_DELACTION,
     RTM_GETACTION,
-    RTM_NEWACTION,
 )
 
-# TCA_ROOT_* (the message) and its flags.
-TCA_ROOT_TAB, TCA_ROOT_FLAGS, TCA_ROOT_TIME_DELTA = 1, 2, 4
-TCA_ACT_FLAG_LARGE_DUMP_ON, TCA_ACT_FLAG_TERSE_DUMP = 1, 2
 TALKING = "We have an error talking to the kernel"
 
 ACTIONS_USAGE = """\
@@ -131,18 +121,13 @@ def _modify(args: list[str], pos: int, flags: int, process: Process) -> tuple[in
         session = ParseSession(nl, process=process, named=named_files(args[pos + 1 :]))
         try:
             try:
-                nests = parse_action(av, session)
+                actions = parse_action(av, session)
             except ParseFailed:
                 say('Illegal "action"')
                 session.discard()
                 return -1, av.pos
             flags |= NLM_F_REQUEST | NLM_F_ACK
-            request = [(TCA_ROOT_TAB, b"".join(nests))]
-
-            def send() -> None:
-                ActionRequests(nl).request(RTM_NEWACTION, flags, request)
-
-            session.commit(send)
+            session.commit(lambda: ActionRequests(nl).modify(flags, actions))
         except NetlinkFailure as err:
             session.discard()
             say(netlink_message(err), TALKING)
@@ -169,7 +154,7 @@ def _get_delete(
     from pybpftool.netlink import ActionRequests
 
     av = Words(args, pos)
-    nests: list[bytes] = []
+    refs: list[ActionRef] = []
     while av.argc > 0:
         word = av.word()
         if word == "action":
@@ -187,19 +172,16 @@ def _get_delete(
             say('Illegal "index"')
             return -1, None
         av.fwd()
-        payload = rtattr(TCA_ACT_KIND, kind.encode() + b"\0")
-        if index > 0:
-            payload += rtattr(TCA_ACT_INDEX, u32(index))
-        nests.append(rtattr(len(nests) + 1, payload))
+        refs.append(ActionRef(kind, index))
     flags = NLM_F_REQUEST | (NLM_F_ACK if event == RTM_DELACTION else 0)
     with _netlink() as nl:
         try:
-            found = ActionRequests(nl).request(event, flags, [(TCA_ROOT_TAB, b"".join(nests))])
+            found = ActionRequests(nl).by_index(event, flags, refs)
         except NetlinkFailure as err:
             say(netlink_message(err), TALKING)
             return 1, None
         if event == RTM_GETACTION:
-            from pybpftool.cli.tc.action import print_action_messages
+            from pybpftool.cli.tc.actprint import print_action_messages
 
             text, status = print_action_messages(found[:1], opts, nl)
             if status < 0:
@@ -227,26 +209,23 @@ def _list_or_flush(opts: GlobalOptions, args: list[str], pos: int, event: int) -
         if value is None:
             raise invarg('dump time "since" is invalid', text)
         since = value
-    tab = rtattr(1, rtattr(TCA_ACT_KIND, kind.encode() + b"\0"))
     dump_flags = TCA_ACT_FLAG_LARGE_DUMP_ON | (TCA_ACT_FLAG_TERSE_DUMP if opts.brief else 0)
-    attrs = [(TCA_ROOT_TAB, tab), (TCA_ROOT_FLAGS, bitfield32(dump_flags, dump_flags))]
-    if since:
-        attrs.append((TCA_ROOT_TIME_DELTA, u32(since)))
     with _netlink() as nl:
         requests = ActionRequests(nl)
         if event == RTM_DELACTION:
+            flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_ROOT
             try:
-                requests.request(event, NLM_F_REQUEST | NLM_F_ACK | NLM_F_ROOT, attrs)
+                requests.by_kind(event, flags, kind, dump_flags, since)
             except NetlinkFailure as err:
                 say(netlink_message(err), "We have an error flushing")
                 return 1
             return 0
         try:
-            found = requests.request(event, NLM_F_REQUEST | NLM_F_DUMP, attrs)
+            found = requests.by_kind(event, NLM_F_REQUEST | NLM_F_DUMP, kind, dump_flags, since)
         except NetlinkFailure as err:
             say(f"RTNETLINK answers: {os.strerror(err.errno)}")  # perror(): no extack in dumps
             return 255
-        from pybpftool.cli.tc.action import print_action_messages
+        from pybpftool.cli.tc.actprint import print_action_messages
 
         text, status = print_action_messages(found, opts, nl)
     sys.stdout.write(text)

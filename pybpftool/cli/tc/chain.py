@@ -20,9 +20,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from pybpftool.cli.common.bpfsource import named_files
 from pybpftool.cli.common.failures import netlink_message
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
-from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.usage import FILTER_USAGE
 from pybpftool.cli.common.words import Words
 from pybpftool.cli.tc.filter import (
@@ -38,6 +38,7 @@ from pybpftool.cli.tc.filter import (
     parse_selector,
     resolve_target,
 )
+from pybpftool.cli.tc.filterprog import ParseFailed, ParseSession, load_program
 from pybpftool.errors import NetlinkFailure
 from pybpftool.netlink.uapi import (
     NLM_F_CREATE,
@@ -50,9 +51,6 @@ CHAIN_USAGE = """\
 Usage: tc chain [ add | del | get | show ] [ dev STRING ]
        tc chain [ add | del | get | show ] [ block BLOCK_INDEX ] ]
 """
-# TCA_BPF_* of cls_bpf's options (linux/pkt_cls.h).
-TCA_BPF_ACT, TCA_BPF_CLASSID, TCA_BPF_OPS_LEN, TCA_BPF_OPS = 1, 3, 4, 5
-TCA_BPF_FD, TCA_BPF_NAME, TCA_BPF_FLAGS, TCA_BPF_FLAGS_GEN = 6, 7, 8, 9
 
 
 def chain_command(opts: GlobalOptions, args: list[str]) -> int:
@@ -63,8 +61,8 @@ def chain_command(opts: GlobalOptions, args: list[str]) -> int:
     verb = words.take()
     try:
         if matches(verb, "add"):
-            flags = NLM_F_EXCL | NLM_F_CREATE
-            return modify(opts, FilterRequest("add"), words, RTM_NEWCHAIN, flags)
+            request = FilterRequest("add")
+            return modify(opts, request, words, RTM_NEWCHAIN, NLM_F_EXCL | NLM_F_CREATE)
         if matches(verb, "delete"):
             return modify(opts, FilterRequest("delete"), words, RTM_DELCHAIN, 0)
         if matches(verb, "get"):
@@ -90,15 +88,13 @@ def modify(
     with Netlink() as nl:
         index, parent = resolve_target(nl, req)
         options = None
-        loads: list[Any] = []
+        session = ParseSession(nl, opts.process, named_files(words.words[words.pos :]))
         try:
             if req.kind == "bpf":
                 bpf_handle(req)
                 if words:
-                    start = words.pos
-                    parse_bpf_options(req, words)
-                    first = _actions_first(words.words[start:])
-                    options = _bpf_options(req, loads, first, opts.process)
+                    parse_bpf_options(req, words, session)
+                    options = req.options(load_program(req.source, session))
             elif req.kind is None:
                 if req.handle_text is not None:
                     raise IprouteExit('Must specify filter type when using "handle"', 255)
@@ -111,92 +107,13 @@ def modify(
                 msg_type, flags, index, parent, req.info, req.chain, req.kind, options,
                 req.handle or 0,
             )  # fmt: skip
+        except ParseFailed:
+            return 1  # what tc says has been said
         except NetlinkFailure as err:
             raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
         finally:
-            for load in loads:
-                load.discard()  # a template keeps no program (and bpf has no templates)
+            session.discard()  # a template keeps no program (and bpf has no templates)
     return 0
-
-
-def _actions_first(words: list[str]) -> bool:
-    """_actions_first: f_bpf.c adds CLASSID and ACT as it meets them: which came first."""
-    for word in words:
-        if matches(word, "classid") or matches(word, "flowid"):
-            return False
-        if matches(word, "action"):
-            return True
-    return False
-
-
-def _bpf_options(
-    req: FilterRequest, loads: list[Any], actions_first: bool, process: Process
-) -> bytes:
-    """_bpf_options: TCA_OPTIONS of cls_bpf as f_bpf.c builds it: CLASSID and ACT in the
-    order given, then the program (OPS_LEN + OPS, or FD + NAME), FLAGS_GEN, FLAGS. The
-    program is loaded, as tc loads it, before the kernel refuses the template."""
-    from pybpftool.cli.tc.actparse import rtattr, u32
-    from pybpftool.cli.tc.filterprog import (
-        classic_ops,
-        confine_to_sources,
-        export_maps,
-        prepare_classifier,
-    )
-
-    confine_to_sources([req.source, *(a.source for a in req.actions)], process)
-    classid = b"" if req.classid is None else rtattr(TCA_BPF_CLASSID, u32(req.classid))
-    actions = b""
-    if req.actions:
-        actions = rtattr(TCA_BPF_ACT, _filter_actions(req.actions, loads, process))
-    payload = actions + classid if actions_first else classid + actions
-    if req.source is not None:
-        ops = classic_ops(req.source)
-        if ops is not None:
-            length = (len(ops) // 8).to_bytes(2, sys.byteorder)
-            payload += rtattr(TCA_BPF_OPS_LEN, length) + rtattr(TCA_BPF_OPS, ops)
-        else:
-            prepared = prepare_classifier(req.source, process)
-            loads.append(prepared)
-            if prepared.loaded is not None:
-                export_maps(req.source, prepared)
-            name = prepared.annotation.encode() + b"\0"
-            payload += rtattr(TCA_BPF_FD, u32(int(prepared.fd))) + rtattr(TCA_BPF_NAME, name)
-    gen = (1 if req.skip_hw else 0) | (2 if req.skip_sw else 0)
-    if gen:
-        payload += rtattr(TCA_BPF_FLAGS_GEN, u32(gen))
-    if req.direct_action:
-        payload += rtattr(TCA_BPF_FLAGS, u32(1))
-    return payload
-
-
-def _filter_actions(actions: list[Any], loads: list[Any], process: Process) -> bytes:
-    """_filter_actions: the prio nests of a filter's actions (action.ActionSpec)."""
-    from pybpftool.cli.tc.actparse import (
-        NLA_F_NESTED,
-        TCA_ACT_KIND,
-        TCA_ACT_OPTIONS,
-        ParseSession,
-        _bpf_program,
-        rtattr,
-        tc_gen,
-    )
-
-    names = {"ok": 0, "pipe": 3, "drop": 2, "shot": 2, "reclassify": 1, "stolen": 4}
-    nests = b""
-    for prio, action in enumerate(actions, 1):
-        control = names.get(action.control, 0)
-        if action.kind == "bpf":
-            session = ParseSession(process=process)
-            try:
-                options = _bpf_program(action.source, session) + rtattr(2, tc_gen(0, control))
-            finally:
-                loads.extend(session.loads)
-        else:
-            options = rtattr(2, tc_gen(0, control))  # TCA_GACT_PARMS
-        payload = rtattr(TCA_ACT_KIND, action.kind.encode() + b"\0")
-        payload += rtattr(TCA_ACT_OPTIONS | NLA_F_NESTED, options)
-        nests += rtattr(prio, payload)
-    return nests
 
 
 def get(opts: GlobalOptions, words: Words) -> int:

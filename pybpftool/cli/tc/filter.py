@@ -7,15 +7,18 @@
     tc filter {show|list} [dev DEV] [root|ingress|egress|parent H] [pref P] [protocol P]
               [chain N]
     BPFOPTS (any order, each word matched by prefix in this order): run MODE | classid|flowid X:Y
-              | direct-action|da | skip_hw | skip_sw | action ... | police ... | help; a word
-              that is none of these is the MODE when none was given yet (so `bpf da obj f.o`
-              and `bpf obj f.o da` both work).
+              | direct-action|da | skip_hw | skip_sw | action ACTIONS | police ... | help;
+              a word that is none of these is the MODE when none was given yet (so
+              `bpf da obj f.o` and `bpf obj f.o da` both work). ACTIONS is tc's action
+              grammar (actparse.py), as in `tc actions add`.
 
 The selector words are parsed as each of tc's three loops does (modify, get, list: their
-messages differ). The device is resolved before the bpf options (iproute2's order); the object
-is loaded after the whole option loop, and its load committed around the netlink request
-(loader/publish.py): undone if the kernel then refuses the filter. `get` and `delete` never
-load the object they name (tc does; pytc.8 DIFFERENCES).
+messages differ). The device is resolved before the bpf options (iproute2's order); the
+programs of bpf actions are loaded as their words are read, the filter's own object after
+the whole option loop, all pending in one LoadGroup committed around the netlink request
+(loader/publish.py): undone if the kernel then refuses the filter. A filter with actions is
+sent with tc's own attributes (netlink.clsbpf). `get` and `delete` never load the objects
+they name (tc does; pytc.8 DIFFERENCES).
 """
 
 from __future__ import annotations
@@ -25,27 +28,35 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
+from pybpftool.cli.common.bpfsource import BpfSource, named_files, parse_mode
 from pybpftool.cli.common.failures import netlink_message
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.usage import BPF_USAGE, FILTER_USAGE
 from pybpftool.cli.common.words import Words, duparg, incomplete, invarg
 from pybpftool.cli.tc.filterprog import (
-    action_loader,
+    ParseFailed,
+    ParseSession,
     classic_ops,
     commit_filter,
-    confine_to_sources,
-    export_maps,
-    prepare_classifier,
+    load_program,
+    program_record,
 )
 from pybpftool.cli.tc.handles import tc_classid_value
 from pybpftool.cscan import c_unsigned
 from pybpftool.errors import NetlinkFailure
-from pybpftool.netlink.uapi import EGRESS, ETH_P_ALL, INGRESS, TC_H_ROOT
+from pybpftool.netlink.uapi import (
+    EGRESS,
+    ETH_P_ALL,
+    INGRESS,
+    TC_H_ROOT,
+    TCA_BPF_FLAG_ACT_DIRECT,
+    TCA_CLS_FLAGS_SKIP_HW,
+    TCA_CLS_FLAGS_SKIP_SW,
+)
 
 if TYPE_CHECKING:
     from pybpftool.cli.common.attach import Prepared
-    from pybpftool.cli.common.process import Process
+    from pybpftool.netlink.clsbpf import ActionList, ClsBpfOptions
 
 PARENTS = {"root": TC_H_ROOT, "ingress": INGRESS, "egress": EGRESS}
 NETLINK_COMMAND = {"add": "add-filter", "change": "change-filter", "replace": "replace-filter"}
@@ -75,12 +86,31 @@ class FilterRequest:
     chain: int | None = None
     kind: str | None = None
     source: BpfSource | None = None
-    classid: int | None = None
+    # the class ids and action lists, in the line's order (netlink.clsbpf.ClsBpfOptions)
+    given: list[int | ActionList] = field(default_factory=list)
     direct_action: bool = False
     skip_hw: bool = False
     skip_sw: bool = False
-    extra: list[str] = field(default_factory=list)
-    actions: list[Any] = field(default_factory=list)  # tcaction.ActionSpec
+
+    @property
+    def classid(self) -> int | None:
+        """classid: the last `classid`/`flowid` given (the one the kernel keeps)."""
+        ids = [item for item in self.given if isinstance(item, int)]
+        return ids[-1] if ids else None
+
+    @property
+    def has_actions(self) -> bool:
+        return any(not isinstance(item, int) for item in self.given)
+
+    def options(self, program: bytes | Prepared | None) -> ClsBpfOptions:
+        """options: the cls_bpf options of the line, with its program (load_program's)."""
+        from pybpftool.netlink.clsbpf import ClsBpfOptions  # lines with actions or templates
+
+        gen = (TCA_CLS_FLAGS_SKIP_HW if self.skip_hw else 0) | (
+            TCA_CLS_FLAGS_SKIP_SW if self.skip_sw else 0
+        )
+        flags = TCA_BPF_FLAG_ACT_DIRECT if self.direct_action else 0
+        return ClsBpfOptions(tuple(self.given), program_record(program), gen, flags)
 
     @property
     def info(self) -> int:
@@ -269,8 +299,9 @@ def other_kind(req: FilterRequest) -> IprouteExit:
     return IprouteExit(f'pytc filter: kind "{req.kind}" is not handled (bpf only).', 1)
 
 
-def parse_bpf_options(req: FilterRequest, words: Words) -> None:
-    """parse_bpf_options: f_bpf.c bpf_parse_opt's loop."""
+def parse_bpf_options(req: FilterRequest, words: Words, session: ParseSession) -> None:
+    """parse_bpf_options: f_bpf.c bpf_parse_opt's loop; the programs of bpf actions are
+    loaded into `session`. ParseFailed after tc's messages of a bad action list."""
     seen_run = False
     while words:
         word = words.peek() or ""
@@ -285,7 +316,7 @@ def parse_bpf_options(req: FilterRequest, words: Words) -> None:
             continue
         if matches(word, "classid") or matches(word, "flowid"):
             words.take()
-            req.classid = _classid(words.take())
+            req.given.append(_classid(words.take()))
         elif matches(word, "direct-action") or matches(word, "da"):
             words.take()
             req.direct_action = True
@@ -296,9 +327,8 @@ def parse_bpf_options(req: FilterRequest, words: Words) -> None:
             words.take()
             req.skip_sw = True
         elif matches(word, "action"):
-            from pybpftool.cli.tc.action import parse_actions
-
-            req.actions = parse_actions(words)
+            words.next_arg()
+            req.given.append(_actions(words, session))
         elif matches(word, "police"):
             raise IprouteExit(f'pytc filter: "{word}" in a bpf filter is not implemented.', 1)
         elif matches(word, "help"):
@@ -308,6 +338,18 @@ def parse_bpf_options(req: FilterRequest, words: Words) -> None:
             req.source = _mode(words)
         else:
             raise IprouteExit(f'What is "{word}"?\n{BPF_USAGE}', 1)
+
+
+def _actions(words: Words, session: ParseSession) -> ActionList:
+    """_actions: one `action ...` list (f_bpf.c: parse_action, then tc's complaint)."""
+    from pybpftool.cli.tc.actparse import parse_action, say  # lines with actions only
+    from pybpftool.netlink.clsbpf import ActionList
+
+    try:
+        return ActionList(tuple(parse_action(words, session)))
+    except ParseFailed:
+        say('Illegal "action"')
+        raise
 
 
 def _mode(words: Words) -> BpfSource:
@@ -337,64 +379,49 @@ def modify(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
 
     with Netlink() as nl:
         index, parent = resolve_target(nl, req)
-        if req.kind == "bpf":
-            bpf_handle(req)
-            parse_bpf_options(req, words)
-        elif req.kind is None:
-            if req.handle_text is not None:
-                raise IprouteExit('Must specify filter type when using "handle"', 255)
-        elif req.kind in TC_FILTER_KINDS:
-            raise other_kind(req)
-        else:
-            generic_kind(req, words)  # then sent with no options, the kernel judges the kind
-        if req.kind != "bpf" or req.command == "delete":
-            # A delete names its filter by parent, pref and handle; its object is not read
-            # (tc loads it, then drops it: a load could only change pins; pytc.8).
-            try:
-                _send_raw(nl, index, parent, req)
-            except NetlinkFailure as err:
-                raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
-            return 0
-        _load_and_send(nl, index, parent, req, opts.process)
+        # A delete names its filter by parent, pref and handle: the programs of its line
+        # are parsed, never loaded (tc loads them, then drops them: a load could only change
+        # pins; pytc.8).
+        session = ParseSession(
+            nl, opts.process, named_files(words.words[words.pos :]), req.command == "delete"
+        )
+        try:
+            _parse_load_send(nl, index, parent, req, words, session)
+        except ParseFailed:
+            session.discard()
+            return 1  # what tc says has been said
+        except NetlinkFailure as err:
+            session.discard()
+            raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
+        except BaseException:
+            session.discard()
+            raise
     return 0
 
 
-def _load_and_send(
-    nl: Any, index: int, parent: int, req: FilterRequest, process: Process
+def _parse_load_send(
+    nl: Any, index: int, parent: int, req: FilterRequest, words: Words, session: ParseSession
 ) -> None:
-    """_load_and_send: load the filter's (and its actions') programs, then commit them
-    around the netlink request: the new pins appear and the slots of pre-existing maps are
-    written only with the filter, and all of it is undone if the kernel refuses the filter."""
-    from pybpftool.cli.common.attach import new_group
-
-    source = req.source
-    ops = classic_ops(source) if source is not None else None
-    confine_to_sources([source, *(a.source for a in req.actions)], process)
-    group = new_group()
-    loads: list[Prepared] = []
-    try:
-        prepared = None
-        if source is not None and ops is None:
-            prepared = prepare_classifier(source, process, group)
-            loads.append(prepared)
-            if prepared.loaded is not None:
-                export_maps(source, prepared)
-        actions = [action_loader(a, loads, process, group) for a in req.actions]
-
-        def attach() -> None:
-            _send(nl, index, parent, req, prepared, ops, [describe() for describe in actions])
-
-        commit_filter(group, attach)
-    except NetlinkFailure as err:
-        for load in loads:
-            load.discard()
-        raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
-    except BaseException:
-        for load in loads:
-            load.discard()
-        raise
-    for load in loads:
-        load.close()
+    """_parse_load_send: the kind's options (bpf actions loaded as read), the filter's own
+    program, then the request, sent inside the commit of the session's loads: the new pins
+    appear and the slots of pre-existing maps are written only with the filter."""
+    if req.kind == "bpf":
+        bpf_handle(req)
+        parse_bpf_options(req, words, session)
+    elif req.kind is None:
+        if req.handle_text is not None:
+            raise IprouteExit('Must specify filter type when using "handle"', 255)
+    elif req.kind in TC_FILTER_KINDS:
+        raise other_kind(req)
+    else:
+        generic_kind(req, words)  # then sent with no options, the kernel judges the kind
+    program = load_program(req.source, session)
+    if req.kind != "bpf" or req.command == "delete":
+        _send_raw(nl, index, parent, req)
+    elif req.has_actions:
+        commit_filter(session, lambda: _send_options(nl, index, parent, req, program))
+    else:
+        commit_filter(session, lambda: _send(nl, index, parent, req, program))
 
 
 def _send_raw(nl: Any, index: int, parent: int, req: FilterRequest) -> None:
@@ -415,17 +442,34 @@ def _send_raw(nl: Any, index: int, parent: int, req: FilterRequest) -> None:
     )
 
 
-def _send(
-    nl: Any,
-    index: int,
-    parent: int,
-    req: FilterRequest,
-    prepared: Any,
-    ops: bytes | None,
-    actions: list[Any],
+def _send_options(
+    nl: Any, index: int, parent: int, req: FilterRequest, program: bytes | Prepared | None
 ) -> None:
-    """_send: the filter through the API's one cls_bpf path (api.tc.send_bpf_filter)."""
+    """_send_options: the filter with its options encoded as tc's f_bpf.c builds them."""
+    from pybpftool.netlink import TcRequests
+    from pybpftool.netlink.uapi import RTM_NEWTFILTER
+
+    TcRequests(nl).filter_modify(
+        RTM_NEWTFILTER,
+        MODIFY_FLAGS[req.command],
+        index,
+        parent,
+        req.info,
+        req.chain,
+        kind="bpf",
+        handle=req.handle or 0,
+        options=req.options(program),
+    )
+
+
+def _send(
+    nl: Any, index: int, parent: int, req: FilterRequest, program: bytes | Prepared | None
+) -> None:
+    """_send: a filter without actions through the API's cls_bpf path
+    (api.tc.send_bpf_filter, pyroute2's codec)."""
     from pybpftool.api.tc import BpfFilterRequest, send_bpf_filter
+
+    prepared = program if program is not None and not isinstance(program, bytes) else None
 
     request = BpfFilterRequest(
         parent,
@@ -435,8 +479,7 @@ def _send(
         chain=req.chain,
         fd=int(prepared.fd) if prepared is not None else None,
         name=prepared.annotation if prepared is not None else None,
-        ops=ops,
-        actions=tuple(actions),
+        ops=program if isinstance(program, bytes) else None,
         classid=req.classid,
         direct_action=req.direct_action,
         skip_hw=req.skip_hw,
@@ -466,10 +509,8 @@ def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
         garbage = words.peek()
         if req.kind == "bpf":
             bpf_handle(req)
-            if words:
-                parse_bpf_options(req, words)
-                if req.source is not None:
-                    classic_ops(req.source)  # bytecode is checked; an object is not read
+            if words and _parse_and_drop(req, words, ParseSession(nl, opts.process, dry=True)):
+                return 1
         elif req.kind in TC_FILTER_KINDS:
             raise other_kind(req)
         else:
@@ -491,6 +532,20 @@ def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
 
     sys.stdout.write(print_filters([found] if found else [], opts, LISTED.scope()))
     return 0
+
+
+def _parse_and_drop(req: FilterRequest, words: Words, session: ParseSession) -> bool:
+    """_parse_and_drop: the bpf options of a `get` line, read as tc does (bytecode checked,
+    objects not loaded: `session` is dry), then dropped (tc finds the words superfluous);
+    True when they did not parse."""
+    try:
+        parse_bpf_options(req, words, session)
+        load_program(req.source, session)
+    except ParseFailed:
+        return True
+    finally:
+        session.discard()
+    return False
 
 
 def show(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
