@@ -26,7 +26,7 @@ from pybpftool.netlink.uapi import (
     RTM_DELQDISC,
     RTM_DELTFILTER,
     RTM_NEWQDISC,
-    TC_H_INGRESS_PARENT,
+    TC_H_INGRESS,
     TCM_IFINDEX_MAGIC_BLOCK,
 )
 from pybpftool.uapi import BpfProgType
@@ -185,7 +185,7 @@ def ensure_clsact(nl: Netlink, ifindex: int) -> bool:
             NLM_F_CREATE | NLM_F_EXCL,
             ifindex,
             CLSACT_HANDLE,
-            TC_H_INGRESS_PARENT,
+            TC_H_INGRESS,
             "clsact",
         )
     except NetlinkFailure as err:
@@ -205,7 +205,7 @@ def remove_clsact_if_unused(nl: Netlink, ifindex: int) -> None:
         if any(requests.filter_dump(ifindex, parent, 0, None) for parent in (INGRESS, EGRESS)):
             return
         requests.qdisc_modify(
-            RTM_DELQDISC, 0, ifindex, CLSACT_HANDLE, TC_H_INGRESS_PARENT, "clsact"
+            RTM_DELQDISC, 0, ifindex, CLSACT_HANDLE, TC_H_INGRESS, "clsact"
         )
     except NetlinkFailure:
         pass  # the device went away meanwhile, and its qdisc with it

@@ -18,12 +18,16 @@ from pybpftool.netlink.uapi import (
     NLM_F_DUMP,
     NLM_F_ECHO,
     NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
     RTM_DELACTION,
+    RTM_DELCHAIN,
     RTM_GETACTION,
     RTM_GETCHAIN,
     RTM_GETQDISC,
     RTM_GETTFILTER,
     RTM_NEWACTION,
+    RTM_NEWCHAIN,
     RTM_NEWQDISC,
     RTM_NEWTFILTER,
     TCA_BPF_FLAG_ACT_DIRECT,
@@ -289,7 +293,7 @@ def _send_raw(nl: Netlink, msg: Any, msg_type: int, flags: int) -> list[RawMessa
     """_send_raw: one request (a pyroute2 message), its replies other than acks and errors
     kept raw."""
     found = nl.request(msg, msg_type, flags)
-    return [_raw_message(m) for m in found if m["header"]["type"] not in (2, 3)]
+    return [_raw_message(m) for m in found if m["header"]["type"] not in (NLMSG_ERROR, NLMSG_DONE)]
 
 
 _CHAIN_TCMSG: Any = None
@@ -334,7 +338,8 @@ def _chain_request(
     msg["parent"] = parent
     msg["info"] = info
     msg["attrs"] = [list(attr) for attr in attrs]
-    return [m for m in _send_raw(nl, msg, msg_type, flags) if m.type in (100, 101, 102)]
+    chains = (RTM_NEWCHAIN, RTM_DELCHAIN, RTM_GETCHAIN)
+    return [m for m in _send_raw(nl, msg, msg_type, flags) if m.type in chains]
 
 
 class ChainRequests:

@@ -70,7 +70,6 @@ OTHER_LINK_OPTIONS = frozenset(
         "numrxqueues",
     ]
 )
-BPF_PROG_TYPE_XDP = 6
 LINK_COMMANDS = ("add", "delete", "set", "change", "replace", "show", "list", "lst", "help")
 
 
@@ -172,9 +171,10 @@ def link_show(opts: GlobalOptions, args: list[str]) -> int:
 
 def _prepare(source: BpfSource, process: Process) -> Prepared:
     from pybpftool.cli.common.attach import prepare
+    from pybpftool.uapi import BpfProgType  # loaded with the loader in any case
 
     try:
-        return prepare(source, BPF_PROG_TYPE_XDP, "prog", "xdp", process)
+        return prepare(source, BpfProgType.BPF_PROG_TYPE_XDP, "prog", "xdp", process)
     except PyBpfError as err:
         raise IprouteExit(load_failure_text(err), 255) from None
 

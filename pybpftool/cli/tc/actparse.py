@@ -66,7 +66,6 @@ TC_COOKIE_MAX_SIZE = 16
 _TC_KINDS = "bpf connmark csum ct ctinfo gact gate ife mirred mpls nat pedit police sample "
 TC_ACTION_KINDS = frozenset((_TC_KINDS + "simple skbedit skbmod tunnel_key vlan xt").split())
 FILTER_NAMESZ = 16
-BPF_PROG_TYPE_SCHED_ACT = 4  # the type a bpf action's program is loaded as
 
 
 def say(*lines: str) -> None:
@@ -256,8 +255,10 @@ def _bpf_program(source: Any, session: ParseSession) -> Program:
             raise ParseFailed from None
     if session.dry:
         return ProgramFd(-1, "")  # a delete or get: never loaded, never sent
+    from pybpftool.uapi import BpfProgType  # loaded with the loader in any case
+
     try:
-        prepared = session.prepare(source, BPF_PROG_TYPE_SCHED_ACT, "action")
+        prepared = session.prepare(source, BpfProgType.BPF_PROG_TYPE_SCHED_ACT, "action")
     except PyBpfError as err:
         say(*load_failure_text(err).split("\n"))
         raise ParseFailed from None

@@ -57,6 +57,7 @@ from pybpftool.netlink.uapi import (
     RTM_DELACTION,
     RTM_GETACTION,
     RTM_NEWACTION,
+    TCA_STATS2,
 )
 
 _TC_ACT_NAMES = {
@@ -257,7 +258,7 @@ def _print_one_action(out: Any, data: bytes, context: _Context) -> int:
         out.fp("\tAction statistics:")
         out.nl()
         out.open("stats")
-        _tc_stats(out, {7: tb[TCA_ACT_STATS]}, "\t", opts)  # TCA_STATS2's layout
+        _tc_stats(out, {TCA_STATS2: tb[TCA_ACT_STATS]}, "\t", opts)  # TCA_STATS2's layout
         out.close()
         out.nl()
     if TCA_ACT_COOKIE in tb:

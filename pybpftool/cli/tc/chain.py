@@ -39,6 +39,7 @@ from pybpftool.cli.tc.filter import (
     resolve_target,
 )
 from pybpftool.cli.tc.filterprog import ParseFailed, ParseSession, load_program
+from pybpftool.cli.tc.handles import PARENT_WORDS
 from pybpftool.errors import NetlinkFailure
 from pybpftool.netlink.uapi import (
     NLM_F_CREATE,
@@ -163,7 +164,7 @@ def print_chains(messages: list[Any], opts: GlobalOptions, ifindex: int) -> str:
     the device the command named (tc's filter_ifindex), whose name is then left out."""
     from pybpftool.cli.tc.show import Printer, tc_classid
     from pybpftool.netlink import rtattrs
-    from pybpftool.netlink.uapi import TCA_KIND, TCM_IFINDEX_MAGIC_BLOCK
+    from pybpftool.netlink.uapi import TCA_CHAIN, TCA_KIND, TCM_IFINDEX_MAGIC_BLOCK
 
     out = Printer(opts)
     scope = LISTED.scope()
@@ -189,8 +190,8 @@ def print_chains(messages: list[Any], opts: GlobalOptions, ifindex: int) -> str:
                 dev = names.get(index, f"if{index}")
                 out.any("dev", dev, f"dev {dev} ")
             if not scope.parent or scope.parent != parent:
-                if parent in _PARENT_WORDS:
-                    word = _PARENT_WORDS[parent]
+                if parent in PARENT_WORDS:
+                    word = PARENT_WORDS[parent]
                     out.any(word, True, f"{word} ")
                 else:
                     out.any("parent", tc_classid(parent), f"parent {tc_classid(parent)} ")
@@ -198,7 +199,7 @@ def print_chains(messages: list[Any], opts: GlobalOptions, ifindex: int) -> str:
         if kind is not None:
             text = kind.split(b"\0", 1)[0].decode(errors="replace")
             out.any("kind", text, f"{text} ")
-        chain = attrs.get(11)  # TCA_CHAIN
+        chain = attrs.get(TCA_CHAIN)
         if chain is not None:
             number = int.from_bytes(chain[:4].ljust(4, b"\0"), sys.byteorder)
             if scope.chain is None or scope.chain != number:
@@ -206,9 +207,6 @@ def print_chains(messages: list[Any], opts: GlobalOptions, ifindex: int) -> str:
         out.nl()
         out.end()
     return out.output()
-
-
-_PARENT_WORDS = {0xFFFFFFFF: "root", 0xFFFFFFF2: "ingress", 0xFFFFFFF3: "egress"}
 
 
 def _link_names() -> dict[int, str]:

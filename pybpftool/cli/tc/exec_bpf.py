@@ -24,18 +24,19 @@ from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.usage import EXEC_BPF_USAGE as USAGE
 from pybpftool.cli.common.words import Words, incomplete
 from pybpftool.errors import KernelError, ObjectError, PyBpfError, VerifierError
+from pybpftool.uapi import BpfMapType
+from pybpftool.uapi import BpfProgType as P
 
 # `type` word -> (program type, default section, pin subdir)
 TYPES = {
-    "cls": (3, "classifier", "tc"),
-    "act": (4, "action", "tc"),
-    "xdp": (6, "prog", "xdp"),
-    "lwt_in": (10, "prog", "ip"),
-    "lwt_out": (11, "prog", "ip"),
-    "lwt_xmit": (12, "prog", "ip"),
-    "lwt_seg6local": (18, "prog", "ip"),
+    "cls": (P.BPF_PROG_TYPE_SCHED_CLS, "classifier", "tc"),
+    "act": (P.BPF_PROG_TYPE_SCHED_ACT, "action", "tc"),
+    "xdp": (P.BPF_PROG_TYPE_XDP, "prog", "xdp"),
+    "lwt_in": (P.BPF_PROG_TYPE_LWT_IN, "prog", "ip"),
+    "lwt_out": (P.BPF_PROG_TYPE_LWT_OUT, "prog", "ip"),
+    "lwt_xmit": (P.BPF_PROG_TYPE_LWT_XMIT, "prog", "ip"),
+    "lwt_seg6local": (P.BPF_PROG_TYPE_LWT_SEG6LOCAL, "prog", "ip"),
 }
-BPF_MAP_TYPE_PROG_ARRAY = 3
 TRACEFS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing", "/tracing", "/trace")
 
 
@@ -209,7 +210,7 @@ def _store(map_path: str, subdir: str, key: int, prog, prog_type: int) -> None: 
     with array:
         info = kernel.map_info(array)
         wanted = (
-            ("Type", BPF_MAP_TYPE_PROG_ARRAY, info.type),
+            ("Type", int(BpfMapType.BPF_MAP_TYPE_PROG_ARRAY), info.type),
             ("Size key", 4, info.key_size),
             ("Size value", 4, info.value_size),
         )

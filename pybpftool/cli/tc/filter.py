@@ -41,14 +41,13 @@ from pybpftool.cli.tc.filterprog import (
     load_program,
     program_record,
 )
-from pybpftool.cli.tc.handles import tc_classid_value
+from pybpftool.cli.tc.handles import PARENTS, tc_classid_value
 from pybpftool.cscan import c_unsigned
 from pybpftool.errors import NetlinkFailure
 from pybpftool.netlink.uapi import (
-    EGRESS,
     ETH_P_ALL,
-    INGRESS,
-    TC_H_ROOT,
+    NLM_F_CREATE,
+    NLM_F_EXCL,
     TCA_BPF_FLAG_ACT_DIRECT,
     TCA_CLS_FLAGS_SKIP_HW,
     TCA_CLS_FLAGS_SKIP_SW,
@@ -58,10 +57,9 @@ if TYPE_CHECKING:
     from pybpftool.cli.common.attach import Prepared
     from pybpftool.netlink.clsbpf import ActionList, ClsBpfOptions
 
-PARENTS = {"root": TC_H_ROOT, "ingress": INGRESS, "egress": EGRESS}
 NETLINK_COMMAND = {"add": "add-filter", "change": "change-filter", "replace": "replace-filter"}
 # tc_filter.c do_filter(): the netlink flags of each modifying verb.
-MODIFY_FLAGS = {"add": 0x600, "change": 0, "replace": 0x400, "delete": 0}  # EXCL|CREATE, CREATE
+MODIFY_FLAGS = {"add": NLM_F_EXCL | NLM_F_CREATE, "change": 0, "replace": NLM_F_CREATE, "delete": 0}
 # The classifiers tc 6.1 has an f_*.c parser for; any other kind is tc's generic one.
 _TC_FILTER_KINDS = "basic cgroup flow flower fw matchall route rsvp rsvp6 tcindex u32"
 TC_FILTER_KINDS = frozenset(_TC_FILTER_KINDS.split())

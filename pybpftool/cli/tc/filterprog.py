@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from pybpftool.loader.publish import LoadGroup
     from pybpftool.netlink.clsbpf import Program
 
-BPF_PROG_TYPE_SCHED_CLS = 3
-
 
 class ParseFailed(Exception):
     """ParseFailed: a parser returned -1; what tc prints on the way has been printed.
@@ -112,8 +110,10 @@ def commit_filter(session: ParseSession, send: Callable[[], None]) -> None:
 def prepare_classifier(source: BpfSource, session: ParseSession) -> Prepared:
     """prepare_classifier: the filter's program loaded (or opened) as tc does into
     `session`, its failure in tc's words."""
+    from pybpftool.uapi import BpfProgType  # loaded with the loader in any case
+
     try:
-        return session.prepare(source, BPF_PROG_TYPE_SCHED_CLS, "classifier")
+        return session.prepare(source, BpfProgType.BPF_PROG_TYPE_SCHED_CLS, "classifier")
     except PyBpfError as err:
         text = load_failure_text(err)
         if source.mode == "pinned":

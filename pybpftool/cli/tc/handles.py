@@ -4,7 +4,11 @@ get_qdisc_handle), read as C reads their hex numbers."""
 from __future__ import annotations
 
 from pybpftool.cscan import c_strtoul
-from pybpftool.netlink.uapi import TC_H_ROOT
+from pybpftool.netlink.uapi import EGRESS, INGRESS, TC_H_ROOT
+
+# The parents tc names by a word (tc_filter.c's selectors, print_filter's output).
+PARENTS = {"root": TC_H_ROOT, "ingress": INGRESS, "egress": EGRESS}
+PARENT_WORDS = {parent: word for word, parent in PARENTS.items()}
 
 
 def tc_classid_value(text: str) -> int | None:

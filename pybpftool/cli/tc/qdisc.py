@@ -22,20 +22,28 @@ from pybpftool.cli.common.usage import (
 from pybpftool.cli.common.words import Words, duparg, invarg
 from pybpftool.cli.tc.handles import qdisc_handle_value, tc_classid_value
 from pybpftool.cscan import c_unsigned
+from pybpftool.netlink.uapi import (
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    NLM_F_REPLACE,
+    RTM_DELQDISC,
+    RTM_NEWQDISC,
+    TC_H_INGRESS,
+    TC_H_ROOT,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
     from pybpftool.netlink.qdiscopts import FifoOptions, HtbOptions, QdiscOptions
 
-TC_H_ROOT, TC_H_INGRESS = 0xFFFFFFFF, 0xFFFFFFF1  # TC_H_CLSACT == TC_H_INGRESS
-TC_H_INGRESS_HANDLE = 0xFFFF0000
+TC_H_INGRESS_HANDLE = TC_H_INGRESS & 0xFFFF0000  # TC_H_MAJ(TC_H_INGRESS): ffff:
 # do_qdisc(): verb -> (RTM type, flags), matched by prefix in this order.
 QDISC_VERBS = (
-    ("add", 36, 0x600),  # RTM_NEWQDISC, NLM_F_EXCL | NLM_F_CREATE
-    ("change", 36, 0),
-    ("replace", 36, 0x500),  # NLM_F_CREATE | NLM_F_REPLACE
-    ("link", 36, 0x100),  # NLM_F_REPLACE
-    ("delete", 37, 0),  # RTM_DELQDISC
+    ("add", RTM_NEWQDISC, NLM_F_EXCL | NLM_F_CREATE),
+    ("change", RTM_NEWQDISC, 0),
+    ("replace", RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE),
+    ("link", RTM_NEWQDISC, NLM_F_REPLACE),
+    ("delete", RTM_DELQDISC, 0),
 )
 
 

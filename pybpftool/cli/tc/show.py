@@ -20,8 +20,10 @@ from pybpftool.cli.common import jsonw
 from pybpftool.cli.common.escape import terminal_safe
 from pybpftool.cli.common.grammar import GlobalOptions
 from pybpftool.cli.common.proginfo import prog_infos, prog_json, prog_text
+from pybpftool.cli.tc.handles import PARENT_WORDS
 from pybpftool.netlink import BpfFilter, Qdisc, rtattrs
 from pybpftool.netlink.uapi import (
+    TC_H_ROOT,
     TCA_CLS_FLAGS_IN_HW,
     TCA_CLS_FLAGS_NOT_IN_HW,
     TCA_CLS_FLAGS_SKIP_HW,
@@ -36,9 +38,6 @@ from pybpftool.netlink.uapi import (
     TCA_XSTATS,
     TCM_IFINDEX_MAGIC_BLOCK,
 )
-
-TC_H_ROOT, TC_H_INGRESS = 0xFFFFFFFF, 0xFFFFFFF1
-INGRESS, EGRESS = 0xFFFFFFF2, 0xFFFFFFF3
 
 # lib/ll_proto.c llproto_names, in its order (the first name of a number wins when printing).
 _LLPROTO_NAMES = (
@@ -169,8 +168,8 @@ def _filter(out: Printer, f: BpfFilter, scope: FilterScope, info: Any, opts: Glo
         if not scope.block or scope.block != f.parent:
             out.any("block", f.parent, f"block {f.parent} ")
     elif not scope.parent or scope.parent != f.parent:
-        if f.parent in (TC_H_ROOT, INGRESS, EGRESS):
-            word = {TC_H_ROOT: "root", INGRESS: "ingress", EGRESS: "egress"}[f.parent]
+        if f.parent in PARENT_WORDS:
+            word = PARENT_WORDS[f.parent]
             out.any(word, True, f"{word} ")
         else:
             out.any("parent", tc_classid(f.parent), f"parent {tc_classid(f.parent)} ")
@@ -343,8 +342,10 @@ def _fifo(out: Printer, kind: str, data: bytes, opts: GlobalOptions) -> None:
 
 def _htb(out: Printer, kind: str, data: bytes, opts: GlobalOptions) -> None:
     """_htb: q_htb.c htb_print_opt for a qdisc (TCA_HTB_INIT, DIRECT_QLEN, OFFLOAD)."""
+    from pybpftool.netlink.qdiscopts import TCA_HTB_DIRECT_QLEN, TCA_HTB_INIT, TCA_HTB_OFFLOAD
+
     tb = rtattrs(data)
-    glob = tb.get(2)  # TCA_HTB_INIT: struct tc_htb_glob
+    glob = tb.get(TCA_HTB_INIT)  # struct tc_htb_glob
     if glob is not None and len(glob) < 20:
         return  # htb_print_opt gives up on a short struct
     if glob is not None:
@@ -358,10 +359,10 @@ def _htb(out: Printer, kind: str, data: bytes, opts: GlobalOptions) -> None:
             version = _u32(glob)
             ver = f"{version >> 16}.{version & 0xFFFF}"
             out.any("ver", ver, f" ver {ver}")
-    qlen = tb.get(5)  # TCA_HTB_DIRECT_QLEN
+    qlen = tb.get(TCA_HTB_DIRECT_QLEN)
     if qlen is not None and len(qlen) >= 4:
         out.any("direct_qlen", _u32(qlen), f" direct_qlen {_u32(qlen)}")
-    if 9 in tb:  # TCA_HTB_OFFLOAD
+    if TCA_HTB_OFFLOAD in tb:
         out.any("offload", None, " offload")
 
 
