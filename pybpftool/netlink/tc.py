@@ -146,6 +146,21 @@ def own_table(codec: Any) -> Any:
     return codec
 
 
+def _filter_attrs(
+    chain: int | None, kind: str | None, options: ClsBpfOptions | None
+) -> list[tuple[str, Any]]:
+    """_filter_attrs: what tc_filter_modify adds after struct tcmsg, filters and chains
+    alike: TCA_CHAIN, TCA_KIND, then the kind's options, each when given."""
+    attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+    if kind:
+        attrs.append(("TCA_KIND", kind))
+    if options is not None:
+        from pybpftool.netlink.clsbpf import cls_bpf_options
+
+        attrs.append(("TCA_OPTIONS", cls_bpf_options(options)))
+    return attrs
+
+
 class TcRequests:
     """TcRequests: hand-built tcmsg requests with iproute2's exact flags and attributes
     (pyroute2's tc() insists on a kind, fills in parents and decodes options by plugin)."""
@@ -240,13 +255,7 @@ class TcRequests:
         """filter_modify: a filter request as tc_filter_modify builds it: TCA_CHAIN,
         TCA_KIND and the cls_bpf options, each when given (a delete, or a kind-less request
         the kernel judges, has only the first two)."""
-        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
-        if kind:
-            attrs.append(("TCA_KIND", kind))
-        if options is not None:
-            from pybpftool.netlink.clsbpf import cls_bpf_options
-
-            attrs.append(("TCA_OPTIONS", cls_bpf_options(options)))
+        attrs = _filter_attrs(chain, kind, options)
         flags |= NLM_F_REQUEST | NLM_F_ACK
         self._request(msg_type, flags, index, handle, parent, info, attrs)
 
@@ -362,13 +371,7 @@ class ChainRequests:
         handle: int = 0,
     ) -> None:
         """modify: add or delete a chain: TCA_CHAIN, TCA_KIND and TCA_OPTIONS (a template)."""
-        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
-        if kind:
-            attrs.append(("TCA_KIND", kind))
-        if options is not None:
-            from pybpftool.netlink.clsbpf import cls_bpf_options
-
-            attrs.append(("TCA_OPTIONS", cls_bpf_options(options)))
+        attrs = _filter_attrs(chain, kind, options)
         flags |= NLM_F_REQUEST | NLM_F_ACK
         _chain_request(self.nl, msg_type, flags, index, parent, info, attrs, handle)
 

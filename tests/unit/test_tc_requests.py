@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import shlex
 import sys
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
+from fakenetlink import FakeFd, RecordingNetlink
 
 from pybpftool.cli.common.grammar import parse_global_options
-from pybpftool.netlink.uapi import NLM_F_REQUEST
 
 # (tc command line, nlmsg type, nlmsg flags, hex of the bytes after struct nlmsghdr)
 TC_REQUESTS = [
@@ -138,41 +138,6 @@ TC_REQUESTS = [
         "0000800080001000000",
     ),
 ]
-
-
-class RecordingNetlink:
-    """RecordingNetlink: the socket of the capture's netns (v1 is 2, v0 is 3); each request
-    is encoded as pyroute2 would send it and kept, and the kernel answers with an ack."""
-
-    sent: ClassVar[list[tuple[int, int, bytes]]] = []
-
-    def __enter__(self) -> RecordingNetlink:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def link_index(self, name: str) -> int | None:
-        return {"v1": 2, "v0": 3}.get(name)
-
-    def request(self, msg: Any, msg_type: int, flags: int, reply: Any = None) -> tuple[Any, ...]:
-        header = msg["header"]
-        header["type"], header["flags"] = msg_type, flags | NLM_F_REQUEST
-        header["sequence_number"], header["pid"] = 1, 0
-        msg.encode()
-        RecordingNetlink.sent.append((msg_type, flags | NLM_F_REQUEST, bytes(msg.data)[16:]))
-        return ()
-
-
-class FakeFd:
-    def __init__(self, number: int) -> None:
-        self.number = number
-
-    def __int__(self) -> int:
-        return self.number
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import sys
 from typing import Any, ClassVar
 
 import pytest
+from fakenetlink import FakeFd, FakeNetlink
 
 from pybpftool.cli.common.grammar import GlobalOptions
 from pybpftool.cli.tc import actions as tcactions
@@ -140,39 +141,6 @@ TC_REQUESTS = [
         "00000000100001000c00010008000100666f6f000c0002000100000001000000",
     ),
 ]
-
-
-class FakeFd:
-    def __init__(self, number: int) -> None:
-        self.number = number
-        self.closed = False
-
-    def __int__(self) -> int:
-        return self.number
-
-    def close(self) -> None:
-        self.closed = True
-
-
-class FakeLink:
-    def __init__(self, ifindex: int, name: str) -> None:
-        self.ifindex, self.name = ifindex, name
-
-
-class FakeNetlink:
-    """FakeNetlink: the socket: devices v0 (3) and v1 (2), as in the capture's netns."""
-
-    def __enter__(self) -> FakeNetlink:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def link_index(self, name: str) -> int | None:
-        return {"v1": 2, "v0": 3}.get(name)
-
-    def links(self) -> list[FakeLink]:
-        return [FakeLink(2, "v1"), FakeLink(3, "v0")]
 
 
 class Recorder(ActionRequests):
