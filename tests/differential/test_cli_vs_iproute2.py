@@ -737,6 +737,8 @@ FILTER_ACTION_LINES = [
     "tc filter add dev v0 egress bpf da obj {tc} action pass cookie 0a0b",
     "tc filter add dev v0 egress bpf da obj {tc} action goto chain 3 index 2",
     "tc filter add dev v0 egress bpf da obj {tc} action bpf obj {tc} sec tail index 4",
+    # two objects on one line: the sandbox, entered at the first load, lets the second be read
+    "tc filter add dev v0 egress bpf da obj {tc} action bpf obj {tc_copy} sec tail",
     "tc filter add dev v0 egress bpf da obj {tc} action mirred bogus",
     "tc filter add dev v0 egress bpf da obj {tc} action mirred egress redirect dev nope",
     "tc filter add dev v0 egress bpf da obj {tc} action help",
@@ -795,6 +797,9 @@ def test_actions_and_chains_match_iproute2(
 ) -> None:
     theirs, ours = twins
     objects = {"tc": str(bpfobjs.build("twin_btf", HOST))}
+    tc_copy = tmp_path / "twin_copy.o"
+    tc_copy.write_bytes(Path(objects["tc"]).read_bytes())
+    objects["tc_copy"] = str(tc_copy)
     chain_batch = tmp_path / "chain_batch"
     chain_batch.write_text(CHAIN_BATCH)
     objects["chain_batch"] = str(chain_batch)

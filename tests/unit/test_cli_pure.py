@@ -9,9 +9,8 @@ import pytest
 
 from pybpftool.cli.common import jsonw
 from pybpftool.cli.common.batch import command_lines, split_words
-from pybpftool.cli.common.bpfsource import named_files, parse_mode
+from pybpftool.cli.common.bpfsource import parse_mode
 from pybpftool.cli.common.grammar import IprouteExit
-from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.words import Words
 
 
@@ -79,19 +78,21 @@ def test_exiting_helpers_are_fatal_returned_errors_are_not() -> None:
 
 
 def test_tc_exec_bpf_needs_the_words_e_bpf_takes() -> None:
+    from pybpftool.cli.common.context import RunContext
     from pybpftool.cli.tc.exec_bpf import parse_bpf
 
-    assert parse_bpf(Words([]), Process()) == 0
+    run = RunContext()
+    assert parse_bpf(run, Words([])) == 0
     for words in ("run", "import", "import u run", "import u import", "graft", "graft m"):
         with pytest.raises(IprouteExit, match="Command line is not complete") as caught:
-            parse_bpf(Words(words.split()), Process())
+            parse_bpf(run, Words(words.split()))
         assert caught.value.fatal, words
     with pytest.raises(IprouteExit, match="No import parameter provided") as caught:
-        parse_bpf(Words(["run", "sh"]), Process())
+        parse_bpf(run, Words(["run", "sh"]))
     assert caught.value.fatal is None
     for key in ("x", "-1", "0x100000000"):
         with pytest.raises(IprouteExit, match='Illegal "key"'):
-            parse_bpf(Words(["graft", "m", "key", key, "obj", "f.o"]), Process())
+            parse_bpf(run, Words(["graft", "m", "key", key, "obj", "f.o"]))
 
 
 def test_global_options_in_order_netns_switched_while_parsing() -> None:
@@ -173,19 +174,6 @@ def test_unknown_mode_and_missing_file() -> None:
         parse_mode(Words(["bytecode", "1,6"]), allow_bytecode=False, allow_type=False)
 
 
-@pytest.mark.parametrize(
-    ("line", "files"),
-    [
-        ("action bpf obj a.o sec s action bpf object-file b.o", ["a.o", "b.o"]),
-        ("action bpf bcf c.txt action bpf bytecode-file d.txt", ["c.txt", "d.txt"]),
-        ("action bpf pinned /sys/fs/bpf/p action gact ok", []),
-        ("action bpf obj", []),
-    ],
-)
-def test_files_a_line_names_are_found_before_it_is_parsed(line: str, files: list[str]) -> None:
-    assert named_files(line.split()) == files
-
-
 def test_json_writer_matches_tc_pretty_layout() -> None:
     doc = [{"a": 1}, {"b": {"c": True, "d": [1, 2]}}]
     assert jsonw.dumps(doc) == '[{"a":1},{"b":{"c":true,"d":[1,2]}}]'
@@ -226,14 +214,16 @@ def test_batch_lines_parse_an_object_once_until_it_changes(tmp_path) -> None:  #
 
     import bpfobjs
 
-    from pybpftool.cli.common.attach import parse_cached
+    from pybpftool.cli.common.context import RunContext
 
     obj = tmp_path / "o.o"
     shutil.copy(bpfobjs.build("legacy_maps", "bpfel"), obj)
-    first = parse_cached(str(obj))
-    assert parse_cached(str(obj)) is first
+    run = RunContext()
+    first = run.parse(str(obj))
+    assert run.parse(str(obj)) is first
     os.utime(obj, ns=(1, 1))  # a new mtime: the file may have been rebuilt
-    assert parse_cached(str(obj)) is not first
+    assert run.parse(str(obj)) is not first
+    assert RunContext().parse(str(obj)) is not run.parse(str(obj))  # per run
 
 
 def _nla(kind: int, payload: bytes) -> bytes:

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from fakenetlink import FakeFd, RecordingNetlink
 
+from pybpftool.cli.common.context import RunContext
 from pybpftool.cli.common.grammar import parse_global_options
 
 # (tc command line, nlmsg type, nlmsg flags, hex of the bytes after struct nlmsghdr)
@@ -147,7 +148,7 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> type[RecordingNetlink]:
     from pybpftool.cli.common.attach import Prepared
 
     def fake_prepare(
-        source: Any, prog_type: int, section: str, subdir: str, process: Any, group: Any = None
+        run: Any, source: Any, prog_type: int, section: str, subdir: str, group: Any = None
     ) -> Prepared:
         name = source.path.rsplit("/", 1)[-1]
         fd = {3: 13, 4: 11}[prog_type]  # BPF_PROG_TYPE_SCHED_CLS, _ACT: tc's fds
@@ -164,7 +165,7 @@ def run_tc(line: str) -> int:
     from pybpftool.cli.tc.main import HANDLERS
 
     opts, rest = parse_global_options("tc", shlex.split(line))
-    return HANDLERS[rest[0]](opts, rest[1:])
+    return HANDLERS[rest[0]](RunContext(opts=opts), rest[1:])
 
 
 @pytest.mark.skipif(sys.byteorder != "little", reason="captured on x86_64")

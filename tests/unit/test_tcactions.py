@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import pytest
 from fakenetlink import FakeFd, FakeNetlink
 
+from pybpftool.cli.common.context import RunContext
 from pybpftool.cli.common.grammar import GlobalOptions
 from pybpftool.cli.tc import actions as tcactions
 from pybpftool.cli.tc.actprint import print_action_messages
@@ -166,7 +167,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> type[Recorder]:
     from pybpftool.cli.common.attach import Prepared
 
     def fake_prepare(
-        source: Any, prog_type: int, section: str, subdir: str, process: Any, group: Any = None
+        run: Any, source: Any, prog_type: int, section: str, subdir: str, group: Any = None
     ) -> Prepared:
         assert prog_type == 4  # BPF_PROG_TYPE_SCHED_ACT
         name = source.path.rsplit("/", 1)[-1]
@@ -183,7 +184,7 @@ def _run(line: str) -> int:
     from pybpftool.cli.common.grammar import parse_global_options
 
     opts, rest = parse_global_options("tc", shlex.split(line))
-    return tcactions.actions_command(opts, rest)
+    return tcactions.actions_command(RunContext(opts=opts), rest)
 
 
 @pytest.mark.skipif(sys.byteorder != "little", reason="captured on x86_64")
@@ -264,12 +265,12 @@ def test_usage_exits(recorder: type[Recorder], capsys: pytest.CaptureFixture[str
     from pybpftool.cli.common.grammar import IprouteExit
 
     with pytest.raises(IprouteExit) as caught:
-        tcactions.actions_command(GlobalOptions(), ["add", "action", "foo"])
+        tcactions.actions_command(RunContext(), ["add", "action", "foo"])
     assert caught.value.status == 255  # gact's usage(): exit(-1)
     assert capsys.readouterr().err == "Bad action type foo\n"
     assert caught.value.message.startswith("Usage: ... gact <ACTION> [RAND] [INDEX]\n")
     with pytest.raises(IprouteExit) as caught:
-        tcactions.actions_command(GlobalOptions(), ["help"])
+        tcactions.actions_command(RunContext(), ["help"])
     assert caught.value.message.endswith("(ACTPARAMS)\n")  # then write_lines' newline
 
 

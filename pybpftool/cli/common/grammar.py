@@ -7,7 +7,6 @@ objects matched by prefix in table order (spec/iproute2.md §1.1-§1.2).
 
 from __future__ import annotations
 
-from pybpftool.cli.common.process import Process
 from pybpftool.errors import UsageError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms of `pyip -V`)
@@ -74,7 +73,6 @@ class GlobalOptions:
         "numeric",
         "oneline",
         "pretty",
-        "process",
         "stats",
         "version",
     )
@@ -86,8 +84,6 @@ class GlobalOptions:
         self.batch: str | None = None
         self.netns: str | None = None
         self.extra: dict[str, str | bool] = {}
-        # Not an option: what this run may do to its process (set by run_frontend).
-        self.process = Process()
 
 
 # (keyword, attribute, takes_value) in the order ip.c tests them; the first match wins.

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from pybpftool.cli.common.attach import Prepared
-    from pybpftool.cli.common.process import Process
+    from pybpftool.cli.common.context import RunContext
     from pybpftool.loader import LoadedObject
 
 XDP_MODES = {"xdp": 0, "xdpgeneric": 2, "xdpdrv": 4, "xdpoffload": 8}  # XDP_FLAGS_*_MODE
@@ -80,21 +80,21 @@ class XdpRequest:
     source: BpfSource | None  # None: detach (off / none)
 
 
-def link_command(opts: GlobalOptions, args: list[str]) -> int:
+def link_command(run: RunContext, args: list[str]) -> int:
     """link_command: `pyip link ...`; only `set` with XDP is handled."""
     if not args:
         raise IprouteExit('pyip link: only "pyip link set DEV xdp ..." is implemented', 255)
     command = next((c for c in LINK_COMMANDS if matches(args[0], c)), None)
     if command in ("set", "change"):
-        return link_set(opts, args[1:])
+        return link_set(run, args[1:])
     if command in ("show", "list", "lst"):
-        return link_show(opts, args[1:])
+        return link_show(run.opts, args[1:])
     if command is None:
         raise IprouteExit(f'Command "{args[0]}" is unknown, try "ip link help".', 255)
     raise IprouteExit(f"pyip link {command}: not implemented by pyip in this version.", 255)
 
 
-def link_set(opts: GlobalOptions, args: list[str]) -> int:
+def link_set(run: RunContext, args: list[str]) -> int:
     words = Words(args)
     dev: str | None = None
     request: XdpRequest | None = None
@@ -105,7 +105,7 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
             if word in XDP_MODES:
                 if request is not None:
                     raise duparg("xdp", word)
-                flags = XDP_MODES[word] | (0 if opts.force else XDP_FLAGS_UPDATE_IF_NOEXIST)
+                flags = XDP_MODES[word] | (0 if run.opts.force else XDP_FLAGS_UPDATE_IF_NOEXIST)
                 if words.left() == 1 and words.peek() in ("off", "none"):
                     words.take()  # iproute2 knows off/none only as the very last word
                     request = XdpRequest("", flags, None)
@@ -114,8 +114,7 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
                         words, allow_bytecode=False, allow_type=False, allow_export=False
                     )
                     request = XdpRequest("", flags, source)
-                    # loaded before the device is looked up
-                    prepared = _prepare(source, opts.process)
+                    prepared = _prepare(run, source)  # loaded before the device is looked up
             elif word in OTHER_LINK_OPTIONS:
                 raise IprouteExit(
                     f'pyip link set: "{word}" is not implemented by pyip in this version '
@@ -169,12 +168,12 @@ def link_show(opts: GlobalOptions, args: list[str]) -> int:
     return 0
 
 
-def _prepare(source: BpfSource, process: Process) -> Prepared:
+def _prepare(run: RunContext, source: BpfSource) -> Prepared:
     from pybpftool.cli.common.attach import prepare
     from pybpftool.uapi import BpfProgType  # loaded with the loader in any case
 
     try:
-        return prepare(source, BpfProgType.BPF_PROG_TYPE_XDP, "prog", "xdp", process)
+        return prepare(run, source, BpfProgType.BPF_PROG_TYPE_XDP, "prog", "xdp")
     except PyBpfError as err:
         raise IprouteExit(load_failure_text(err), 255) from None
 

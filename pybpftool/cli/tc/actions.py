@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
-from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.words import Words, invarg
 from pybpftool.cli.tc.actparse import FILTER_NAMESZ, action_kind, parse_action, say
 from pybpftool.cli.tc.filterprog import ParseFailed, ParseSession
@@ -46,6 +45,9 @@ from pybpftool.netlink.uapi import (
     RTM_DELACTION,
     RTM_GETACTION,
 )
+
+if TYPE_CHECKING:
+    from pybpftool.cli.common.context import RunContext
 
 TALKING = "We have an error talking to the kernel"
 
@@ -71,8 +73,9 @@ Where: \tACTSPECOP := ACR | GD | FL
 # --- the commands ---
 
 
-def actions_command(opts: GlobalOptions, args: list[str]) -> int:
+def actions_command(run: RunContext, args: list[str]) -> int:
     """actions_command: m_action.c do_action(): commands until the words run out."""
+    opts = run.opts
     pos = 0
     while pos < len(args):
         verb = args[pos]
@@ -80,7 +83,7 @@ def actions_command(opts: GlobalOptions, args: list[str]) -> int:
             flags = (
                 NLM_F_EXCL | NLM_F_CREATE if matches(verb, "add") else NLM_F_CREATE | NLM_F_REPLACE
             )
-            status, pos = _modify(args, pos, flags, opts.process)
+            status, pos = _modify(run, args, pos, flags)
         elif matches(verb, "delete") or matches(verb, "get"):
             event = RTM_DELACTION if matches(verb, "delete") else RTM_GETACTION
             status, end = _get_delete(opts, args, pos + 2, event)
@@ -109,16 +112,15 @@ def _netlink() -> Any:
     return Netlink()
 
 
-def _modify(args: list[str], pos: int, flags: int, process: Process) -> tuple[int, int]:
+def _modify(run: RunContext, args: list[str], pos: int, flags: int) -> tuple[int, int]:
     """_modify: tc_action_modify(): parse the actions (loading bpf programs), send them."""
-    from pybpftool.cli.common.bpfsource import named_files
     from pybpftool.cli.common.failures import load_failure_text, netlink_message
     from pybpftool.errors import NetlinkFailure, PyBpfError
     from pybpftool.netlink import ActionRequests
 
     av = Words(args, pos + 1)
     with _netlink() as nl:
-        session = ParseSession(nl, process=process, named=named_files(args[pos + 1 :]))
+        session = ParseSession(run, nl)
         try:
             try:
                 actions = parse_action(av, session)

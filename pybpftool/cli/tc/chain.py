@@ -18,15 +18,13 @@ Output, as print_filter() prints a chain: `chain [block N ][parent H ][KIND ]cha
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.common.bpfsource import named_files
 from pybpftool.cli.common.failures import netlink_message
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.usage import FILTER_USAGE
 from pybpftool.cli.common.words import Words
 from pybpftool.cli.tc.filter import (
-    LISTED,
     TALKING,
     TC_FILTER_KINDS,
     FilterHelp,
@@ -48,28 +46,31 @@ from pybpftool.netlink.uapi import (
     RTM_NEWCHAIN,
 )
 
+if TYPE_CHECKING:
+    from pybpftool.cli.common.context import FilterListed, RunContext
+
 CHAIN_USAGE = """\
 Usage: tc chain [ add | del | get | show ] [ dev STRING ]
        tc chain [ add | del | get | show ] [ block BLOCK_INDEX ] ]
 """
 
 
-def chain_command(opts: GlobalOptions, args: list[str]) -> int:
+def chain_command(run: RunContext, args: list[str]) -> int:
     """chain_command: do_chain(): verbs matched by prefix in tc's order."""
     words = Words(args)
     if not words:
-        return show(opts, words)
+        return show(run, words)
     verb = words.take()
     try:
         if matches(verb, "add"):
             request = FilterRequest("add")
-            return modify(opts, request, words, RTM_NEWCHAIN, NLM_F_EXCL | NLM_F_CREATE)
+            return modify(run, request, words, RTM_NEWCHAIN, NLM_F_EXCL | NLM_F_CREATE)
         if matches(verb, "delete"):
-            return modify(opts, FilterRequest("delete"), words, RTM_DELCHAIN, 0)
+            return modify(run, FilterRequest("delete"), words, RTM_DELCHAIN, 0)
         if matches(verb, "get"):
-            return get(opts, words)
+            return get(run, words)
         if matches(verb, "list") or matches(verb, "show") or matches(verb, "lst"):
-            return show(opts, words)
+            return show(run, words)
     except FilterHelp:
         sys.stderr.write(FILTER_USAGE)  # the filter code's usage(), then exit 0
         return 0
@@ -79,17 +80,15 @@ def chain_command(opts: GlobalOptions, args: list[str]) -> int:
     raise IprouteExit(f'Command "{verb}" is unknown, try "tc chain help".', 255)
 
 
-def modify(
-    opts: GlobalOptions, req: FilterRequest, words: Words, msg_type: int, flags: int
-) -> int:
+def modify(run: RunContext, req: FilterRequest, words: Words, msg_type: int, flags: int) -> int:
     """modify: tc_filter_modify() with RTM_NEWCHAIN or RTM_DELCHAIN."""
-    parse_selector(req, words, "modify")
+    parse_selector(req, words, "modify", run.filters)
     from pybpftool.netlink import ChainRequests, Netlink
 
     with Netlink() as nl:
         index, parent = resolve_target(nl, req)
         options = None
-        session = ParseSession(nl, opts.process, named_files(words.words[words.pos :]))
+        session = ParseSession(run, nl)
         try:
             if req.kind == "bpf":
                 bpf_handle(req)
@@ -117,11 +116,12 @@ def modify(
     return 0
 
 
-def get(opts: GlobalOptions, words: Words) -> int:
+def get(run: RunContext, words: Words) -> int:
     """get: tc_filter_get() with RTM_GETCHAIN: no protocol, pref, kind nor handle needed;
     a kind is read but not parsed, and nothing may follow it."""
     req = FilterRequest("get")
-    parse_selector(req, words, "get")
+    listed = run.filters
+    parse_selector(req, words, "get", listed)
     if not req.parent:
         raise IprouteExit("Must specify filter parent", 255)
     from pybpftool.netlink import ChainRequests, Netlink
@@ -130,7 +130,7 @@ def get(opts: GlobalOptions, words: Words) -> int:
         index, parent = resolve_target(nl, req)
         if not index:
             raise IprouteExit('Must specify netdevice "dev" or block index "block"', 255)
-        LISTED.block = req.block or LISTED.block
+        listed.block = req.block or listed.block
         if words:
             if matches(words.peek() or "", "help"):
                 sys.stderr.write(FILTER_USAGE)
@@ -141,33 +141,38 @@ def get(opts: GlobalOptions, words: Words) -> int:
             found = ChainRequests(nl).get(index, parent, req.info, req.chain)
         except NetlinkFailure as err:
             raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
-    sys.stdout.write(print_chains([found] if found else [], opts, index))
+    sys.stdout.write(print_chains([found] if found else [], run.opts, listed, index))
     return 0
 
 
-def show(opts: GlobalOptions, words: Words) -> int:
+def show(run: RunContext, words: Words) -> int:
     """show: tc_filter_list() with RTM_GETCHAIN."""
     req = FilterRequest("show")
-    parse_selector(req, words, "list")
+    listed = run.filters
+    parse_selector(req, words, "list", listed)
     from pybpftool.cli.tc.filter import list_dump
     from pybpftool.netlink import ChainRequests
 
     found, index = list_dump(
-        req, lambda nl, index, parent: ChainRequests(nl).dump(index, parent, req.info, LISTED.chain)
+        req,
+        lambda nl, index, parent: ChainRequests(nl).dump(index, parent, req.info, listed.chain),
+        listed,
     )
-    sys.stdout.write(print_chains(found, opts, index))
+    sys.stdout.write(print_chains(found, run.opts, listed, index))
     return 0
 
 
-def print_chains(messages: list[Any], opts: GlobalOptions, ifindex: int) -> str:
-    """print_chains: print_filter() of chain messages (netlink.RawMessage); `ifindex` is
-    the device the command named (tc's filter_ifindex), whose name is then left out."""
+def print_chains(
+    messages: list[Any], opts: GlobalOptions, scope: FilterListed, ifindex: int
+) -> str:
+    """print_chains: print_filter() of chain messages (netlink.RawMessage); what the run's
+    queries selected (`scope`) and the device the command named (tc's filter_ifindex) are
+    left out."""
     from pybpftool.cli.tc.show import Printer, tc_classid
     from pybpftool.netlink import rtattrs
     from pybpftool.netlink.uapi import TCA_CHAIN, TCA_KIND, TCM_IFINDEX_MAGIC_BLOCK
 
     out = Printer(opts)
-    scope = LISTED.scope()
     names: dict[int, str] | None = None
     for msg in messages:
         body = msg.body

@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.common.bpfsource import BpfSource, named_files, parse_mode
+from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.common.failures import netlink_message
-from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.usage import BPF_USAGE, FILTER_USAGE
 from pybpftool.cli.common.words import Words, duparg, incomplete, invarg
 from pybpftool.cli.tc.filterprog import (
@@ -55,6 +55,7 @@ from pybpftool.netlink.uapi import (
 
 if TYPE_CHECKING:
     from pybpftool.cli.common.attach import Prepared
+    from pybpftool.cli.common.context import FilterListed, RunContext
     from pybpftool.netlink.clsbpf import ActionList, ClsBpfOptions
 
 NETLINK_COMMAND = {"add": "add-filter", "change": "change-filter", "replace": "replace-filter"}
@@ -117,44 +118,24 @@ class FilterRequest:
         return ((self.prio << 16) | swapped) & 0xFFFFFFFF
 
 
-@dataclass
-class _Listed:
-    """_Listed: tc_filter.c's file-scope filter_* variables. `filter show` sets them, `filter
-    get` sets the block, print_filter reads them; as in tc they outlive a -batch line."""
-
-    parent: int = 0
-    prio: int = 0
-    protocol: int = 0
-    chain: int | None = None
-    block: int = 0
-
-    def scope(self) -> Any:
-        from pybpftool.cli.tc.show import FilterScope
-
-        return FilterScope(self.parent, self.prio, self.protocol, self.chain, self.block)
-
-
-LISTED = _Listed()
-
-
 class FilterHelp(Exception):
     """FilterHelp: `help` in a modify or get selector: tc prints the usage and exits 0."""
 
 
-def filter_command(opts: GlobalOptions, args: list[str]) -> int:
+def filter_command(run: RunContext, args: list[str]) -> int:
     """filter_command: tc_filter.c do_filter(): verbs matched by prefix in tc's order."""
     words = Words(args)
     if not words:
-        return show(opts, FilterRequest("show"), words)
+        return show(run, FilterRequest("show"), words)
     verb = words.take()
     try:
         for command in ("add", "change", "replace", "delete"):
             if matches(verb, command):
-                return modify(opts, FilterRequest(command), words)
+                return modify(run, FilterRequest(command), words)
         if matches(verb, "get"):
-            return get(opts, FilterRequest("get"), words)
+            return get(run, FilterRequest("get"), words)
         if matches(verb, "list") or matches(verb, "show") or matches(verb, "lst"):
-            return show(opts, FilterRequest("show"), words)
+            return show(run, FilterRequest("show"), words)
         if matches(verb, "help"):
             raise FilterHelp
     except FilterHelp:
@@ -163,9 +144,10 @@ def filter_command(opts: GlobalOptions, args: list[str]) -> int:
     raise IprouteExit(f'Command "{verb}" is unknown, try "tc filter help".', 255)
 
 
-def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
+def parse_selector(req: FilterRequest, words: Words, loop: str, listed: FilterListed) -> None:
     """parse_selector: one of tc's selector loops (`modify`, `get`, `list`); stops after the
-    filter kind. `help` raises FilterHelp in modify and get; list prints the usage and goes on."""
+    filter kind. `help` raises FilterHelp in modify and get; list prints the usage and goes on.
+    The list loop also sets tc's file-scope selections (`listed`), which the others read."""
     while words:
         word = words.take()
         if word == "dev":
@@ -189,7 +171,7 @@ def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
             if req.parent:
                 raise IprouteExit(f'Error: "{word}" is duplicate parent ID', 255)
             req.parent = PARENTS[word]
-            LISTED.parent = req.parent if loop == "list" else LISTED.parent
+            listed.parent = req.parent if loop == "list" else listed.parent
         elif word == "parent":
             value = words.take()
             if req.parent:
@@ -198,7 +180,7 @@ def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
             if parent is None:
                 raise invarg("invalid parent ID" if loop == "list" else "Invalid parent ID", value)
             req.parent = parent
-            LISTED.parent = req.parent if loop == "list" else LISTED.parent
+            listed.parent = req.parent if loop == "list" else listed.parent
         elif word == "handle":
             value = words.take()
             if req.handle_text is not None:
@@ -214,7 +196,7 @@ def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
             if prio is None or (loop != "list" and prio > 0xFFFF):
                 raise invarg("invalid priority value", value)
             req.prio = prio
-            LISTED.prio = prio if loop == "list" else LISTED.prio
+            listed.prio = prio if loop == "list" else listed.prio
         elif matches(word, "protocol"):
             value = words.take()
             if req.protocol_set if loop != "list" else req.protocol:
@@ -225,16 +207,16 @@ def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
             if number is None:
                 raise invarg("invalid protocol", value)
             req.protocol, req.protocol_set = number, True
-            LISTED.protocol = number if loop == "list" else LISTED.protocol
+            listed.protocol = number if loop == "list" else listed.protocol
         elif matches(word, "chain"):
             value = words.take()
-            if (req.chain if loop != "list" else LISTED.chain) is not None:
+            if (req.chain if loop != "list" else listed.chain) is not None:
                 raise duparg("chain", value)
             chain = c_unsigned(value, 0)
             if chain is None:
                 raise invarg("invalid chain index value", value)
             req.chain = chain
-            LISTED.chain = chain if loop == "list" else LISTED.chain
+            listed.chain = chain if loop == "list" else listed.chain
         elif loop == "modify" and matches(word, "estimator"):
             raise IprouteExit('pytc filter: "estimator" is not implemented by pytc.', 255)
         elif matches(word, "help"):
@@ -368,11 +350,11 @@ def _classid(text: str) -> int:
     return value
 
 
-def modify(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
+def modify(run: RunContext, req: FilterRequest, words: Words) -> int:
     """modify: tc_filter_modify(): add, change, replace or delete a filter."""
     if req.command in ("add", "replace"):
         req.protocol = ETH_P_ALL  # RTM_NEWTFILTER with NLM_F_CREATE
-    parse_selector(req, words, "modify")
+    parse_selector(req, words, "modify", run.filters)
     from pybpftool.netlink import Netlink
 
     with Netlink() as nl:
@@ -380,9 +362,7 @@ def modify(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
         # A delete names its filter by parent, pref and handle: the programs of its line
         # are parsed, never loaded (tc loads them, then drops them: a load could only change
         # pins; pytc.8).
-        session = ParseSession(
-            nl, opts.process, named_files(words.words[words.pos :]), req.command == "delete"
-        )
+        session = ParseSession(run, nl, dry=req.command == "delete")
         try:
             _parse_load_send(nl, index, parent, req, words, session)
         except ParseFailed:
@@ -486,9 +466,10 @@ def _send(
     send_bpf_filter(nl, NETLINK_COMMAND[req.command], index, request)
 
 
-def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
+def get(run: RunContext, req: FilterRequest, words: Words) -> int:
     """get: tc_filter_get(): one filter by parent, pref, protocol, handle and kind."""
-    parse_selector(req, words, "get")
+    listed = run.filters
+    parse_selector(req, words, "get", listed)
     for missing, message in (
         (not req.protocol_set, "Must specify filter protocol"),
         (not req.prio, "Must specify filter priority"),
@@ -503,11 +484,11 @@ def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
         index, parent = resolve_target(nl, req)
         if not index:
             raise IprouteExit('Must specify netdevice "dev" or block index "block"', 255)
-        LISTED.block = req.block or LISTED.block
+        listed.block = req.block or listed.block
         garbage = words.peek()
         if req.kind == "bpf":
             bpf_handle(req)
-            if words and _parse_and_drop(req, words, ParseSession(nl, opts.process, dry=True)):
+            if words and _parse_and_drop(req, words, ParseSession(run, nl, dry=True)):
                 return 1
         elif req.kind in TC_FILTER_KINDS:
             raise other_kind(req)
@@ -528,7 +509,7 @@ def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
             raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
     from pybpftool.cli.tc.show import print_filters
 
-    sys.stdout.write(print_filters([found] if found else [], opts, LISTED.scope()))
+    sys.stdout.write(print_filters([found] if found else [], run.opts, listed))
     return 0
 
 
@@ -546,10 +527,11 @@ def _parse_and_drop(req: FilterRequest, words: Words, session: ParseSession) -> 
     return False
 
 
-def show(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
+def show(run: RunContext, req: FilterRequest, words: Words) -> int:
     """show: tc_filter_list(): the dump of a parent, the kernel filtering on pref, protocol
     and chain; without dev tc asks for ifindex 0 and the kernel answers with nothing."""
-    parse_selector(req, words, "list")
+    listed = run.filters
+    parse_selector(req, words, "list", listed)
     from pybpftool.cli.tc.show import print_filters
 
     def dump(nl: Any, index: int, parent: int) -> list[Any]:
@@ -558,15 +540,15 @@ def show(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
         if not index:
             return []
         # A chain of an earlier -batch line stays set, as in tc.
-        return TcRequests(nl).filter_dump(index, parent, req.info, LISTED.chain)
+        return TcRequests(nl).filter_dump(index, parent, req.info, listed.chain)
 
-    found, _index = list_dump(req, dump)
-    sys.stdout.write(print_filters(found, opts, LISTED.scope()))
+    found, _index = list_dump(req, dump, listed)
+    sys.stdout.write(print_filters(found, run.opts, listed))
     return 0
 
 
 def list_dump(
-    req: FilterRequest, dump: Callable[[Any, int, int], list[Any]]
+    req: FilterRequest, dump: Callable[[Any, int, int], list[Any]], listed: FilterListed
 ) -> tuple[list[Any], int]:
     """list_dump: tc_filter_list()'s common part, for filters and chains: the device or the
     shared block (which some qdisc must use), then `dump(nl, ifindex, parent)`; a refused
@@ -579,7 +561,7 @@ def list_dump(
             if req.block is not None:
                 if not block_exists(nl, req.block):
                     raise IprouteExit(f'Cannot find block "{req.block}"', 1)
-                LISTED.block = req.block
+                listed.block = req.block
             return dump(nl, index, parent), index
         except NetlinkFailure as err:
             raise IprouteExit(f"{netlink_message(err)}\nDump terminated", 1) from None

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from pybpftool.cli.common.attach import Prepared
-    from pybpftool.cli.common.process import Process
+    from pybpftool.cli.common.context import RunContext
     from pybpftool.loader.publish import LoadGroup
     from pybpftool.netlink.clsbpf import Program
 
@@ -35,26 +35,16 @@ class ParseFailed(Exception):
 class ParseSession:
     """ParseSession: the programs a line loaded (attach.Prepared), pending in one LoadGroup
     that commits around the request once parsing is done (else everything is discarded),
-    with the maps to export once their action is read (source, prepared), the run's Process
-    (a console's confines itself at the first load), the files every source of the line
-    names (bpfsource.named_files: all readable once the first load has entered the
-    sandbox) and the netlink socket for devices. A `dry` session (delete, get) parses its
-    sources and loads nothing: tc loads and drops them, which can only change pins."""
+    with the maps to export once their action is read (source, prepared); the run they load
+    in (its process, sandbox and caches), and the netlink socket for devices. A `dry`
+    session (delete, get) parses its sources and loads nothing: tc loads and drops them,
+    which can only change pins."""
 
-    __slots__ = ("dry", "exports", "group", "loads", "named", "nl", "process")
+    __slots__ = ("dry", "exports", "group", "loads", "nl", "run")
 
-    def __init__(
-        self,
-        nl: Any = None,
-        process: Process | None = None,
-        named: list[str] | None = None,
-        dry: bool = False,
-    ) -> None:
-        from pybpftool.cli.common.process import Process
-
+    def __init__(self, run: RunContext, nl: Any = None, dry: bool = False) -> None:
+        self.run = run
         self.nl = nl
-        self.process = process if process is not None else Process()
-        self.named = named or []
         self.dry = dry
         self.group: LoadGroup | None = None  # made by the first load
         self.loads: list[Prepared] = []
@@ -63,12 +53,11 @@ class ParseSession:
     def prepare(self, source: BpfSource, prog_type: int, section: str) -> Prepared:
         """prepare: `source`'s program loaded (or opened from its pin), pending in the
         line's LoadGroup; raises the load's PyBpfError for the caller to word."""
-        from pybpftool.cli.common.attach import confine_first, new_group, prepare
+        from pybpftool.cli.common.attach import new_group, prepare
 
         if self.group is None:
             self.group = new_group()
-        confine_first([*self.named, source.path], self.process)
-        prepared = prepare(source, prog_type, section, "tc", self.process, self.group)
+        prepared = prepare(self.run, source, prog_type, section, "tc", self.group)
         self.loads.append(prepared)
         return prepared
 

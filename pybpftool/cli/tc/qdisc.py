@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.usage import (
     CLSACT_USAGE,
     INGRESS_USAGE,
@@ -34,6 +34,7 @@ from pybpftool.netlink.uapi import (
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
+    from pybpftool.cli.common.context import RunContext
     from pybpftool.netlink.qdiscopts import FifoOptions, HtbOptions, QdiscOptions
 
 TC_H_INGRESS_HANDLE = TC_H_INGRESS & 0xFFFF0000  # TC_H_MAJ(TC_H_INGRESS): ffff:
@@ -47,17 +48,17 @@ QDISC_VERBS = (
 )
 
 
-def qdisc_command(opts: GlobalOptions, args: list[str]) -> int:
+def qdisc_command(run: RunContext, args: list[str]) -> int:
     """qdisc_command: tc_qdisc.c do_qdisc()."""
     words = Words(args)
     if not words:
-        return qdisc_show(opts, words)
+        return qdisc_show(run, words)
     verb = words.take()
     for command, msg_type, flags in QDISC_VERBS:
         if matches(verb, command):
             return qdisc_modify(words, msg_type, flags)
     if matches(verb, "list") or matches(verb, "show") or matches(verb, "lst"):
-        return qdisc_show(opts, words)
+        return qdisc_show(run, words)
     if matches(verb, "help"):
         sys.stderr.write(QDISC_USAGE)
         return 0
@@ -247,15 +248,11 @@ def size_value(text: str) -> int | None:
     return int(size)
 
 
-# tc_qdisc.c's file-scope filter_ifindex, filter_parent and filter_handle: set by `qdisc
-# show`, never reset, so (as in tc) they carry over to the next line of a -batch.
-QDISC_LISTED = {"ifindex": 0, "parent": 0, "handle": 0}
-
-
-def qdisc_show(opts: GlobalOptions, words: Words) -> int:
-    """qdisc_show: tc_qdisc_list(): dump every qdisc, print those of the device and id asked."""
+def qdisc_show(run: RunContext, words: Words) -> int:
+    """qdisc_show: tc_qdisc_list(): dump every qdisc, print those of the device and id asked
+    (tc's file-scope selections, which a later -batch line keeps: run.qdiscs)."""
     dev = None
-    listed = QDISC_LISTED
+    listed = run.qdiscs
     invisible = False
     while words:
         word = words.take()
@@ -265,22 +262,22 @@ def qdisc_show(opts: GlobalOptions, words: Words) -> int:
         taken = word in ("root", "ingress", "clsact") or (
             matches(word, "parent") or matches(word, "handle")
         )
-        if taken and listed["parent"]:
+        if taken and listed.parent:
             raise invarg("parent is already specified", word)
-        if taken and listed["handle"]:
+        if taken and listed.handle:
             raise invarg("handle is already specified", word)
         if word == "root":
-            listed["parent"] = TC_H_ROOT
+            listed.parent = TC_H_ROOT
         elif word in ("ingress", "clsact"):
-            listed["parent"] = TC_H_INGRESS
+            listed.parent = TC_H_INGRESS
         elif matches(word, "parent"):
-            listed["parent"] = _classid(words.take())
+            listed.parent = _classid(words.take())
         elif matches(word, "handle"):
             value = words.take()
             parsed = qdisc_handle_value(value)
             if parsed is None:
                 raise invarg("invalid handle ID", value)
-            listed["handle"] = parsed
+            listed.handle = parsed
         elif matches(word, "help"):
             sys.stderr.write(QDISC_USAGE)
         elif word == "invisible":
@@ -298,14 +295,14 @@ def qdisc_show(opts: GlobalOptions, words: Words) -> int:
             found_index = nl.link_index(dev)
             if found_index is None:
                 raise IprouteExit(f'Cannot find device "{dev}"', 1)
-            listed["ifindex"] = found_index
+            listed.ifindex = found_index
         try:
             found = TcRequests(nl).qdiscs(invisible)
-            if not listed["ifindex"]:
+            if not listed.ifindex:
                 names = {link.ifindex: link.name for link in nl.links()}
         except NetlinkFailure as err:
             raise IprouteExit(f"{netlink_message(err)}\nDump terminated", 1) from None
-    index, parent, handle = listed["ifindex"], listed["parent"], listed["handle"]
+    index, parent, handle = listed.ifindex, listed.parent, listed.handle
     shown = [
         q
         for q in found
@@ -313,5 +310,5 @@ def qdisc_show(opts: GlobalOptions, words: Words) -> int:
         and (not handle or q.handle == handle)
         and (not parent or q.parent == parent)
     ]
-    sys.stdout.write(print_qdiscs(shown, opts, names, bool(index)))
+    sys.stdout.write(print_qdiscs(shown, run.opts, names, bool(index)))
     return 0

@@ -13,8 +13,7 @@ tc knows but pytc does not decode shows its option length instead (man/pytc.8).
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pybpftool.cli.common import jsonw
 from pybpftool.cli.common.escape import terminal_safe
@@ -40,6 +39,9 @@ from pybpftool.netlink.uapi import (
 )
 
 # lib/ll_proto.c llproto_names, in its order (the first name of a number wins when printing).
+if TYPE_CHECKING:
+    from pybpftool.cli.common.context import FilterListed
+
 _LLPROTO_NAMES = (
     "0060=loop 0200=pup 0201=pupat 0800=ip 0805=x25 0806=arp 08ff=bpq 0a00=ieeepup "
     "0a01=ieeepupat 6000=dec 6001=dna_dl 6002=dna_rc 6003=dna_rt 6004=lat 6005=diag "
@@ -140,19 +142,9 @@ def c_hex(value: int) -> str:
     return f"{value:#x}" if value else "0"
 
 
-@dataclass(frozen=True)
-class FilterScope:
-    """FilterScope: what a filter query named, which print_filter() then leaves out."""
-
-    parent: int = 0
-    prio: int = 0
-    protocol: int = 0
-    chain: int | None = None
-    block: int = 0
-
-
-def print_filters(filters: list[BpfFilter], opts: GlobalOptions, scope: FilterScope) -> str:
-    """print_filters: the whole output of one `tc filter show` or `tc filter get`."""
+def print_filters(filters: list[BpfFilter], opts: GlobalOptions, scope: FilterListed) -> str:
+    """print_filters: the whole output of one `tc filter show` or `tc filter get`; what the
+    run's queries selected (`scope`) is left out of each line."""
     infos = prog_infos(f.prog_id for f in filters if f.prog_id)
     out = Printer(opts)
     for f in filters:
@@ -162,7 +154,9 @@ def print_filters(filters: list[BpfFilter], opts: GlobalOptions, scope: FilterSc
     return out.output()
 
 
-def _filter(out: Printer, f: BpfFilter, scope: FilterScope, info: Any, opts: GlobalOptions) -> None:
+def _filter(
+    out: Printer, f: BpfFilter, scope: FilterListed, info: Any, opts: GlobalOptions
+) -> None:
     out.fp("filter ")
     if f.ifindex == TCM_IFINDEX_MAGIC_BLOCK:  # `parent` holds the block index
         if not scope.block or scope.block != f.parent:
