@@ -18,6 +18,12 @@ from pybpftool.cli.common.failures import load_failure_text, netlink_message
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.words import Words, duparg, duparg2
 from pybpftool.errors import LinkNotFound, NetlinkFailure, PyBpfError
+from pybpftool.netlink.uapi import (
+    XDP_FLAGS_DRV_MODE,
+    XDP_FLAGS_HW_MODE,
+    XDP_FLAGS_SKB_MODE,
+    XDP_FLAGS_UPDATE_IF_NOEXIST,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
@@ -27,8 +33,13 @@ if TYPE_CHECKING:
     from pybpftool.cli.common.context import RunContext
     from pybpftool.loader import LoadedObject
 
-XDP_MODES = {"xdp": 0, "xdpgeneric": 2, "xdpdrv": 4, "xdpoffload": 8}  # XDP_FLAGS_*_MODE
-XDP_FLAGS_UPDATE_IF_NOEXIST = 1
+# The mode words and their XDP_FLAGS_*_MODE (`xdp`: none, the kernel picks).
+XDP_MODES = {
+    "xdp": 0,
+    "xdpgeneric": XDP_FLAGS_SKB_MODE,
+    "xdpdrv": XDP_FLAGS_DRV_MODE,
+    "xdpoffload": XDP_FLAGS_HW_MODE,
+}
 # ip link set's own keywords (iplink_parse), which pyip refuses rather than misread as a device.
 OTHER_LINK_OPTIONS = frozenset(
     [

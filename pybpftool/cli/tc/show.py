@@ -56,9 +56,8 @@ LL_PROTOCOLS: tuple[tuple[int, str], ...] = tuple(
     (int(number, 16), name)
     for number, _, name in (w.partition("=") for w in _LLPROTO_NAMES.split())
 )
-_PROTOCOL_NAMES: dict[int, str] = {}
-for _number, _name in LL_PROTOCOLS:
-    _PROTOCOL_NAMES.setdefault(_number, _name)
+# number -> name; where a number has several names the first in the table wins
+_PROTOCOL_NAMES = {number: name for number, name in reversed(LL_PROTOCOLS)}
 
 
 class Printer:
