@@ -81,7 +81,7 @@ def prepare(
 
     kernel = Kernel()
     if run.confines:
-        _confine(run)
+        _confine(run, source.path)
     if source.mode == "pinned":
         path = expand_pin_path(source.path, subdir)
         try:
@@ -109,7 +109,7 @@ def prepare(
     return Prepared(annotation(source.path, section), loaded)
 
 
-def _confine(run: RunContext) -> None:
+def _confine(run: RunContext, path: str) -> None:
     """_confine: mount bpffs and its hierarchy (as iproute2 does for every load), then enter
     the run's sandbox: read every file the run names (all the objects of a filter line and
     its actions, every line of a -batch), create and remove only beneath the pin root. The
@@ -118,7 +118,7 @@ def _confine(run: RunContext) -> None:
 
     mount = ensure_mount()
     make_hierarchy(mount)
-    run.confine(mount)
+    run.confine(mount, [path])
 
 
 def expand_pin_path(path: str, subdir: str) -> str:

@@ -121,15 +121,18 @@ class RunContext:
         finally:
             os.close(home)
 
-    def confine(self, pin_root: str) -> None:
-        """confine: enter the sandbox (read the run's files, create and remove only beneath
-        `pin_root`); its policy is built on the first call only. Confining twice keeps the
-        first domain (sandbox.confine)."""
+    def confine(self, pin_root: str, named: list[str]) -> None:
+        """confine: enter the sandbox: read the run's files and `named` (what the first load
+        reads, say an object named by a path that is no regular file, which the kernel then
+        refuses in its own words), create and remove only beneath `pin_root`. The policy is
+        built on the first call only; confining twice keeps the first domain
+        (sandbox.confine)."""
         from pybpftool import sandbox
         from pybpftool.pinning import PINNING_DB
 
         if self.policy is None:
-            self.policy = sandbox.command_policy([*self.inputs, PINNING_DB], pin_root)
+            inputs = [*self.inputs, *named, PINNING_DB]
+            self.policy = sandbox.command_policy(inputs, pin_root)
         sandbox.confine(self.policy)
 
     def parse(self, path: str) -> ObjectSpec:
