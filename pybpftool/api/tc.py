@@ -27,6 +27,7 @@ from pybpftool.netlink.uapi import (
     RTM_DELTFILTER,
     RTM_NEWQDISC,
     TC_H_INGRESS,
+    TC_H_INGRESS_HANDLE,
     TCM_IFINDEX_MAGIC_BLOCK,
 )
 from pybpftool.uapi import BpfProgType
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from pybpftool.netlink import Netlink
 
 DIRECTIONS = {"ingress": INGRESS, "egress": EGRESS}
-CLSACT_HANDLE = 0xFFFF0000  # tc qdisc add dev DEV clsact: handle ffff:, parent ffff:fff1
 
 
 class BpfFilterRequest(NamedTuple):
@@ -184,7 +184,7 @@ def ensure_clsact(nl: Netlink, ifindex: int) -> bool:
             RTM_NEWQDISC,
             NLM_F_CREATE | NLM_F_EXCL,
             ifindex,
-            CLSACT_HANDLE,
+            TC_H_INGRESS_HANDLE,
             TC_H_INGRESS,
             "clsact",
         )
@@ -205,7 +205,7 @@ def remove_clsact_if_unused(nl: Netlink, ifindex: int) -> None:
         if any(requests.filter_dump(ifindex, parent, 0, None) for parent in (INGRESS, EGRESS)):
             return
         requests.qdisc_modify(
-            RTM_DELQDISC, 0, ifindex, CLSACT_HANDLE, TC_H_INGRESS, "clsact"
+            RTM_DELQDISC, 0, ifindex, TC_H_INGRESS_HANDLE, TC_H_INGRESS, "clsact"
         )
     except NetlinkFailure:
         pass  # the device went away meanwhile, and its qdisc with it

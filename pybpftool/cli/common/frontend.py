@@ -109,9 +109,9 @@ def _dispatch(
         return handler(run, rest[1:])
     except NetlinkFailure as err:
         # A refusal no command expected (say EPERM on a lookup): iproute2's generic report.
-        from pybpftool.cli.common.failures import netlink_message
+        from pybpftool.cli.common.failures import TALKING, netlink_message
 
-        talking = ["We have an error talking to the kernel"] if tool == "tc" else []
+        talking = [TALKING] if tool == "tc" else []
         raise IprouteExit("\n".join([netlink_message(err), *talking]), 2) from None
 
 

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 
 from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
-from pybpftool.cli.common.failures import load_failure_text, netlink_message
+from pybpftool.cli.common.failures import load_failure_text, netlink_message, no_device
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.words import Words, duparg, duparg2
 from pybpftool.errors import LinkNotFound, NetlinkFailure, PyBpfError
@@ -200,7 +200,7 @@ def _apply(dev: str, request: XdpRequest, prepared: Prepared | None) -> None:
         try:
             index = link_index(nl, dev)
         except LinkNotFound:
-            raise IprouteExit(f'Cannot find device "{dev}"', 1) from None
+            raise IprouteExit(no_device(dev), 1) from None
 
         def attach() -> None:
             fd = int(prepared.fd) if prepared is not None else -1

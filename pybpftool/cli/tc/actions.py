@@ -20,7 +20,6 @@ against captured tc requests) and sends.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +48,6 @@ from pybpftool.netlink.uapi import (
 if TYPE_CHECKING:
     from pybpftool.cli.common.context import RunContext
 
-TALKING = "We have an error talking to the kernel"
 
 ACTIONS_USAGE = """\
 usage: tc actions <ACTSPECOP>*
@@ -114,7 +112,7 @@ def _netlink() -> Any:
 
 def _modify(run: RunContext, args: list[str], pos: int, flags: int) -> tuple[int, int]:
     """_modify: tc_action_modify(): parse the actions (loading bpf programs), send them."""
-    from pybpftool.cli.common.failures import load_failure_text, netlink_message
+    from pybpftool.cli.common.failures import TALKING, load_failure_text, netlink_message
     from pybpftool.errors import NetlinkFailure, PyBpfError
     from pybpftool.netlink import ActionRequests
 
@@ -151,7 +149,7 @@ def _get_delete(
 ) -> tuple[int, int | None]:
     """_get_delete: tc_action_gd(): (status, where do_action goes on; None: tc returned
     without telling, so do_action reads again from the word after the verb)."""
-    from pybpftool.cli.common.failures import netlink_message
+    from pybpftool.cli.common.failures import TALKING, netlink_message
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import ActionRequests
 
@@ -195,7 +193,7 @@ def _get_delete(
 
 def _list_or_flush(opts: GlobalOptions, args: list[str], pos: int, event: int) -> int:
     """_list_or_flush: tc_act_list_or_flush(): a dump (list) or a flush of one kind."""
-    from pybpftool.cli.common.failures import netlink_message
+    from pybpftool.cli.common.failures import netlink_message, rtnetlink_answers
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import ActionRequests
 
@@ -225,7 +223,7 @@ def _list_or_flush(opts: GlobalOptions, args: list[str], pos: int, event: int) -
         try:
             found = requests.by_kind(event, NLM_F_REQUEST | NLM_F_DUMP, kind, dump_flags, since)
         except NetlinkFailure as err:
-            say(f"RTNETLINK answers: {os.strerror(err.errno)}")  # perror(): no extack in dumps
+            say(rtnetlink_answers(err.errno))  # perror(): no extack in dumps
             return 255
         from pybpftool.cli.tc.actprint import print_action_messages
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pybpftool.cli.common.failures import no_device
 from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.usage import ACT_BPF_USAGE, GACT_USAGE, MIRRED_USAGE
 from pybpftool.cli.common.words import Words, invarg
@@ -294,7 +295,7 @@ def parse_mirred(av: Words, session: ParseSession) -> Mirred:
     if state.dev:
         found = session.nl.link_index(state.dev)
         if found is None:
-            say(f'Cannot find device "{state.dev}"')
+            say(no_device(state.dev))
             raise ParseFailed
         ifindex = found
     action = state.action

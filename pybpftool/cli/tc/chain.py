@@ -20,12 +20,11 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.common.failures import netlink_message
+from pybpftool.cli.common.failures import TALKING, netlink_message
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.usage import FILTER_USAGE
 from pybpftool.cli.common.words import Words
 from pybpftool.cli.tc.filter import (
-    TALKING,
     TC_FILTER_KINDS,
     FilterHelp,
     FilterRequest,

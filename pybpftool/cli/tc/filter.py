@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
-from pybpftool.cli.common.failures import netlink_message
+from pybpftool.cli.common.failures import TALKING, netlink_message, no_device
 from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.usage import BPF_USAGE, FILTER_USAGE
 from pybpftool.cli.common.words import Words, duparg, incomplete, invarg
@@ -66,7 +66,6 @@ _TC_FILTER_KINDS = "basic cgroup flow flower fw matchall route rsvp rsvp6 tcinde
 TC_FILTER_KINDS = frozenset(_TC_FILTER_KINDS.split())
 # The verbs, for shell completion (cli/bpftool/complete.py); dispatch follows tc's order below.
 FILTER_COMMANDS = ("add", "delete", "change", "replace", "get", "show", "list", "lst", "help")
-TALKING = "We have an error talking to the kernel"
 
 
 @dataclass
@@ -248,7 +247,7 @@ def resolve_target(nl: Any, req: FilterRequest) -> tuple[int, int]:
     if req.dev is not None:
         index = nl.link_index(req.dev)
         if index is None:
-            raise IprouteExit(f'Cannot find device "{req.dev}"', 1)
+            raise IprouteExit(no_device(req.dev), 1)
         return int(index), req.parent
     if req.block is not None:
         return TCM_IFINDEX_MAGIC_BLOCK, req.block

@@ -29,6 +29,7 @@ from pybpftool.netlink.uapi import (
     RTM_DELQDISC,
     RTM_NEWQDISC,
     TC_H_INGRESS,
+    TC_H_INGRESS_HANDLE,
     TC_H_ROOT,
 )
 
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from pybpftool.cli.common.context import RunContext
     from pybpftool.netlink.qdiscopts import FifoOptions, HtbOptions, QdiscOptions
 
-TC_H_INGRESS_HANDLE = TC_H_INGRESS & 0xFFFF0000  # TC_H_MAJ(TC_H_INGRESS): ffff:
 # do_qdisc(): verb -> (RTM type, flags), matched by prefix in this order.
 QDISC_VERBS = (
     ("add", RTM_NEWQDISC, NLM_F_EXCL | NLM_F_CREATE),
@@ -122,7 +122,7 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
             kind = word
             break
     options = _kind_options(kind, words) if kind is not None else None
-    from pybpftool.cli.common.failures import netlink_message
+    from pybpftool.cli.common.failures import netlink_message, no_device
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import Netlink, TcRequests
 
@@ -131,7 +131,7 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
         if dev:
             found = nl.link_index(dev)
             if found is None:
-                raise IprouteExit(f'Cannot find device "{dev}"', 1)
+                raise IprouteExit(no_device(dev), 1)
             index = found
         try:
             TcRequests(nl).qdisc_modify(
@@ -284,7 +284,7 @@ def qdisc_show(run: RunContext, words: Words) -> int:
             invisible = True
         else:
             raise IprouteExit(f'What is "{word}"? Try "tc qdisc help".', 255)
-    from pybpftool.cli.common.failures import netlink_message
+    from pybpftool.cli.common.failures import netlink_message, no_device
     from pybpftool.cli.tc.show import print_qdiscs
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import Netlink, TcRequests
@@ -294,7 +294,7 @@ def qdisc_show(run: RunContext, words: Words) -> int:
         if dev is not None:
             found_index = nl.link_index(dev)
             if found_index is None:
-                raise IprouteExit(f'Cannot find device "{dev}"', 1)
+                raise IprouteExit(no_device(dev), 1)
             listed.ifindex = found_index
         try:
             found = TcRequests(nl).qdiscs(invisible)
