@@ -137,15 +137,6 @@ def _raw_qdisc(msg: Any) -> Qdisc:
     )
 
 
-def own_table(codec: Any) -> Any:
-    """own_table: `codec`, a subclass of a pyroute2 message, with its attribute table
-    compiled now. pyroute2 keeps the compiled table as attributes of the class, and a class
-    without its own reads its parent's: made or first used after pyroute2's tcmsg decoded a
-    reply, our tcmsg would encode TCA_OPTIONS with tcmsg's plugins (empty for our bytes)."""
-    codec().compile_nla_table()
-    return codec
-
-
 def _filter_attrs(
     chain: int | None, kind: str | None, options: ClsBpfOptions | None
 ) -> list[tuple[str, Any]]:
@@ -188,7 +179,7 @@ class TcRequests:
                     *blocks,
                 )
 
-            TcRequests._tcmsg = own_table(raw_tcmsg)
+            TcRequests._tcmsg = raw_tcmsg
 
     def _request(
         self,
@@ -326,7 +317,7 @@ def _chain_tcmsg() -> Any:
                 ("TCA_CHAIN", "uint32"),
             )
 
-        _CHAIN_TCMSG = own_table(chain_tcmsg)
+        _CHAIN_TCMSG = chain_tcmsg
     return _CHAIN_TCMSG
 
 
