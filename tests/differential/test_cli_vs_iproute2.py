@@ -109,6 +109,20 @@ def kernel_state(side: Side) -> object:
     return xdp, filters, graft_slot(side)
 
 
+def settled_states(ours: Side, theirs: Side) -> tuple[object, object]:
+    """settled_states: both sides' kernel_state, read again for up to 2 s while they differ:
+    a replaced filter's old actions are released by deferred kernel work, so an action's
+    ref and bind counts drop a moment after the command returns (ours ran last)."""
+    import time
+
+    for _ in range(20):
+        states = kernel_state(ours), kernel_state(theirs)
+        if states[0] == states[1]:
+            break
+        time.sleep(0.1)
+    return states
+
+
 def graft_slot(side: Side) -> object:
     """graft_slot: name and tag of the program in slot 0 of the pinned jmp_tc, if any."""
     pin = Path(side.env["TC_BPF_MNT"]) / "tc/globals/jmp_tc"
@@ -554,7 +568,8 @@ def test_command_lines_match_iproute2(
         assert line.endswith(STRICTER) or stderr_matches(err_t, err_o, rc_t), (
             f"{line}:\nip: {err_t!r}\npy: {err_o!r}"
         )
-        assert kernel_state(ours) == kernel_state(theirs), line
+        state_o, state_t = settled_states(ours, theirs)
+        assert state_o == state_t, line
 
 
 # --- standalone `tc actions` and the `tc chain` object -------------------------------------
@@ -815,5 +830,6 @@ def test_actions_and_chains_match_iproute2(
         assert rc_o == rc_t, f"{line}: exit {rc_o} != {rc_t}\ntc: {err_t}\npy: {err_o}"
         assert _timeless(normalise(out_o)) == _timeless(normalise(out_t)), line
         assert stderr_matches(err_t, err_o, rc_t), f"{line}:\ntc: {err_t!r}\npy: {err_o!r}"
-        assert kernel_state(ours) == kernel_state(theirs), line
+        state_o, state_t = settled_states(ours, theirs)
+        assert state_o == state_t, line
         assert action_state(ours) == action_state(theirs), line

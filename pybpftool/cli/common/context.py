@@ -131,8 +131,8 @@ class RunContext:
         from pybpftool.pinning import PINNING_DB
 
         if self.policy is None:
-            inputs = [*self.inputs, *named, PINNING_DB]
-            self.policy = sandbox.command_policy(inputs, pin_root)
+            inputs = dict.fromkeys([*self.inputs, *named, PINNING_DB])  # each once
+            self.policy = sandbox.command_policy(list(inputs), pin_root)
         sandbox.confine(self.policy)
 
     def parse(self, path: str) -> ObjectSpec:
