@@ -1,9 +1,10 @@
 """tc: cls_bpf filters on a device's clsact qdisc (RTM_NEWTFILTER / RTM_DELTFILTER).
 
 `send_bpf_filter` is the one cls_bpf request both `pybpftool.attach_tc` and `pytc filter
-add/change/replace ... bpf` without actions send; pytc passes everything tc's command line
-decided (parent, chain, classid, classic bytecode, flags), the API its few keywords. A pytc
-filter with actions is sent with tc's own attributes (netlink/clsbpf.py).
+add/change/replace ... bpf` send; pytc passes everything tc's command line decided (parent,
+chain, classid, classic bytecode, flags), the API its few keywords. A pytc filter with
+actions passes its options as tc's f_bpf.c builds them (netlink/clsbpf.py), which go out
+as they are.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from pybpftool.uapi import BpfProgType
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pybpftool.netlink import Netlink
+    from pybpftool.netlink.clsbpf import ClsBpfOptions
 
 DIRECTIONS = {"ingress": INGRESS, "egress": EGRESS}
 
@@ -54,6 +56,17 @@ class BpfFilterRequest(NamedTuple):
     direct_action: bool = False
     skip_hw: bool = False
     skip_sw: bool = False
+    # Or all of the options (program, class ids and actions in the line's order, flags),
+    # encoded as tc's f_bpf.c builds them; the fields above then only place the filter.
+    options: ClsBpfOptions | None = None
+
+
+# tc_filter.c: the netlink flags of each command.
+FILTER_FLAGS = {
+    "add-filter": NLM_F_CREATE | NLM_F_EXCL,
+    "change-filter": 0,
+    "replace-filter": NLM_F_CREATE,
+}
 
 
 class TcFilter(NamedTuple):
@@ -70,6 +83,9 @@ def send_bpf_filter(
     """send_bpf_filter: `command` (add-filter, change-filter, replace-filter) of a cls_bpf
     filter on `ifindex` (TCM_IFINDEX_MAGIC_BLOCK: a shared block); the kernel's echo of the
     filter when `echo`. Raises NetlinkFailure with the kernel's extack text."""
+    if request.options is not None:
+        _send_options(nl, command, ifindex, request)
+        return ()
     kw: dict[str, object] = {"parent": request.parent}
     for key, value in (
         ("prio", request.prio or None),
@@ -88,6 +104,25 @@ def send_bpf_filter(
             kw[flag] = True
     signed = -1 if ifindex == TCM_IFINDEX_MAGIC_BLOCK else ifindex  # tcm_ifindex is an int
     return nl.filter(command, signed, echo=echo, **kw)
+
+
+def _send_options(nl: Netlink, command: str, ifindex: int, request: BpfFilterRequest) -> None:
+    """_send_options: the request with its options already built, as tc sends it."""
+    from pybpftool.netlink import TcRequests
+    from pybpftool.netlink.uapi import RTM_NEWTFILTER
+
+    info = ((request.prio << 16) | socket.htons(request.protocol)) & 0xFFFFFFFF
+    TcRequests(nl).filter_modify(
+        RTM_NEWTFILTER,
+        FILTER_FLAGS[command],
+        ifindex,
+        request.parent,
+        info,
+        request.chain,
+        kind="bpf",
+        handle=request.handle or 0,
+        options=request.options,
+    )
 
 
 def attach_tc(

@@ -422,21 +422,19 @@ def _send_raw(nl: Any, index: int, parent: int, req: FilterRequest) -> None:
 def _send_options(
     nl: Any, index: int, parent: int, req: FilterRequest, program: bytes | Prepared | None
 ) -> None:
-    """_send_options: the filter with its options encoded as tc's f_bpf.c builds them."""
-    from pybpftool.netlink import TcRequests
-    from pybpftool.netlink.uapi import RTM_NEWTFILTER
+    """_send_options: the filter with its options encoded as tc's f_bpf.c builds them,
+    through the API's cls_bpf path (api.tc.send_bpf_filter)."""
+    from pybpftool.api.tc import BpfFilterRequest, send_bpf_filter
 
-    TcRequests(nl).filter_modify(
-        RTM_NEWTFILTER,
-        MODIFY_FLAGS[req.command],
-        index,
+    request = BpfFilterRequest(
         parent,
-        req.info,
-        req.chain,
-        kind="bpf",
-        handle=req.handle or 0,
+        prio=req.prio,
+        handle=req.handle,
+        protocol=req.protocol,
+        chain=req.chain,
         options=req.options(program),
     )
+    send_bpf_filter(nl, NETLINK_COMMAND[req.command], index, request)
 
 
 def _send(
