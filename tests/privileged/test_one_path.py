@@ -65,7 +65,7 @@ def test_the_command_lines_and_the_api_share_one_path(netns: str, bpffs: str) ->
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "pytc 0 [('load', 'load_object_file'), ('filter', '_send')]",
-        "pytc action 0 [('load', 'load_object_file'), ('filter', '_send_options')]",
+        "pytc action 0 [('load', 'load_object_file'), ('filter', '_send')]",
         "pyip 0 [('load', 'load_object_file'), ('xdp', 'attach')]",
         "pyip off 0 [('xdp', 'attach')]",
         "api tc True [('load', 'load_object_file'), ('filter', 'attach_tc')]",

@@ -395,8 +395,6 @@ def _parse_load_send(
     program = load_program(req.source, session)
     if req.kind != "bpf" or req.command == "delete":
         _send_raw(nl, index, parent, req)
-    elif req.has_actions:
-        commit_filter(session, lambda: _send_options(nl, index, parent, req, program))
     else:
         commit_filter(session, lambda: _send(nl, index, parent, req, program))
 
@@ -419,47 +417,30 @@ def _send_raw(nl: Any, index: int, parent: int, req: FilterRequest) -> None:
     )
 
 
-def _send_options(
-    nl: Any, index: int, parent: int, req: FilterRequest, program: bytes | Prepared | None
-) -> None:
-    """_send_options: the filter with its options encoded as tc's f_bpf.c builds them,
-    through the API's cls_bpf path (api.tc.send_bpf_filter)."""
-    from pybpftool.api.tc import BpfFilterRequest, send_bpf_filter
-
-    request = BpfFilterRequest(
-        parent,
-        prio=req.prio,
-        handle=req.handle,
-        protocol=req.protocol,
-        chain=req.chain,
-        options=req.options(program),
-    )
-    send_bpf_filter(nl, NETLINK_COMMAND[req.command], index, request)
-
-
 def _send(
     nl: Any, index: int, parent: int, req: FilterRequest, program: bytes | Prepared | None
 ) -> None:
-    """_send: a filter without actions through the API's cls_bpf path
-    (api.tc.send_bpf_filter, pyroute2's codec)."""
+    """_send: the filter through the API's one cls_bpf path (api.tc.send_bpf_filter): with
+    actions, its options encoded as tc's f_bpf.c builds them; without, as fields pyroute2's
+    codec encodes."""
     from pybpftool.api.tc import BpfFilterRequest, send_bpf_filter
 
-    prepared = program if program is not None and not isinstance(program, bytes) else None
-
     request = BpfFilterRequest(
-        parent,
-        prio=req.prio,
-        handle=req.handle,
-        protocol=req.protocol,
-        chain=req.chain,
-        fd=int(prepared.fd) if prepared is not None else None,
-        name=prepared.annotation if prepared is not None else None,
-        ops=program if isinstance(program, bytes) else None,
-        classid=req.classid,
-        direct_action=req.direct_action,
-        skip_hw=req.skip_hw,
-        skip_sw=req.skip_sw,
+        parent, prio=req.prio, handle=req.handle, protocol=req.protocol, chain=req.chain
     )
+    if req.has_actions:
+        request = request._replace(options=req.options(program))
+    else:
+        prepared = None if isinstance(program, bytes) else program
+        request = request._replace(
+            fd=int(prepared.fd) if prepared is not None else None,
+            name=prepared.annotation if prepared is not None else None,
+            ops=program if isinstance(program, bytes) else None,
+            classid=req.classid,
+            direct_action=req.direct_action,
+            skip_hw=req.skip_hw,
+            skip_sw=req.skip_sw,
+        )
     send_bpf_filter(nl, NETLINK_COMMAND[req.command], index, request)
 
 
