@@ -125,11 +125,13 @@ class RunContext:
         """confine: enter the sandbox: read the run's files and `named` (what the first load
         reads, say an object named by a path that is no regular file, which the kernel then
         refuses in its own words), create and remove only beneath `pin_root`. The policy is
-        built on the first call only; confining twice keeps the first domain
-        (sandbox.confine)."""
+        built on the first call that needs one, none when the sandbox would change nothing
+        (sandbox.settled: off, confined already, `auto` without Landlock)."""
         from pybpftool import sandbox
         from pybpftool.pinning import PINNING_DB
 
+        if sandbox.settled():
+            return
         if self.policy is None:
             inputs = dict.fromkeys([*self.inputs, *named, PINNING_DB])  # each once
             self.policy = sandbox.command_policy(list(inputs), pin_root)
