@@ -2,9 +2,10 @@
 
 Rows: cold `-V`; cold attach of a small XDP example and of a verifier-heavy program at two
 weights (~0.1 s and ~0.9 s of verification: the ratio is 1 + our fixed cost / theirs); cold
-`pytc filter replace`; `-batch` of 100 attach lines (per line); peak memory of each command;
+`pytc filter replace`; `-batch` of 100 attach lines (per line); how a `-batch` of `filter
+replace` lines scales (1,000 lines against 100: linear is 10x); peak memory of each command;
 and where a cold pyip attach spends its time (interpreter, our imports, pyroute2, parse,
-kernel and the rest). Targets (issues 4 and 8) are printed beside each row.
+kernel and the rest). Targets (issues 4, 8 and 20) are printed beside each row.
 Commands run with their bytecode compiled beforehand, as an installed package (bytecode.py).
 Run as root: .venv/bin/python benchmarks/bench_attach.py
 """
@@ -140,6 +141,7 @@ def main() -> None:
             args = ["-n", ns, "-force", "-batch", str(batch)]
             t, o = paired_medians([*ip, *args], [*pyip, *args], env, runs=5)
             row("-batch, per line", t / BATCH_LINES, o / BATCH_LINES, "<= 1.5x")
+            batch_scaling(env, ns, cls)
             print("\npeak memory (max RSS)")
             for name, cmd in (
                 ("pyip -V", [*pyip, "-V"]),
@@ -153,6 +155,29 @@ def main() -> None:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
             subprocess.run(["umount", mnt], capture_output=True)
             os.rmdir(mnt)
+
+
+def batch_scaling(env: dict[str, str], ns: str, cls: str) -> None:
+    """batch_scaling: a -batch of 100 and of 1,000 `filter replace` lines of one object, tc
+    and pytc alternating; each tool's time for 1,000 over its time for 100 (10x is linear;
+    the per-run sandbox policy used to make pytc's quadratic: 28x)."""
+    line = f"filter replace dev v0 ingress pref 1 handle 1 bpf da obj {cls} sec classifier\n"
+    times: dict[int, tuple[float, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for count in (100, 1000):
+            batch = Path(tmp) / f"batch{count}"
+            batch.write_text(line * count)
+            args = ["-n", ns, "-batch", str(batch)]
+            times[count] = paired_medians(["tc", *args], [str(BIN / "pytc"), *args], env, runs=3)
+    (t100, o100), (t1000, o1000) = times[100], times[1000]
+    print(
+        f"\n-batch of filter replace: 100 lines tc {t100:.0f} ms, pytc {o100:.0f} ms; "
+        f"1,000 lines tc {t1000:.0f} ms, pytc {o1000:.0f} ms"
+    )
+    print(
+        f"  1,000 lines / 100 lines: tc {t1000 / t100:.1f}x, pytc {o1000 / o100:.1f}x"
+        "   target pytc <= 10.5x"
+    )
 
 
 def first_parse_ms(obj: str) -> float:

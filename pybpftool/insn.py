@@ -8,6 +8,7 @@ dst_reg is the low nibble, on big-endian the high one.
 from __future__ import annotations
 
 import struct
+import sys
 
 INSN_SIZE = 8
 
@@ -23,8 +24,21 @@ BPF_PSEUDO_CALL = 1
 BPF_PSEUDO_KFUNC_CALL = 2
 
 
-_UNPACK = {bo: struct.Struct(bo + "BBhi").unpack_from for bo in "<>"}
+# struct bpf_insn in each byte order ("<", ">"): code, the register nibbles, off, imm. The one
+# declaration of the layout: the parser, the relocations and the programs built here use it.
+INSN_LAYOUT = {bo: struct.Struct(bo + "BBhi") for bo in "<>"}
+HOST_ORDER = "<" if sys.byteorder == "little" else ">"
+_UNPACK = {bo: layout.unpack_from for bo, layout in INSN_LAYOUT.items()}
 _PACK_IMM = {bo: struct.Struct(bo + "i").pack_into for bo in "<>"}
+
+
+def encode(
+    code: int, dst: int = 0, src: int = 0, off: int = 0, imm: int = 0, byteorder: str = HOST_ORDER
+) -> bytes:
+    """encode: one instruction in `byteorder` (default: this machine's, as the kernel takes
+    it), the register nibbles in that order's bitfield layout."""
+    regs = (src << 4) | dst if byteorder == "<" else (dst << 4) | src
+    return INSN_LAYOUT[byteorder].pack(code, regs, off, imm)
 
 
 class Insn:

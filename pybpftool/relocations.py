@@ -11,13 +11,12 @@ Mirrors libbpf's bpf_object__collect_prog_relos / bpf_program__record_reloc. A r
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from pybpftool.elf import RELOCATION_NAMES, SHN_UNDEF, ElfFile, Relocation, Section, Symbol
 from pybpftool.errors import ObjectError
-from pybpftool.insn import BPF_CALL, BPF_LD_IMM64, BPF_PSEUDO_CALL, INSN_SIZE
+from pybpftool.insn import BPF_CALL, BPF_LD_IMM64, BPF_PSEUDO_CALL, INSN_LAYOUT, INSN_SIZE
 from pybpftool.spec import RefKind
 
 
@@ -128,7 +127,7 @@ class Relocator:
         return target
 
 
-_DECODE = {bo: struct.Struct(bo + "BBhi").unpack for bo in "<>"}
+_DECODE = {bo: layout.unpack for bo, layout in INSN_LAYOUT.items()}
 
 
 def _malformed(rel: Relocation, size: int) -> str:

@@ -9,9 +9,9 @@ netns part only when the current network namespace has a name in /var/run/netns.
 from __future__ import annotations
 
 import os
-import struct
 
 from pybpftool.errors import KernelError, PyBpfError
+from pybpftool.insn import encode
 from pybpftool.kernel.bpf import BPF_LOG_LEVEL1, Kernel, ProgRequest
 from pybpftool.kernel.fd import Fd
 from pybpftool.uapi import BpfAttachType, BpfProgType
@@ -21,21 +21,17 @@ NETNS_DIR = "/var/run/netns"
 SOCK_PROG_LOG = 256 << 10  # iproute2's log buffer for this program
 
 
-def _insn(code: int, dst: int = 0, src: int = 0, off: int = 0, imm: int = 0) -> bytes:
-    return struct.pack("<BBhi", code, (src << 4) | dst, off, imm)
-
-
 def sock_create_program(ifindex: int) -> bytes:
     """sock_create_program: r6 = r1; r3 = ifindex; r2 = 0; *(u32 *)(r1 + 0) = r3 (the
     bound_dev_if field of struct bpf_sock); r0 = 1; exit."""
     return b"".join(
         (
-            _insn(0xBF, dst=6, src=1),  # r6 = r1
-            _insn(0xB7, dst=3, imm=ifindex),  # r3 = ifindex
-            _insn(0xB7, dst=2, imm=0),  # r2 = offsetof(struct bpf_sock, bound_dev_if)
-            _insn(0x63, dst=1, src=3, off=0),  # *(u32 *)(r1 + 0) = r3
-            _insn(0xB7, dst=0, imm=1),  # r0 = 1: allow the socket
-            _insn(0x95),  # exit
+            encode(0xBF, dst=6, src=1),  # r6 = r1
+            encode(0xB7, dst=3, imm=ifindex),  # r3 = ifindex
+            encode(0xB7, dst=2, imm=0),  # r2 = offsetof(struct bpf_sock, bound_dev_if)
+            encode(0x63, dst=1, src=3, off=0),  # *(u32 *)(r1 + 0) = r3
+            encode(0xB7, dst=0, imm=1),  # r0 = 1: allow the socket
+            encode(0x95),  # exit
         )
     )
 

@@ -2,7 +2,9 @@
 
 `send_bpf_filter` is the one cls_bpf request both `pybpftool.attach_tc` and `pytc filter
 add/change/replace ... bpf` send; pytc passes everything tc's command line decided (parent,
-chain, classid, actions, classic bytecode, flags), the API its few keywords.
+chain, classid, classic bytecode, flags), the API its few keywords. A pytc filter with
+actions passes its options as tc's f_bpf.c builds them (netlink/clsbpf.py), which go out
+as they are.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from pybpftool.netlink.uapi import (
     RTM_DELQDISC,
     RTM_DELTFILTER,
     RTM_NEWQDISC,
-    TC_H_INGRESS_PARENT,
+    TC_H_INGRESS,
+    TC_H_INGRESS_HANDLE,
     TCM_IFINDEX_MAGIC_BLOCK,
 )
 from pybpftool.uapi import BpfProgType
@@ -33,9 +36,9 @@ from pybpftool.uapi import BpfProgType
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pybpftool.netlink import Netlink
+    from pybpftool.netlink.clsbpf import ClsBpfOptions
 
 DIRECTIONS = {"ingress": INGRESS, "egress": EGRESS}
-CLSACT_HANDLE = 0xFFFF0000  # tc qdisc add dev DEV clsact: handle ffff:, parent ffff:fff1
 
 
 class BpfFilterRequest(NamedTuple):
@@ -49,11 +52,21 @@ class BpfFilterRequest(NamedTuple):
     fd: int | None = None  # an eBPF program...
     name: str | None = None  # ...and its annotation (TCA_BPF_NAME)
     ops: bytes | None = None  # or classic BPF: struct sock_filter array
-    actions: tuple[Any, ...] = ()  # pyroute2 action descriptions (tc's `action ...`)
     classid: int | None = None
     direct_action: bool = False
     skip_hw: bool = False
     skip_sw: bool = False
+    # Or all of the options (program, class ids and actions in the line's order, flags),
+    # encoded as tc's f_bpf.c builds them; the fields above then only place the filter.
+    options: ClsBpfOptions | None = None
+
+
+# tc_filter.c: the netlink flags of each command.
+FILTER_FLAGS = {
+    "add-filter": NLM_F_CREATE | NLM_F_EXCL,
+    "change-filter": 0,
+    "replace-filter": NLM_F_CREATE,
+}
 
 
 class TcFilter(NamedTuple):
@@ -70,6 +83,9 @@ def send_bpf_filter(
     """send_bpf_filter: `command` (add-filter, change-filter, replace-filter) of a cls_bpf
     filter on `ifindex` (TCM_IFINDEX_MAGIC_BLOCK: a shared block); the kernel's echo of the
     filter when `echo`. Raises NetlinkFailure with the kernel's extack text."""
+    if request.options is not None:
+        _send_options(nl, command, ifindex, request)
+        return ()
     kw: dict[str, object] = {"parent": request.parent}
     for key, value in (
         ("prio", request.prio or None),
@@ -79,7 +95,6 @@ def send_bpf_filter(
         ("fd", request.fd),
         ("name", request.name),
         ("ops", request.ops),
-        ("action", list(request.actions) or None),
         ("classid", request.classid),
     ):
         if value is not None:
@@ -89,6 +104,25 @@ def send_bpf_filter(
             kw[flag] = True
     signed = -1 if ifindex == TCM_IFINDEX_MAGIC_BLOCK else ifindex  # tcm_ifindex is an int
     return nl.filter(command, signed, echo=echo, **kw)
+
+
+def _send_options(nl: Netlink, command: str, ifindex: int, request: BpfFilterRequest) -> None:
+    """_send_options: the request with its options already built, as tc sends it."""
+    from pybpftool.netlink import TcRequests
+    from pybpftool.netlink.uapi import RTM_NEWTFILTER
+
+    info = ((request.prio << 16) | socket.htons(request.protocol)) & 0xFFFFFFFF
+    TcRequests(nl).filter_modify(
+        RTM_NEWTFILTER,
+        FILTER_FLAGS[command],
+        ifindex,
+        request.parent,
+        info,
+        request.chain,
+        kind="bpf",
+        handle=request.handle or 0,
+        options=request.options,
+    )
 
 
 def attach_tc(
@@ -185,8 +219,8 @@ def ensure_clsact(nl: Netlink, ifindex: int) -> bool:
             RTM_NEWQDISC,
             NLM_F_CREATE | NLM_F_EXCL,
             ifindex,
-            CLSACT_HANDLE,
-            TC_H_INGRESS_PARENT,
+            TC_H_INGRESS_HANDLE,
+            TC_H_INGRESS,
             "clsact",
         )
     except NetlinkFailure as err:
@@ -206,7 +240,7 @@ def remove_clsact_if_unused(nl: Netlink, ifindex: int) -> None:
         if any(requests.filter_dump(ifindex, parent, 0, None) for parent in (INGRESS, EGRESS)):
             return
         requests.qdisc_modify(
-            RTM_DELQDISC, 0, ifindex, CLSACT_HANDLE, TC_H_INGRESS_PARENT, "clsact"
+            RTM_DELQDISC, 0, ifindex, TC_H_INGRESS_HANDLE, TC_H_INGRESS, "clsact"
         )
     except NetlinkFailure:
         pass  # the device went away meanwhile, and its qdisc with it

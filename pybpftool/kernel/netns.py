@@ -2,7 +2,7 @@
 
 Two uses, one rule each:
 - `enter_netns` moves the calling thread for good: only `pyip -n`/`pytc -n` do that, as
-  iproute2's netns_switch() does (see cli/common/process.py for who may call it).
+  iproute2's netns_switch() does (see cli/common/context.py for who may call it).
 - `in_netns` runs a function (say, opening a netlink socket) with the calling thread inside
   a namespace and brings the thread back before it returns, also when the function raises:
   a socket keeps the namespace it was created in, so the library's netlink sockets reach

@@ -12,6 +12,7 @@ half, nor `pybpftool.netlink.uapi` anything at all.
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the console's start-up)
 if TYPE_CHECKING:
+    from pybpftool.netlink.attrs import rtattrs
     from pybpftool.netlink.codecs import bpf_filter_message
     from pybpftool.netlink.core import Link, Netlink, XdpState
     from pybpftool.netlink.tc import (
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
         Qdisc,
         RawMessage,
         TcRequests,
-        rtattrs,
     )
 
 _HOMES = {
@@ -33,7 +33,7 @@ _HOMES = {
         ("ActionRequests", "BpfFilter", "ChainRequests", "Qdisc", "RawMessage", "TcRequests"),
         "tc",
     ),
-    "rtattrs": "tc",
+    "rtattrs": "attrs",
 }
 
 __all__ = [

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import socket
 import sys
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from pybpftool.netlink.attrs import rtattrs
 from pybpftool.netlink.codecs import private, tc_codecs
 from pybpftool.netlink.core import Netlink
 from pybpftool.netlink.uapi import (
@@ -17,9 +18,16 @@ from pybpftool.netlink.uapi import (
     NLM_F_DUMP,
     NLM_F_ECHO,
     NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    RTM_DELACTION,
+    RTM_DELCHAIN,
+    RTM_GETACTION,
     RTM_GETCHAIN,
     RTM_GETQDISC,
     RTM_GETTFILTER,
+    RTM_NEWACTION,
+    RTM_NEWCHAIN,
     RTM_NEWQDISC,
     RTM_NEWTFILTER,
     TCA_BPF_FLAG_ACT_DIRECT,
@@ -27,6 +35,11 @@ from pybpftool.netlink.uapi import (
     TCA_KIND,
     TCM_IFINDEX_MAGIC_BLOCK,
 )
+
+if TYPE_CHECKING:  # the request records are imported by the requests that carry them
+    from pybpftool.netlink.actions import Action, ActionRef
+    from pybpftool.netlink.clsbpf import ClsBpfOptions
+    from pybpftool.netlink.qdiscopts import QdiscOptions
 
 _NLMSG_TCMSG_LEN = 16 + 20  # struct nlmsghdr + struct tcmsg
 
@@ -99,21 +112,6 @@ def _sock_filters(raw: bytes | None) -> tuple[tuple[int, int, int, int], ...]:
     )
 
 
-def rtattrs(data: bytes) -> dict[int, bytes]:
-    """rtattrs: the payloads of a run of netlink attributes by type (NLA_F_* flags masked);
-    like iproute2's parse_rtattr the first of duplicates wins and a truncated one ends it."""
-    found: dict[int, bytes] = {}
-    pos = 0
-    while pos + 4 <= len(data):
-        length = int.from_bytes(data[pos : pos + 2], sys.byteorder)
-        kind = int.from_bytes(data[pos + 2 : pos + 4], sys.byteorder) & 0x3FFF
-        if length < 4 or pos + length > len(data):
-            break
-        found.setdefault(kind, bytes(data[pos + 4 : pos + length]))
-        pos += (length + 3) & ~3
-    return found
-
-
 class Qdisc(NamedTuple):
     """Qdisc: one RTM_NEWQDISC message of a dump; attributes kept raw for the renderer."""
 
@@ -137,6 +135,21 @@ def _raw_qdisc(msg: Any) -> Qdisc:
         info=int(msg["info"]),
         attrs=rtattrs(raw[_NLMSG_TCMSG_LEN:]),
     )
+
+
+def _filter_attrs(
+    chain: int | None, kind: str | None, options: ClsBpfOptions | None
+) -> list[tuple[str, Any]]:
+    """_filter_attrs: what tc_filter_modify adds after struct tcmsg, filters and chains
+    alike: TCA_CHAIN, TCA_KIND, then the kind's options, each when given."""
+    attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
+    if kind:
+        attrs.append(("TCA_KIND", kind))
+    if options is not None:
+        from pybpftool.netlink.clsbpf import cls_bpf_options
+
+        attrs.append(("TCA_OPTIONS", cls_bpf_options(options)))
+    return attrs
 
 
 class TcRequests:
@@ -202,18 +215,20 @@ class TcRequests:
         handle: int,
         parent: int,
         kind: str | None,
-        options: bytes | None = None,
+        options: QdiscOptions | None = None,
         blocks: tuple[int, int] = (0, 0),
     ) -> None:
-        """qdisc_modify: RTM_NEWQDISC/RTM_DELQDISC as tc_qdisc_modify sends it (+ ACK);
-        `options` is the TCA_OPTIONS payload, already encoded; `blocks` the ingress and
-        egress shared block indexes (0: none)."""
+        """qdisc_modify: RTM_NEWQDISC/RTM_DELQDISC as tc_qdisc_modify sends it (+ ACK), with
+        the kind's options (None: no TCA_OPTIONS); `blocks` the ingress and egress shared
+        block indexes (0: none)."""
         attrs: list[tuple[str, Any]] = [("TCA_KIND", kind)] if kind else []
         for name, block in zip(("TCA_INGRESS_BLOCK", "TCA_EGRESS_BLOCK"), blocks, strict=True):
             if block:
                 attrs.append((name, block))
         if options is not None:
-            attrs.append(("TCA_OPTIONS", options))
+            from pybpftool.netlink.qdiscopts import qdisc_options
+
+            attrs.append(("TCA_OPTIONS", qdisc_options(options)))
         self._request(msg_type, NLM_F_REQUEST | NLM_F_ACK | flags, index, handle, parent, 0, attrs)
 
     def filter_modify(
@@ -226,12 +241,12 @@ class TcRequests:
         chain: int | None,
         kind: str | None = None,
         handle: int = 0,
+        options: ClsBpfOptions | None = None,
     ) -> None:
-        """filter_modify: a delete, or a filter request without a kind (the kernel judges
-        it), with TCA_CHAIN and TCA_KIND only: no options."""
-        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
-        if kind:
-            attrs.append(("TCA_KIND", kind))
+        """filter_modify: a filter request as tc_filter_modify builds it: TCA_CHAIN,
+        TCA_KIND and the cls_bpf options, each when given (a delete, or a kind-less request
+        the kernel judges, has only the first two)."""
+        attrs = _filter_attrs(chain, kind, options)
         flags |= NLM_F_REQUEST | NLM_F_ACK
         self._request(msg_type, flags, index, handle, parent, info, attrs)
 
@@ -278,7 +293,7 @@ def _send_raw(nl: Netlink, msg: Any, msg_type: int, flags: int) -> list[RawMessa
     """_send_raw: one request (a pyroute2 message), its replies other than acks and errors
     kept raw."""
     found = nl.request(msg, msg_type, flags)
-    return [_raw_message(m) for m in found if m["header"]["type"] not in (2, 3)]
+    return [_raw_message(m) for m in found if m["header"]["type"] not in (NLMSG_ERROR, NLMSG_DONE)]
 
 
 _CHAIN_TCMSG: Any = None
@@ -323,7 +338,8 @@ def _chain_request(
     msg["parent"] = parent
     msg["info"] = info
     msg["attrs"] = [list(attr) for attr in attrs]
-    return [m for m in _send_raw(nl, msg, msg_type, flags) if m.type in (100, 101, 102)]
+    chains = (RTM_NEWCHAIN, RTM_DELCHAIN, RTM_GETCHAIN)
+    return [m for m in _send_raw(nl, msg, msg_type, flags) if m.type in chains]
 
 
 class ChainRequests:
@@ -342,15 +358,11 @@ class ChainRequests:
         info: int,
         chain: int | None,
         kind: str | None,
-        options: bytes | None,
+        options: ClsBpfOptions | None,
         handle: int = 0,
     ) -> None:
-        """modify: add or delete a chain: TCA_CHAIN, TCA_KIND (a template), TCA_OPTIONS."""
-        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
-        if kind:
-            attrs.append(("TCA_KIND", kind))
-        if options is not None:
-            attrs.append(("TCA_OPTIONS", options))
+        """modify: add or delete a chain: TCA_CHAIN, TCA_KIND and TCA_OPTIONS (a template)."""
+        attrs = _filter_attrs(chain, kind, options)
         flags |= NLM_F_REQUEST | NLM_F_ACK
         _chain_request(self.nl, msg_type, flags, index, parent, info, attrs, handle)
 
@@ -369,11 +381,13 @@ class ChainRequests:
         return _chain_request(self.nl, RTM_GETCHAIN, flags, index, parent, info, attrs)
 
 
+_ACTION_MESSAGES = (RTM_NEWACTION, RTM_DELACTION, RTM_GETACTION)
+
+
 class ActionRequests:
-    """ActionRequests: tcamsg requests (struct tcamsg: family and two pad bytes) whose
-    top-level attributes (TCA_ROOT_TAB, TCA_ROOT_FLAGS, TCA_ROOT_TIME_DELTA) are already
-    encoded by the caller, sent as tc's m_action.c sends them; replies kept raw (pyroute2
-    has no tcamsg codec)."""
+    """ActionRequests: tcamsg requests (struct tcamsg: family and two pad bytes) as tc's
+    m_action.c sends them, their attributes encoded by netlink.actions; replies kept raw
+    (pyroute2 has no tcamsg codec)."""
 
     _tcamsg: Any = None
     ROOT_NAMES: tuple[str, ...] = ("TCA_ROOT_UNSPEC", "TCA_ROOT_TAB", "TCA_ROOT_FLAGS")
@@ -391,6 +405,28 @@ class ActionRequests:
 
             ActionRequests._tcamsg = tcamsg
 
+    def modify(self, flags: int, actions: list[Action]) -> None:
+        """modify: RTM_NEWACTION of `actions` (tc_action_modify)."""
+        from pybpftool.netlink.actions import TCA_ROOT_TAB, action_tab
+
+        self.request(RTM_NEWACTION, flags, [(TCA_ROOT_TAB, action_tab(actions))])
+
+    def by_index(self, msg_type: int, flags: int, refs: list[ActionRef]) -> list[RawMessage]:
+        """by_index: RTM_GETACTION or RTM_DELACTION of actions by kind and index
+        (tc_action_gd); the replies."""
+        from pybpftool.netlink.actions import TCA_ROOT_TAB, ref_tab
+
+        return self.request(msg_type, flags, [(TCA_ROOT_TAB, ref_tab(refs))])
+
+    def by_kind(
+        self, msg_type: int, flags: int, kind: str, dump_flags: int, since: int = 0
+    ) -> list[RawMessage]:
+        """by_kind: a dump (RTM_GETACTION) or a flush (RTM_DELACTION) of one kind
+        (tc_act_list_or_flush); the replies."""
+        from pybpftool.netlink.actions import dump_attrs
+
+        return self.request(msg_type, flags, dump_attrs(kind, dump_flags, since))
+
     def request(
         self, msg_type: int, flags: int, attrs: list[tuple[int, bytes]]
     ) -> list[RawMessage]:
@@ -399,4 +435,4 @@ class ActionRequests:
         msg = self._tcamsg()
         msg["family"] = 0
         msg["attrs"] = [[self.ROOT_NAMES[kind], payload] for kind, payload in attrs]
-        return [m for m in _send_raw(self.nl, msg, msg_type, flags) if m.type in (48, 49, 50)]
+        return [m for m in _send_raw(self.nl, msg, msg_type, flags) if m.type in _ACTION_MESSAGES]

@@ -139,7 +139,6 @@ def test_a_batch_reads_and_indexes_the_target_once(
 ) -> None:
     """issue 8: N attach lines of a CO-RE object in one -batch open the target BTF once; each
     line still loads its own program."""
-    from pybpftool.cli.common import attach
     from pybpftool.cli.tc.main import main
     from pybpftool.loader import targetbtf
 
@@ -151,7 +150,6 @@ def test_a_batch_reads_and_indexes_the_target_once(
         return real(path, env)  # type: ignore[arg-type]
 
     monkeypatch.setattr(targetbtf, "open_target", counting)
-    monkeypatch.setattr(attach, "_targets", {})
     for key in ("TC_BPF_MNT", "PYBPFTOOL_TARGET_BTF"):
         monkeypatch.setenv(key, env["TC_BPF_MNT"] if key == "TC_BPF_MNT" else str(target))
     subprocess.run(["tc", "-n", in_netns, "qdisc", "add", "dev", "v0", "clsact"], check=True)

@@ -40,6 +40,9 @@ def step(title, done):
 
 step("pytc", pytc(["-n", netns, "filter", "add", "dev", "v0", "ingress", "pref", "5",
                    "bpf", "da", "obj", legacy, "sec", "classifier"]))
+step("pytc action", pytc(["-n", netns, "filter", "add", "dev", "v0", "ingress", "pref", "6",
+                          "bpf", "da", "obj", legacy, "sec", "classifier",
+                          "action", "mirred", "egress", "redirect", "dev", "v1"]))
 step("pyip", pyip(["-n", netns, "link", "set", "dev", "v1", "xdp", "obj", fast, "sec", "xdp"]))
 step("pyip off", pyip(["-n", netns, "link", "set", "dev", "v1", "xdp", "off"]))
 with pybpftool.load(legacy, section="classifier", prog_type="sched_cls") as obj:
@@ -62,6 +65,7 @@ def test_the_command_lines_and_the_api_share_one_path(netns: str, bpffs: str) ->
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "pytc 0 [('load', 'load_object_file'), ('filter', '_send')]",
+        "pytc action 0 [('load', 'load_object_file'), ('filter', '_send')]",
         "pyip 0 [('load', 'load_object_file'), ('xdp', 'attach')]",
         "pyip off 0 [('xdp', 'attach')]",
         "api tc True [('load', 'load_object_file'), ('filter', 'attach_tc')]",

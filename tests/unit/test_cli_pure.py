@@ -9,9 +9,8 @@ import pytest
 
 from pybpftool.cli.common import jsonw
 from pybpftool.cli.common.batch import command_lines, split_words
-from pybpftool.cli.common.bpfsource import named_files, parse_mode
+from pybpftool.cli.common.bpfsource import parse_mode
 from pybpftool.cli.common.grammar import IprouteExit
-from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.words import Words
 
 
@@ -79,19 +78,21 @@ def test_exiting_helpers_are_fatal_returned_errors_are_not() -> None:
 
 
 def test_tc_exec_bpf_needs_the_words_e_bpf_takes() -> None:
+    from pybpftool.cli.common.context import RunContext
     from pybpftool.cli.tc.exec_bpf import parse_bpf
 
-    assert parse_bpf(Words([]), Process()) == 0
+    run = RunContext()
+    assert parse_bpf(run, Words([])) == 0
     for words in ("run", "import", "import u run", "import u import", "graft", "graft m"):
         with pytest.raises(IprouteExit, match="Command line is not complete") as caught:
-            parse_bpf(Words(words.split()), Process())
+            parse_bpf(run, Words(words.split()))
         assert caught.value.fatal, words
     with pytest.raises(IprouteExit, match="No import parameter provided") as caught:
-        parse_bpf(Words(["run", "sh"]), Process())
+        parse_bpf(run, Words(["run", "sh"]))
     assert caught.value.fatal is None
     for key in ("x", "-1", "0x100000000"):
         with pytest.raises(IprouteExit, match='Illegal "key"'):
-            parse_bpf(Words(["graft", "m", "key", key, "obj", "f.o"]), Process())
+            parse_bpf(run, Words(["graft", "m", "key", key, "obj", "f.o"]))
 
 
 def test_global_options_in_order_netns_switched_while_parsing() -> None:
@@ -138,6 +139,8 @@ def test_global_options_in_order_netns_switched_while_parsing() -> None:
         parse_global_options("ip", ["-f", "bogus", "link"])
     with pytest.raises(IprouteExit, match="Invalid rcvbuf size 'x'"):
         parse_global_options("ip", ["-rcvbuf", "x", "link"])
+    with pytest.raises(IprouteExit, match="Invalid rcvbuf size '18446744073709551617'"):
+        parse_global_options("ip", ["-rcvbuf", "18446744073709551617", "link"])
 
 
 @pytest.mark.parametrize(
@@ -169,19 +172,6 @@ def test_unknown_mode_and_missing_file() -> None:
         parse_mode(Words(["obj"]), allow_bytecode=True, allow_type=False)
     with pytest.raises(IprouteExit, match=r'What mode is "bytecode"\?'):
         parse_mode(Words(["bytecode", "1,6"]), allow_bytecode=False, allow_type=False)
-
-
-@pytest.mark.parametrize(
-    ("line", "files"),
-    [
-        ("action bpf obj a.o sec s action bpf object-file b.o", ["a.o", "b.o"]),
-        ("action bpf bcf c.txt action bpf bytecode-file d.txt", ["c.txt", "d.txt"]),
-        ("action bpf pinned /sys/fs/bpf/p action gact ok", []),
-        ("action bpf obj", []),
-    ],
-)
-def test_files_a_line_names_are_found_before_it_is_parsed(line: str, files: list[str]) -> None:
-    assert named_files(line.split()) == files
 
 
 def test_json_writer_matches_tc_pretty_layout() -> None:
@@ -224,14 +214,16 @@ def test_batch_lines_parse_an_object_once_until_it_changes(tmp_path) -> None:  #
 
     import bpfobjs
 
-    from pybpftool.cli.common.attach import parse_cached
+    from pybpftool.cli.common.context import RunContext
 
     obj = tmp_path / "o.o"
     shutil.copy(bpfobjs.build("legacy_maps", "bpfel"), obj)
-    first = parse_cached(str(obj))
-    assert parse_cached(str(obj)) is first
+    run = RunContext()
+    first = run.parse(str(obj))
+    assert run.parse(str(obj)) is first
     os.utime(obj, ns=(1, 1))  # a new mtime: the file may have been rebuilt
-    assert parse_cached(str(obj)) is not first
+    assert run.parse(str(obj)) is not first
+    assert RunContext().parse(str(obj)) is not run.parse(str(obj))  # per run
 
 
 def _nla(kind: int, payload: bytes) -> bytes:
@@ -259,9 +251,32 @@ def _u32s(*values: int) -> bytes:
     ],
 )
 def test_get_u32_like_lib_utils(text: str, base: int, expected: int | None) -> None:
-    from pybpftool.cli.common.cnum import c_unsigned
+    from pybpftool.cscan import c_unsigned
 
     assert c_unsigned(text, base) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "strtoul", "scanf_i"),
+    [
+        ("  +12x", (12, 5), (12, 5)),
+        ("-1", (0xFFFFFFFFFFFFFFFF, 2), (-1, 2)),  # strtoul wraps, %i keeps the sign
+        ("-0x10", ((-16) % (1 << 64), 5), (-16, 5)),
+        ("077", (63, 3), (63, 3)),
+        ("18446744073709551617", (0xFFFFFFFFFFFFFFFF, 20), (18446744073709551617, 20)),
+        ("0x", (0, 1), (0, 1)),  # the "0" only
+        ("x", (0, 0), None),
+    ],
+)
+def test_one_c_number_scanner(
+    text: str, strtoul: tuple[int, int], scanf_i: tuple[int, int] | None
+) -> None:
+    """strtoul (arguments) and %i (iproute2's file formats) read numbers alike but for what
+    they make of a sign and an overflow."""
+    from pybpftool.cscan import c_strtoul, scan_c_int
+
+    assert c_strtoul(text, 0) == strtoul
+    assert scan_c_int(text, 0) == scanf_i
 
 
 @pytest.mark.parametrize(
@@ -281,7 +296,7 @@ def test_get_u32_like_lib_utils(text: str, base: int, expected: int | None) -> N
     ],
 )
 def test_tc_classid_like_get_tc_classid(text: str, expected: int | None) -> None:
-    from pybpftool.cli.common.cnum import tc_classid_value
+    from pybpftool.cli.tc.handles import tc_classid_value
     from pybpftool.cli.tc.show import tc_classid
 
     assert tc_classid_value(text) == expected
@@ -290,7 +305,8 @@ def test_tc_classid_like_get_tc_classid(text: str, expected: int | None) -> None
 
 
 def test_qdisc_handles_sizes_and_protocols() -> None:
-    from pybpftool.cli.tc.qdisc import qdisc_handle_value, size_value
+    from pybpftool.cli.tc.handles import qdisc_handle_value
+    from pybpftool.cli.tc.qdisc import size_value
     from pybpftool.cli.tc.show import protocol_name, protocol_number
 
     assert [qdisc_handle_value(t) for t in ("1:", "ffff", "1:5", "none", "10000:", "1x")] == [

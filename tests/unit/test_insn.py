@@ -1,4 +1,5 @@
-"""insn: the call-site search agrees with decoding every instruction."""
+"""insn: the call-site search agrees with decoding every instruction; the one bpf_insn layout
+encodes what it decodes."""
 
 from __future__ import annotations
 
@@ -29,3 +30,19 @@ def test_call_sites_equal_decoding_every_instruction(byteorder: str) -> None:
         start = rng.randint(0, count - 1)
         end = rng.randint(start, count)
         assert call_sites(code, start, end, byteorder) == decoded_calls(code, start, end, byteorder)
+
+
+@pytest.mark.parametrize("byteorder", ["<", ">"])
+def test_an_encoded_instruction_decodes_to_its_fields(byteorder: str) -> None:
+    from pybpftool.insn import encode
+
+    insn = Insn(encode(0x63, dst=1, src=3, off=-8, imm=-2, byteorder=byteorder), 0, byteorder)
+    assert (insn.code, insn.dst, insn.src, insn.off, insn.imm) == (0x63, 1, 3, -8, -2)
+
+
+def test_the_register_nibbles_follow_the_byte_order() -> None:
+    from pybpftool.insn import encode
+
+    # bpf_insn's dst_reg:4, src_reg:4 bitfield: dst is the low nibble on little-endian
+    assert encode(0xBF, dst=6, src=1, byteorder="<") == bytes.fromhex("bf16000000000000")
+    assert encode(0xBF, dst=6, src=1, byteorder=">") == bytes.fromhex("bf61000000000000")

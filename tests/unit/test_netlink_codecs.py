@@ -169,3 +169,27 @@ def test_requests_without_actions_do_not_load_pyroute2_config() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_our_tcmsg_codecs_keep_their_own_attributes_after_pyroute2s_was_used() -> None:
+    """pyroute2 keeps a message class's compiled attribute table on the class, and a subclass
+    reads its parent's when it has none of its own: our tcmsg subclasses (TCA_OPTIONS as
+    bytes built here) made or first used after pyroute2's tcmsg decoded a reply would send
+    an empty TCA_OPTIONS. Checked in a fresh interpreter, pyroute2's codec used first."""
+    import subprocess
+    import sys
+
+    code = (
+        "from pybpftool.netlink.codecs import tc_codecs\n"
+        "from pybpftool.netlink.tc import TcRequests, _chain_tcmsg\n"
+        "used = tc_codecs()()\n"
+        "used['attrs'] = [['TCA_KIND', 'bpf'], ['TCA_OPTIONS', {'attrs': []}]]\n"
+        "used.encode()\n"
+        "for codec in (TcRequests(None)._tcmsg, _chain_tcmsg()):\n"
+        "    msg = codec()\n"
+        "    msg['attrs'] = [['TCA_KIND', 'htb'], ['TCA_OPTIONS', bytes([1, 2, 3, 4])]]\n"
+        "    msg.encode()\n"
+        "    print(bytes(msg.data)[36:].hex())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["08000100687462000800020001020304"] * 2

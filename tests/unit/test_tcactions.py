@@ -22,12 +22,14 @@ import sys
 from typing import Any, ClassVar
 
 import pytest
+from fakenetlink import FakeFd, FakeNetlink
 
+from pybpftool.cli.common.context import RunContext
 from pybpftool.cli.common.grammar import GlobalOptions
 from pybpftool.cli.tc import actions as tcactions
-from pybpftool.cli.tc import actparse
-from pybpftool.cli.tc.action import print_action_messages
-from pybpftool.netlink import RawMessage
+from pybpftool.cli.tc.actprint import print_action_messages
+from pybpftool.netlink import ActionRequests, RawMessage
+from pybpftool.netlink.attrs import rtattr
 
 # (tc command line, nlmsg type, nlmsg flags, hex of the bytes after struct nlmsghdr)
 TC_REQUESTS = [
@@ -142,41 +144,9 @@ TC_REQUESTS = [
 ]
 
 
-class FakeFd:
-    def __init__(self, number: int) -> None:
-        self.number = number
-        self.closed = False
-
-    def __int__(self) -> int:
-        return self.number
-
-    def close(self) -> None:
-        self.closed = True
-
-
-class FakeLink:
-    def __init__(self, ifindex: int, name: str) -> None:
-        self.ifindex, self.name = ifindex, name
-
-
-class FakeNetlink:
-    """FakeNetlink: the socket: devices v0 (3) and v1 (2), as in the capture's netns."""
-
-    def __enter__(self) -> FakeNetlink:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def link_index(self, name: str) -> int | None:
-        return {"v1": 2, "v0": 3}.get(name)
-
-    def links(self) -> list[FakeLink]:
-        return [FakeLink(2, "v1"), FakeLink(3, "v0")]
-
-
-class Recorder:
-    """Recorder: stands in for netlink.ActionRequests; keeps each request as bytes."""
+class Recorder(ActionRequests):
+    """Recorder: netlink.ActionRequests with the socket replaced: each request is kept as
+    the bytes after struct nlmsghdr, the replies are the test's."""
 
     sent: ClassVar[list[tuple[int, int, bytes]]] = []
     replies: ClassVar[list[RawMessage]] = []
@@ -185,7 +155,7 @@ class Recorder:
         pass
 
     def request(self, msg_type: int, flags: int, attrs: list[tuple[int, bytes]]) -> Any:
-        body = bytes(4) + b"".join(actparse.rtattr(kind, payload) for kind, payload in attrs)
+        body = bytes(4) + b"".join(rtattr(kind, payload) for kind, payload in attrs)
         Recorder.sent.append((msg_type, flags, body))
         return list(Recorder.replies)
 
@@ -197,7 +167,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> type[Recorder]:
     from pybpftool.cli.common.attach import Prepared
 
     def fake_prepare(
-        source: Any, prog_type: int, section: str, subdir: str, process: Any, group: Any = None
+        run: Any, source: Any, prog_type: int, section: str, subdir: str, group: Any = None
     ) -> Prepared:
         assert prog_type == 4  # BPF_PROG_TYPE_SCHED_ACT
         name = source.path.rsplit("/", 1)[-1]
@@ -214,7 +184,7 @@ def _run(line: str) -> int:
     from pybpftool.cli.common.grammar import parse_global_options
 
     opts, rest = parse_global_options("tc", shlex.split(line))
-    return tcactions.actions_command(opts, rest)
+    return tcactions.actions_command(RunContext(opts=opts), rest)
 
 
 @pytest.mark.skipif(sys.byteorder != "little", reason="captured on x86_64")
@@ -233,7 +203,7 @@ def test_two_commands_on_one_line(recorder: type[Recorder]) -> None:
     assert _run("add action pass add action drop index 2") == 0
     kinds = [(t, f) for t, f, _ in recorder.sent]
     assert kinds == [(48, 0x605), (48, 0x605)]
-    assert recorder.sent[1][2].endswith(actparse.tc_gen(2, 2) + b"")  # PARMS: index 2, drop
+    assert recorder.sent[1][2].endswith(_parms(2, 2, ref=0))  # PARMS: index 2, drop
 
 
 @pytest.mark.parametrize(
@@ -295,12 +265,12 @@ def test_usage_exits(recorder: type[Recorder], capsys: pytest.CaptureFixture[str
     from pybpftool.cli.common.grammar import IprouteExit
 
     with pytest.raises(IprouteExit) as caught:
-        tcactions.actions_command(GlobalOptions(), ["add", "action", "foo"])
+        tcactions.actions_command(RunContext(), ["add", "action", "foo"])
     assert caught.value.status == 255  # gact's usage(): exit(-1)
     assert capsys.readouterr().err == "Bad action type foo\n"
     assert caught.value.message.startswith("Usage: ... gact <ACTION> [RAND] [INDEX]\n")
     with pytest.raises(IprouteExit) as caught:
-        tcactions.actions_command(GlobalOptions(), ["help"])
+        tcactions.actions_command(RunContext(), ["help"])
     assert caught.value.message.endswith("(ACTPARAMS)\n")  # then write_lines' newline
 
 
@@ -312,13 +282,13 @@ def _u32(value: int) -> bytes:
 
 
 def _action(order: int, kind: str, options: bytes, *extra: bytes) -> bytes:
-    rta = actparse.rtattr
+    rta = rtattr
     payload = rta(1, kind.encode() + b"\0") + rta(2 | 0x8000, options) + b"".join(extra)
     return rta(order, payload)
 
 
 def _dump(*actions: bytes) -> RawMessage:
-    rta = actparse.rtattr
+    rta = rtattr
     body = bytes(4) + rta(1, b"".join(actions)) + rta(3, _u32(len(actions)))
     return RawMessage(50, 2, body)
 
@@ -334,23 +304,23 @@ def _parms(index: int, action: int, ref: int = 1) -> bytes:
 
 
 GACT = _dump(
-    _action(0, "gact", actparse.rtattr(2, _parms(1, 2)), actparse.rtattr(10, _u32(0))),
-    _action(1, "gact", actparse.rtattr(2, _parms(2, 0x20000005))),
+    _action(0, "gact", rtattr(2, _parms(1, 2)), rtattr(10, _u32(0))),
+    _action(1, "gact", rtattr(2, _parms(2, 0x20000005))),
 )
 BPF = _dump(
     _action(
         0,
         "bpf",
-        actparse.rtattr(2, _parms(2, 3))
-        + actparse.rtattr(3, (1).to_bytes(2, sys.byteorder))
-        + actparse.rtattr(4, (6).to_bytes(2, sys.byteorder) + bytes(6)),
+        rtattr(2, _parms(2, 3))
+        + rtattr(3, (1).to_bytes(2, sys.byteorder))
+        + rtattr(4, (6).to_bytes(2, sys.byteorder) + bytes(6)),
     ),
     _action(
         1,
         "bpf",
-        actparse.rtattr(2, _parms(3, 2))
-        + actparse.rtattr(6, b"f.o:[action]\0")
-        + actparse.rtattr(8, bytes(range(0, 0x88, 0x11))),
+        rtattr(2, _parms(3, 2))
+        + rtattr(6, b"f.o:[action]\0")
+        + rtattr(8, bytes(range(0, 0x88, 0x11))),
     ),
 )
 
@@ -395,7 +365,7 @@ def test_bpf_text_and_json_keep_tcs_raw_newline() -> None:
 
 
 def test_mirred_and_unknown_kinds() -> None:
-    mirred = actparse.rtattr(2, _parms(7, 4) + _u32(1) + _u32(2))
+    mirred = rtattr(2, _parms(7, 4) + _u32(1) + _u32(2))
     reply = _dump(_action(0, "mirred", mirred), _action(1, "vlan", b"\0\0\0\0"))
     text, _ = print_action_messages([reply], _opts(), FakeNetlink())
     assert text == (
@@ -407,7 +377,7 @@ def test_mirred_and_unknown_kinds() -> None:
 
 
 def test_get_reply_without_count_and_empty_json(recorder: type[Recorder]) -> None:
-    empty = RawMessage(50, 0, bytes(4) + actparse.rtattr(1, b""))
+    empty = RawMessage(50, 0, bytes(4) + rtattr(1, b""))
     text, _ = print_action_messages([empty], _opts("-j"), FakeNetlink())
     assert text == '[{"total acts":0},{"actions":[]}]\n'
     text, _ = print_action_messages([], _opts("-j"), FakeNetlink())

@@ -290,10 +290,10 @@ def _confine(inputs: list[str], output_dir: str | None = None) -> None:
     commands pin nothing); `output_dir` is where a command renames its output into place.
     An in-process run is never confined."""
     from pybpftool import sandbox
-    from pybpftool.cli.common.process import Process
+    from pybpftool.cli.common.context import RunContext
 
-    process = click.get_current_context().obj
-    if isinstance(process, Process) and process.confines:
+    run = click.get_current_context().obj
+    if isinstance(run, RunContext) and run.confines:
         sandbox.confine(sandbox.command_policy(inputs, None, output_dir))
 
 
@@ -301,14 +301,14 @@ def main(argv: list[str] | None = None, *, console: bool = False) -> int:
     """main: run one pybpftool command line (default: sys.argv[1:]) and return its exit
     status; the error boundary decides it. Called in-process it never confines the process;
     only the console script (and `python -m pybpftool`) pass `console=True`."""
-    from pybpftool.cli.common.process import Process
+    from pybpftool.cli.common.context import RunContext
 
     args = sys.argv[1:] if argv is None else list(argv)
 
     def body() -> int:
         try:
             status = cli.main(
-                args=args, prog_name="pybpftool", standalone_mode=False, obj=Process(console)
+                args=args, prog_name="pybpftool", standalone_mode=False, obj=RunContext(console)
             )
         except click.exceptions.NoArgsIsHelpError as err:
             sys.stderr.write(err.ctx.get_help() + "\n")  # a group without its command

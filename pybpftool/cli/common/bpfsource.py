@@ -10,9 +10,7 @@ order are left to the caller's parser, exactly as iproute2 does.
 
 from __future__ import annotations
 
-import itertools
 import os
-from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from pybpftool.cli.common.grammar import IprouteExit, matches
@@ -84,23 +82,3 @@ def _type_word(word: str) -> str:
         if matches(word, name):
             return name
     raise IprouteExit(f'What type is "{word}"?', 255)
-
-
-FILE_MODES = ("obj", "bytecode-file")  # the modes whose path is a file the command reads
-
-
-def source_files(sources: Iterable[BpfSource | None]) -> list[str]:
-    """source_files: the files the parsed `sources` read (objects, bytecode files)."""
-    return [s.path for s in sources if s is not None and s.mode in FILE_MODES]
-
-
-def named_files(words: Sequence[str]) -> list[str]:
-    """named_files: the files a line's BPF sources name (the word after `object-file` or
-    `bytecode-file` and their abbreviations), found ahead of parsing: tc loads each bpf action
-    while parsing the line, and the sandbox, entered at the first load, must already allow
-    the later ones. A word taken for a file by mistake only adds a file the user named."""
-    return [
-        following
-        for word, following in itertools.pairwise(words)
-        if matches(word, "object-file") or matches(word, "bytecode-file") or word == "bcf"
-    ]

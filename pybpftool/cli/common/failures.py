@@ -1,10 +1,25 @@
-"""failures: iproute2's texts for failures every command reports the same way: a failed
+"""failures: iproute2's texts for failures several commands report the same way: a failed
 load (ending in iproute2's own line), a netlink refusal (`Error: <extack>.` or `RTNETLINK
-answers: ...`), and the sandbox's explanation of a refused access."""
+answers: ...`, and tc's line after it), a device name that names no device, and the
+sandbox's explanation of a refused access. The one module that holds them."""
 
 from __future__ import annotations
 
 from pybpftool.errors import ElfContextError, NetlinkFailure, PyBpfError, VerifierError
+
+TALKING = "We have an error talking to the kernel"  # tc, after a request the kernel refused
+
+
+def no_device(dev: str) -> str:
+    """no_device: ip's and tc's line for a device name no interface has."""
+    return f'Cannot find device "{dev}"'
+
+
+def rtnetlink_answers(errno: int) -> str:
+    """rtnetlink_answers: perror("RTNETLINK answers") of `errno` (no extack: dumps)."""
+    import os
+
+    return f"RTNETLINK answers: {os.strerror(errno)}"
 
 
 def load_failure_text(err: PyBpfError) -> str:

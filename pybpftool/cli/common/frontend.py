@@ -12,20 +12,20 @@ from collections.abc import Callable, Mapping
 from pybpftool import __version__
 from pybpftool.cli.common.escape import terminal_safe
 from pybpftool.cli.common.grammar import (
-    GlobalOptions,
     IprouteExit,
     ShowUsage,
     parse_global_options,
     resolve_object,
 )
-from pybpftool.cli.common.process import Process
 from pybpftool.errors import NetlinkFailure, PyBpfError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms of `pyip -V`)
 if TYPE_CHECKING:
     from typing import TextIO
 
-Handler = Callable[[GlobalOptions, list[str]], int]
+    from pybpftool.cli.common.context import RunContext
+
+Handler = Callable[["RunContext", list[str]], int]
 
 # Exit status of `help` / no object: ip exits 255, tc exits 0 (both print usage on stderr).
 HELP_STATUS = {"ip": 255, "tc": 0}
@@ -58,23 +58,26 @@ def run_frontend(
 ) -> int:
     """run_frontend: parse global options, then run the object's handler; return the status.
 
-    `console` is set by the console scripts only (cli/common/process.py): their process may
+    `console` is set by the console scripts only (cli/common/context.py): their process may
     confine itself and stay in -n's namespace; an in-process run leaves its process as it
-    found it."""
+    found it. The run's RunContext is made here and passed down."""
+    from pybpftool.cli.common.context import RunContext
+
     args = sys.argv[1:] if argv is None else argv
-    process = Process(console)
+    run = RunContext(console)
     try:
-        opts, rest = parse_global_options(tool, args, process.switch_netns)
-        opts.process = process
+        opts, rest = parse_global_options(tool, args, run.switch_netns)
+        run.opts = opts
         if opts.version:
             sys.stdout.write(f"{tool} utility, pybpftool-{__version__} (iproute2-6.1.0 syntax)\n")
             return 0
         if opts.batch is not None:
-            return _run_batch(tool, usage, handlers, opts)
+            return _run_batch(tool, usage, handlers, run)
         if not rest:
             sys.stderr.write(usage)
             return HELP_STATUS[tool]
-        return _dispatch(tool, usage, handlers, opts, rest)
+        run.name_files([rest])
+        return _dispatch(tool, usage, handlers, run, rest)
     except ShowUsage as err:
         sys.stderr.write(usage * err.times)
         return err.status
@@ -88,11 +91,11 @@ def run_frontend(
         write_lines([*err.details, err.message, *sandbox_lines(err)])
         return 255
     finally:
-        process.restore()
+        run.restore()
 
 
 def _dispatch(
-    tool: str, usage: str, handlers: Mapping[str, Handler], opts: GlobalOptions, rest: list[str]
+    tool: str, usage: str, handlers: Mapping[str, Handler], run: RunContext, rest: list[str]
 ) -> int:
     """_dispatch: one command: its object, then the object's handler."""
     obj = resolve_object(tool, rest[0])
@@ -103,23 +106,13 @@ def _dispatch(
     if handler is None:
         raise IprouteExit(_unhandled(tool, obj), 255, fatal=False)
     try:
-        return handler(opts, rest[1:])
+        return handler(run, rest[1:])
     except NetlinkFailure as err:
         # A refusal no command expected (say EPERM on a lookup): iproute2's generic report.
-        from pybpftool.cli.common.failures import netlink_message
+        from pybpftool.cli.common.failures import TALKING, netlink_message
 
-        talking = ["We have an error talking to the kernel"] if tool == "tc" else []
+        talking = [TALKING] if tool == "tc" else []
         raise IprouteExit("\n".join([netlink_message(err), *talking]), 2) from None
-
-
-def _remember_batch_files(lines: list[tuple[int, list[str]]]) -> None:
-    """_remember_batch_files: every existing file a batch names stays readable once the first
-    line has confined the process."""
-    import os
-
-    from pybpftool.cli.common.attach import BATCH_FILES
-
-    BATCH_FILES.extend(w for _n, words in lines for w in words if os.path.isfile(w))
 
 
 def _open_batch(name: str) -> TextIO:
@@ -149,7 +142,7 @@ def _read_batch(stream: TextIO) -> tuple[list[tuple[int, list[str]]], IprouteExi
     return lines, None
 
 
-def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], opts: GlobalOptions) -> int:
+def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], run: RunContext) -> int:
     """_run_batch: every command of the batch file in this process; 1 if any failed.
 
     A failed command prints `Command failed FILE:LINE` and ends the batch unless -force. An
@@ -158,14 +151,16 @@ def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], opts: Glo
     """
     from pybpftool.cli.common.boundary import ends_batch
 
+    opts = run.opts
     name = opts.batch or "-"
     with _open_batch(name) as stream:
         lines, unreadable = _read_batch(stream)
-    _remember_batch_files(lines)
+    # every file the batch names stays readable once the first line has confined the process
+    run.name_files([words for _number, words in lines])
     failed = False
     for number, words in lines:
         try:
-            status = _dispatch(tool, usage, handlers, opts, words)
+            status = _dispatch(tool, usage, handlers, run, words)
         except PyBpfError as err:
             status = err.status if isinstance(err, IprouteExit) else 255
             if isinstance(err, IprouteExit):

@@ -7,7 +7,6 @@ objects matched by prefix in table order (spec/iproute2.md §1.1-§1.2).
 
 from __future__ import annotations
 
-from pybpftool.cli.common.process import Process
 from pybpftool.errors import UsageError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms of `pyip -V`)
@@ -74,7 +73,6 @@ class GlobalOptions:
         "numeric",
         "oneline",
         "pretty",
-        "process",
         "stats",
         "version",
     )
@@ -86,8 +84,6 @@ class GlobalOptions:
         self.batch: str | None = None
         self.netns: str | None = None
         self.extra: dict[str, str | bool] = {}
-        # Not an option: what this run may do to its process (set by run_frontend).
-        self.process = Process()
 
 
 # (keyword, attribute, takes_value) in the order ip.c tests them; the first match wins.
@@ -231,20 +227,15 @@ def _option_value(tool: str, attr: str, value: str | None) -> str | None:
         raise ShowUsage(255)
     if attr == "family" and value not in IP_FAMILIES:
         raise IprouteExit(f'Error: argument "{value}" is wrong: invalid protocol family', 255)
-    if attr == "rcvbuf" and not _c_unsigned(value):
+    if attr == "rcvbuf" and _unsigned(value) is None:  # get_unsigned(&size, argv[1], 0)
         raise IprouteExit(f"Invalid rcvbuf size '{value}'", 255, fatal=True)
     return value
 
 
-def _c_unsigned(text: str) -> bool:
-    """_c_unsigned: lib/utils.c get_unsigned(text, 0) would accept `text`."""
-    from pybpftool.cscan import scan_c_int
+def _unsigned(text: str) -> int | None:
+    from pybpftool.cscan import c_unsigned  # on first use: `-V` does not pay for it
 
-    parsed = scan_c_int(text, 0)
-    if parsed is None or parsed[1] != len(text):
-        return False
-    value = parsed[0] % (1 << 64)  # strtoul negates into an unsigned long
-    return value <= 0xFFFFFFFF
+    return c_unsigned(text, 0)
 
 
 def parse_global_options(

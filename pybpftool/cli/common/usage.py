@@ -163,3 +163,39 @@ TC HTB version 3.3"""
 
 # q_fifo.c explain(), verbatim (without the newline).
 FIFO_USAGE = "Usage: ... <[p|b]fifo | pfifo_head_drop> [ limit NUMBER ]"
+
+# m_bpf.c explain(), with its default section filled in.
+ACT_BPF_USAGE = """\
+Usage: ... bpf ... [ index INDEX ]
+
+BPF use case:
+ bytecode BPF_BYTECODE
+ bytecode-file FILE
+
+eBPF use case:
+ object-file FILE [ section ACT_NAME ] [ export UDS_FILE ] [ verbose ]
+ object-pinned FILE
+
+Where BPF_BYTECODE := 's,c t f k,c t f k,c t f k,...'
+c,t,f,k and s are decimals; s denotes number of 4-tuples
+
+Where FILE points to a file containing the BPF_BYTECODE string,
+an ELF file containing eBPF map definitions and bytecode, or a
+pinned eBPF program.
+
+Where ACT_NAME refers to the section name containing the
+action (default 'action').
+
+Where UDS_FILE points to a unix domain socket file in order
+to hand off control of all created eBPF maps to an agent.
+
+Where optionally INDEX points to an existing action, or
+explicitly specifies an action index upon creation."""
+
+MIRRED_USAGE = """\
+Usage: mirred <DIRECTION> <ACTION> [index INDEX] <dev DEVICENAME>
+where:
+\tDIRECTION := <ingress | egress>
+\tACTION := <mirror | redirect>
+\tINDEX  is the specific policy instance id
+\tDEVICENAME is the devicename"""

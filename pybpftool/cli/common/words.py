@@ -9,11 +9,15 @@ from pybpftool.cli.common.grammar import IprouteExit, matches
 
 
 class Words:
-    """Words: the remaining words of a command line, consumed left to right."""
+    """Words: the remaining words of a command line, consumed left to right.
 
-    def __init__(self, words: list[str]) -> None:
+    Read the Python way (peek, take, at) or the way tc's C parsers walk argc/argv (argc,
+    cur, fwd, next_arg), for the ports whose messages depend on where the C code stands.
+    """
+
+    def __init__(self, words: list[str], pos: int = 0) -> None:
         self.words = words
-        self.pos = 0
+        self.pos = pos
 
     def __bool__(self) -> bool:
         return self.pos < len(self.words)
@@ -38,6 +42,31 @@ class Words:
         if word is None:
             return False
         return word == keyword if exact else matches(word, keyword)
+
+    # --- C's argc/argv: `cur` is *argv (None past the end) ---
+
+    @property
+    def argc(self) -> int:
+        return self.left()
+
+    @property
+    def cur(self) -> str | None:
+        return self.peek()
+
+    def word(self) -> str:
+        """word: *argv where the C code dereferences it unchecked (None reads as "")."""
+        return self.peek() or ""
+
+    def fwd(self) -> None:
+        """fwd: NEXT_ARG_FWD(), argc--, argv++ (past the end too)."""
+        self.pos += 1
+
+    def next_arg(self) -> str:
+        """next_arg: NEXT_ARG(): the next word (incomplete command if none)."""
+        self.pos += 1
+        if not self:
+            raise incomplete()
+        return self.words[self.pos]
 
 
 # lib/utils.c's helpers below print and exit(-1): `fatal`, so a -batch ends at once with 255.

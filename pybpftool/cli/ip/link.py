@@ -14,21 +14,32 @@ import sys
 from dataclasses import dataclass
 
 from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
-from pybpftool.cli.common.failures import load_failure_text, netlink_message
+from pybpftool.cli.common.failures import load_failure_text, netlink_message, no_device
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.words import Words, duparg, duparg2
 from pybpftool.errors import LinkNotFound, NetlinkFailure, PyBpfError
+from pybpftool.netlink.uapi import (
+    XDP_FLAGS_DRV_MODE,
+    XDP_FLAGS_HW_MODE,
+    XDP_FLAGS_SKB_MODE,
+    XDP_FLAGS_UPDATE_IF_NOEXIST,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from pybpftool.cli.common.attach import Prepared
-    from pybpftool.cli.common.process import Process
+    from pybpftool.cli.common.context import RunContext
     from pybpftool.loader import LoadedObject
 
-XDP_MODES = {"xdp": 0, "xdpgeneric": 2, "xdpdrv": 4, "xdpoffload": 8}  # XDP_FLAGS_*_MODE
-XDP_FLAGS_UPDATE_IF_NOEXIST = 1
+# The mode words and their XDP_FLAGS_*_MODE (`xdp`: none, the kernel picks).
+XDP_MODES = {
+    "xdp": 0,
+    "xdpgeneric": XDP_FLAGS_SKB_MODE,
+    "xdpdrv": XDP_FLAGS_DRV_MODE,
+    "xdpoffload": XDP_FLAGS_HW_MODE,
+}
 # ip link set's own keywords (iplink_parse), which pyip refuses rather than misread as a device.
 OTHER_LINK_OPTIONS = frozenset(
     [
@@ -70,7 +81,6 @@ OTHER_LINK_OPTIONS = frozenset(
         "numrxqueues",
     ]
 )
-BPF_PROG_TYPE_XDP = 6
 LINK_COMMANDS = ("add", "delete", "set", "change", "replace", "show", "list", "lst", "help")
 
 
@@ -81,21 +91,21 @@ class XdpRequest:
     source: BpfSource | None  # None: detach (off / none)
 
 
-def link_command(opts: GlobalOptions, args: list[str]) -> int:
+def link_command(run: RunContext, args: list[str]) -> int:
     """link_command: `pyip link ...`; only `set` with XDP is handled."""
     if not args:
         raise IprouteExit('pyip link: only "pyip link set DEV xdp ..." is implemented', 255)
     command = next((c for c in LINK_COMMANDS if matches(args[0], c)), None)
     if command in ("set", "change"):
-        return link_set(opts, args[1:])
+        return link_set(run, args[1:])
     if command in ("show", "list", "lst"):
-        return link_show(opts, args[1:])
+        return link_show(run.opts, args[1:])
     if command is None:
         raise IprouteExit(f'Command "{args[0]}" is unknown, try "ip link help".', 255)
     raise IprouteExit(f"pyip link {command}: not implemented by pyip in this version.", 255)
 
 
-def link_set(opts: GlobalOptions, args: list[str]) -> int:
+def link_set(run: RunContext, args: list[str]) -> int:
     words = Words(args)
     dev: str | None = None
     request: XdpRequest | None = None
@@ -106,7 +116,7 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
             if word in XDP_MODES:
                 if request is not None:
                     raise duparg("xdp", word)
-                flags = XDP_MODES[word] | (0 if opts.force else XDP_FLAGS_UPDATE_IF_NOEXIST)
+                flags = XDP_MODES[word] | (0 if run.opts.force else XDP_FLAGS_UPDATE_IF_NOEXIST)
                 if words.left() == 1 and words.peek() in ("off", "none"):
                     words.take()  # iproute2 knows off/none only as the very last word
                     request = XdpRequest("", flags, None)
@@ -115,8 +125,7 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
                         words, allow_bytecode=False, allow_type=False, allow_export=False
                     )
                     request = XdpRequest("", flags, source)
-                    # loaded before the device is looked up
-                    prepared = _prepare(source, opts.process)
+                    prepared = _prepare(run, source)  # loaded before the device is looked up
             elif word in OTHER_LINK_OPTIONS:
                 raise IprouteExit(
                     f'pyip link set: "{word}" is not implemented by pyip in this version '
@@ -170,11 +179,12 @@ def link_show(opts: GlobalOptions, args: list[str]) -> int:
     return 0
 
 
-def _prepare(source: BpfSource, process: Process) -> Prepared:
+def _prepare(run: RunContext, source: BpfSource) -> Prepared:
     from pybpftool.cli.common.attach import prepare
+    from pybpftool.uapi import BpfProgType  # loaded with the loader in any case
 
     try:
-        return prepare(source, BPF_PROG_TYPE_XDP, "prog", "xdp", process)
+        return prepare(run, source, BpfProgType.BPF_PROG_TYPE_XDP, "prog", "xdp")
     except PyBpfError as err:
         raise IprouteExit(load_failure_text(err), 255) from None
 
@@ -190,7 +200,7 @@ def _apply(dev: str, request: XdpRequest, prepared: Prepared | None) -> None:
         try:
             index = link_index(nl, dev)
         except LinkNotFound:
-            raise IprouteExit(f'Cannot find device "{dev}"', 1) from None
+            raise IprouteExit(no_device(dev), 1) from None
 
         def attach() -> None:
             fd = int(prepared.fd) if prepared is not None else -1

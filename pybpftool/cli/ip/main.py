@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from pybpftool.cli.common.frontend import Handler, run_frontend
-from pybpftool.cli.common.grammar import GlobalOptions
 from pybpftool.cli.common.usage import IP_USAGE
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
     from typing import NoReturn
 
+    from pybpftool.cli.common.context import RunContext
 
-def _link(opts: GlobalOptions, args: list[str]) -> int:
+
+def _link(run: RunContext, args: list[str]) -> int:
     from pybpftool.cli.ip.link import link_command
 
-    return link_command(opts, args)
+    return link_command(run, args)
 
 
-def _vrf(opts: GlobalOptions, args: list[str]) -> int:
+def _vrf(run: RunContext, args: list[str]) -> int:
     from pybpftool.cli.ip.vrf import vrf_command
 
-    return vrf_command(opts, args)
+    return vrf_command(run, args)
 
 
 HANDLERS: dict[str, Handler] = {"link": _link, "vrf": _vrf}

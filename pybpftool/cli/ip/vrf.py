@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.words import invarg
@@ -21,10 +21,13 @@ USAGE = (
 )
 RT_TABLE_MAIN = 254
 
+if TYPE_CHECKING:
+    from pybpftool.cli.common.context import RunContext
 
-def vrf_command(opts: GlobalOptions, args: list[str]) -> int:
+
+def vrf_command(run: RunContext, args: list[str]) -> int:
     if not args:
-        return show(opts, [])
+        return show(run.opts, [])
     word, rest = args[0], args[1:]
     if matches(word, "identify"):
         return identify(rest)
@@ -33,7 +36,7 @@ def vrf_command(opts: GlobalOptions, args: list[str]) -> int:
     if matches(word, "exec"):
         return exec_in(rest)
     if matches(word, "show") or matches(word, "lst") or matches(word, "list"):
-        return show(opts, rest)
+        return show(run.opts, rest)
     if matches(word, "help"):
         raise IprouteExit(USAGE, 255)
     raise IprouteExit(f'Command "{word}" is unknown, try "ip vrf help".', 255)

@@ -1,4 +1,5 @@
-"""tc: the `pytc` command: dispatch (main), `qdisc` (qdisc), `filter ... bpf` (filter,
-filterprog, cbpf), actions inside filters and their printing (action), the action grammar
-(actparse) and `actions` (actions), `chain` (chain), `exec bpf` (exec_bpf), and the
-show/get output (show)."""
+"""tc: the `pytc` command: dispatch (main), `qdisc` (qdisc), `filter ... bpf` (filter, and
+its program side in filterprog and cbpf), tc's one action grammar (actparse) for `actions`
+(actions), the actions of filters and chain templates, their printing (actprint), `chain`
+(chain), `exec bpf` (exec_bpf), tc's handle words (handles), and the show/get output
+(show)."""

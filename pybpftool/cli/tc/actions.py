@@ -13,33 +13,25 @@ kernel refusal of get/delete makes tc read the line again from that skipped word
 `Command "action" is unknown` after the kernel's message). Exit status 255 for every failure
 but a failed flush (1), as tc's.
 
-The requests are encoded byte for byte as tc builds them (pure functions, unit-tested
-against captured tc requests) by actparse.py; netlink.ActionRequests sends them.
+The action list is read by the one action grammar (actparse.py) into netlink.actions
+records, which netlink.ActionRequests encodes byte for byte as tc builds them (unit-tested
+against captured tc requests) and sends.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
-from pybpftool.cli.common.process import Process
-from pybpftool.cli.tc.actparse import (
-    FILTER_NAMESZ,
-    TCA_ACT_INDEX,
-    TCA_ACT_KIND,
-    Argv,
-    ParseFailed,
-    ParseSession,
-    action_kind,
-    bitfield32,
-    get_u32,
-    invarg,
-    parse_action,
-    rtattr,
-    say,
-    u32,
+from pybpftool.cli.common.words import Words, invarg
+from pybpftool.cli.tc.actparse import FILTER_NAMESZ, action_kind, parse_action, say
+from pybpftool.cli.tc.filterprog import ParseFailed, ParseSession
+from pybpftool.cscan import c_unsigned
+from pybpftool.netlink.actions import (
+    TCA_ACT_FLAG_LARGE_DUMP_ON,
+    TCA_ACT_FLAG_TERSE_DUMP,
+    ActionRef,
 )
 from pybpftool.netlink.uapi import (
     NLM_F_ACK,
@@ -51,13 +43,11 @@ from pybpftool.netlink.uapi import (
     NLM_F_ROOT,
     RTM_DELACTION,
     RTM_GETACTION,
-    RTM_NEWACTION,
 )
 
-# TCA_ROOT_* (the message) and its flags.
-TCA_ROOT_TAB, TCA_ROOT_FLAGS, TCA_ROOT_TIME_DELTA = 1, 2, 4
-TCA_ACT_FLAG_LARGE_DUMP_ON, TCA_ACT_FLAG_TERSE_DUMP = 1, 2
-TALKING = "We have an error talking to the kernel"
+if TYPE_CHECKING:
+    from pybpftool.cli.common.context import RunContext
+
 
 ACTIONS_USAGE = """\
 usage: tc actions <ACTSPECOP>*
@@ -81,8 +71,9 @@ Where: \tACTSPECOP := ACR | GD | FL
 # --- the commands ---
 
 
-def actions_command(opts: GlobalOptions, args: list[str]) -> int:
+def actions_command(run: RunContext, args: list[str]) -> int:
     """actions_command: m_action.c do_action(): commands until the words run out."""
+    opts = run.opts
     pos = 0
     while pos < len(args):
         verb = args[pos]
@@ -90,7 +81,7 @@ def actions_command(opts: GlobalOptions, args: list[str]) -> int:
             flags = (
                 NLM_F_EXCL | NLM_F_CREATE if matches(verb, "add") else NLM_F_CREATE | NLM_F_REPLACE
             )
-            status, pos = _modify(args, pos, flags, opts.process)
+            status, pos = _modify(run, args, pos, flags)
         elif matches(verb, "delete") or matches(verb, "get"):
             event = RTM_DELACTION if matches(verb, "delete") else RTM_GETACTION
             status, end = _get_delete(opts, args, pos + 2, event)
@@ -119,30 +110,24 @@ def _netlink() -> Any:
     return Netlink()
 
 
-def _modify(args: list[str], pos: int, flags: int, process: Process) -> tuple[int, int]:
+def _modify(run: RunContext, args: list[str], pos: int, flags: int) -> tuple[int, int]:
     """_modify: tc_action_modify(): parse the actions (loading bpf programs), send them."""
-    from pybpftool.cli.common.bpfsource import named_files
-    from pybpftool.cli.common.failures import load_failure_text, netlink_message
+    from pybpftool.cli.common.failures import TALKING, load_failure_text, netlink_message
     from pybpftool.errors import NetlinkFailure, PyBpfError
     from pybpftool.netlink import ActionRequests
 
-    av = Argv(args, pos + 1)
+    av = Words(args, pos + 1)
     with _netlink() as nl:
-        session = ParseSession(nl, process=process, named=named_files(args[pos + 1 :]))
+        session = ParseSession(run, nl)
         try:
             try:
-                nests = parse_action(av, session)
+                actions = parse_action(av, session)
             except ParseFailed:
                 say('Illegal "action"')
                 session.discard()
                 return -1, av.pos
             flags |= NLM_F_REQUEST | NLM_F_ACK
-            request = [(TCA_ROOT_TAB, b"".join(nests))]
-
-            def send() -> None:
-                ActionRequests(nl).request(RTM_NEWACTION, flags, request)
-
-            session.commit(send)
+            session.commit(lambda: ActionRequests(nl).modify(flags, actions))
         except NetlinkFailure as err:
             session.discard()
             say(netlink_message(err), TALKING)
@@ -164,12 +149,12 @@ def _get_delete(
 ) -> tuple[int, int | None]:
     """_get_delete: tc_action_gd(): (status, where do_action goes on; None: tc returned
     without telling, so do_action reads again from the word after the verb)."""
-    from pybpftool.cli.common.failures import netlink_message
+    from pybpftool.cli.common.failures import TALKING, netlink_message
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import ActionRequests
 
-    av = Argv(args, pos)
-    nests: list[bytes] = []
+    av = Words(args, pos)
+    refs: list[ActionRef] = []
     while av.argc > 0:
         word = av.word()
         if word == "action":
@@ -182,24 +167,21 @@ def _get_delete(
         if av.argc <= 0 or not matches(av.word(), "index"):
             say(f"Error: no index specified action: {kind}")
             return -1, None
-        index = get_u32(av.next_arg(), 10)
+        index = c_unsigned(av.next_arg(), 10)
         if index is None:
             say('Illegal "index"')
             return -1, None
         av.fwd()
-        payload = rtattr(TCA_ACT_KIND, kind.encode() + b"\0")
-        if index > 0:
-            payload += rtattr(TCA_ACT_INDEX, u32(index))
-        nests.append(rtattr(len(nests) + 1, payload))
+        refs.append(ActionRef(kind, index))
     flags = NLM_F_REQUEST | (NLM_F_ACK if event == RTM_DELACTION else 0)
     with _netlink() as nl:
         try:
-            found = ActionRequests(nl).request(event, flags, [(TCA_ROOT_TAB, b"".join(nests))])
+            found = ActionRequests(nl).by_index(event, flags, refs)
         except NetlinkFailure as err:
             say(netlink_message(err), TALKING)
             return 1, None
         if event == RTM_GETACTION:
-            from pybpftool.cli.tc.action import print_action_messages
+            from pybpftool.cli.tc.actprint import print_action_messages
 
             text, status = print_action_messages(found[:1], opts, nl)
             if status < 0:
@@ -211,42 +193,39 @@ def _get_delete(
 
 def _list_or_flush(opts: GlobalOptions, args: list[str], pos: int, event: int) -> int:
     """_list_or_flush: tc_act_list_or_flush(): a dump (list) or a flush of one kind."""
-    from pybpftool.cli.common.failures import netlink_message
+    from pybpftool.cli.common.failures import netlink_message, rtnetlink_answers
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import ActionRequests
 
     if len(args) - pos <= 2:
         raise _act_usage()
-    av = Argv(args, pos + 2)
+    av = Words(args, pos + 2)
     kind = av.word()[: FILTER_NAMESZ - 1]
     av.fwd()
     since = 0
     if av.argc > 0 and av.cur == "since":
         text = av.next_arg()
-        value = get_u32(text, 0)
+        value = c_unsigned(text, 0)
         if value is None:
             raise invarg('dump time "since" is invalid', text)
         since = value
-    tab = rtattr(1, rtattr(TCA_ACT_KIND, kind.encode() + b"\0"))
     dump_flags = TCA_ACT_FLAG_LARGE_DUMP_ON | (TCA_ACT_FLAG_TERSE_DUMP if opts.brief else 0)
-    attrs = [(TCA_ROOT_TAB, tab), (TCA_ROOT_FLAGS, bitfield32(dump_flags, dump_flags))]
-    if since:
-        attrs.append((TCA_ROOT_TIME_DELTA, u32(since)))
     with _netlink() as nl:
         requests = ActionRequests(nl)
         if event == RTM_DELACTION:
+            flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_ROOT
             try:
-                requests.request(event, NLM_F_REQUEST | NLM_F_ACK | NLM_F_ROOT, attrs)
+                requests.by_kind(event, flags, kind, dump_flags, since)
             except NetlinkFailure as err:
                 say(netlink_message(err), "We have an error flushing")
                 return 1
             return 0
         try:
-            found = requests.request(event, NLM_F_REQUEST | NLM_F_DUMP, attrs)
+            found = requests.by_kind(event, NLM_F_REQUEST | NLM_F_DUMP, kind, dump_flags, since)
         except NetlinkFailure as err:
-            say(f"RTNETLINK answers: {os.strerror(err.errno)}")  # perror(): no extack in dumps
+            say(rtnetlink_answers(err.errno))  # perror(): no extack in dumps
             return 255
-        from pybpftool.cli.tc.action import print_action_messages
+        from pybpftool.cli.tc.actprint import print_action_messages
 
         text, status = print_action_messages(found, opts, nl)
     sys.stdout.write(text)

@@ -18,16 +18,13 @@ Output, as print_filter() prints a chain: `chain [block N ][parent H ][KIND ]cha
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.common.failures import netlink_message
+from pybpftool.cli.common.failures import TALKING, netlink_message
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
-from pybpftool.cli.common.process import Process
 from pybpftool.cli.common.usage import FILTER_USAGE
 from pybpftool.cli.common.words import Words
 from pybpftool.cli.tc.filter import (
-    LISTED,
-    TALKING,
     TC_FILTER_KINDS,
     FilterHelp,
     FilterRequest,
@@ -38,6 +35,8 @@ from pybpftool.cli.tc.filter import (
     parse_selector,
     resolve_target,
 )
+from pybpftool.cli.tc.filterprog import ParseFailed, ParseSession, load_program
+from pybpftool.cli.tc.handles import PARENT_WORDS
 from pybpftool.errors import NetlinkFailure
 from pybpftool.netlink.uapi import (
     NLM_F_CREATE,
@@ -46,31 +45,31 @@ from pybpftool.netlink.uapi import (
     RTM_NEWCHAIN,
 )
 
+if TYPE_CHECKING:
+    from pybpftool.cli.common.context import FilterListed, RunContext
+
 CHAIN_USAGE = """\
 Usage: tc chain [ add | del | get | show ] [ dev STRING ]
        tc chain [ add | del | get | show ] [ block BLOCK_INDEX ] ]
 """
-# TCA_BPF_* of cls_bpf's options (linux/pkt_cls.h).
-TCA_BPF_ACT, TCA_BPF_CLASSID, TCA_BPF_OPS_LEN, TCA_BPF_OPS = 1, 3, 4, 5
-TCA_BPF_FD, TCA_BPF_NAME, TCA_BPF_FLAGS, TCA_BPF_FLAGS_GEN = 6, 7, 8, 9
 
 
-def chain_command(opts: GlobalOptions, args: list[str]) -> int:
+def chain_command(run: RunContext, args: list[str]) -> int:
     """chain_command: do_chain(): verbs matched by prefix in tc's order."""
     words = Words(args)
     if not words:
-        return show(opts, words)
+        return show(run, words)
     verb = words.take()
     try:
         if matches(verb, "add"):
-            flags = NLM_F_EXCL | NLM_F_CREATE
-            return modify(opts, FilterRequest("add"), words, RTM_NEWCHAIN, flags)
+            request = FilterRequest("add")
+            return modify(run, request, words, RTM_NEWCHAIN, NLM_F_EXCL | NLM_F_CREATE)
         if matches(verb, "delete"):
-            return modify(opts, FilterRequest("delete"), words, RTM_DELCHAIN, 0)
+            return modify(run, FilterRequest("delete"), words, RTM_DELCHAIN, 0)
         if matches(verb, "get"):
-            return get(opts, words)
+            return get(run, words)
         if matches(verb, "list") or matches(verb, "show") or matches(verb, "lst"):
-            return show(opts, words)
+            return show(run, words)
     except FilterHelp:
         sys.stderr.write(FILTER_USAGE)  # the filter code's usage(), then exit 0
         return 0
@@ -80,25 +79,21 @@ def chain_command(opts: GlobalOptions, args: list[str]) -> int:
     raise IprouteExit(f'Command "{verb}" is unknown, try "tc chain help".', 255)
 
 
-def modify(
-    opts: GlobalOptions, req: FilterRequest, words: Words, msg_type: int, flags: int
-) -> int:
+def modify(run: RunContext, req: FilterRequest, words: Words, msg_type: int, flags: int) -> int:
     """modify: tc_filter_modify() with RTM_NEWCHAIN or RTM_DELCHAIN."""
-    parse_selector(req, words, "modify")
+    parse_selector(req, words, "modify", run.filters)
     from pybpftool.netlink import ChainRequests, Netlink
 
     with Netlink() as nl:
         index, parent = resolve_target(nl, req)
         options = None
-        loads: list[Any] = []
+        session = ParseSession(run, nl)
         try:
             if req.kind == "bpf":
                 bpf_handle(req)
                 if words:
-                    start = words.pos
-                    parse_bpf_options(req, words)
-                    first = _actions_first(words.words[start:])
-                    options = _bpf_options(req, loads, first, opts.process)
+                    parse_bpf_options(req, words, session)
+                    options = req.options(load_program(req.source, session))
             elif req.kind is None:
                 if req.handle_text is not None:
                     raise IprouteExit('Must specify filter type when using "handle"', 255)
@@ -111,99 +106,21 @@ def modify(
                 msg_type, flags, index, parent, req.info, req.chain, req.kind, options,
                 req.handle or 0,
             )  # fmt: skip
+        except ParseFailed:
+            return 1  # what tc says has been said
         except NetlinkFailure as err:
             raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
         finally:
-            for load in loads:
-                load.discard()  # a template keeps no program (and bpf has no templates)
+            session.discard()  # a template keeps no program (and bpf has no templates)
     return 0
 
 
-def _actions_first(words: list[str]) -> bool:
-    """_actions_first: f_bpf.c adds CLASSID and ACT as it meets them: which came first."""
-    for word in words:
-        if matches(word, "classid") or matches(word, "flowid"):
-            return False
-        if matches(word, "action"):
-            return True
-    return False
-
-
-def _bpf_options(
-    req: FilterRequest, loads: list[Any], actions_first: bool, process: Process
-) -> bytes:
-    """_bpf_options: TCA_OPTIONS of cls_bpf as f_bpf.c builds it: CLASSID and ACT in the
-    order given, then the program (OPS_LEN + OPS, or FD + NAME), FLAGS_GEN, FLAGS. The
-    program is loaded, as tc loads it, before the kernel refuses the template."""
-    from pybpftool.cli.tc.actparse import rtattr, u32
-    from pybpftool.cli.tc.filterprog import (
-        classic_ops,
-        confine_to_sources,
-        export_maps,
-        prepare_classifier,
-    )
-
-    confine_to_sources([req.source, *(a.source for a in req.actions)], process)
-    classid = b"" if req.classid is None else rtattr(TCA_BPF_CLASSID, u32(req.classid))
-    actions = b""
-    if req.actions:
-        actions = rtattr(TCA_BPF_ACT, _filter_actions(req.actions, loads, process))
-    payload = actions + classid if actions_first else classid + actions
-    if req.source is not None:
-        ops = classic_ops(req.source)
-        if ops is not None:
-            length = (len(ops) // 8).to_bytes(2, sys.byteorder)
-            payload += rtattr(TCA_BPF_OPS_LEN, length) + rtattr(TCA_BPF_OPS, ops)
-        else:
-            prepared = prepare_classifier(req.source, process)
-            loads.append(prepared)
-            if prepared.loaded is not None:
-                export_maps(req.source, prepared)
-            name = prepared.annotation.encode() + b"\0"
-            payload += rtattr(TCA_BPF_FD, u32(int(prepared.fd))) + rtattr(TCA_BPF_NAME, name)
-    gen = (1 if req.skip_hw else 0) | (2 if req.skip_sw else 0)
-    if gen:
-        payload += rtattr(TCA_BPF_FLAGS_GEN, u32(gen))
-    if req.direct_action:
-        payload += rtattr(TCA_BPF_FLAGS, u32(1))
-    return payload
-
-
-def _filter_actions(actions: list[Any], loads: list[Any], process: Process) -> bytes:
-    """_filter_actions: the prio nests of a filter's actions (action.ActionSpec)."""
-    from pybpftool.cli.tc.actparse import (
-        NLA_F_NESTED,
-        TCA_ACT_KIND,
-        TCA_ACT_OPTIONS,
-        ParseSession,
-        _bpf_program,
-        rtattr,
-        tc_gen,
-    )
-
-    names = {"ok": 0, "pipe": 3, "drop": 2, "shot": 2, "reclassify": 1, "stolen": 4}
-    nests = b""
-    for prio, action in enumerate(actions, 1):
-        control = names.get(action.control, 0)
-        if action.kind == "bpf":
-            session = ParseSession(process=process)
-            try:
-                options = _bpf_program(action.source, session) + rtattr(2, tc_gen(0, control))
-            finally:
-                loads.extend(session.loads)
-        else:
-            options = rtattr(2, tc_gen(0, control))  # TCA_GACT_PARMS
-        payload = rtattr(TCA_ACT_KIND, action.kind.encode() + b"\0")
-        payload += rtattr(TCA_ACT_OPTIONS | NLA_F_NESTED, options)
-        nests += rtattr(prio, payload)
-    return nests
-
-
-def get(opts: GlobalOptions, words: Words) -> int:
+def get(run: RunContext, words: Words) -> int:
     """get: tc_filter_get() with RTM_GETCHAIN: no protocol, pref, kind nor handle needed;
     a kind is read but not parsed, and nothing may follow it."""
     req = FilterRequest("get")
-    parse_selector(req, words, "get")
+    listed = run.filters
+    parse_selector(req, words, "get", listed)
     if not req.parent:
         raise IprouteExit("Must specify filter parent", 255)
     from pybpftool.netlink import ChainRequests, Netlink
@@ -212,7 +129,7 @@ def get(opts: GlobalOptions, words: Words) -> int:
         index, parent = resolve_target(nl, req)
         if not index:
             raise IprouteExit('Must specify netdevice "dev" or block index "block"', 255)
-        LISTED.block = req.block or LISTED.block
+        listed.block = req.block or listed.block
         if words:
             if matches(words.peek() or "", "help"):
                 sys.stderr.write(FILTER_USAGE)
@@ -223,33 +140,38 @@ def get(opts: GlobalOptions, words: Words) -> int:
             found = ChainRequests(nl).get(index, parent, req.info, req.chain)
         except NetlinkFailure as err:
             raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
-    sys.stdout.write(print_chains([found] if found else [], opts, index))
+    sys.stdout.write(print_chains([found] if found else [], run.opts, listed, index))
     return 0
 
 
-def show(opts: GlobalOptions, words: Words) -> int:
+def show(run: RunContext, words: Words) -> int:
     """show: tc_filter_list() with RTM_GETCHAIN."""
     req = FilterRequest("show")
-    parse_selector(req, words, "list")
+    listed = run.filters
+    parse_selector(req, words, "list", listed)
     from pybpftool.cli.tc.filter import list_dump
     from pybpftool.netlink import ChainRequests
 
     found, index = list_dump(
-        req, lambda nl, index, parent: ChainRequests(nl).dump(index, parent, req.info, LISTED.chain)
+        req,
+        lambda nl, index, parent: ChainRequests(nl).dump(index, parent, req.info, listed.chain),
+        listed,
     )
-    sys.stdout.write(print_chains(found, opts, index))
+    sys.stdout.write(print_chains(found, run.opts, listed, index))
     return 0
 
 
-def print_chains(messages: list[Any], opts: GlobalOptions, ifindex: int) -> str:
-    """print_chains: print_filter() of chain messages (netlink.RawMessage); `ifindex` is
-    the device the command named (tc's filter_ifindex), whose name is then left out."""
+def print_chains(
+    messages: list[Any], opts: GlobalOptions, scope: FilterListed, ifindex: int
+) -> str:
+    """print_chains: print_filter() of chain messages (netlink.RawMessage); what the run's
+    queries selected (`scope`) and the device the command named (tc's filter_ifindex) are
+    left out."""
     from pybpftool.cli.tc.show import Printer, tc_classid
     from pybpftool.netlink import rtattrs
-    from pybpftool.netlink.uapi import TCA_KIND, TCM_IFINDEX_MAGIC_BLOCK
+    from pybpftool.netlink.uapi import TCA_CHAIN, TCA_KIND, TCM_IFINDEX_MAGIC_BLOCK
 
     out = Printer(opts)
-    scope = LISTED.scope()
     names: dict[int, str] | None = None
     for msg in messages:
         body = msg.body
@@ -272,8 +194,8 @@ def print_chains(messages: list[Any], opts: GlobalOptions, ifindex: int) -> str:
                 dev = names.get(index, f"if{index}")
                 out.any("dev", dev, f"dev {dev} ")
             if not scope.parent or scope.parent != parent:
-                if parent in _PARENT_WORDS:
-                    word = _PARENT_WORDS[parent]
+                if parent in PARENT_WORDS:
+                    word = PARENT_WORDS[parent]
                     out.any(word, True, f"{word} ")
                 else:
                     out.any("parent", tc_classid(parent), f"parent {tc_classid(parent)} ")
@@ -281,7 +203,7 @@ def print_chains(messages: list[Any], opts: GlobalOptions, ifindex: int) -> str:
         if kind is not None:
             text = kind.split(b"\0", 1)[0].decode(errors="replace")
             out.any("kind", text, f"{text} ")
-        chain = attrs.get(11)  # TCA_CHAIN
+        chain = attrs.get(TCA_CHAIN)
         if chain is not None:
             number = int.from_bytes(chain[:4].ljust(4, b"\0"), sys.byteorder)
             if scope.chain is None or scope.chain != number:
@@ -289,9 +211,6 @@ def print_chains(messages: list[Any], opts: GlobalOptions, ifindex: int) -> str:
         out.nl()
         out.end()
     return out.output()
-
-
-_PARENT_WORDS = {0xFFFFFFFF: "root", 0xFFFFFFF2: "ingress", 0xFFFFFFF3: "egress"}
 
 
 def _link_names() -> dict[int, str]:

@@ -19,27 +19,31 @@ import sys
 
 from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.common.failures import load_failure_text
-from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
-from pybpftool.cli.common.process import Process
+from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.usage import EXEC_BPF_USAGE as USAGE
 from pybpftool.cli.common.words import Words, incomplete
 from pybpftool.errors import KernelError, ObjectError, PyBpfError, VerifierError
+from pybpftool.uapi import BpfMapType
+from pybpftool.uapi import BpfProgType as P
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+if TYPE_CHECKING:
+    from pybpftool.cli.common.context import RunContext
 
 # `type` word -> (program type, default section, pin subdir)
 TYPES = {
-    "cls": (3, "classifier", "tc"),
-    "act": (4, "action", "tc"),
-    "xdp": (6, "prog", "xdp"),
-    "lwt_in": (10, "prog", "ip"),
-    "lwt_out": (11, "prog", "ip"),
-    "lwt_xmit": (12, "prog", "ip"),
-    "lwt_seg6local": (18, "prog", "ip"),
+    "cls": (P.BPF_PROG_TYPE_SCHED_CLS, "classifier", "tc"),
+    "act": (P.BPF_PROG_TYPE_SCHED_ACT, "action", "tc"),
+    "xdp": (P.BPF_PROG_TYPE_XDP, "prog", "xdp"),
+    "lwt_in": (P.BPF_PROG_TYPE_LWT_IN, "prog", "ip"),
+    "lwt_out": (P.BPF_PROG_TYPE_LWT_OUT, "prog", "ip"),
+    "lwt_xmit": (P.BPF_PROG_TYPE_LWT_XMIT, "prog", "ip"),
+    "lwt_seg6local": (P.BPF_PROG_TYPE_LWT_SEG6LOCAL, "prog", "ip"),
 }
-BPF_MAP_TYPE_PROG_ARRAY = 3
 TRACEFS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing", "/tracing", "/trace")
 
 
-def exec_command(opts: GlobalOptions, args: list[str]) -> int:
+def exec_command(run: RunContext, args: list[str]) -> int:
     """exec_command: `pytc exec KIND ...`; only the bpf kind exists."""
     if not args:
         raise IprouteExit('No command given, try "tc exec help".', 255)
@@ -48,10 +52,10 @@ def exec_command(opts: GlobalOptions, args: list[str]) -> int:
         if not rest:
             return 0
         raise IprouteExit(f'Unknown exec "{kind}", hence option "{rest[0]}" is unparsable', 255)
-    return parse_bpf(Words(rest), opts.process)
+    return parse_bpf(run, Words(rest))
 
 
-def parse_bpf(words: Words, process: Process) -> int:
+def parse_bpf(run: RunContext, words: Words) -> int:
     """parse_bpf: e_bpf.c parse_bpf(): `import UDS` (the last one counts) until `run CMD...`,
     `debug` or `graft ...`; anything else is the usage. NEXT_ARG's incomplete-command error
     for a missing word, as tc: `run`, `import` or `graft MAP` with nothing after."""
@@ -71,7 +75,7 @@ def parse_bpf(words: Words, process: Process) -> int:
         elif matches(word, "debug") or matches(word, "dbg"):
             return trace_pipe()
         elif matches(word, "graft"):
-            return graft(words, process)
+            return graft(run, words)
         else:
             raise IprouteExit(USAGE, 255)
     if uds is None:
@@ -111,7 +115,7 @@ def import_maps(path: str, command: list[str]) -> int:
     return 0  # not reached: execvpe replaced the process
 
 
-def graft(words: Words, process: Process) -> int:
+def graft(run: RunContext, words: Words) -> int:
     map_path = words.take()
     key: int | None = None
     if words.at("key"):
@@ -119,7 +123,7 @@ def graft(words: Words, process: Process) -> int:
         key = _unsigned(words.take())
     source = parse_mode(words, allow_bytecode=False, allow_type=True)
     prog_type, section, subdir = TYPES[source.type_word or "cls"]
-    prepared = _load(source, prog_type, section, subdir, process)
+    prepared = _load(run, source, prog_type, section, subdir)
     try:
         slot = key if key is not None else _key_from_section(source.section or section)
 
@@ -147,7 +151,7 @@ def _commit(loaded, store) -> None:  # type: ignore[no-untyped-def]
 
 
 def _unsigned(text: str) -> int:
-    from pybpftool.cli.common.cnum import c_unsigned
+    from pybpftool.cscan import c_unsigned
 
     value = c_unsigned(text, 0)  # get_unsigned(&key, *argv, 0)
     if value is None:
@@ -155,11 +159,11 @@ def _unsigned(text: str) -> int:
     return value
 
 
-def _load(source: BpfSource, prog_type: int, section: str, subdir: str, process: Process):  # type: ignore[no-untyped-def]
+def _load(run: RunContext, source: BpfSource, prog_type: int, section: str, subdir: str):  # type: ignore[no-untyped-def]
     from pybpftool.cli.common.attach import prepare
 
     try:
-        return prepare(source, prog_type, section, subdir, process)
+        return prepare(run, source, prog_type, section, subdir)
     except VerifierError as err:
         raise IprouteExit(load_failure_text(err), 256 - err.errno) from None
     except ObjectError as err:
@@ -209,7 +213,7 @@ def _store(map_path: str, subdir: str, key: int, prog, prog_type: int) -> None: 
     with array:
         info = kernel.map_info(array)
         wanted = (
-            ("Type", BPF_MAP_TYPE_PROG_ARRAY, info.type),
+            ("Type", int(BpfMapType.BPF_MAP_TYPE_PROG_ARRAY), info.type),
             ("Size key", 4, info.key_size),
             ("Size value", 4, info.value_size),
         )

@@ -7,15 +7,18 @@
     tc filter {show|list} [dev DEV] [root|ingress|egress|parent H] [pref P] [protocol P]
               [chain N]
     BPFOPTS (any order, each word matched by prefix in this order): run MODE | classid|flowid X:Y
-              | direct-action|da | skip_hw | skip_sw | action ... | police ... | help; a word
-              that is none of these is the MODE when none was given yet (so `bpf da obj f.o`
-              and `bpf obj f.o da` both work).
+              | direct-action|da | skip_hw | skip_sw | action ACTIONS | police ... | help;
+              a word that is none of these is the MODE when none was given yet (so
+              `bpf da obj f.o` and `bpf obj f.o da` both work). ACTIONS is tc's action
+              grammar (actparse.py), as in `tc actions add`.
 
 The selector words are parsed as each of tc's three loops does (modify, get, list: their
-messages differ). The device is resolved before the bpf options (iproute2's order); the object
-is loaded after the whole option loop, and its load committed around the netlink request
-(loader/publish.py): undone if the kernel then refuses the filter. `get` and `delete` never
-load the object they name (tc does; pytc.8 DIFFERENCES).
+messages differ). The device is resolved before the bpf options (iproute2's order); the
+programs of bpf actions are loaded as their words are read, the filter's own object after
+the whole option loop, all pending in one LoadGroup committed around the netlink request
+(loader/publish.py): undone if the kernel then refuses the filter. A filter with actions is
+sent with tc's own attributes (netlink.clsbpf). `get` and `delete` never load the objects
+they name (tc does; pytc.8 DIFFERENCES).
 """
 
 from __future__ import annotations
@@ -26,36 +29,43 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
-from pybpftool.cli.common.cnum import c_unsigned, tc_classid_value
-from pybpftool.cli.common.failures import netlink_message
-from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.failures import TALKING, netlink_message, no_device
+from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.usage import BPF_USAGE, FILTER_USAGE
 from pybpftool.cli.common.words import Words, duparg, incomplete, invarg
 from pybpftool.cli.tc.filterprog import (
-    action_loader,
+    ParseFailed,
+    ParseSession,
     classic_ops,
     commit_filter,
-    confine_to_sources,
-    export_maps,
-    prepare_classifier,
+    load_program,
+    program_record,
 )
+from pybpftool.cli.tc.handles import PARENTS, tc_classid_value
+from pybpftool.cscan import c_unsigned
 from pybpftool.errors import NetlinkFailure
-from pybpftool.netlink.uapi import EGRESS, ETH_P_ALL, INGRESS, TC_H_ROOT
+from pybpftool.netlink.uapi import (
+    ETH_P_ALL,
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    TCA_BPF_FLAG_ACT_DIRECT,
+    TCA_CLS_FLAGS_SKIP_HW,
+    TCA_CLS_FLAGS_SKIP_SW,
+)
 
 if TYPE_CHECKING:
     from pybpftool.cli.common.attach import Prepared
-    from pybpftool.cli.common.process import Process
+    from pybpftool.cli.common.context import FilterListed, RunContext
+    from pybpftool.netlink.clsbpf import ActionList, ClsBpfOptions
 
-PARENTS = {"root": TC_H_ROOT, "ingress": INGRESS, "egress": EGRESS}
 NETLINK_COMMAND = {"add": "add-filter", "change": "change-filter", "replace": "replace-filter"}
 # tc_filter.c do_filter(): the netlink flags of each modifying verb.
-MODIFY_FLAGS = {"add": 0x600, "change": 0, "replace": 0x400, "delete": 0}  # EXCL|CREATE, CREATE
+MODIFY_FLAGS = {"add": NLM_F_EXCL | NLM_F_CREATE, "change": 0, "replace": NLM_F_CREATE, "delete": 0}
 # The classifiers tc 6.1 has an f_*.c parser for; any other kind is tc's generic one.
 _TC_FILTER_KINDS = "basic cgroup flow flower fw matchall route rsvp rsvp6 tcindex u32"
 TC_FILTER_KINDS = frozenset(_TC_FILTER_KINDS.split())
 # The verbs, for shell completion (cli/bpftool/complete.py); dispatch follows tc's order below.
 FILTER_COMMANDS = ("add", "delete", "change", "replace", "get", "show", "list", "lst", "help")
-TALKING = "We have an error talking to the kernel"
 
 
 @dataclass
@@ -74,12 +84,31 @@ class FilterRequest:
     chain: int | None = None
     kind: str | None = None
     source: BpfSource | None = None
-    classid: int | None = None
+    # the class ids and action lists, in the line's order (netlink.clsbpf.ClsBpfOptions)
+    given: list[int | ActionList] = field(default_factory=list)
     direct_action: bool = False
     skip_hw: bool = False
     skip_sw: bool = False
-    extra: list[str] = field(default_factory=list)
-    actions: list[Any] = field(default_factory=list)  # tcaction.ActionSpec
+
+    @property
+    def classid(self) -> int | None:
+        """classid: the last `classid`/`flowid` given (the one the kernel keeps)."""
+        ids = [item for item in self.given if isinstance(item, int)]
+        return ids[-1] if ids else None
+
+    @property
+    def has_actions(self) -> bool:
+        return any(not isinstance(item, int) for item in self.given)
+
+    def options(self, program: bytes | Prepared | None) -> ClsBpfOptions:
+        """options: the cls_bpf options of the line, with its program (load_program's)."""
+        from pybpftool.netlink.clsbpf import ClsBpfOptions  # lines with actions or templates
+
+        gen = (TCA_CLS_FLAGS_SKIP_HW if self.skip_hw else 0) | (
+            TCA_CLS_FLAGS_SKIP_SW if self.skip_sw else 0
+        )
+        flags = TCA_BPF_FLAG_ACT_DIRECT if self.direct_action else 0
+        return ClsBpfOptions(tuple(self.given), program_record(program), gen, flags)
 
     @property
     def info(self) -> int:
@@ -88,44 +117,24 @@ class FilterRequest:
         return ((self.prio << 16) | swapped) & 0xFFFFFFFF
 
 
-@dataclass
-class _Listed:
-    """_Listed: tc_filter.c's file-scope filter_* variables. `filter show` sets them, `filter
-    get` sets the block, print_filter reads them; as in tc they outlive a -batch line."""
-
-    parent: int = 0
-    prio: int = 0
-    protocol: int = 0
-    chain: int | None = None
-    block: int = 0
-
-    def scope(self) -> Any:
-        from pybpftool.cli.tc.show import FilterScope
-
-        return FilterScope(self.parent, self.prio, self.protocol, self.chain, self.block)
-
-
-LISTED = _Listed()
-
-
 class FilterHelp(Exception):
     """FilterHelp: `help` in a modify or get selector: tc prints the usage and exits 0."""
 
 
-def filter_command(opts: GlobalOptions, args: list[str]) -> int:
+def filter_command(run: RunContext, args: list[str]) -> int:
     """filter_command: tc_filter.c do_filter(): verbs matched by prefix in tc's order."""
     words = Words(args)
     if not words:
-        return show(opts, FilterRequest("show"), words)
+        return show(run, FilterRequest("show"), words)
     verb = words.take()
     try:
         for command in ("add", "change", "replace", "delete"):
             if matches(verb, command):
-                return modify(opts, FilterRequest(command), words)
+                return modify(run, FilterRequest(command), words)
         if matches(verb, "get"):
-            return get(opts, FilterRequest("get"), words)
+            return get(run, FilterRequest("get"), words)
         if matches(verb, "list") or matches(verb, "show") or matches(verb, "lst"):
-            return show(opts, FilterRequest("show"), words)
+            return show(run, FilterRequest("show"), words)
         if matches(verb, "help"):
             raise FilterHelp
     except FilterHelp:
@@ -134,9 +143,10 @@ def filter_command(opts: GlobalOptions, args: list[str]) -> int:
     raise IprouteExit(f'Command "{verb}" is unknown, try "tc filter help".', 255)
 
 
-def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
+def parse_selector(req: FilterRequest, words: Words, loop: str, listed: FilterListed) -> None:
     """parse_selector: one of tc's selector loops (`modify`, `get`, `list`); stops after the
-    filter kind. `help` raises FilterHelp in modify and get; list prints the usage and goes on."""
+    filter kind. `help` raises FilterHelp in modify and get; list prints the usage and goes on.
+    The list loop also sets tc's file-scope selections (`listed`), which the others read."""
     while words:
         word = words.take()
         if word == "dev":
@@ -160,7 +170,7 @@ def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
             if req.parent:
                 raise IprouteExit(f'Error: "{word}" is duplicate parent ID', 255)
             req.parent = PARENTS[word]
-            LISTED.parent = req.parent if loop == "list" else LISTED.parent
+            listed.parent = req.parent if loop == "list" else listed.parent
         elif word == "parent":
             value = words.take()
             if req.parent:
@@ -169,7 +179,7 @@ def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
             if parent is None:
                 raise invarg("invalid parent ID" if loop == "list" else "Invalid parent ID", value)
             req.parent = parent
-            LISTED.parent = req.parent if loop == "list" else LISTED.parent
+            listed.parent = req.parent if loop == "list" else listed.parent
         elif word == "handle":
             value = words.take()
             if req.handle_text is not None:
@@ -185,7 +195,7 @@ def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
             if prio is None or (loop != "list" and prio > 0xFFFF):
                 raise invarg("invalid priority value", value)
             req.prio = prio
-            LISTED.prio = prio if loop == "list" else LISTED.prio
+            listed.prio = prio if loop == "list" else listed.prio
         elif matches(word, "protocol"):
             value = words.take()
             if req.protocol_set if loop != "list" else req.protocol:
@@ -196,16 +206,16 @@ def parse_selector(req: FilterRequest, words: Words, loop: str) -> None:
             if number is None:
                 raise invarg("invalid protocol", value)
             req.protocol, req.protocol_set = number, True
-            LISTED.protocol = number if loop == "list" else LISTED.protocol
+            listed.protocol = number if loop == "list" else listed.protocol
         elif matches(word, "chain"):
             value = words.take()
-            if (req.chain if loop != "list" else LISTED.chain) is not None:
+            if (req.chain if loop != "list" else listed.chain) is not None:
                 raise duparg("chain", value)
             chain = c_unsigned(value, 0)
             if chain is None:
                 raise invarg("invalid chain index value", value)
             req.chain = chain
-            LISTED.chain = chain if loop == "list" else LISTED.chain
+            listed.chain = chain if loop == "list" else listed.chain
         elif loop == "modify" and matches(word, "estimator"):
             raise IprouteExit('pytc filter: "estimator" is not implemented by pytc.', 255)
         elif matches(word, "help"):
@@ -237,7 +247,7 @@ def resolve_target(nl: Any, req: FilterRequest) -> tuple[int, int]:
     if req.dev is not None:
         index = nl.link_index(req.dev)
         if index is None:
-            raise IprouteExit(f'Cannot find device "{req.dev}"', 1)
+            raise IprouteExit(no_device(req.dev), 1)
         return int(index), req.parent
     if req.block is not None:
         return TCM_IFINDEX_MAGIC_BLOCK, req.block
@@ -268,8 +278,9 @@ def other_kind(req: FilterRequest) -> IprouteExit:
     return IprouteExit(f'pytc filter: kind "{req.kind}" is not handled (bpf only).', 1)
 
 
-def parse_bpf_options(req: FilterRequest, words: Words) -> None:
-    """parse_bpf_options: f_bpf.c bpf_parse_opt's loop."""
+def parse_bpf_options(req: FilterRequest, words: Words, session: ParseSession) -> None:
+    """parse_bpf_options: f_bpf.c bpf_parse_opt's loop; the programs of bpf actions are
+    loaded into `session`. ParseFailed after tc's messages of a bad action list."""
     seen_run = False
     while words:
         word = words.peek() or ""
@@ -284,7 +295,7 @@ def parse_bpf_options(req: FilterRequest, words: Words) -> None:
             continue
         if matches(word, "classid") or matches(word, "flowid"):
             words.take()
-            req.classid = _classid(words.take())
+            req.given.append(_classid(words.take()))
         elif matches(word, "direct-action") or matches(word, "da"):
             words.take()
             req.direct_action = True
@@ -295,9 +306,8 @@ def parse_bpf_options(req: FilterRequest, words: Words) -> None:
             words.take()
             req.skip_sw = True
         elif matches(word, "action"):
-            from pybpftool.cli.tc.action import parse_actions
-
-            req.actions = parse_actions(words)
+            words.next_arg()
+            req.given.append(_actions(words, session))
         elif matches(word, "police"):
             raise IprouteExit(f'pytc filter: "{word}" in a bpf filter is not implemented.', 1)
         elif matches(word, "help"):
@@ -307,6 +317,18 @@ def parse_bpf_options(req: FilterRequest, words: Words) -> None:
             req.source = _mode(words)
         else:
             raise IprouteExit(f'What is "{word}"?\n{BPF_USAGE}', 1)
+
+
+def _actions(words: Words, session: ParseSession) -> ActionList:
+    """_actions: one `action ...` list (f_bpf.c: parse_action, then tc's complaint)."""
+    from pybpftool.cli.tc.actparse import parse_action, say  # lines with actions only
+    from pybpftool.netlink.clsbpf import ActionList
+
+    try:
+        return ActionList(tuple(parse_action(words, session)))
+    except ParseFailed:
+        say('Illegal "action"')
+        raise
 
 
 def _mode(words: Words) -> BpfSource:
@@ -327,73 +349,54 @@ def _classid(text: str) -> int:
     return value
 
 
-def modify(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
+def modify(run: RunContext, req: FilterRequest, words: Words) -> int:
     """modify: tc_filter_modify(): add, change, replace or delete a filter."""
     if req.command in ("add", "replace"):
         req.protocol = ETH_P_ALL  # RTM_NEWTFILTER with NLM_F_CREATE
-    parse_selector(req, words, "modify")
+    parse_selector(req, words, "modify", run.filters)
     from pybpftool.netlink import Netlink
 
     with Netlink() as nl:
         index, parent = resolve_target(nl, req)
-        if req.kind == "bpf":
-            bpf_handle(req)
-            parse_bpf_options(req, words)
-        elif req.kind is None:
-            if req.handle_text is not None:
-                raise IprouteExit('Must specify filter type when using "handle"', 255)
-        elif req.kind in TC_FILTER_KINDS:
-            raise other_kind(req)
-        else:
-            generic_kind(req, words)  # then sent with no options, the kernel judges the kind
-        if req.kind != "bpf" or req.command == "delete":
-            # A delete names its filter by parent, pref and handle; its object is not read
-            # (tc loads it, then drops it: a load could only change pins; pytc.8).
-            try:
-                _send_raw(nl, index, parent, req)
-            except NetlinkFailure as err:
-                raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
-            return 0
-        _load_and_send(nl, index, parent, req, opts.process)
+        # A delete names its filter by parent, pref and handle: the programs of its line
+        # are parsed, never loaded (tc loads them, then drops them: a load could only change
+        # pins; pytc.8).
+        session = ParseSession(run, nl, dry=req.command == "delete")
+        try:
+            _parse_load_send(nl, index, parent, req, words, session)
+        except ParseFailed:
+            session.discard()
+            return 1  # what tc says has been said
+        except NetlinkFailure as err:
+            session.discard()
+            raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
+        except BaseException:
+            session.discard()
+            raise
     return 0
 
 
-def _load_and_send(
-    nl: Any, index: int, parent: int, req: FilterRequest, process: Process
+def _parse_load_send(
+    nl: Any, index: int, parent: int, req: FilterRequest, words: Words, session: ParseSession
 ) -> None:
-    """_load_and_send: load the filter's (and its actions') programs, then commit them
-    around the netlink request: the new pins appear and the slots of pre-existing maps are
-    written only with the filter, and all of it is undone if the kernel refuses the filter."""
-    from pybpftool.cli.common.attach import new_group
-
-    source = req.source
-    ops = classic_ops(source) if source is not None else None
-    confine_to_sources([source, *(a.source for a in req.actions)], process)
-    group = new_group()
-    loads: list[Prepared] = []
-    try:
-        prepared = None
-        if source is not None and ops is None:
-            prepared = prepare_classifier(source, process, group)
-            loads.append(prepared)
-            if prepared.loaded is not None:
-                export_maps(source, prepared)
-        actions = [action_loader(a, loads, process, group) for a in req.actions]
-
-        def attach() -> None:
-            _send(nl, index, parent, req, prepared, ops, [describe() for describe in actions])
-
-        commit_filter(group, attach)
-    except NetlinkFailure as err:
-        for load in loads:
-            load.discard()
-        raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
-    except BaseException:
-        for load in loads:
-            load.discard()
-        raise
-    for load in loads:
-        load.close()
+    """_parse_load_send: the kind's options (bpf actions loaded as read), the filter's own
+    program, then the request, sent inside the commit of the session's loads: the new pins
+    appear and the slots of pre-existing maps are written only with the filter."""
+    if req.kind == "bpf":
+        bpf_handle(req)
+        parse_bpf_options(req, words, session)
+    elif req.kind is None:
+        if req.handle_text is not None:
+            raise IprouteExit('Must specify filter type when using "handle"', 255)
+    elif req.kind in TC_FILTER_KINDS:
+        raise other_kind(req)
+    else:
+        generic_kind(req, words)  # then sent with no options, the kernel judges the kind
+    program = load_program(req.source, session)
+    if req.kind != "bpf" or req.command == "delete":
+        _send_raw(nl, index, parent, req)
+    else:
+        commit_filter(session, lambda: _send(nl, index, parent, req, program))
 
 
 def _send_raw(nl: Any, index: int, parent: int, req: FilterRequest) -> None:
@@ -415,38 +418,36 @@ def _send_raw(nl: Any, index: int, parent: int, req: FilterRequest) -> None:
 
 
 def _send(
-    nl: Any,
-    index: int,
-    parent: int,
-    req: FilterRequest,
-    prepared: Any,
-    ops: bytes | None,
-    actions: list[Any],
+    nl: Any, index: int, parent: int, req: FilterRequest, program: bytes | Prepared | None
 ) -> None:
-    """_send: the filter through the API's one cls_bpf path (api.tc.send_bpf_filter)."""
+    """_send: the filter through the API's one cls_bpf path (api.tc.send_bpf_filter): with
+    actions, its options encoded as tc's f_bpf.c builds them; without, as fields pyroute2's
+    codec encodes."""
     from pybpftool.api.tc import BpfFilterRequest, send_bpf_filter
 
     request = BpfFilterRequest(
-        parent,
-        prio=req.prio,
-        handle=req.handle,
-        protocol=req.protocol,
-        chain=req.chain,
-        fd=int(prepared.fd) if prepared is not None else None,
-        name=prepared.annotation if prepared is not None else None,
-        ops=ops,
-        actions=tuple(actions),
-        classid=req.classid,
-        direct_action=req.direct_action,
-        skip_hw=req.skip_hw,
-        skip_sw=req.skip_sw,
+        parent, prio=req.prio, handle=req.handle, protocol=req.protocol, chain=req.chain
     )
+    if req.has_actions:
+        request = request._replace(options=req.options(program))
+    else:
+        prepared = None if isinstance(program, bytes) else program
+        request = request._replace(
+            fd=int(prepared.fd) if prepared is not None else None,
+            name=prepared.annotation if prepared is not None else None,
+            ops=program if isinstance(program, bytes) else None,
+            classid=req.classid,
+            direct_action=req.direct_action,
+            skip_hw=req.skip_hw,
+            skip_sw=req.skip_sw,
+        )
     send_bpf_filter(nl, NETLINK_COMMAND[req.command], index, request)
 
 
-def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
+def get(run: RunContext, req: FilterRequest, words: Words) -> int:
     """get: tc_filter_get(): one filter by parent, pref, protocol, handle and kind."""
-    parse_selector(req, words, "get")
+    listed = run.filters
+    parse_selector(req, words, "get", listed)
     for missing, message in (
         (not req.protocol_set, "Must specify filter protocol"),
         (not req.prio, "Must specify filter priority"),
@@ -461,14 +462,12 @@ def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
         index, parent = resolve_target(nl, req)
         if not index:
             raise IprouteExit('Must specify netdevice "dev" or block index "block"', 255)
-        LISTED.block = req.block or LISTED.block
+        listed.block = req.block or listed.block
         garbage = words.peek()
         if req.kind == "bpf":
             bpf_handle(req)
-            if words:
-                parse_bpf_options(req, words)
-                if req.source is not None:
-                    classic_ops(req.source)  # bytecode is checked; an object is not read
+            if words and _parse_and_drop(req, words, ParseSession(run, nl, dry=True)):
+                return 1
         elif req.kind in TC_FILTER_KINDS:
             raise other_kind(req)
         else:
@@ -488,14 +487,29 @@ def get(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
             raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
     from pybpftool.cli.tc.show import print_filters
 
-    sys.stdout.write(print_filters([found] if found else [], opts, LISTED.scope()))
+    sys.stdout.write(print_filters([found] if found else [], run.opts, listed))
     return 0
 
 
-def show(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
+def _parse_and_drop(req: FilterRequest, words: Words, session: ParseSession) -> bool:
+    """_parse_and_drop: the bpf options of a `get` line, read as tc does (bytecode checked,
+    objects not loaded: `session` is dry), then dropped (tc finds the words superfluous);
+    True when they did not parse."""
+    try:
+        parse_bpf_options(req, words, session)
+        load_program(req.source, session)
+    except ParseFailed:
+        return True
+    finally:
+        session.discard()
+    return False
+
+
+def show(run: RunContext, req: FilterRequest, words: Words) -> int:
     """show: tc_filter_list(): the dump of a parent, the kernel filtering on pref, protocol
     and chain; without dev tc asks for ifindex 0 and the kernel answers with nothing."""
-    parse_selector(req, words, "list")
+    listed = run.filters
+    parse_selector(req, words, "list", listed)
     from pybpftool.cli.tc.show import print_filters
 
     def dump(nl: Any, index: int, parent: int) -> list[Any]:
@@ -504,15 +518,15 @@ def show(opts: GlobalOptions, req: FilterRequest, words: Words) -> int:
         if not index:
             return []
         # A chain of an earlier -batch line stays set, as in tc.
-        return TcRequests(nl).filter_dump(index, parent, req.info, LISTED.chain)
+        return TcRequests(nl).filter_dump(index, parent, req.info, listed.chain)
 
-    found, _index = list_dump(req, dump)
-    sys.stdout.write(print_filters(found, opts, LISTED.scope()))
+    found, _index = list_dump(req, dump, listed)
+    sys.stdout.write(print_filters(found, run.opts, listed))
     return 0
 
 
 def list_dump(
-    req: FilterRequest, dump: Callable[[Any, int, int], list[Any]]
+    req: FilterRequest, dump: Callable[[Any, int, int], list[Any]], listed: FilterListed
 ) -> tuple[list[Any], int]:
     """list_dump: tc_filter_list()'s common part, for filters and chains: the device or the
     shared block (which some qdisc must use), then `dump(nl, ifindex, parent)`; a refused
@@ -525,7 +539,7 @@ def list_dump(
             if req.block is not None:
                 if not block_exists(nl, req.block):
                     raise IprouteExit(f'Cannot find block "{req.block}"', 1)
-                LISTED.block = req.block
+                listed.block = req.block
             return dump(nl, index, parent), index
         except NetlinkFailure as err:
             raise IprouteExit(f"{netlink_message(err)}\nDump terminated", 1) from None

@@ -1,46 +1,108 @@
-"""filterprog: the program side of a bpf filter: its program loaded (or classic bytecode
-encoded), its maps exported to an `export` socket, and the programs of its bpf actions; each
-failure in tc's words and exit status."""
+"""filterprog: the program side of a tc line: the programs it loads (ParseSession: kept once
+the kernel took the request, undone otherwise; a bpf action's are loaded by the action
+grammar, actparse, as its words are read), a bpf filter's own program loaded (or classic
+bytecode encoded) and its maps exported to an `export` socket, each failure in tc's words
+and exit status; and ParseFailed, a parser's failure after tc's own messages."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.common.bpfsource import BpfSource, source_files
+from pybpftool.cli.common.bpfsource import BpfSource
 from pybpftool.cli.common.failures import load_failure_text
 from pybpftool.cli.common.grammar import IprouteExit
 from pybpftool.errors import PyBpfError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pybpftool.cli.common.attach import Prepared
-    from pybpftool.cli.common.process import Process
+    from pybpftool.cli.common.context import RunContext
     from pybpftool.loader.publish import LoadGroup
-
-BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 3, 4
-
-
-def confine_to_sources(sources: list[BpfSource | None], process: Process) -> None:
-    """confine_to_sources: before a line's first load, the sandbox with every file its
-    sources read: tc loads the filter's program and its actions' one after the other, and
-    the sandbox entered at the first must let the others be read. Nothing for a line that
-    loads nothing (classic bytecode only)."""
-    if any(s is not None and not s.mode.startswith("bytecode") for s in sources):
-        from pybpftool.cli.common.attach import confine_first
-
-        confine_first(source_files(sources), process)
+    from pybpftool.netlink.clsbpf import Program
 
 
-def prepare_classifier(
-    source: BpfSource, process: Process, group: LoadGroup | None = None
-) -> Prepared:
-    """prepare_classifier: the filter's program loaded (or opened) as tc does, its failure
-    in tc's words; the load is left pending in `group`."""
-    from pybpftool.cli.common.attach import prepare
+class ParseFailed(Exception):
+    """ParseFailed: a parser returned -1; what tc prints on the way has been printed.
+    `moved`: the parser had already handed back its position (m_bpf.c's failed export)."""
+
+    def __init__(self, moved: bool = False) -> None:
+        super().__init__()
+        self.moved = moved
+
+
+class ParseSession:
+    """ParseSession: the programs a line loaded (attach.Prepared), pending in one LoadGroup
+    that commits around the request once parsing is done (else everything is discarded),
+    with the maps to export once their action is read (source, prepared); the run they load
+    in (its process, sandbox and caches), and the netlink socket for devices. A `dry`
+    session (delete, get) parses its sources and loads nothing: tc loads and drops them,
+    which can only change pins."""
+
+    __slots__ = ("dry", "exports", "group", "loads", "nl", "run")
+
+    def __init__(self, run: RunContext, nl: Any = None, dry: bool = False) -> None:
+        self.run = run
+        self.nl = nl
+        self.dry = dry
+        self.group: LoadGroup | None = None  # made by the first load
+        self.loads: list[Prepared] = []
+        self.exports: list[tuple[BpfSource, Prepared]] = []
+
+    def prepare(self, source: BpfSource, prog_type: int, section: str) -> Prepared:
+        """prepare: `source`'s program loaded (or opened from its pin), pending in the
+        line's LoadGroup; raises the load's PyBpfError for the caller to word."""
+        from pybpftool.cli.common.attach import new_group, prepare
+
+        if self.group is None:
+            self.group = new_group()
+        prepared = prepare(self.run, source, prog_type, section, "tc", self.group)
+        self.loads.append(prepared)
+        return prepared
+
+    def discard(self) -> None:
+        """discard: undo every load (nothing published, fds closed)."""
+        for load in self.loads:
+            load.discard()
+        self.loads.clear()
+
+    def commit(self, send: Callable[[], None]) -> None:
+        """commit: publish the loads' pins around `send` (the request, built with their fd
+        numbers, which a commit keeps); all undone if it raises."""
+        try:
+            if self.group is not None:
+                self.group.commit(send)
+            else:
+                send()
+        except BaseException:
+            self.discard()
+            raise
+        for load in self.loads:
+            load.close()
+        self.loads.clear()
+
+
+def commit_filter(session: ParseSession, send: Callable[[], None]) -> None:
+    """commit_filter: commit the line's loads around `send`; a commit that fails on its own
+    (publishing a pin) reads as a failed load, in tc's words."""
+    from pybpftool.errors import NetlinkFailure
 
     try:
-        return prepare(source, BPF_PROG_TYPE_SCHED_CLS, "classifier", "tc", process, group)
+        session.commit(send)
+    except (IprouteExit, NetlinkFailure):
+        raise
+    except PyBpfError as err:
+        raise IprouteExit(f"{load_failure_text(err)}\nUnable to load program", 1) from None
+
+
+def prepare_classifier(source: BpfSource, session: ParseSession) -> Prepared:
+    """prepare_classifier: the filter's program loaded (or opened) as tc does into
+    `session`, its failure in tc's words."""
+    from pybpftool.uapi import BpfProgType  # loaded with the loader in any case
+
+    try:
+        return session.prepare(source, BpfProgType.BPF_PROG_TYPE_SCHED_CLS, "classifier")
     except PyBpfError as err:
         text = load_failure_text(err)
         if source.mode == "pinned":
@@ -98,39 +160,27 @@ def classic_ops(source: BpfSource) -> bytes | None:
     return None
 
 
-def action_loader(
-    action: Any, loads: list[Any], process: Process, group: LoadGroup | None = None
-) -> Callable[[], dict[str, Any]]:
-    """action_loader: load a bpf action's program (pending in `group`); returns what builds
-    pyroute2's description of the action when the request is sent (after any reload)."""
-    if action.kind != "bpf":
-        return lambda: {"kind": "gact", "action": action.control}
-    from pybpftool.cli.common.attach import prepare
-
-    assert action.source is not None
-    try:
-        prepared = prepare(
-            action.source, BPF_PROG_TYPE_SCHED_ACT, "action", "tc", process, group
-        )
-    except PyBpfError as err:
-        raise IprouteExit(f"{load_failure_text(err)}\nbad action parsing", 1) from None
-    loads.append(prepared)
-    return lambda: {
-        "kind": "bpf",
-        "fd": int(prepared.fd),
-        "name": prepared.annotation,
-        "action": action.control,
-    }
+def load_program(source: BpfSource | None, session: ParseSession) -> bytes | Prepared | None:
+    """load_program: the filter's own program after the option loop: its classic
+    instructions (struct sock_filter[]), or the program loaded (its maps exported) into
+    `session`; None without one, or for a dry session's object."""
+    if source is None:
+        return None
+    ops = classic_ops(source)
+    if ops is not None or session.dry:
+        return ops
+    prepared = prepare_classifier(source, session)
+    if prepared.loaded is not None:
+        export_maps(source, prepared)  # undoes the load itself when it fails
+    return prepared
 
 
-def commit_filter(group: LoadGroup, attach: Callable[[], None]) -> None:
-    """commit_filter: commit the command's loads around `attach`; a commit that fails on its
-    own (publishing a pin) reads as a failed load, in tc's words."""
-    from pybpftool.errors import NetlinkFailure
+def program_record(program: bytes | Prepared | None) -> Program | None:
+    """program_record: what load_program gave, as the record netlink encodes."""
+    from pybpftool.netlink.clsbpf import ClassicProgram, ProgramFd
 
-    try:
-        group.commit(attach)
-    except (IprouteExit, NetlinkFailure):
-        raise
-    except PyBpfError as err:
-        raise IprouteExit(f"{load_failure_text(err)}\nUnable to load program", 1) from None
+    if program is None:
+        return None
+    if isinstance(program, bytes):
+        return ClassicProgram(program)
+    return ProgramFd(int(program.fd), program.annotation)

@@ -6,45 +6,47 @@ from __future__ import annotations
 import sys
 
 from pybpftool.cli.common.frontend import Handler, run_frontend
-from pybpftool.cli.common.grammar import GlobalOptions, matches
+from pybpftool.cli.common.grammar import matches
 from pybpftool.cli.common.usage import EXEC_USAGE, TC_USAGE
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
     from typing import NoReturn
 
+    from pybpftool.cli.common.context import RunContext
 
-def _qdisc(opts: GlobalOptions, args: list[str]) -> int:
+
+def _qdisc(run: RunContext, args: list[str]) -> int:
     from pybpftool.cli.tc.qdisc import qdisc_command
 
-    return qdisc_command(opts, args)
+    return qdisc_command(run, args)
 
 
-def _filter(opts: GlobalOptions, args: list[str]) -> int:
+def _filter(run: RunContext, args: list[str]) -> int:
     from pybpftool.cli.tc.filter import filter_command
 
-    return filter_command(opts, args)
+    return filter_command(run, args)
 
 
-def _exec(opts: GlobalOptions, args: list[str]) -> int:
+def _exec(run: RunContext, args: list[str]) -> int:
     if args and matches(args[0], "help"):  # tc_exec.c do_exec()
         sys.stderr.write(EXEC_USAGE)
         return 0
     from pybpftool.cli.tc.exec_bpf import exec_command
 
-    return exec_command(opts, args)
+    return exec_command(run, args)
 
 
-def _actions(opts: GlobalOptions, args: list[str]) -> int:
+def _actions(run: RunContext, args: list[str]) -> int:
     from pybpftool.cli.tc.actions import actions_command
 
-    return actions_command(opts, args)
+    return actions_command(run, args)
 
 
-def _chain(opts: GlobalOptions, args: list[str]) -> int:
+def _chain(run: RunContext, args: list[str]) -> int:
     from pybpftool.cli.tc.chain import chain_command
 
-    return chain_command(opts, args)
+    return chain_command(run, args)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -13,58 +13,59 @@ from __future__ import annotations
 
 import sys
 
-from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.usage import (
     CLSACT_USAGE,
     INGRESS_USAGE,
     QDISC_USAGE,
 )
 from pybpftool.cli.common.words import Words, duparg, invarg
+from pybpftool.cli.tc.handles import qdisc_handle_value, tc_classid_value
+from pybpftool.cscan import c_unsigned
+from pybpftool.netlink.uapi import (
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    NLM_F_REPLACE,
+    RTM_DELQDISC,
+    RTM_NEWQDISC,
+    TC_H_INGRESS,
+    TC_H_INGRESS_HANDLE,
+    TC_H_ROOT,
+)
 
-TC_H_ROOT, TC_H_INGRESS = 0xFFFFFFFF, 0xFFFFFFF1  # TC_H_CLSACT == TC_H_INGRESS
-TC_H_INGRESS_HANDLE = 0xFFFF0000
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+if TYPE_CHECKING:
+    from pybpftool.cli.common.context import RunContext
+    from pybpftool.netlink.qdiscopts import FifoOptions, HtbOptions, QdiscOptions
+
 # do_qdisc(): verb -> (RTM type, flags), matched by prefix in this order.
 QDISC_VERBS = (
-    ("add", 36, 0x600),  # RTM_NEWQDISC, NLM_F_EXCL | NLM_F_CREATE
-    ("change", 36, 0),
-    ("replace", 36, 0x500),  # NLM_F_CREATE | NLM_F_REPLACE
-    ("link", 36, 0x100),  # NLM_F_REPLACE
-    ("delete", 37, 0),  # RTM_DELQDISC
+    ("add", RTM_NEWQDISC, NLM_F_EXCL | NLM_F_CREATE),
+    ("change", RTM_NEWQDISC, 0),
+    ("replace", RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE),
+    ("link", RTM_NEWQDISC, NLM_F_REPLACE),
+    ("delete", RTM_DELQDISC, 0),
 )
 
 
-def qdisc_command(opts: GlobalOptions, args: list[str]) -> int:
+def qdisc_command(run: RunContext, args: list[str]) -> int:
     """qdisc_command: tc_qdisc.c do_qdisc()."""
     words = Words(args)
     if not words:
-        return qdisc_show(opts, words)
+        return qdisc_show(run, words)
     verb = words.take()
     for command, msg_type, flags in QDISC_VERBS:
         if matches(verb, command):
             return qdisc_modify(words, msg_type, flags)
     if matches(verb, "list") or matches(verb, "show") or matches(verb, "lst"):
-        return qdisc_show(opts, words)
+        return qdisc_show(run, words)
     if matches(verb, "help"):
         sys.stderr.write(QDISC_USAGE)
         return 0
     raise IprouteExit(f'Command "{verb}" is unknown, try "tc qdisc help".', 255)
 
 
-def qdisc_handle_value(text: str) -> int | None:
-    """qdisc_handle_value: tc_util.c get_qdisc_handle: `none` or hex `maj[:]` (< 0x10000)."""
-    if text == "none":
-        return 0
-    from pybpftool.cli.common.cnum import c_strtoul
-
-    major, end = c_strtoul(text, 16)
-    if end == 0 or major >= 1 << 16 or (end < len(text) and text[end] != ":"):
-        return None
-    return major << 16
-
-
 def _classid(text: str) -> int:
-    from pybpftool.cli.common.cnum import tc_classid_value
-
     value = tc_classid_value(text)
     if value is None:
         raise invarg("invalid parent ID", text)
@@ -111,8 +112,6 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
         elif matches(word, "ingress_block") or matches(word, "egress_block"):
             which = 0 if matches(word, "ingress_block") else 1
             value = words.take()
-            from pybpftool.cli.common.cnum import c_unsigned
-
             block = c_unsigned(value, 0)
             if not block:
                 raise invarg(f"invalid {('ingress', 'egress')[which]} block index value", value)
@@ -123,7 +122,7 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
             kind = word
             break
     options = _kind_options(kind, words) if kind is not None else None
-    from pybpftool.cli.common.failures import netlink_message
+    from pybpftool.cli.common.failures import netlink_message, no_device
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import Netlink, TcRequests
 
@@ -132,7 +131,7 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
         if dev:
             found = nl.link_index(dev)
             if found is None:
-                raise IprouteExit(f'Cannot find device "{dev}"', 1)
+                raise IprouteExit(no_device(dev), 1)
             index = found
         try:
             TcRequests(nl).qdisc_modify(
@@ -143,9 +142,9 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
     return 0
 
 
-def _kind_options(kind: str, words: Words) -> bytes | None:
-    """_kind_options: what tc's parser of `kind` makes of the words after it: the
-    TCA_OPTIONS payload to send (None: no attribute), or its message."""
+def _kind_options(kind: str, words: Words) -> QdiscOptions | None:
+    """_kind_options: what tc's parser of `kind` makes of the words after it: the options
+    to send (None: no TCA_OPTIONS), or its message."""
     from pybpftool.cli.tc.show import TC_QDISC_KINDS
 
     if kind == "clsact" and words:
@@ -170,20 +169,9 @@ def _kind_options(kind: str, words: Words) -> bytes | None:
     raise IprouteExit(f'Unknown qdisc "{kind}", hence option "{words.peek()}" is unparsable', 1)
 
 
-def _rtattr(kind: int, payload: bytes) -> bytes:
-    size = 4 + len(payload)
-    head = size.to_bytes(2, sys.byteorder) + kind.to_bytes(2, sys.byteorder)
-    return head + payload + bytes(-size % 4)
-
-
-def _u32(value: int) -> bytes:
-    return value.to_bytes(4, sys.byteorder)
-
-
-def _htb_options(words: Words) -> bytes:
-    """_htb_options: q_htb.c htb_parse_opt: TCA_HTB_INIT (struct tc_htb_glob, version 3,
-    r2q 10 unless said) [+ TCA_HTB_DIRECT_QLEN] [+ TCA_HTB_OFFLOAD], always sent."""
-    from pybpftool.cli.common.cnum import c_unsigned
+def _htb_options(words: Words) -> HtbOptions:
+    """_htb_options: q_htb.c htb_parse_opt: r2q (10 unless said), default (hex), debug,
+    direct_qlen, offload; sent even when none is given."""
     from pybpftool.cli.common.usage import HTB_USAGE
 
     r2q, default, debug, direct_qlen, offload = 10, 0, 0, None, False
@@ -210,15 +198,12 @@ def _htb_options(words: Words) -> bytes:
             offload = True
         else:
             raise IprouteExit(f'What is "{word}"?\n{HTB_USAGE}', 1)
-    payload = _rtattr(2, _u32(3) + _u32(r2q) + _u32(default) + _u32(debug) + _u32(0))
-    if direct_qlen is not None:
-        payload += _rtattr(5, _u32(direct_qlen))
-    if offload:
-        payload += _rtattr(9, b"")
-    return payload
+    from pybpftool.netlink.qdiscopts import HtbOptions  # the lines of kinds with options only
+
+    return HtbOptions(r2q, default, debug, direct_qlen, offload)
 
 
-def _fifo_options(kind: str, words: Words) -> bytes | None:
+def _fifo_options(kind: str, words: Words) -> FifoOptions | None:
     """_fifo_options: q_fifo.c fifo_parse_opt: `limit SIZE` (struct tc_fifo_qopt)."""
     from pybpftool.cli.common.usage import FIFO_USAGE
 
@@ -234,7 +219,9 @@ def _fifo_options(kind: str, words: Words) -> bytes | None:
             raise IprouteExit(FIFO_USAGE, 1)
         else:
             raise IprouteExit(f'{kind}: unknown parameter "{word}"\n{FIFO_USAGE}', 1)
-    return None if limit is None else _u32(limit)
+    from pybpftool.netlink.qdiscopts import FifoOptions
+
+    return None if limit is None else FifoOptions(limit)
 
 
 _SIZE_UNITS = {"kb": 1024, "k": 1024, "gb": 1 << 30, "g": 1 << 30, "gbit": (1 << 30) // 8}
@@ -261,15 +248,11 @@ def size_value(text: str) -> int | None:
     return int(size)
 
 
-# tc_qdisc.c's file-scope filter_ifindex, filter_parent and filter_handle: set by `qdisc
-# show`, never reset, so (as in tc) they carry over to the next line of a -batch.
-QDISC_LISTED = {"ifindex": 0, "parent": 0, "handle": 0}
-
-
-def qdisc_show(opts: GlobalOptions, words: Words) -> int:
-    """qdisc_show: tc_qdisc_list(): dump every qdisc, print those of the device and id asked."""
+def qdisc_show(run: RunContext, words: Words) -> int:
+    """qdisc_show: tc_qdisc_list(): dump every qdisc, print those of the device and id asked
+    (tc's file-scope selections, which a later -batch line keeps: run.qdiscs)."""
     dev = None
-    listed = QDISC_LISTED
+    listed = run.qdiscs
     invisible = False
     while words:
         word = words.take()
@@ -279,29 +262,29 @@ def qdisc_show(opts: GlobalOptions, words: Words) -> int:
         taken = word in ("root", "ingress", "clsact") or (
             matches(word, "parent") or matches(word, "handle")
         )
-        if taken and listed["parent"]:
+        if taken and listed.parent:
             raise invarg("parent is already specified", word)
-        if taken and listed["handle"]:
+        if taken and listed.handle:
             raise invarg("handle is already specified", word)
         if word == "root":
-            listed["parent"] = TC_H_ROOT
+            listed.parent = TC_H_ROOT
         elif word in ("ingress", "clsact"):
-            listed["parent"] = TC_H_INGRESS
+            listed.parent = TC_H_INGRESS
         elif matches(word, "parent"):
-            listed["parent"] = _classid(words.take())
+            listed.parent = _classid(words.take())
         elif matches(word, "handle"):
             value = words.take()
             parsed = qdisc_handle_value(value)
             if parsed is None:
                 raise invarg("invalid handle ID", value)
-            listed["handle"] = parsed
+            listed.handle = parsed
         elif matches(word, "help"):
             sys.stderr.write(QDISC_USAGE)
         elif word == "invisible":
             invisible = True
         else:
             raise IprouteExit(f'What is "{word}"? Try "tc qdisc help".', 255)
-    from pybpftool.cli.common.failures import netlink_message
+    from pybpftool.cli.common.failures import netlink_message, no_device
     from pybpftool.cli.tc.show import print_qdiscs
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import Netlink, TcRequests
@@ -311,15 +294,15 @@ def qdisc_show(opts: GlobalOptions, words: Words) -> int:
         if dev is not None:
             found_index = nl.link_index(dev)
             if found_index is None:
-                raise IprouteExit(f'Cannot find device "{dev}"', 1)
-            listed["ifindex"] = found_index
+                raise IprouteExit(no_device(dev), 1)
+            listed.ifindex = found_index
         try:
             found = TcRequests(nl).qdiscs(invisible)
-            if not listed["ifindex"]:
+            if not listed.ifindex:
                 names = {link.ifindex: link.name for link in nl.links()}
         except NetlinkFailure as err:
             raise IprouteExit(f"{netlink_message(err)}\nDump terminated", 1) from None
-    index, parent, handle = listed["ifindex"], listed["parent"], listed["handle"]
+    index, parent, handle = listed.ifindex, listed.parent, listed.handle
     shown = [
         q
         for q in found
@@ -327,5 +310,5 @@ def qdisc_show(opts: GlobalOptions, words: Words) -> int:
         and (not handle or q.handle == handle)
         and (not parent or q.parent == parent)
     ]
-    sys.stdout.write(print_qdiscs(shown, opts, names, bool(index)))
+    sys.stdout.write(print_qdiscs(shown, run.opts, names, bool(index)))
     return 0

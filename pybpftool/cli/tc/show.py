@@ -13,15 +13,16 @@ tc knows but pytc does not decode shows its option length instead (man/pytc.8).
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pybpftool.cli.common import jsonw
 from pybpftool.cli.common.escape import terminal_safe
 from pybpftool.cli.common.grammar import GlobalOptions
 from pybpftool.cli.common.proginfo import prog_infos, prog_json, prog_text
+from pybpftool.cli.tc.handles import PARENT_WORDS
 from pybpftool.netlink import BpfFilter, Qdisc, rtattrs
 from pybpftool.netlink.uapi import (
+    TC_H_ROOT,
     TCA_CLS_FLAGS_IN_HW,
     TCA_CLS_FLAGS_NOT_IN_HW,
     TCA_CLS_FLAGS_SKIP_HW,
@@ -37,10 +38,10 @@ from pybpftool.netlink.uapi import (
     TCM_IFINDEX_MAGIC_BLOCK,
 )
 
-TC_H_ROOT, TC_H_INGRESS = 0xFFFFFFFF, 0xFFFFFFF1
-INGRESS, EGRESS = 0xFFFFFFF2, 0xFFFFFFF3
-
 # lib/ll_proto.c llproto_names, in its order (the first name of a number wins when printing).
+if TYPE_CHECKING:
+    from pybpftool.cli.common.context import FilterListed
+
 _LLPROTO_NAMES = (
     "0060=loop 0200=pup 0201=pupat 0800=ip 0805=x25 0806=arp 08ff=bpq 0a00=ieeepup "
     "0a01=ieeepupat 6000=dec 6001=dna_dl 6002=dna_rc 6003=dna_rt 6004=lat 6005=diag "
@@ -55,9 +56,8 @@ LL_PROTOCOLS: tuple[tuple[int, str], ...] = tuple(
     (int(number, 16), name)
     for number, _, name in (w.partition("=") for w in _LLPROTO_NAMES.split())
 )
-_PROTOCOL_NAMES: dict[int, str] = {}
-for _number, _name in LL_PROTOCOLS:
-    _PROTOCOL_NAMES.setdefault(_number, _name)
+# number -> name; where a number has several names the first in the table wins
+_PROTOCOL_NAMES = {number: name for number, name in reversed(LL_PROTOCOLS)}
 
 
 class Printer:
@@ -118,7 +118,7 @@ def protocol_number(text: str) -> int | None:
     for number, name in LL_PROTOCOLS:
         if name.lower() == folded:
             return number
-    from pybpftool.cli.common.cnum import c_unsigned
+    from pybpftool.cscan import c_unsigned
 
     value = c_unsigned(text, 0)
     return value if value is not None and value <= 0xFFFF else None
@@ -141,19 +141,9 @@ def c_hex(value: int) -> str:
     return f"{value:#x}" if value else "0"
 
 
-@dataclass(frozen=True)
-class FilterScope:
-    """FilterScope: what a filter query named, which print_filter() then leaves out."""
-
-    parent: int = 0
-    prio: int = 0
-    protocol: int = 0
-    chain: int | None = None
-    block: int = 0
-
-
-def print_filters(filters: list[BpfFilter], opts: GlobalOptions, scope: FilterScope) -> str:
-    """print_filters: the whole output of one `tc filter show` or `tc filter get`."""
+def print_filters(filters: list[BpfFilter], opts: GlobalOptions, scope: FilterListed) -> str:
+    """print_filters: the whole output of one `tc filter show` or `tc filter get`; what the
+    run's queries selected (`scope`) is left out of each line."""
     infos = prog_infos(f.prog_id for f in filters if f.prog_id)
     out = Printer(opts)
     for f in filters:
@@ -163,14 +153,16 @@ def print_filters(filters: list[BpfFilter], opts: GlobalOptions, scope: FilterSc
     return out.output()
 
 
-def _filter(out: Printer, f: BpfFilter, scope: FilterScope, info: Any, opts: GlobalOptions) -> None:
+def _filter(
+    out: Printer, f: BpfFilter, scope: FilterListed, info: Any, opts: GlobalOptions
+) -> None:
     out.fp("filter ")
     if f.ifindex == TCM_IFINDEX_MAGIC_BLOCK:  # `parent` holds the block index
         if not scope.block or scope.block != f.parent:
             out.any("block", f.parent, f"block {f.parent} ")
     elif not scope.parent or scope.parent != f.parent:
-        if f.parent in (TC_H_ROOT, INGRESS, EGRESS):
-            word = {TC_H_ROOT: "root", INGRESS: "ingress", EGRESS: "egress"}[f.parent]
+        if f.parent in PARENT_WORDS:
+            word = PARENT_WORDS[f.parent]
             out.any(word, True, f"{word} ")
         else:
             out.any("parent", tc_classid(f.parent), f"parent {tc_classid(f.parent)} ")
@@ -343,8 +335,10 @@ def _fifo(out: Printer, kind: str, data: bytes, opts: GlobalOptions) -> None:
 
 def _htb(out: Printer, kind: str, data: bytes, opts: GlobalOptions) -> None:
     """_htb: q_htb.c htb_print_opt for a qdisc (TCA_HTB_INIT, DIRECT_QLEN, OFFLOAD)."""
+    from pybpftool.netlink.qdiscopts import TCA_HTB_DIRECT_QLEN, TCA_HTB_INIT, TCA_HTB_OFFLOAD
+
     tb = rtattrs(data)
-    glob = tb.get(2)  # TCA_HTB_INIT: struct tc_htb_glob
+    glob = tb.get(TCA_HTB_INIT)  # struct tc_htb_glob
     if glob is not None and len(glob) < 20:
         return  # htb_print_opt gives up on a short struct
     if glob is not None:
@@ -358,10 +352,10 @@ def _htb(out: Printer, kind: str, data: bytes, opts: GlobalOptions) -> None:
             version = _u32(glob)
             ver = f"{version >> 16}.{version & 0xFFFF}"
             out.any("ver", ver, f" ver {ver}")
-    qlen = tb.get(5)  # TCA_HTB_DIRECT_QLEN
+    qlen = tb.get(TCA_HTB_DIRECT_QLEN)
     if qlen is not None and len(qlen) >= 4:
         out.any("direct_qlen", _u32(qlen), f" direct_qlen {_u32(qlen)}")
-    if 9 in tb:  # TCA_HTB_OFFLOAD
+    if TCA_HTB_OFFLOAD in tb:
         out.any("offload", None, " offload")
 
 

@@ -1,104 +1,81 @@
-"""action: actions inside a filter: `action bpf ...` (tc/m_bpf.c) and gact control words;
-and the printing of actions (m_action.c print_action, the kinds' print functions).
-
-    action bpf [run] MODE [CONTROL]    MODE as for filters, type sched_act, section `action`
-    action [gact] CONTROL              CONTROL := ok|pass|pipe|drop|shot|reclassify|stolen
-
-The bpf action's program is loaded while the line is parsed, as tc does; the filter command
-undoes that load when the kernel refuses the filter. The standalone `tc actions` object, with
-tc's full action grammar, is actions.py; its replies are printed here (gact, bpf and mirred
-decoded; tc's other kinds show their kind only).
+"""actprint: tc's printing of actions, text and JSON as tc 6.1 prints them (m_action.c
+print_action, tc_print_one_action; the print functions of m_gact.c, m_bpf.c, m_mirred.c):
+the replies of `pytc actions get|list`. Kinds pytc does not decode show their kind only.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import Any
 
-from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
-from pybpftool.cli.common.grammar import IprouteExit, matches
-from pybpftool.cli.common.usage import GACT_USAGE
-from pybpftool.cli.common.words import Words
+from pybpftool.netlink.actions import (
+    PGACT_DETERM,
+    PGACT_NETRAND,
+    TC_ACT_EXT_VAL_MASK,
+    TC_ACT_GOTO_CHAIN,
+    TC_ACT_JUMP,
+    TC_ACT_OK,
+    TC_ACT_PIPE,
+    TC_ACT_RECLASSIFY,
+    TC_ACT_SHOT,
+    TC_ACT_STOLEN,
+    TC_ACT_TRAP,
+    TC_ACT_UNSPEC,
+    TCA_ACT_BPF_ID,
+    TCA_ACT_BPF_NAME,
+    TCA_ACT_BPF_OPS,
+    TCA_ACT_BPF_OPS_LEN,
+    TCA_ACT_BPF_PARMS,
+    TCA_ACT_BPF_TAG,
+    TCA_ACT_BPF_TM,
+    TCA_ACT_COOKIE,
+    TCA_ACT_FLAGS,
+    TCA_ACT_HW_STATS,
+    TCA_ACT_IN_HW_COUNT,
+    TCA_ACT_INDEX,
+    TCA_ACT_KIND,
+    TCA_ACT_MAX_PRIO,
+    TCA_ACT_OPTIONS,
+    TCA_ACT_STATS,
+    TCA_ACT_USED_HW_STATS,
+    TCA_EGRESS_MIRROR,
+    TCA_EGRESS_REDIR,
+    TCA_GACT_PARMS,
+    TCA_GACT_PROB,
+    TCA_GACT_TM,
+    TCA_INGRESS_MIRROR,
+    TCA_INGRESS_REDIR,
+    TCA_MIRRED_PARMS,
+    TCA_MIRRED_TM,
+    TCA_ROOT_COUNT,
+    TCA_ROOT_TAB,
+)
+from pybpftool.netlink.uapi import (
+    NLM_F_CREATE,
+    NLM_F_REPLACE,
+    NLM_F_ROOT,
+    RTM_DELACTION,
+    RTM_GETACTION,
+    RTM_NEWACTION,
+    TCA_STATS2,
+)
 
-CONTROLS = {
-    "ok": "ok",
-    "pass": "ok",
-    "pipe": "pipe",
-    "drop": "drop",
-    "shot": "shot",
-    "reclassify": "reclassify",
-    "stolen": "stolen",
+_TC_ACT_NAMES = {
+    TC_ACT_UNSPEC: "continue",
+    TC_ACT_OK: "pass",
+    TC_ACT_RECLASSIFY: "reclassify",
+    TC_ACT_SHOT: "drop",
+    TC_ACT_PIPE: "pipe",
+    TC_ACT_STOLEN: "stolen",
+    TC_ACT_TRAP: "trap",
 }
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    """ActionSpec: one action of a filter, as parsed."""
-
-    kind: str  # "bpf" or "gact"
-    control: str
-    source: BpfSource | None = None
-
-
-def parse_actions(words: Words) -> list[ActionSpec]:
-    """parse_actions: every `action ...` from here to the end of the line."""
-    actions = []
-    while words and words.at("action"):
-        words.take()
-        kind = words.take()
-        if kind == "bpf":
-            actions.append(_bpf_action(words))
-        elif kind == "gact":
-            actions.append(ActionSpec("gact", _control(words.take())))
-        elif kind in CONTROLS:
-            actions.append(ActionSpec("gact", _control(kind)))
-        else:
-            # tc hands an unknown kind to gact, which reads it as a control word.
-            actions.append(ActionSpec("gact", _control(kind)))
-    if words and words.peek() not in ("flowid", "classid"):  # tc's parse_action stops there
-        raise IprouteExit(f'What is "{words.peek()}"?', 1)
-    return actions
-
-
-def _bpf_action(words: Words) -> ActionSpec:
-    source = None
-    while words and source is None:
-        word = words.peek() or ""
-        if matches(word, "run"):
-            words.take()
-        elif matches(word, "index"):
-            raise IprouteExit('pytc: "index" of a bpf action is not implemented.', 1)
-        source = parse_mode(words, allow_bytecode=True, allow_type=False)
-    if source is None:
-        raise IprouteExit('Command line is not complete. Try option "help"', 255)
-    control = "pipe"  # m_bpf's default
-    if words and (words.peek() or "") in CONTROLS:
-        control = _control(words.take())
-    return ActionSpec("bpf", control, source)
-
-
-def _control(word: str) -> str:
-    if word not in CONTROLS:
-        raise IprouteExit(f"Bad action type {word}\n{GACT_USAGE}", 255)
-    return CONTROLS[word]
-
-
-# --- printing actions (tc/m_action.c print_action, tc_print_one_action; m_gact.c, m_bpf.c,
-# m_mirred.c print functions), text and JSON as tc 6.1 prints them ---
-
-TCA_ROOT_TAB, TCA_ROOT_COUNT = 1, 3
-TCA_ACT_KIND, TCA_ACT_OPTIONS, TCA_ACT_INDEX, TCA_ACT_STATS = 1, 2, 3, 4
-TCA_ACT_COOKIE, TCA_ACT_FLAGS, TCA_ACT_HW_STATS, TCA_ACT_USED_HW_STATS = 6, 7, 8, 9
-TCA_ACT_IN_HW_COUNT = 10
-TCA_ACT_MAX_PRIO = 32
-RTM_NEWACTION, RTM_DELACTION, RTM_GETACTION = 48, 49, 50
-_TC_ACT_NAMES = {-1: "continue", 0: "pass", 1: "reclassify", 2: "drop", 3: "pipe", 4: "stolen"}
-_TC_ACT_NAMES[8] = "trap"
-TC_ACT_JUMP, TC_ACT_GOTO_CHAIN, TC_ACT_EXT_VAL_MASK = 0x10000000, 0x20000000, 0x0FFFFFFF
-_MIRRED = {1: ("Egress Redirect", "redirect", "egress"), 2: ("Egress Mirror", "mirror", "egress")}
-_MIRRED[3] = ("Ingress Redirect", "redirect", "ingress")
-_MIRRED[4] = ("Ingress Mirror", "mirror", "ingress")
+_MIRRED = {
+    TCA_EGRESS_REDIR: ("Egress Redirect", "redirect", "egress"),
+    TCA_EGRESS_MIRROR: ("Egress Mirror", "mirror", "egress"),
+    TCA_INGRESS_REDIR: ("Ingress Redirect", "redirect", "ingress"),
+    TCA_INGRESS_MIRROR: ("Ingress Mirror", "mirror", "ingress"),
+}
+_RANDOM_TYPES = {PGACT_NETRAND: "netrand", PGACT_DETERM: "determ"}
 
 
 def _action_printer() -> type:
@@ -224,10 +201,10 @@ def _print_action(out: Any, msg: Any, context: _Context) -> int:
         return -1
     # Event prefixes (tc monitor's; a get or a dump never carries them).
     if msg.type == RTM_DELACTION:
-        out.fp("Flushed table " if msg.flags & 0x100 else "Deleted action ")
-    elif msg.type == RTM_NEWACTION and msg.flags & 0x400 and not msg.flags & 0x100:
+        out.fp("Flushed table " if msg.flags & NLM_F_ROOT else "Deleted action ")
+    elif msg.type == RTM_NEWACTION and msg.flags & NLM_F_CREATE and not msg.flags & NLM_F_REPLACE:
         out.fp("Added action ")
-    elif msg.type == RTM_NEWACTION and msg.flags & 0x100:
+    elif msg.type == RTM_NEWACTION and msg.flags & NLM_F_REPLACE:
         out.fp("Replaced action ")
     out.begin()
     _dump_actions(out, tab, total, context)
@@ -263,7 +240,7 @@ def _print_one_action(out: Any, data: bytes, context: _Context) -> int:
     if TCA_ACT_KIND not in tb:
         _say("NULL Action!")
         return -1
-    from pybpftool.cli.tc.actparse import TC_ACTION_KINDS
+    from pybpftool.cli.tc.actparse import TC_ACTION_KINDS  # on first use: the grammar is large
 
     kind = _cstring(tb[TCA_ACT_KIND])[:15]
     printer = _PRINTERS.get(kind if kind in TC_ACTION_KINDS else "gact", _print_undecoded)
@@ -281,7 +258,7 @@ def _print_one_action(out: Any, data: bytes, context: _Context) -> int:
         out.fp("\tAction statistics:")
         out.nl()
         out.open("stats")
-        _tc_stats(out, {7: tb[TCA_ACT_STATS]}, "\t", opts)  # TCA_STATS2's layout
+        _tc_stats(out, {TCA_STATS2: tb[TCA_ACT_STATS]}, "\t", opts)  # TCA_STATS2's layout
         out.close()
         out.nl()
     if TCA_ACT_COOKIE in tb:
@@ -391,25 +368,25 @@ def _print_gact(out: Any, kind: str, opt: bytes | None, context: _Context) -> in
     if opt is None:
         return 0
     tb = rtattrs(opt)
-    parms = tb.get(2)  # TCA_GACT_PARMS
+    parms = tb.get(TCA_GACT_PARMS)
     if parms is None:
         _say("Missing gact parameters")
         return -1
     print_control(out, "action ", _s32(parms, 8), "")
-    prob = tb.get(3, bytes(8)).ljust(8, b"\0")  # TCA_GACT_PROB, zeros when absent
+    prob = tb.get(TCA_GACT_PROB, bytes(8)).ljust(8, b"\0")  # zeros when absent
     ptype = int.from_bytes(prob[:2], sys.byteorder)
     pval = int.from_bytes(prob[2:4], sys.byteorder)
     out.open("prob")
     out.nl()
-    name = {1: "netrand", 2: "determ"}.get(ptype, "none")
+    name = _RANDOM_TYPES.get(ptype, "none")
     out.any("random_type", name, f"\t random type {name}")
     print_control(out, " ", _s32(prob, 4), " ")
     out.any("val", pval, f"val {pval}")
     out.close()
     out.nl()
     _print_counts(out, parms, "\t index")
-    if context.opts.stats and 1 in tb:  # TCA_GACT_TM
-        _print_tm(out, tb[1])
+    if context.opts.stats and TCA_GACT_TM in tb:
+        _print_tm(out, tb[TCA_GACT_TM])
     out.nl()
     return 0
 
@@ -423,30 +400,31 @@ def _print_bpf(out: Any, kind: str, opt: bytes | None, context: _Context) -> int
     if opt is None:
         return 0
     tb = rtattrs(opt)
-    parms = tb.get(2)  # TCA_ACT_BPF_PARMS
+    parms = tb.get(TCA_ACT_BPF_PARMS)
     if parms is None:
         _say("Missing bpf parameters")
         return -1
-    if 6 in tb:  # TCA_ACT_BPF_NAME
-        name = _cstring(tb[6])
+    if TCA_ACT_BPF_NAME in tb:
+        name = _cstring(tb[TCA_ACT_BPF_NAME])
         out.any("bpf_name", name, f"{name} ")
-    if 4 in tb and 3 in tb:  # OPS, OPS_LEN
-        _print_ops(out, tb[4], int.from_bytes(tb[3][:2].ljust(2, b"\0"), sys.byteorder))
+    if TCA_ACT_BPF_OPS in tb and TCA_ACT_BPF_OPS_LEN in tb:
+        length = int.from_bytes(tb[TCA_ACT_BPF_OPS_LEN][:2].ljust(2, b"\0"), sys.byteorder)
+        _print_ops(out, tb[TCA_ACT_BPF_OPS], length)
         out.fp(" ")
     shown = False
-    if 9 in tb:  # TCA_ACT_BPF_ID
-        prog_id = _u32(tb[9])
+    if TCA_ACT_BPF_ID in tb:
+        prog_id = _u32(tb[TCA_ACT_BPF_ID])
         info = prog_infos([prog_id]).get(prog_id)
         details = context.opts.details
         out.any("prog", prog_json(prog_id, info, details), prog_text(prog_id, info, details))
         shown = info is not None
-    if not shown and 8 in tb:  # TCA_ACT_BPF_TAG
-        tag = tb[8].hex()
+    if not shown and TCA_ACT_BPF_TAG in tb:
+        tag = tb[TCA_ACT_BPF_TAG].hex()
         out.any("tag", tag, f"tag {tag} ")
     print_control(out, "default-action ", _s32(parms, 8), out.newline)
     _print_counts(out, parms, "\t index")
-    if context.opts.stats and 1 in tb:  # TCA_ACT_BPF_TM
-        _print_tm(out, tb[1])
+    if context.opts.stats and TCA_ACT_BPF_TM in tb:
+        _print_tm(out, tb[TCA_ACT_BPF_TM])
     out.raw("\n ")
     return 0
 
@@ -473,7 +451,7 @@ def _print_mirred(out: Any, kind: str, opt: bytes | None, context: _Context) -> 
     if opt is None:
         return 0
     tb = rtattrs(opt)
-    parms = tb.get(2)  # TCA_MIRRED_PARMS: struct tc_mirred
+    parms = tb.get(TCA_MIRRED_PARMS)  # struct tc_mirred
     if parms is None:
         _say("Missing mirred parameters")
         return -1
@@ -488,8 +466,8 @@ def _print_mirred(out: Any, kind: str, opt: bytes | None, context: _Context) -> 
     print_control(out, " ", _s32(parms, 8), "")
     out.nl()
     _print_counts(out, parms, "\tindex")
-    if context.opts.stats and 1 in tb:  # TCA_MIRRED_TM
-        _print_tm(out, tb[1])
+    if context.opts.stats and TCA_MIRRED_TM in tb:
+        _print_tm(out, tb[TCA_MIRRED_TM])
     out.nl()
     return 0
 

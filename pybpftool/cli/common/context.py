@@ -1,0 +1,180 @@
+"""context: one run of a front end (pyip, pytc, pybpftool): what it may do to the process it
+runs in, and its state. Made once per run by the front end and passed down to the commands
+(a run is one command line, or every line of a -batch).
+
+The process: a console script (their `console()` entry points) runs one command in a
+process of its own: that process confines itself with Landlock before it reads an object,
+and `-n NAME` moves it into the namespace for the rest of its life, as iproute2 does.
+`main(argv)` called in-process (tests, a Python program driving the CLI) changes neither for
+good: nothing is confined, and the thread returns to its own network namespace when the run
+ends.
+
+The state: what iproute2 keeps in file-scope variables and what a -batch should pay for once:
+- the selections of `tc filter show`/`chain show` and `tc qdisc show`, which tc never
+  resets, so a later line of the same batch still leaves them out (or refuses a second one);
+- the files the run's lines name, readable once the first load has confined the process
+  (a filter line's objects and its actions' alike);
+- the sandbox policy, built once per run from those files (a -batch used to rebuild it from
+  every earlier line's files on every line: quadratic in the number of lines);
+- the parsed objects and the indexed CO-RE target BTFs, kept while their files stay the same
+  (N lines attaching one object parse it once; each line still loads its own maps and
+  program).
+Plain classes: a cold `pyip -V` must not pay for dataclasses.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pybpftool.cli.common.grammar import GlobalOptions
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+if TYPE_CHECKING:
+    from pybpftool.btf.target import TargetBtf
+    from pybpftool.sandbox import Policy
+    from pybpftool.spec import ObjectSpec
+
+    FileKey = tuple[str, int, int, int]
+
+
+class FilterListed:
+    """FilterListed: tc_filter.c's file-scope filter_* variables. `filter show` and `chain
+    show` set parent, prio, protocol and chain, `get` and a shared-block listing the block;
+    print_filter() leaves out what they name. As in tc they outlive a -batch line."""
+
+    __slots__ = ("block", "chain", "parent", "prio", "protocol")
+
+    def __init__(self) -> None:
+        self.parent = self.prio = self.protocol = self.block = 0
+        self.chain: int | None = None
+
+
+class QdiscListed:
+    """QdiscListed: tc_qdisc.c's file-scope filter_ifindex, filter_parent and filter_handle:
+    set by `qdisc show`, never reset, so (as in tc) they carry over to the next -batch line."""
+
+    __slots__ = ("handle", "ifindex", "parent")
+
+    def __init__(self) -> None:
+        self.ifindex = self.parent = self.handle = 0
+
+
+class RunContext:
+    """RunContext: one run's process effects, options and state (see the module's
+    docstring)."""
+
+    __slots__ = (
+        "_home",
+        "_parsed",
+        "_targets",
+        "console",
+        "filters",
+        "inputs",
+        "opts",
+        "policy",
+        "qdiscs",
+    )
+
+    def __init__(self, console: bool = False, opts: GlobalOptions | None = None) -> None:
+        self.console = console  # a console script's own process: confine, stay in -n's netns
+        self._home: int | None = None  # in-process runs: the netns fd to return to
+        self.opts = opts if opts is not None else GlobalOptions()
+        self.inputs: tuple[str, ...] = ()
+        self.filters = FilterListed()
+        self.qdiscs = QdiscListed()
+        self.policy: Policy | None = None
+        self._parsed: dict[FileKey, ObjectSpec] = {}
+        self._targets: dict[FileKey, TargetBtf] = {}
+
+    @property
+    def confines(self) -> bool:
+        """confines: loads confine the process with Landlock (console scripts only)."""
+        return self.console
+
+    def name_files(self, lines: list[list[str]]) -> None:
+        """name_files: the run's command lines, before the first runs: every existing file
+        they name stays readable once the first load has confined the process."""
+        self.inputs = named_files(lines)
+
+    def switch_netns(self, name: str) -> None:
+        """switch_netns: `-n NAME`: the calling thread enters namespace NAME (only the network
+        namespace: the host's bpffs and pins stay visible)."""
+        from pybpftool.kernel.netns import enter_netns, thread_netns
+
+        if self.console:
+            from pybpftool.sandbox import open_audit_early
+
+            open_audit_early()  # the audit socket works only from the initial netns
+        elif self._home is None:
+            self._home = thread_netns()
+        enter_netns(name)
+
+    def restore(self) -> None:
+        """restore: an in-process run's thread back in its own network namespace."""
+        if self._home is None:
+            return
+        from pybpftool.kernel.netns import return_to_netns
+
+        home, self._home = self._home, None
+        try:
+            return_to_netns(home)
+        finally:
+            os.close(home)
+
+    def confine(self, pin_root: str, named: list[str]) -> None:
+        """confine: enter the sandbox: read the run's files and `named` (what the first load
+        reads, say an object named by a path that is no regular file, which the kernel then
+        refuses in its own words), create and remove only beneath `pin_root`. The policy is
+        built on the first call that needs one, none when the sandbox would change nothing
+        (sandbox.settled: off, confined already, `auto` without Landlock)."""
+        from pybpftool import sandbox
+        from pybpftool.pinning import PINNING_DB
+
+        if sandbox.settled():
+            return
+        if self.policy is None:
+            inputs = dict.fromkeys([*self.inputs, *named, PINNING_DB])  # each once
+            self.policy = sandbox.command_policy(list(inputs), pin_root)
+        sandbox.confine(self.policy)
+
+    def parse(self, path: str) -> ObjectSpec:
+        """parse: the ObjectSpec of `path`, parsed once per run while the file stays the same."""
+        from pybpftool.parser import parse_object
+
+        key = _file_key(path)
+        if key is None:
+            return parse_object(path)  # let the parser report the problem in its words
+        spec = self._parsed.get(key)
+        if spec is None:
+            spec = self._parsed[key] = parse_object(path)
+        return spec
+
+    def open_target(self, path: str) -> TargetBtf:
+        """open_target: the CO-RE target BTF at `path`, read and indexed once per run while
+        the file stays the same (the kernel's does)."""
+        from pybpftool.loader.targetbtf import open_target
+
+        key = _file_key(path)
+        if key is None:
+            return open_target(path)  # let it report the problem in its words
+        target = self._targets.get(key)
+        if target is None:
+            target = self._targets[key] = open_target(path)
+        return target
+
+
+def named_files(lines: list[list[str]]) -> tuple[str, ...]:
+    """named_files: the existing files the lines name, each once, in order of first mention
+    (each distinct word is looked at once, however many lines repeat it)."""
+    words = dict.fromkeys(word for line in lines for word in line)
+    return tuple(word for word in words if os.path.isfile(word))
+
+
+def _file_key(path: str) -> FileKey | None:
+    """_file_key: what says a file is still the one read: its real path, inode, size and
+    mtime; None when it cannot be looked at."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns)

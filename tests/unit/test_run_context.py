@@ -1,0 +1,53 @@
+"""Per-run state lives in the run's context, not in module globals: what `tc qdisc show` and
+`tc filter show` selected stays selected for the later lines of one -batch (as in tc, whose
+file-scope variables are never reset), and for nothing else: a second run in the same
+process (a Python caller of main, a test) starts afresh.
+
+No root needed: the netlink socket is the recorder of tests/fakenetlink.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakenetlink import RecordingNetlink
+
+from pybpftool.cli.common.context import named_files
+
+
+@pytest.fixture(autouse=True)
+def recording(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pybpftool.netlink
+
+    RecordingNetlink.sent = []
+    monkeypatch.setattr(pybpftool.netlink, "Netlink", RecordingNetlink)
+
+
+def test_runs_do_not_share_tcs_selections(capsys: pytest.CaptureFixture[str]) -> None:
+    from pybpftool.cli.tc.main import main
+
+    assert main(["qdisc", "show", "root"]) == 0
+    assert main(["qdisc", "show", "root"]) == 0  # a run of its own: nothing selected yet
+    assert capsys.readouterr().err == ""
+
+
+def test_a_batch_keeps_them_from_line_to_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pybpftool.cli.tc.main import main
+
+    batch = tmp_path / "batch"
+    batch.write_text("qdisc show root\nfilter show ingress\nqdisc show root\n")
+    assert main(["-batch", str(batch)]) == 255  # invarg(): tc exit()s, so the batch ends
+    assert capsys.readouterr().err == (
+        'Error: argument "root" is wrong: parent is already specified\n'
+    )
+
+
+def test_named_files_are_the_existing_files_each_once(tmp_path: Path) -> None:
+    obj = tmp_path / "o.o"
+    obj.write_bytes(b"")
+    lines = [["filter", "add", "dev", str(tmp_path), "obj", str(obj)]] * 3
+    lines.append(["exec", "bpf", "graft", str(tmp_path / "gone"), "obj", str(obj)])
+    assert named_files(lines) == (str(obj),)
