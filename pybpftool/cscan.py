@@ -62,6 +62,18 @@ def c_strtoul(text: str, base: int) -> tuple[int, int]:
     return (-value) % (ULONG_MAX + 1) if negative else value, end
 
 
+def c_strtol(text: str, base: int) -> tuple[int, int]:
+    """c_strtol: C's strtol on a 64-bit long: (value, index of the first unparsed
+    character), LONG_MAX or LONG_MIN on overflow; (0, 0) if no digit."""
+    found = _scan(text, 0, base)
+    if found is None:
+        return 0, 0
+    negative, value, end = found
+    if negative:
+        return max(-value, -(1 << 63)), end
+    return min(value, (1 << 63) - 1), end
+
+
 def c_unsigned(text: str | None, base: int, limit: int = 0xFFFFFFFF) -> int | None:
     """c_unsigned: lib/utils.c get_u32 and get_unsigned (get_u16 with limit 0xffff): the whole
     word a number no greater than `limit`; None for anything else (or no word at all)."""
