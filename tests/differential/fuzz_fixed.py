@@ -98,6 +98,8 @@ FIXED: dict[str, list[str]] = {
         "ip link set",
         "ip link set dev v0 help",
         "ip link set dev v0 xdp",
+        "ip link set dev '\x1b[31mred' xdp off",
+        "ip link show '\x1b[2Jx'",
     ],
     # two xdp keywords on a line: both load, the kernel keeps the last
     "link-set-twice": [
@@ -107,6 +109,81 @@ FIXED: dict[str, list[str]] = {
         "ip link set dev v0 xdp off xdp off",
         "ip link set dev v0 xdpdrv off",
         "ip link set xdpoffload obj {xdp} dev v0",
+    ],
+    # tc: names as tc reads them (truncated to 15 bytes; `ifN` is index N), before any load
+    "tc-names": [
+        "tc qdisc add dev v0 clsact",
+        "tc filter add dev abcdefghijklmnopq ingress bpf da obj {tc}",
+        "tc filter add dev ' a0' ingress bpf da obj {tc}",
+        "tc filter add dev '' ingress bpf da obj {tc}",
+        "tc filter show dev abcdefghijklmnopq ingress",
+        "tc qdisc add dev abcdefghijklmnopq clsact",
+        "tc qdisc del dev if3 clsact",
+        "tc qdisc add dev if3 clsact",
+        "tc qdisc show dev if3",
+        "tc chain add dev abcdefghijklmnopq ingress chain 1",
+        "tc actions add action mirred egress redirect dev abcdefghijklmnopq",
+        "tc filter add dev v0 ingress bpf da obj {tc} action mirred egress redirect dev if2",
+    ],
+    # tc: numbers per field as tc reads them
+    "tc-numbers": [
+        "tc qdisc add dev v0 root handle 1: pfifo limit 0x10",
+        "tc qdisc show dev v0",
+        "tc qdisc replace dev v0 root handle 1: bfifo limit 010",
+        "tc qdisc show dev v0",
+        "tc qdisc replace dev v0 root handle 1: pfifo limit 08",
+        "tc qdisc replace dev v0 root handle 1: pfifo limit -1",
+        "tc qdisc replace dev v0 root handle 1: pfifo limit 4294967296",
+        "tc qdisc replace dev v0 root handle 2: htb default 0x10 r2q 010",
+        "tc -d qdisc show dev v0",
+        "tc qdisc replace dev v0 root handle 0x10: pfifo",
+        "tc qdisc show dev v0",
+        "tc qdisc del dev v0 root",
+        "tc qdisc add dev v0 clsact",
+        "tc filter add dev v0 ingress pref 0x10 handle 0x10 bpf da obj {tc}",
+        "tc filter add dev v0 ingress pref 010 handle 010 bpf da obj {tc}",
+        "tc filter show dev v0 ingress",
+        "tc filter add dev v0 ingress chain 0x3 bpf da obj {tc}",
+        "tc filter show dev v0 ingress chain 3",
+    ],
+    # tc: a pinned program is fetched while the line is read, before the words after it
+    "tc-order": [
+        "tc qdisc add dev v0 clsact",
+        "tc filter add dev v0 ingress bpf pinned /nonexistent flowid zz",
+        "tc filter add dev v0 ingress bpf pinned /nonexistent bogus",
+        "tc filter add dev v0 ingress bpf da pinned m:globals/nope classid zz",
+        "tc filter add dev v0 ingress bpf obj /nonexistent.o flowid zz",
+        "tc filter add dev v0 ingress bpf pinned /nonexistent action bogus",
+        "tc actions add action bpf pinned /nonexistent bogus",
+    ],
+    # tc: actions inside filters, through the one action grammar
+    "tc-filter-actions": [
+        "tc qdisc add dev v0 clsact",
+        "tc filter add dev v0 egress pref 1 bpf da obj {tc} action mirred egress redirect dev v1",
+        "tc filter show dev v0 egress",
+        "tc -j filter show dev v0 egress",
+        "tc filter add dev v0 egress pref 2 bpf da obj {tc} action mirred ingress mirror dev v1 "
+        "index 7 cookie 0a0b",
+        "tc -s filter show dev v0 egress",
+        "tc filter add dev v0 egress pref 3 bpf da obj {tc} action gact drop index 5",
+        "tc filter add dev v0 egress pref 3 bpf da obj {tc} action trap",
+        "tc filter add dev v0 egress pref 3 bpf da obj {tc} action pass cookie 0a0b",
+        "tc filter add dev v0 egress pref 3 bpf da obj {tc} action mirred egress redirect "
+        "dev v1 action gact pass",
+        "tc actions ls action mirred",
+    ],
+    # tc exec bpf graft: a pin that is not a program array; skip_sw loads for the device
+    "tc-graft": [
+        "tc qdisc add dev v0 clsact",
+        "tc filter add dev v0 ingress bpf da obj {tc}",
+        "tc filter add dev v0 egress bpf da obj {graft}",
+        "tc exec bpf graft m:globals/twin_counters key 0 obj {graft} sec aaa",
+        "tc exec bpf graft m:globals/twin_outer key 0 obj {graft} sec aaa",
+        "tc exec bpf graft m:globals/jmp_tc key 0 obj {graft} sec aaa",
+        "tc exec bpf graft {mnt}/tc/globals/twin_counters key 0 obj {graft} sec bbb",
+        "tc filter add dev v0 ingress bpf da obj {tc} skip_sw",
+        "tc filter add dev v0 ingress bpf skip_sw da obj {tc}",
+        "tc filter add dev v0 ingress bpf da obj {tc} skip_hw",
     ],
     # global options and the namespace switch
     "globals": [

@@ -51,7 +51,8 @@ def kw(*words: str) -> list[Token]:
 
 
 DEVICES = ("v0", "v0", "v0", "v1", "x0")  # x0's peer lives in another namespace
-BAD_DEVICES = ("nope", "", " a0", "a/b", "abcdefghijklmnopq", "abcdefghijklmno", "if3", "*")
+BAD_DEVICES = ("nope", "", " a0", "a/b", "abcdefghijklmnopq", "abcdefghijklmno", "if3", "*",
+               "\x1b[31mred")  # fmt: skip
 NUMBERS = (
     "0",
     "1",

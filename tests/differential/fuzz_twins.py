@@ -190,11 +190,13 @@ def kernel_state(side: Side) -> dict[str, object]:
     """kernel_state: what the kernel and the bpffs hold on `side`, read with iproute2 and
     bpftool themselves (never with the tool under test): XDP per link (mode, program name
     and tag), qdiscs, filters with their flags, chains, mirred actions, the pins."""
-    script = "; ".join(
-        f"{cmd.split()[0]} -n {side.netns} {' '.join(cmd.split()[1:])} 2>&1; echo '--8<--'"
-        for cmd in STATE_COMMANDS
+    script = "; ".join(f"{cmd} 2>&1; echo '--8<--'" for cmd in STATE_COMMANDS)
+    done = subprocess.run(
+        ["ip", "netns", "exec", side.netns, "sh", "-c", script],  # one namespace switch
+        capture_output=True,
+        text=True,
+        env=side.env,
     )
-    done = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env=side.env)
     parts = done.stdout.split("--8<--\n")
     state: dict[str, object] = {}
     for cmd, text in zip(STATE_COMMANDS, parts, strict=False):
