@@ -71,6 +71,7 @@ FIXED: dict[str, list[str]] = {
         "ip link show to 10.0.0.1",
         "ip link show permanent",
         "ip link show if3",
+        "ip -j -p link show if3",
         "ip link show dev if99 group 0",
         "ip link show ''",
         "ip link show ' a0'",

@@ -197,7 +197,7 @@ def link_list(opts: GlobalOptions, args: list[str]) -> int:
 
     with Netlink() as nl:
         filt = parse_filter(Words(args), lambda name: name_to_index(nl, name))
-        links = _fetch(nl, filt)
+        links = _fetch(nl, filt, opts)
         shown = [link for link in links if selected(link, filt)] if filt.label is None else []
         show = show_options(opts)
         names = LinkNames(nl, links if filt.dev is None else [], show.numeric)
@@ -207,7 +207,8 @@ def link_list(opts: GlobalOptions, args: list[str]) -> int:
     return 0
 
 
-def _fetch(nl: object, filt: LinkFilter) -> list[Link]:
+def _fetch(nl: object, filt: LinkFilter, opts: GlobalOptions) -> list[Link]:
+    from pybpftool.cli.common import jsonw
     from pybpftool.cli.common.failures import netlink_message
     from pybpftool.errors import NetlinkFailure
 
@@ -219,7 +220,9 @@ def _fetch(nl: object, filt: LinkFilter) -> list[Link]:
     if filt.group == -1:
         try:
             return [nl.link_by_name(filt.dev)]  # type: ignore[attr-defined]
-        except NetlinkFailure as err:  # iplink_get(): perror(), exit(1)
+        except NetlinkFailure as err:  # iplink_get(): perror(), the JSON array closed, exit(1)
+            if opts.json:
+                sys.stdout.write(jsonw.dumps([], pretty=opts.pretty) + "\n")
             text = f"{netlink_message(err)}\nCannot send link get request: {os.strerror(err.errno)}"
             raise IprouteExit(text, 1, fatal=True) from None
     try:
