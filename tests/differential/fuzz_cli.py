@@ -84,7 +84,11 @@ def _loader_text(r: Result) -> set[str]:
     if "libbpf" not in r.theirs.stderr and "ERROR: opening BPF object" not in r.theirs.stderr:
         return set()
     last = _last_lines(r.theirs.stderr)
-    if r.theirs.status == 0 or last == _last_lines(r.ours.stderr):
+    if r.theirs.status == 0:
+        # libbpf's debug log or warnings; ours: nothing, or iproute2's own verbose report
+        quiet = not r.ours.stderr.strip() or "Verifier analysis:" in r.ours.stderr
+        return {"stderr"} if quiet else set()
+    if last == _last_lines(r.ours.stderr):
         return {"stderr"}
     return {"stderr"} if last and last[0].startswith("libbpf: ") else set()
 

@@ -198,7 +198,7 @@ def _prepare(source: BpfSource, ifindex: int, group: LoadGroup, process: Process
     from pybpftool.cli.common.attach import prepare
 
     try:
-        return prepare(source, BPF_PROG_TYPE_XDP, "prog", "xdp", process, group)
+        return prepare(source, BPF_PROG_TYPE_XDP, "prog", "xdp", process, group, ifindex)
     except PyBpfError as err:
         raise IprouteExit(load_failure_text(err), 255) from None
 
