@@ -31,7 +31,8 @@ if __package__ in (None, ""):  # run as a script: make tests/ importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from differential.fuzz_fixed import fixed_scenarios
-from differential.fuzz_grammar import Grammar, Line, prelude_lines, scenario
+from differential.fuzz_grammar import Grammar, prelude_lines, scenario
+from differential.fuzz_lines import Line
 from differential.fuzz_twins import (
     Outcome,
     Side,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 
-from differential.fuzz_grammar import VAL, Line
+from differential.fuzz_lines import VAL, Line
 
 FIXED: dict[str, list[str]] = {
     # ip -s (-s -s, -h, -iec, -j, -o) link show, bare `ip link`, list, -j link
