@@ -287,7 +287,9 @@ def _load(plan: _Plan, txn: Transaction, group: LoadGroup) -> LoadedObject:
         loaded.append(Program(prog, txn.own(result.fd), req.prog_type))
         _bind_rodata(kernel, result.fd, maps)
         if options.verbose:
-            _report_lines(options, report.prog_loaded(prog.section, req, int(result.fd), result.log))
+            _report_lines(
+                options, report.prog_loaded(prog.section, req, int(result.fd), result.log)
+            )
     _fill_prog_arrays(kernel, txn, maps, loaded)
     return LoadedObject(
         spec, maps, loaded, btf_fd, loaded[0] if loaded else None, fds=list(txn.fds)

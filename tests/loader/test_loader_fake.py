@@ -215,7 +215,10 @@ def test_a_rejected_program_is_loaded_again_once_with_a_bounded_log(mnt: Path) -
 # a log the bound cannot hold gets one load without a log for the kernel's own answer.
 @pytest.mark.parametrize(
     ("verbose", "loads"),
-    [(False, ["level=0 size=0", "level=1 size=65536"]), (True, ["level=1 size=65536", "level=0 size=0"])],
+    [
+        (False, ["level=0 size=0", "level=1 size=65536"]),
+        (True, ["level=1 size=65536", "level=0 size=0"]),
+    ],
     ids=["quiet", "verbose"],
 )
 def test_a_long_log_keeps_its_end_and_the_rejections_errno(

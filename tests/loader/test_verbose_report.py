@@ -26,7 +26,8 @@ def mnt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _load(kernel: FakeKernel, mnt: Path, name: str) -> list[str]:
+def _load(kernel: FakeKernel, mnt: Path, name: str) -> str:
+    """_load: the verbose report of loading `name`, as the lines the reporter got, joined."""
     lines: list[str] = []
     options = LoadOptions(
         prog_type=SCHED_CLS,
@@ -37,16 +38,18 @@ def _load(kernel: FakeKernel, mnt: Path, name: str) -> list[str]:
         report=lines.append,
     )
     load_object(kernel, parse_object(bpfobjs.build(name, HOST)), options).close()
-    return [re.sub(r"loaded \(\d+\)!", "loaded (FD)!", text) for text in lines]
+    assert not any("\n" in line for line in lines)  # one line per call of the reporter
+    return re.sub(r"loaded \(\d+\)!", "loaded (FD)!", "".join(f"{line}\n" for line in lines))
 
 
 def test_a_legacy_load_reports_its_btf_maps_and_programs(mnt: Path) -> None:
     kernel = FakeKernel()
     kernel.success_log, kernel.btf_log = ANALYSIS, "magic: 0xeb9f\n"
     report = _load(kernel, mnt, "legacy_maps")
-    assert report[0].startswith("\nBTF debug data section '.BTF' loaded (FD)!\n - Length:  ")
-    assert report[0].endswith("Verifier analysis:\n\nmagic: 0xeb9f\n")
-    assert report[1] == (
+    assert report.startswith("\nBTF debug data section '.BTF' loaded (FD)!\n - Length:  ")
+    btf, rest = report.split("\nVerifier analysis:\n\nmagic: 0xeb9f\n\n", 1)
+    assert "\n" not in btf.split(" - Length:")[1]
+    assert rest.startswith(
         "Map object 'counters' loaded (FD)!\n"
         " - Type:         1\n"
         " - Identifier:   0\n"
@@ -56,39 +59,44 @@ def test_a_legacy_load_reports_its_btf_maps_and_programs(mnt: Path) -> None:
         " - Max elems:    256\n"
         " - Flags:        0x1\n"
     )
-    made = [re.match(r"Map object '(\w+)'", t)[1] for t in report if t.startswith("Map o")]
+    made = re.findall(r"^Map object '(\w+)'", report, re.M)
     assert made == ["counters", "per_object", "custom_pin", "jmp_tc", "map_inner", "map_outer"]
-    outer = next(t for t in report if t.startswith("Map object 'map_outer'"))
+    outer = _block(report, "Map object 'map_outer'")
     assert " - Type:         12\n - Identifier:   0\n - Pinning:      2\n" in outer
     assert " - Size value:   4\n - Max elems:    2\n - Flags:        0\n" in outer
-    assert " - Identifier:   42\n" in next(t for t in report if "'jmp_tc'" in t)
-    progs = [t for t in report if t.startswith("\nProg section")]
-    assert [t.split("'")[1] for t in progs] == ["classifier", "42/0", "0x2a/1"]
-    assert re.fullmatch(
-        r"\nProg section 'classifier' loaded \(FD\)!\n - Type:         3\n"
+    assert " - Identifier:   42\n" in _block(report, "Map object 'jmp_tc'")
+    assert re.findall(r"^Prog section '([^']+)'", report, re.M) == ["classifier", "42/0", "0x2a/1"]
+    assert re.search(
+        r"\n\nProg section 'classifier' loaded \(FD\)!\n - Type:         3\n"
         r" - Instructions: \d+ \(0 over limit\)\n - License:      GPL\n\n"
         r"Verifier analysis:\n\nprocessed 9 insns \(limit 1000000\) .*\n",
-        progs[0],
+        report,
     )
+
+
+def _block(report: str, head: str) -> str:
+    """_block: the report of one map, from its head line to the blank line after it."""
+    start = report.index(head)
+    return report[start : report.index("\n\n", start) + 1]
 
 
 def test_pins_reused_are_reported_as_pinned(mnt: Path) -> None:
     kernel = FakeKernel()
     _load(kernel, mnt, "legacy_maps")
-    again = _load(kernel, mnt, "legacy_maps")
-    assert "Map 'counters' loaded as pinned!" in again
-    assert "Map 'map_outer' loaded as pinned!" in again
-    assert "Map 'per_object' loaded as pinned!" in again
-    assert any(t.startswith("Map object 'jmp_tc' loaded") for t in again)  # not pinned
+    again = "\n" + _load(kernel, mnt, "legacy_maps")
+    assert "\nMap 'counters' loaded as pinned!\n" in again
+    assert "\nMap 'map_outer' loaded as pinned!\n" in again
+    assert "\nMap 'per_object' loaded as pinned!\n" in again
+    assert "\nMap object 'jmp_tc' loaded (FD)!\n" in again  # not pinned
 
 
 def test_btf_maps_are_reported_with_the_pinning_they_declare(mnt: Path) -> None:
     kernel = FakeKernel()
     report = _load(kernel, mnt, "twin_btf")
-    counters = next(t for t in report if t.startswith("Map object 'twin_counters'"))
+    counters = _block(report, "Map object 'twin_counters'")
     assert " - Identifier:   0\n - Pinning:      1\n - Size key:     4\n" in counters
-    assert not any(t.startswith("\nBTF debug") for t in report)  # the kernel said nothing
-    assert "Verifier analysis:\n" in next(t for t in report if t.startswith("\nProg section"))
+    assert "BTF debug" not in report  # the kernel said nothing
+    assert "Verifier analysis:\n" in report[report.index("\nProg section") :]
 
 
 def test_no_report_without_verbose(mnt: Path) -> None:
