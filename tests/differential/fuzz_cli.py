@@ -210,7 +210,7 @@ class Fuzzer:
         )
         return shown, (None if _reads_only(line) else kernel_state(side))
 
-    def run_line(self, line: Line) -> Result:
+    def run_line(self, line: Line, record: bool = True) -> Result:
         """run_line: the line on both sides at once (they share nothing), then compared."""
         (theirs, state_t), (ours, state_o) = self.pool.map(
             lambda side: self._run_side(side, line), self.twins.sides
@@ -227,24 +227,27 @@ class Fuzzer:
             result.bpffs = (state_t["bpffs"], state_o["bpffs"])  # type: ignore[assignment]
         if differing:
             result.deviation = excuse(result)
-        self.results.append(result)
+        if record:
+            self.results.append(result)
         return result
 
     def reset(self) -> None:
         list(self.pool.map(reset_side, self.twins.sides))
 
-    def run_scenario(self, category: str, lines: list[Line]) -> None:
+    def run_scenario(self, category: str, lines: list[Line], replay: bool = False) -> None:
+        """run_scenario: the prelude, then `lines`. A difference leaves the twins apart: they
+        start again from the prelude, so the next lines are compared on their own; with
+        `replay` (a fixed scenario, whose lines build on each other) the lines before it
+        are run again too, unrecorded."""
         self.reset()
         for line in prelude_lines(category):
             self.run_line(line)
-        for line in lines:
+        for done, line in enumerate(lines):
             result = self.run_line(line)
             if result.differing:
-                # a difference leaves the twins apart: start them again, so the next lines
-                # are compared on their own
                 self.reset()
-                for again in prelude_lines(category):
-                    self.run_line(again)
+                for again in [*prelude_lines(category), *(lines[:done] if replay else [])]:
+                    self.run_line(again, record=False)
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
@@ -291,7 +294,7 @@ def fuzz(
             fuzzer = Fuzzer(twins, build_objects(), Path(work))
             try:
                 for name, lines in fixed_scenarios() if fixed else []:
-                    fuzzer.run_scenario(name, lines)
+                    fuzzer.run_scenario(name, lines, replay=True)
                 fuzzed = 0
                 while fuzzed < count:
                     category, lines = scenario(rng, only)

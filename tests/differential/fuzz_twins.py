@@ -168,12 +168,15 @@ def _text(data: bytes | str | None) -> str:
 
 def normalise(side: Side, text: str) -> str:
     """normalise: what differs between the twins by construction: namespace names, mount
-    folders, program ids and load times, the ages of actions."""
+    folders, program ids and load times, the ages of actions, the qdisc handles the kernel
+    picks."""
     text = text.replace(side.far, "FAR").replace(side.netns, "NETNS").replace(side.mnt, "MNT")
     text = re.sub(r"\b(id|load_time|btf_id|prog_id|map_id) \d+", r"\1 N", text)
     text = re.sub(r'"(id|load_time|btf_id)": ?\d+', r'"\1":N', text)
     text = re.sub(r"\b(installed|used|firstused|expires) \d+ sec", r"\1 N sec", text)
-    return re.sub(r'"(installed|last_used|first_used|expires)": ?\d+', r'"\1":N', text)
+    text = re.sub(r'"(installed|last_used|first_used|expires)": ?\d+', r'"\1":N', text)
+    # qdisc handles the kernel picks (8001: up, one counter per namespace, so twins drift)
+    return re.sub(r"\b8[0-9a-f]{3}:", "AUTO:", text)
 
 
 STATE_COMMANDS = [

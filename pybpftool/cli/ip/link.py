@@ -182,7 +182,7 @@ def _xdp(
 def _offload_index(dev: str | None) -> int:
     """_offload_index: xdpoffload loads for the device named so far: none yet is
     incomplete_command(), as ll_name_to_index(NULL) gives 0."""
-    from pybpftool.cli.ip.linklist import name_to_index
+    from pybpftool.cli.common.ifnames import name_to_index
     from pybpftool.netlink import Netlink
 
     if dev is None:
@@ -209,7 +209,7 @@ def _apply(
     """_apply: look the device up (ll_name_to_index), then commit the line's loads around
     the XDP attach, sent as the API sends it (api.xdp.set_xdp); failures in ip's words."""
     from pybpftool.api.xdp import set_xdp
-    from pybpftool.cli.ip.linklist import name_to_index
+    from pybpftool.cli.common.ifnames import name_to_index
     from pybpftool.netlink import Netlink
 
     with Netlink() as nl:

@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.ifnames import name_to_index
 from pybpftool.cli.common.words import Words, duparg2, invarg
 from pybpftool.cli.ip.linknames import read_groups
 from pybpftool.netlink import Link
@@ -133,21 +134,6 @@ def _group(text: str) -> int:
     if end == 0 or end != len(text) or value < 0:
         raise invarg('Invalid "group" value\n', text)
     return value
-
-
-def name_to_index(nl: object, name: str) -> int:
-    """name_to_index: ll_name_to_index(): the link's index by name (IFLA_ALT_IFNAME for a name
-    an ifname cannot be), else the N of `ifN`, else 0."""
-    import re
-
-    from pybpftool.errors import NetlinkFailure
-
-    try:
-        return nl.link_by_name(name).ifindex  # type: ignore[attr-defined, no-any-return]
-    except NetlinkFailure:
-        pass
-    found = re.match(r"if([+-]?\d+)", name)
-    return int(found[1]) % (1 << 32) if found else 0
 
 
 def selected(link: Link, filt: LinkFilter) -> bool:
