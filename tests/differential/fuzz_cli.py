@@ -75,6 +75,7 @@ def _last_lines(text: str) -> list[str]:
 LOAD_FAILURE = re.compile(
     r"libbpf|ERROR: opening BPF object|Unable to load program|Cannot initialize ELF context"
     r"|object file doesn't contain|Error fetching program/map"
+    r"|Cannot connect to"  # the maps of a load handed to its `export` socket
 )
 
 
@@ -114,7 +115,8 @@ def _escaped_names(r: Result) -> set[str]:
 
 def _no_load_for_delete(r: Result) -> set[str]:
     """delete/get/show never load the object named on their line (iproute2 loads it, pins
-    its maps, then ignores it): the pins may differ, and iproute2 may fail in the load."""
+    its maps, hands them to its `export` socket, then ignores it): the pins may differ, and
+    iproute2 may fail in the load or the export."""
     words = [w for w in r.line.words if not w.startswith("-")]
     if r.line.tool != "tc" or len(words) < 2 or words[1] not in READING:
         return set()
