@@ -147,6 +147,20 @@ FIXED: dict[str, list[str]] = {
         "tc filter add dev v0 ingress chain 0x3 bpf da obj {tc}",
         "tc filter show dev v0 ingress chain 3",
     ],
+    # tc: kinds cut to 15 bytes (char k[FILTER_NAMESZ]); change without protocol sends none
+    "tc-kinds": [
+        "tc qdisc add dev v0 clsact",
+        "tc filter add dev v0 ingress abcdefghijklmnopqrs",
+        "tc filter add dev v0 ingress abcdefghijklmno x",
+        "tc qdisc add dev v1 root abcdefghijklmnopqrs",
+        "tc qdisc add dev v1 root pfifo_fastXXXXXXXXX",
+        "tc filter change dev v0 ingress prio 10 bpf da obj {tc}",
+        "tc filter change dev v0 ingress prio 10 protocol all bpf da obj {tc}",
+        "tc filter add dev v0 ingress prio 10 bpf da obj {tc}",
+        "tc filter change dev v0 ingress prio 10 protocol all bpf da obj {tc} classid 1:2",
+        "tc filter show dev v0 ingress",
+        "tc filter delete dev v0 ingress prio 10 bpf obj {tc} export /nonexistent/uds",
+    ],
     # tc: a pinned program is fetched while the line is read, before the words after it
     "tc-order": [
         "tc qdisc add dev v0 clsact",
