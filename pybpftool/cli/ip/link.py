@@ -17,21 +17,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
-from pybpftool.cli.common.failures import load_failure_text, netlink_message
-from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
+from pybpftool.cli.common.failures import load_failure_text, netlink_message, no_device
+from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.words import Words, duparg2, incomplete, invarg
 from pybpftool.errors import NetlinkFailure, PyBpfError
+from pybpftool.netlink.uapi import (
+    XDP_FLAGS_DRV_MODE,
+    XDP_FLAGS_HW_MODE,
+    XDP_FLAGS_SKB_MODE,
+    XDP_FLAGS_UPDATE_IF_NOEXIST,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
     from pybpftool.cli.common.attach import Prepared
-    from pybpftool.cli.common.process import Process
+    from pybpftool.cli.common.context import RunContext
     from pybpftool.loader.publish import LoadGroup
 
-XDP_MODES = {"xdp": 0, "xdpgeneric": 2, "xdpdrv": 4, "xdpoffload": 8}  # XDP_FLAGS_*_MODE
-XDP_FLAGS_UPDATE_IF_NOEXIST = 1
-XDP_FLAGS_HW_MODE = 8
-BPF_PROG_TYPE_XDP = 6
+# The mode words and their XDP_FLAGS_*_MODE (`xdp`: none, the kernel picks).
+XDP_MODES = {
+    "xdp": 0,
+    "xdpgeneric": XDP_FLAGS_SKB_MODE,
+    "xdpdrv": XDP_FLAGS_DRV_MODE,
+    "xdpoffload": XDP_FLAGS_HW_MODE,
+}
 
 # iplink_parse's other keywords in its order: (word, matched by prefix, words it takes).
 OTHER_LINK_OPTIONS: tuple[tuple[str, bool, int], ...] = (
@@ -59,17 +68,17 @@ class XdpRequest:
     source: BpfSource | None  # None: detach (off / none)
 
 
-def link_command(opts: GlobalOptions, args: list[str]) -> int:
+def link_command(run: RunContext, args: list[str]) -> int:
     """link_command: `pyip link ...`: list (the default), set/change with XDP, help."""
     from pybpftool.cli.ip.linklist import link_list
 
     if not args:
-        return link_list(opts, [])
+        return link_list(run.opts, [])
     command = next((c for c in LINK_COMMANDS if matches(args[0], c)), None)
     if command in ("set", "change"):
-        return link_set(opts, args[1:])
+        return link_set(run, args[1:])
     if command in ("show", "list", "lst"):
-        return link_list(opts, args[1:])
+        return link_list(run.opts, args[1:])
     if command == "help":
         return link_help(args[1:])
     if command is None:
@@ -112,7 +121,7 @@ def valid_altifname(name: str) -> bool:
     return bool(name) and not any(c == "/" or c in SPACE for c in name)
 
 
-def link_set(opts: GlobalOptions, args: list[str]) -> int:
+def link_set(run: RunContext, args: list[str]) -> int:
     from pybpftool.cli.common.attach import new_group
 
     words = Words(args)
@@ -124,7 +133,7 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
         while words:
             word = words.take()
             if word in XDP_MODES:
-                requests.append(_xdp(opts, words, word, dev, loads, group))
+                requests.append(_xdp(run, words, word, dev, loads, group))
             elif (other := _other_option(word)) is not None:
                 raise IprouteExit(
                     f'pyip link set: "{other[0]}" is not implemented by pyip in this version '
@@ -156,7 +165,7 @@ def link_set(opts: GlobalOptions, args: list[str]) -> int:
 
 
 def _xdp(
-    opts: GlobalOptions,
+    run: RunContext,
     words: Words,
     word: str,
     dev: str | None,
@@ -167,7 +176,7 @@ def _xdp(
     program, loaded now (for the device first with xdpoffload)."""
     if not words:
         raise incomplete()
-    flags = XDP_MODES[word] | (0 if opts.force else XDP_FLAGS_UPDATE_IF_NOEXIST)
+    flags = XDP_MODES[word] | (0 if run.opts.force else XDP_FLAGS_UPDATE_IF_NOEXIST)
     ifindex = 0
     if flags & XDP_FLAGS_HW_MODE:
         ifindex = _offload_index(dev)
@@ -175,7 +184,7 @@ def _xdp(
         words.take()
         return XdpRequest(flags, None)
     source = parse_mode(words, allow_bytecode=False, allow_type=False, allow_export=False)
-    loads.append(_prepare(source, ifindex, group, opts.process))
+    loads.append(_prepare(run, source, ifindex, group))
     return XdpRequest(flags, source)
 
 
@@ -194,18 +203,17 @@ def _offload_index(dev: str | None) -> int:
     return index
 
 
-def _prepare(source: BpfSource, ifindex: int, group: LoadGroup, process: Process) -> Prepared:
+def _prepare(run: RunContext, source: BpfSource, ifindex: int, group: LoadGroup) -> Prepared:
     from pybpftool.cli.common.attach import prepare
+    from pybpftool.uapi import BpfProgType  # loaded with the loader in any case
 
     try:
-        return prepare(source, BPF_PROG_TYPE_XDP, "prog", "xdp", process, group, ifindex)
+        return prepare(run, source, BpfProgType.BPF_PROG_TYPE_XDP, "prog", "xdp", group, ifindex)
     except PyBpfError as err:
         raise IprouteExit(load_failure_text(err), 255) from None
 
 
-def _apply(
-    dev: str, request: XdpRequest | None, loads: list[Prepared], group: LoadGroup
-) -> None:
+def _apply(dev: str, request: XdpRequest | None, loads: list[Prepared], group: LoadGroup) -> None:
     """_apply: look the device up (ll_name_to_index), then commit the line's loads around
     the XDP attach, sent as the API sends it (api.xdp.set_xdp); failures in ip's words."""
     from pybpftool.api.xdp import set_xdp
@@ -215,7 +223,7 @@ def _apply(
     with Netlink() as nl:
         index = name_to_index(nl, dev)
         if not index:
-            raise IprouteExit(f'Cannot find device "{dev}"', 1)
+            raise IprouteExit(no_device(dev), 1)
 
         def attach() -> None:
             if request is None:

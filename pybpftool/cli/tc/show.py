@@ -146,7 +146,7 @@ def print_filters(filters: list[BpfFilter], opts: GlobalOptions, scope: FilterLi
     run's queries selected (`scope`) is left out of each line."""
     infos = prog_infos(f.prog_id for f in filters if f.prog_id)
     if any(f.actions for f in filters):
-        from pybpftool.cli.tc.action import filter_printer
+        from pybpftool.cli.tc.actprint import filter_printer
 
         out: Printer = filter_printer(opts)  # arrays of action objects in JSON
     else:
@@ -223,7 +223,7 @@ def _bpf_options(out: Printer, f: BpfFilter, info: Any, opts: GlobalOptions) -> 
     elif f.tag:
         out.any("tag", f.tag, f"tag {f.tag} ")
     if f.actions:
-        from pybpftool.cli.tc.action import print_filter_actions
+        from pybpftool.cli.tc.actprint import print_filter_actions
 
         print_filter_actions(out, f.actions, opts)
 
