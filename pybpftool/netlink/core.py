@@ -177,14 +177,18 @@ class Netlink:
 
     def nsid(self, netns_fd: int) -> int | None:
         """nsid: the id this namespace gave the namespace open at `netns_fd` (RTM_GETNSID),
-        None if it has given none."""
-        from pybpftool.netlink.linkattrs import nsid_reply, nsid_request
+        None if it has given none; NetlinkFailure when the kernel refuses saying why (`fd`
+        is no namespace: "Peer netns reference is invalid")."""
+        from pybpftool.netlink.linkattrs import error_extack, nsid_reply, nsid_request
 
         self._seq += 1
         self.sock.send(nsid_request(netns_fd, self._seq))
         buf = self.sock.recv(RECV_SIZE)
         length, kind = struct.unpack_from("=IH", buf)
         if kind == NLMSG_ERROR:
+            code, extack = error_extack(buf[:length])
+            if code and extack:
+                raise NetlinkFailure(code, extack, extack)
             return None
         return nsid_reply(buf[:length])
 

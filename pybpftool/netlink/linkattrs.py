@@ -149,6 +149,22 @@ def nsid_request(fd: int, seq: int) -> bytes:
     return struct.pack("=IHHII", 16 + len(body), RTM_GETNSID, 0x1, seq, 0) + body
 
 
+NLM_F_CAPPED, NLM_F_ACK_TLVS, NLMSGERR_ATTR_MSG = 0x100, 0x200, 1
+
+
+def error_extack(message: bytes) -> tuple[int, str | None]:
+    """error_extack: (errno, the kernel's extack text or None) of an NLMSG_ERROR message:
+    struct nlmsgerr, the request it answers (its header only when NLM_F_CAPPED), then the
+    NLMSGERR_ATTR_* attributes when NLM_F_ACK_TLVS."""
+    flags = struct.unpack_from("=H", message, 6)[0]
+    code = -struct.unpack_from("=i", message, 16)[0]
+    if not flags & NLM_F_ACK_TLVS:
+        return code, None
+    request = 16 if flags & NLM_F_CAPPED else struct.unpack_from("=I", message, 20)[0]
+    text = attributes(message[20 + ((request + 3) & ~3) :]).get(NLMSGERR_ATTR_MSG)
+    return code, _string(text) if text else None
+
+
 def nsid_reply(message: bytes) -> int | None:
     """nsid_reply: NETNSA_NSID of an RTM_NEWNSID reply (None when not assigned)."""
     nsid = _u32(attributes(message[20:]).get(NETNSA_NSID), signed=True)

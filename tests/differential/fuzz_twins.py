@@ -176,7 +176,11 @@ def normalise(side: Side, text: str) -> str:
     text = re.sub(r"\b(installed|used|firstused|expires) \d+ sec", r"\1 N sec", text)
     text = re.sub(r'"(installed|last_used|first_used|expires)": ?\d+', r'"\1":N', text)
     # qdisc handles the kernel picks (8001: up, one counter per namespace, so twins drift)
-    return re.sub(r"\b8[0-9a-f]{3}:", "AUTO:", text)
+    text = re.sub(r"\b8[0-9a-f]{3}:", "AUTO:", text)
+    # the machine's other namespaces: a /var/run/netns file that `ip netns add` elsewhere has
+    # made but not yet mounted is refused by RTM_GETNSID, and both tools say so on the side
+    # that happened to look at that moment
+    return text.replace("Error: Peer netns reference is invalid.\n", "")
 
 
 STATE_COMMANDS = [

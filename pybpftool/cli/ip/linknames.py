@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from pybpftool.netlink import Link
@@ -118,8 +119,17 @@ class LinkNames:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             return None
+        from pybpftool.errors import NetlinkFailure
+
         try:
             return self.nl.nsid(fd)  # type: ignore[no-any-return]
+        except NetlinkFailure as err:
+            # ip's rtnl_talk() prints the kernel's reason and goes on (a file in the folder
+            # that is no namespace, say one `ip netns add` has made but not yet mounted)
+            from pybpftool.cli.common.failures import netlink_message
+
+            sys.stderr.write(netlink_message(err) + "\n")
+            return None
         finally:
             os.close(fd)
 
