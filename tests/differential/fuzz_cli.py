@@ -155,6 +155,23 @@ def _not_implemented(r: Result) -> set[str]:
     return set(ASPECTS) if refused else set()
 
 
+def _vrf_exec_in_batch(r: Result) -> set[str]:
+    """ip's `vrf exec` forks before it enters the VRF; when that fails, the child returns
+    into the -batch loop instead of exiting, so ip runs the rest of the batch twice (the
+    child's run, then the parent's). pyip reports the failure once and goes on once."""
+    if r.line.batch is None or "vrf exec" not in r.line.batch:
+        return set()
+    failed = "Invalid VRF name\n"
+    if failed not in r.ours.stderr:
+        return set()
+    rest = r.ours.stderr[r.ours.stderr.index(failed) + len(failed) :]
+    excused = {"stderr"} if r.theirs.stderr == r.ours.stderr + rest else set()
+    extra = r.theirs.stdout[len(r.ours.stdout) :]
+    if r.theirs.stdout.startswith(r.ours.stdout) and r.ours.stdout.endswith(extra):
+        excused.add("stdout")
+    return excused
+
+
 READING = {"del", "delete", "get", "show", "ls", "list"}
 OBJ_WORDS = {"obj", "object-file", "object", "o"}
 
@@ -166,6 +183,7 @@ DEVIATIONS = (
     Deviation("rollback", _rollback),
     Deviation("owner-check", _owner_check),
     Deviation("not-implemented", _not_implemented),
+    Deviation("vrf-exec-in-batch", _vrf_exec_in_batch),
 )
 
 

@@ -222,6 +222,9 @@ FIXED: dict[str, list[str]] = {
         "ip -force -batch {batch}",
         "batch:link set dev nope xdp off\nlink show dev v1 # comment 'x\n",
         "ip -force -batch {batch}",
+        # ip's failed `vrf exec` child goes on with the batch (deviation vrf-exec-in-batch)
+        "batch:vrf exec nope true\nlink show dev v0\nvrf show nope\n",
+        "ip -force -batch {batch}",
     ],
 }
 
