@@ -1,9 +1,12 @@
-"""cscan: C's number conversions, as iproute2 reads numbers: strtoul() for its arguments
-(lib/utils.c get_u32, get_unsigned) and scanf's `%i` for its file and section formats
-(/etc/iproute2/bpf_pinning, `ID/KEY` section names). One scanner serves both: blanks, a
+"""cscan: C's number conversions, as iproute2 reads numbers: strtoul() and strtol() for its
+arguments (lib/utils.c get_u32, get_unsigned; ip's group and link-netnsid), strtod() for
+tc's sizes (get_size) and scanf's `%i` for its file and section formats
+(/etc/iproute2/bpf_pinning, `ID/KEY` section names). One scanner serves the integers: blanks, a
 sign, then 0x hex / 0 octal / decimal as the base asks."""
 
 from __future__ import annotations
+
+import re
 
 ULONG_MAX = 0xFFFFFFFFFFFFFFFF
 _BLANKS = " \t\n\r\f\v"
@@ -62,6 +65,18 @@ def c_strtoul(text: str, base: int) -> tuple[int, int]:
     return (-value) % (ULONG_MAX + 1) if negative else value, end
 
 
+def c_strtol(text: str, base: int) -> tuple[int, int]:
+    """c_strtol: C's strtol on a 64-bit long: (value, index of the first unparsed
+    character), LONG_MAX or LONG_MIN on overflow; (0, 0) if no digit."""
+    found = _scan(text, 0, base)
+    if found is None:
+        return 0, 0
+    negative, value, end = found
+    if negative:
+        return max(-value, -(1 << 63)), end
+    return min(value, (1 << 63) - 1), end
+
+
 def c_unsigned(text: str | None, base: int, limit: int = 0xFFFFFFFF) -> int | None:
     """c_unsigned: lib/utils.c get_u32 and get_unsigned (get_u16 with limit 0xffff): the whole
     word a number no greater than `limit`; None for anything else (or no word at all)."""
@@ -71,3 +86,32 @@ def c_unsigned(text: str | None, base: int, limit: int = 0xFFFFFFFF) -> int | No
     if end == 0 or end != len(text) or value > limit:
         return None
     return value
+
+
+_STRTOD = re.compile(
+    r"[ \t\n\r\f\v]*[+-]?(?:"
+    r"0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?\d+)?"
+    r"|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+    r"|inf(?:inity)?|nan(?:\([0-9a-zA-Z_]*\))?"
+    r")",
+    re.IGNORECASE,
+)
+
+
+def c_strtod(text: str) -> tuple[float, int]:
+    """c_strtod: C's strtod: (value, index of the first unparsed character), (0.0, 0) when
+    no number starts the text. Hex (`0x10` is 16, `0x1p4` too), decimal with an exponent,
+    `inf` and `nan`, as glibc reads them; an exponent without digits is left unread."""
+    found = _STRTOD.match(text)
+    if found is None:
+        return 0.0, 0
+    number = found.group(0).strip(" \t\n\r\f\v")
+    body = number.lstrip("+-")
+    negative = number.startswith("-")
+    if body[:2].lower() == "0x":
+        value = float.fromhex(("-" if negative else "") + body)
+    elif body[:1].lower() in ("i", "n"):
+        value = float(("-" if negative else "") + body.split("(")[0])
+    else:
+        value = float(number)
+    return value, found.end()

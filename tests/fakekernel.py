@@ -47,6 +47,8 @@ class FakeKernel:
         self.failures: dict[tuple[str, int], int] = {}
         self.counts: dict[str, int] = {}
         self.verifier_log = ""  # when set, every program is rejected with this log
+        self.success_log = ""  # the log of an accepted program, when one is asked for
+        self.btf_log = ""  # the log of an accepted BTF, when one is asked for
         self.reject_errno = _errno.EACCES
         self.btf_ok = True
         self.log_true_size_supported = True  # Linux 6.4+: log_true_size, and a log that
@@ -217,14 +219,16 @@ class FakeKernel:
             return LoadResult(None, injected, "", 0)
         if not self.btf_ok:
             return LoadResult(None, _errno.EINVAL, "bad btf" if log_level else "", 8)
-        return LoadResult(self._new_fd(self._new_object(blob)), 0, "", 0)
+        log = self.btf_log if log_level else ""
+        return LoadResult(self._new_fd(self._new_object(blob)), 0, log, 0)
 
     def prog_load(self, req: ProgRequest, log_level: int = 0, log_size: int = 0) -> LoadResult:
         injected = self._count("prog_load", f"{req.name} level={log_level} size={log_size}")
         if injected is not None:
             return LoadResult(None, injected, "injected failure" if log_level else "", 17)
         if not self.verifier_log:
-            return LoadResult(self._new_fd(self._new_object(FakeProg(0, req))), 0, "", 0)
+            log = self.success_log if log_level else ""
+            return LoadResult(self._new_fd(self._new_object(FakeProg(0, req))), 0, log, 0)
         full = self.verifier_log
         true_size = len(full.encode()) + 1 if self.log_true_size_supported else 0
         if not log_level:

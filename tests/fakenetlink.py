@@ -43,6 +43,15 @@ class FakeNetlink:
     def links(self) -> list[FakeLink]:
         return [FakeLink(2, "v1"), FakeLink(3, "v0")]
 
+    def link_by_name(self, name: str) -> FakeLink:
+        """link_by_name: RTM_GETLINK by name, as ll_name_to_index() asks (cli/common/ifnames)."""
+        from pybpftool.errors import NetlinkFailure
+
+        index = self.link_index(name)
+        if index is None:
+            raise NetlinkFailure(19, "No such device")
+        return FakeLink(index, name)
+
 
 class RecordingNetlink(FakeNetlink):
     """RecordingNetlink: each request is encoded as pyroute2 would send it and kept (type,

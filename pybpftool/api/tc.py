@@ -47,7 +47,7 @@ class BpfFilterRequest(NamedTuple):
     parent: int
     prio: int = 0
     handle: int | None = None
-    protocol: int = 0  # host order
+    protocol: int = 0  # host order; sent as given (0: none, which only `change` may leave)
     chain: int | None = None
     fd: int | None = None  # an eBPF program...
     name: str | None = None  # ...and its annotation (TCA_BPF_NAME)
@@ -90,7 +90,7 @@ def send_bpf_filter(
     for key, value in (
         ("prio", request.prio or None),
         ("handle", request.handle),
-        ("protocol", request.protocol or None),
+        ("protocol", request.protocol),  # 0 is sent as 0 (tc's `change` without protocol)
         ("chain", request.chain),
         ("fd", request.fd),
         ("name", request.name),

@@ -41,6 +41,7 @@ class MapRequest(NamedTuple):
     btf_fd: int = 0
     btf_key_type_id: int = 0
     btf_value_type_id: int = 0
+    map_ifindex: int = 0  # offload: the device the map lives on
 
 
 class ProgRequest(NamedTuple):
@@ -124,6 +125,7 @@ class Kernel:
             btf_key_type_id=req.btf_key_type_id,
             btf_value_type_id=req.btf_value_type_id,
             map_extra=req.map_extra,
+            map_ifindex=req.map_ifindex,
         )
         if req.numa_node is not None:
             attr.numa_node = req.numa_node

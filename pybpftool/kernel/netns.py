@@ -36,10 +36,11 @@ def netns_path(name: str) -> str:
     return name if "/" in name else os.path.join(NETNS_RUN_DIR, name)
 
 
-def open_netns(name: str) -> int:
-    """open_netns: an O_RDONLY fd of namespace `name`; iproute2's message if it cannot."""
+def open_netns(name: str, path: str | None = None) -> int:
+    """open_netns: an O_RDONLY fd of namespace `name` (at `path`, by default netns_path's);
+    iproute2's message if it cannot."""
     try:
-        return os.open(netns_path(name), os.O_RDONLY | os.O_CLOEXEC)
+        return os.open(path or netns_path(name), os.O_RDONLY | os.O_CLOEXEC)
     except OSError as err:
         raise KernelError(
             "setns", err.errno or 0, f'Cannot open network namespace "{name}": {err.strerror}'
@@ -58,8 +59,10 @@ def _setns(fd: int, name: str) -> None:
 
 
 def enter_netns(name: str) -> None:
-    """enter_netns: setns the calling thread into namespace `name` (and leave it there)."""
-    fd = open_netns(name)
+    """enter_netns: setns the calling thread into /var/run/netns/NAME (and leave it there).
+    The path is always built below that folder, as ip's netns_switch() builds it: `""` names
+    the folder itself, which setns refuses, and a path is not taken as is (unlike in_netns)."""
+    fd = open_netns(name, f"{NETNS_RUN_DIR}/{name}")
     try:
         _setns(fd, name)
     finally:

@@ -8,6 +8,7 @@ the refusal is reported the way iproute2 does.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from typing import Protocol
@@ -15,9 +16,11 @@ from typing import Protocol
 from pybpftool.btf.fixup import sanitize
 from pybpftool.kernel.bpf import BPF_LOG_LEVEL1, LoadResult
 from pybpftool.kernel.fd import Fd
+from pybpftool.loader.report import btf_loaded
 from pybpftool.spec import ObjectSpec
 
 BTF_LOG_SIZE = 1 << 20
+LOG_START = 1 << 16  # iproute2's verbose log buffer
 
 
 class BtfKernel(Protocol):
@@ -30,6 +33,12 @@ def load_btf(
     """load_btf: an fd of the object's BTF in the kernel, or None when it has none or is refused."""
     if spec.btf is None:
         return None
+    if verbose:
+        logged = _load_logged(kernel, spec.btf.raw)
+        if logged.fd is not None:
+            for line in btf_loaded(int(logged.fd), len(spec.btf.raw), logged.log):
+                report(line)
+            return logged.fd
     result = kernel.btf_load(spec.btf.raw)
     if result.fd is not None:
         return result.fd
@@ -46,7 +55,7 @@ def load_btf(
             "",
             f"BTF debug data section '.BTF' rejected: {os.strerror(result.errno)} "
             f"({result.errno})!",
-            f" - Length: {len(spec.btf.raw)}",
+            f" - Length:       {len(spec.btf.raw)}",
             "Verifier analysis:",
             "",
             *logged.log.split("\n"),
@@ -54,3 +63,13 @@ def load_btf(
         for line in lines:  # one line per call: a report line never holds a newline
             report(line)
     return None
+
+
+def _load_logged(kernel: BtfKernel, blob: bytes) -> LoadResult:
+    """_load_logged: BTF_LOAD with iproute2's verbose log (64 KiB, level 1), once more with
+    BTF_LOG_SIZE bytes if that did not hold it (bounded: a log that does not fit there
+    either leaves the load to the quiet way below)."""
+    result = kernel.btf_load(blob, BPF_LOG_LEVEL1, LOG_START)
+    if result.fd is None and result.errno == errno.ENOSPC:
+        result = kernel.btf_load(blob, BPF_LOG_LEVEL1, BTF_LOG_SIZE)
+    return result

@@ -20,7 +20,7 @@ from pybpftool.errors import ObjectError, PinError
 from pybpftool.kernel import bpffs
 from pybpftool.kernel.bpf import LoadResult, ProgRequest
 from pybpftool.kernel.fd import Fd
-from pybpftool.loader import slots
+from pybpftool.loader import report, slots
 from pybpftool.loader.btfload import load_btf
 from pybpftool.loader.corerelo import CoreRelocator
 from pybpftool.loader.limits import verifier_log_size
@@ -71,9 +71,11 @@ class LoadOptions(NamedTuple):
     env: Mapping[str, str] | None = None  # for TC_BPF_MNT; None means os.environ
     pinning_db: str = PINNING_DB
     report: Callable[[str], None] | None = None  # verbose and warning lines go here
+    report_out: Callable[[str], None] | None = None  # the verbose lines iproute2 prints on stdout
     target_btf: str | None = None  # CO-RE target; None: $PYBPFTOOL_TARGET_BTF or the kernel's
     open_target: Callable[[str], TargetBtf] | None = None  # e.g. a -batch's memo of targets
     group: LoadGroup | None = None  # the other loads of this command, committed together
+    ifindex: int = 0  # offload (xdpoffload, skip_sw): maps and programs for this device
 
 
 @dataclass
@@ -266,7 +268,11 @@ def _load(plan: _Plan, txn: Transaction, group: LoadGroup) -> LoadedObject:
         owner_prog_type=types[id(chosen[0])] if chosen else None,
         siblings=group.pending,
         pin_key=pin_key,
+        report=_reporter(options) if options.verbose else None,
+        ifindex=options.ifindex,
     )
+    if options.verbose and options.report_out is not None:
+        _report_fixup(spec, options.report_out)
     maps = create_maps(kernel, txn, spec.maps, ctx)
     fds = {name: int(m.fd) for name, m in maps.items()}
     core = CoreRelocator(spec, options.target_btf, options.env, options.open_target)
@@ -274,14 +280,16 @@ def _load(plan: _Plan, txn: Transaction, group: LoadGroup) -> LoadedObject:
     for prog in chosen:
         req = program_request(
             spec, prog, types[id(prog)], fds, ctx.btf_fd, options.expected_attach_type, core
-        )
+        )._replace(prog_ifindex=options.ifindex)
         log_size = verifier_log_size(options.env)
         result = load_program(kernel, req, prog.section, options.verbose, log_size)
         assert result.fd is not None
         loaded.append(Program(prog, txn.own(result.fd), req.prog_type))
         _bind_rodata(kernel, result.fd, maps)
         if options.verbose:
-            _reporter(options)(f"Prog section '{prog.section}' loaded ({int(result.fd)})!")
+            _report_lines(
+                options, report.prog_loaded(prog.section, req, int(result.fd), result.log)
+            )
     _fill_prog_arrays(kernel, txn, maps, loaded)
     return LoadedObject(
         spec, maps, loaded, btf_fd, loaded[0] if loaded else None, fds=list(txn.fds)
@@ -417,6 +425,23 @@ def _insert(kernel: LoaderKernel, txn: Transaction, array: Map, key: int, prog: 
         return
     slots.check_bounds(array, key)  # what the kernel would refuse at commit, refused now
     txn.defer_write(SlotWrite(array, key, prog.fd))
+
+
+def _report_fixup(spec: ObjectSpec, out: Callable[[str], None]) -> None:
+    """_report_fixup: iproute2's stdout line for legacy definitions shorter than struct
+    bpf_elf_map (one per object: they all have the section's size)."""
+    for m in spec.maps:
+        line = report.map_fixup(m)
+        if line is not None:
+            out(line)
+            return
+
+
+def _report_lines(options: LoadOptions, lines: list[str]) -> None:
+    """_report_lines: a report of several lines, one line per call of the reporter."""
+    reporter = _reporter(options)
+    for line in lines:
+        reporter(line)
 
 
 def _reporter(options: LoadOptions) -> Callable[[str], None]:

@@ -23,7 +23,7 @@ from typing import NamedTuple, Protocol
 from pybpftool.errors import KernelError, PinError
 from pybpftool.kernel.bpf import MapInfo, MapRequest
 from pybpftool.kernel.fd import Fd
-from pybpftool.loader import slots
+from pybpftool.loader import report, slots
 from pybpftool.loader.txn import Transaction
 from pybpftool.spec import MapOrigin, MapSpec
 from pybpftool.uapi import BpfMapType
@@ -32,6 +32,7 @@ MAP_IN_MAP = frozenset(
     {BpfMapType.BPF_MAP_TYPE_ARRAY_OF_MAPS, BpfMapType.BPF_MAP_TYPE_HASH_OF_MAPS}
 )
 PROG_ARRAY = slots.PROG_ARRAY
+PERF_EVENT_ARRAY = BpfMapType.BPF_MAP_TYPE_PERF_EVENT_ARRAY
 
 
 class MapKernel(Protocol):
@@ -65,6 +66,8 @@ class MapContext(NamedTuple):
     # Maps earlier loads of the same command will publish, by pin key (publish.pin_key).
     siblings: Mapping[str, Map] | None = None
     pin_key: Callable[[str], str] | None = None
+    report: Callable[[str], None] | None = None  # with verbose: iproute2's map report
+    ifindex: int = 0  # offload: create the maps for this device
 
 
 def create_maps(
@@ -84,8 +87,16 @@ def create_maps(
     return {s.name: maps[s.name] for s in specs}  # the object's order, not creation order
 
 
-def map_request(spec: MapSpec, inner_fd: int = 0, btf_fd: int = 0) -> MapRequest:
-    """map_request: BPF_MAP_CREATE fields for `spec` (outer maps hold 4-byte map fds)."""
+def _report(ctx: MapContext, lines: list[str]) -> None:
+    """_report: with verbose, iproute2's report of one map, one line per call."""
+    if ctx.report is not None:
+        for line in lines:
+            ctx.report(line)
+
+
+def map_request(spec: MapSpec, inner_fd: int = 0, btf_fd: int = 0, ifindex: int = 0) -> MapRequest:
+    """map_request: BPF_MAP_CREATE fields for `spec` (outer maps hold 4-byte map fds); for
+    an offloaded load every map but a perf event array belongs to the device `ifindex`."""
     value_size = 4 if spec.type in MAP_IN_MAP else spec.value_size
     with_btf = btf_fd and (spec.btf_key_type_id or spec.btf_value_type_id)
     return MapRequest(
@@ -101,6 +112,7 @@ def map_request(spec: MapSpec, inner_fd: int = 0, btf_fd: int = 0) -> MapRequest
         btf_fd=btf_fd if with_btf else 0,
         btf_key_type_id=spec.btf_key_type_id if with_btf else 0,
         btf_value_type_id=spec.btf_value_type_id if with_btf else 0,
+        map_ifindex=0 if spec.type == PERF_EVENT_ARRAY else ifindex,
     )
 
 
@@ -135,12 +147,14 @@ def _get_or_create(
     path = ctx.pin_paths.get(spec.name)
     template = _throwaway_template(kernel, txn, spec, maps)
     inner_fd = _inner_fd(spec, maps, template)
-    req = map_request(spec, inner_fd, ctx.btf_fd)
+    req = map_request(spec, inner_fd, ctx.btf_fd, ctx.ifindex)
     try:
         pinned = _open_pinned(kernel, txn, spec, req, path, ctx) if path is not None else None
         if pinned is not None:
+            _report(ctx, report.map_pinned(spec))
             return pinned
         fd = txn.own(_create(kernel, req, spec))
+        _report(ctx, report.map_loaded(spec, req, int(fd)))
     finally:
         if template is not None:
             template.close()  # the outer map copied what it needed (libbpf closes it too)

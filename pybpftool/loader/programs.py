@@ -12,7 +12,11 @@ ENOSPC); on failure the load is repeated once with a log of `log_size` bytes (li
 default 1 MiB). A longer log is cut: Linux 6.4+ keeps its end, the part that says why (its
 first, partial line is dropped and a note says how much is missing); older kernels keep its
 start. The rejection is reported with the errno of the attempt that ended it, except the
-ENOSPC of a cut log, which is ours: then the first attempt's.
+ENOSPC of a cut log, which is ours: then the first attempt's. With `verbose` the first load
+has the log from the start, as iproute2 asks for it (64 KiB, level 1), so that a success can
+be reported with its analysis; a log that does not fit gets one more load with `log_size`
+bytes, and one that does not fit there either one load without a log for the kernel's own
+answer (at most three loads, as bounded as the quiet way).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from pybpftool.loader.corerelo import explain_poison
 from pybpftool.loader.limits import LOG_SIZE, LOG_SIZE_ENV
 from pybpftool.spec import ProgramSpec, RefKind
 
+LOG_START = 1 << 16  # iproute2's first verifier log buffer
+BPF_MAXINSNS = 4096  # linux/bpf_common.h
 LOG_TAIL = 4096  # without verbose, the log is trimmed to its last 4 KiB (iproute2)
 FUNC_INFO_SIZE, LINE_INFO_SIZE = 8, 16
 
@@ -93,10 +99,21 @@ def load_program(
     log_size: int = LOG_SIZE,
 ) -> LoadResult:
     """load_program: PROG_LOAD with the log policy; raises VerifierError on rejection."""
-    result = kernel.prog_load(req)
-    if result.fd is not None:
-        return result
-    return load_with_log(kernel, req, section, result, verbose, log_size)
+    if not verbose:
+        result = kernel.prog_load(req)
+        if result.fd is not None:
+            return result
+        return load_with_log(kernel, req, section, result, verbose, log_size)
+    for size in sorted({min(LOG_START, log_size), log_size}):
+        result = kernel.prog_load(req, BPF_LOG_LEVEL1, size)
+        if result.fd is not None:
+            return result
+        if not _cut(result, size):
+            raise rejection(req, section, result, verbose, None, size)
+    quiet = kernel.prog_load(req)  # the log did not fit: was it a rejection at all?
+    if quiet.fd is not None:
+        return quiet
+    raise rejection(req, section, result, verbose, quiet.errno, log_size)
 
 
 def load_with_log(
@@ -135,7 +152,7 @@ def rejection(
             + log[-LOG_TAIL:]
         )
     insns = len(req.insns) // 8
-    over = max(0, insns - 1_000_000)
+    over = max(0, insns - BPF_MAXINSNS)  # iproute2 counts against the classic 4096
     details = (
         f"Prog section '{section}' rejected: {os.strerror(errno)} ({errno})!",
         f" - Type:         {req.prog_type}",

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from pybpftool.errors import NetlinkFailure
 from pybpftool.netlink.codecs import bpf_filter_message, light_codecs
+from pybpftool.netlink.linkattrs import LinkExtras, decode_extras, message_bytes
 from pybpftool.netlink.uapi import (
     NETLINK_EXT_ACK,
     NETLINK_GET_STRICT_CHK,
@@ -58,6 +59,7 @@ class Link(NamedTuple):
     xdp: XdpState | None
     kind: str | None
     addrgenmode: int | None
+    extras: LinkExtras = LinkExtras()  # stats, peer namespace, altnames ... (linkattrs)
 
 
 class Netlink:
@@ -166,6 +168,30 @@ class Netlink:
             found = self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)
         return [_link(msg) for msg in found]
 
+    def link_by_name(self, name: str) -> Link:
+        """link_by_name: RTM_GETLINK of one link by name (IFLA_IFNAME, or IFLA_ALT_IFNAME for
+        a name too long for an ifname), as iplink_get() asks; NetlinkFailure if refused."""
+        attr = "IFLA_IFNAME" if _valid_ifname(name) else "IFLA_ALT_IFNAME"
+        found = self.request(self._ifinfmsg(attrs=[[attr, name]]), RTM_GETLINK, NLM_F_ACK)
+        return _link(found[0])
+
+    def nsid(self, netns_fd: int) -> int | None:
+        """nsid: the id this namespace gave the namespace open at `netns_fd` (RTM_GETNSID),
+        None if it has given none; NetlinkFailure when the kernel refuses saying why (`fd`
+        is no namespace: "Peer netns reference is invalid")."""
+        from pybpftool.netlink.linkattrs import error_extack, nsid_reply, nsid_request
+
+        self._seq += 1
+        self.sock.send(nsid_request(netns_fd, self._seq))
+        buf = self.sock.recv(RECV_SIZE)
+        length, kind = struct.unpack_from("=IH", buf)
+        if kind == NLMSG_ERROR:
+            code, extack = error_extack(buf[:length])
+            if code and extack:
+                raise NetlinkFailure(code, extack, extack)
+            return None
+        return nsid_reply(buf[:length])
+
     def xdp_state(self, index: int) -> XdpState | None:
         return _xdp_state(self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)[0])
 
@@ -205,6 +231,12 @@ def _xdp_state(link: Any) -> XdpState | None:
     )
 
 
+def _valid_ifname(name: str) -> bool:
+    """_valid_ifname: lib/utils.c check_ifname(): 1-15 bytes, no '/' and no blank."""
+    raw = name.encode("utf-8", "surrogateescape")
+    return 0 < len(raw) < 16 and not any(c in b"/ \t\n\v\f\r" for c in raw)
+
+
 def _link(msg: Any) -> Link:
     attrs = {name: value for name, value in msg["attrs"] if name != "UNKNOWN"}
     info = msg.get("IFLA_LINKINFO")
@@ -224,4 +256,5 @@ def _link(msg: Any) -> Link:
         xdp=_xdp_state(msg),
         kind=kind,
         addrgenmode=mode,
+        extras=decode_extras(message_bytes(msg)),
     )

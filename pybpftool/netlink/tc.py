@@ -62,6 +62,7 @@ class BpfFilter(NamedTuple):
     classid: int = 0
     ops: tuple[tuple[int, int, int, int], ...] = ()  # classic BPF: (code, jt, jf, k)
     ifindex: int = 0  # tcm_ifindex; TCM_IFINDEX_MAGIC_BLOCK: `parent` is the block index
+    actions: bytes = b""  # TCA_BPF_ACT as sent: the action table (TCA_ACT_TAB's layout)
 
 
 def _bpf_filter(msg: Any) -> BpfFilter:
@@ -271,7 +272,23 @@ class TcRequests:
 
 
 def _tc_filter(msg: Any) -> BpfFilter:
-    return _bpf_filter(msg)._replace(ifindex=int(msg["index"]) & 0xFFFFFFFF)
+    return _bpf_filter(msg)._replace(
+        ifindex=int(msg["index"]) & 0xFFFFFFFF, actions=_bpf_actions(msg)
+    )
+
+
+TCA_OPTIONS, TCA_BPF_ACT = 2, 1
+TCMSG_SIZE = 20  # struct tcmsg
+
+
+def _bpf_actions(msg: Any) -> bytes:
+    """_bpf_actions: the filter's TCA_BPF_ACT payload, read from the message's own bytes
+    (pyroute2's light codec leaves the action table undecoded); empty without actions."""
+    from pybpftool.netlink.linkattrs import message_bytes
+
+    body = message_bytes(msg)[16 + TCMSG_SIZE :]  # after struct nlmsghdr and struct tcmsg
+    options = rtattrs(body).get(TCA_OPTIONS)
+    return rtattrs(options).get(TCA_BPF_ACT, b"") if options else b""
 
 
 class RawMessage(NamedTuple):

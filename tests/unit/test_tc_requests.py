@@ -148,7 +148,13 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> type[RecordingNetlink]:
     from pybpftool.cli.common.attach import Prepared
 
     def fake_prepare(
-        run: Any, source: Any, prog_type: int, section: str, subdir: str, group: Any = None
+        run: Any,
+        source: Any,
+        prog_type: int,
+        section: str,
+        subdir: str,
+        group: Any = None,
+        ifindex: int = 0,
     ) -> Prepared:
         name = source.path.rsplit("/", 1)[-1]
         fd = {3: 13, 4: 11}[prog_type]  # BPF_PROG_TYPE_SCHED_CLS, _ACT: tc's fds

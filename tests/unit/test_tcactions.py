@@ -167,7 +167,13 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> type[Recorder]:
     from pybpftool.cli.common.attach import Prepared
 
     def fake_prepare(
-        run: Any, source: Any, prog_type: int, section: str, subdir: str, group: Any = None
+        run: Any,
+        source: Any,
+        prog_type: int,
+        section: str,
+        subdir: str,
+        group: Any = None,
+        ifindex: int = 0,
     ) -> Prepared:
         assert prog_type == 4  # BPF_PROG_TYPE_SCHED_ACT
         name = source.path.rsplit("/", 1)[-1]

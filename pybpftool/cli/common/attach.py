@@ -72,25 +72,20 @@ def prepare(
     default_section: str,
     subdir: str,
     group: LoadGroup | None = None,
+    ifindex: int = 0,
 ) -> Prepared:
     """prepare: the program of `source`, loaded as `prog_type` (or opened from its pin) the
     way pybpftool.load loads (api.objects.load_object_file), its load left pending in
     `group`, with its object parsed (and CO-RE target read) once per run; a console run
-    confines its process first."""
+    confines its process first. With `ifindex` (xdpoffload, skip_sw) its maps and program
+    are made for that device, as iproute2 makes them."""
     from pybpftool.kernel.bpf import Kernel
 
     kernel = Kernel()
     if run.confines:
-        _confine(run, source.path)
+        _confine(run, source)
     if source.mode == "pinned":
-        path = expand_pin_path(source.path, subdir)
-        try:
-            fd = kernel.obj_get(path)
-        except KernelError as err:
-            raise PyBpfError(
-                f"Couldn't retrieve pinned program '{source.path}': {os.strerror(err.errno)}"
-            ) from None
-        return Prepared(pinned_annotation(source.path), pinned=fd)
+        return Prepared(pinned_annotation(source.path), pinned=open_pinned(source, subdir))
     from pybpftool.loader import LoadOptions
 
     section = source.section or default_section
@@ -101,34 +96,72 @@ def prepare(
         subdir=subdir,
         verbose=source.verbose,
         report=_stderr_line,
+        report_out=_stdout_line,
         open_target=run.open_target,
         group=group,
+        ifindex=ifindex,
     )
     loaded = load_object_file(kernel, source.path, options, True, parse=run.parse)
     assert loaded.main is not None
     return Prepared(annotation(source.path, section), loaded)
 
 
-def _confine(run: RunContext, path: str) -> None:
-    """_confine: mount bpffs and its hierarchy (as iproute2 does for every load), then enter
-    the run's sandbox: read every file the run names (all the objects of a filter line and
-    its actions, every line of a -batch), create and remove only beneath the pin root. The
-    first call's domain stays; the policy is built once per run."""
+def _confine(run: RunContext, source: BpfSource) -> None:
+    """_confine: mount bpffs and, for a load that makes them, its folders (as iproute2 does),
+    then enter the run's sandbox: read every file the run names (all the objects of a filter
+    line and its actions, every line of a -batch), create and remove only beneath the pin
+    root. The first call's domain stays; the policy is built once per run."""
     from pybpftool.kernel.bpffs import ensure_mount, make_hierarchy
 
     mount = ensure_mount()
-    make_hierarchy(mount)
-    run.confine(mount, [path])
+    if needs_work_dir(source):
+        make_hierarchy(mount)
+    run.confine(mount, [source.path])
+
+
+def needs_work_dir(source: BpfSource) -> bool:
+    """needs_work_dir: whether loading `source` makes the bpffs folders: bpf_get_work_dir()
+    runs for an object, and for a pinned path only as `m:REST`."""
+    return source.mode != "pinned" or _work_dir_path(source.path)
+
+
+def open_pinned(source: BpfSource, subdir: str) -> Fd:
+    """open_pinned: the program pinned at `source.path` (`m:REST` below the work dir, whose
+    folders bpf_get_work_dir() makes first); iproute2's message if it cannot be opened."""
+    from pybpftool.kernel.bpf import Kernel
+
+    if _work_dir_path(source.path):
+        from pybpftool.kernel.bpffs import ensure_mount, make_hierarchy
+
+        make_hierarchy(ensure_mount())
+    try:
+        return Kernel().obj_get(expand_pin_path(source.path, subdir))
+    except KernelError as err:
+        raise PyBpfError(
+            f"Couldn't retrieve pinned program '{source.path}': {os.strerror(err.errno)}"
+        ) from None
 
 
 def expand_pin_path(path: str, subdir: str) -> str:
     """expand_pin_path: `m:REST` is REST below the pin work dir (`<mnt>/<subdir>//REST`)."""
-    if not path.startswith("m:"):
+    if not _work_dir_path(path):
         return path
     from pybpftool.kernel.bpffs import ensure_mount
     from pybpftool.pinning import work_dir
 
     return f"{work_dir(ensure_mount(), subdir)}/{path[2:]}"
+
+
+def _work_dir_path(path: str) -> bool:
+    """_work_dir_path: bpf_obj_get() expands `m:REST` only when REST is not empty."""
+    return len(path) > 2 and path.startswith("m:")
+
+
+def _stdout_line(line: str) -> None:
+    """_stdout_line: a report line iproute2 prints on stdout (a legacy map fixup)."""
+    from pybpftool.cli.common.escape import terminal_safe
+
+    sys.stdout.write(terminal_safe(line) + "\n")
 
 
 def _stderr_line(line: str) -> None:

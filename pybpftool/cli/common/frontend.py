@@ -100,6 +100,8 @@ def _dispatch(
     """_dispatch: one command: its object, then the object's handler."""
     obj = resolve_object(tool, rest[0])
     if obj == "help":
+        if tool == "ip":
+            raise ShowUsage(255)  # ip's usage() exit()s: a -batch ends there
         sys.stderr.write(usage)
         return HELP_STATUS[tool]
     handler = handlers.get(obj)
@@ -163,7 +165,9 @@ def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], run: RunC
             status = _dispatch(tool, usage, handlers, run, words)
         except PyBpfError as err:
             status = err.status if isinstance(err, IprouteExit) else 255
-            if isinstance(err, IprouteExit):
+            if isinstance(err, ShowUsage):
+                sys.stderr.write(usage * err.times)
+            elif isinstance(err, IprouteExit):
                 write_lines(err.message.split("\n"))
             else:
                 write_lines([*err.details, err.message])

@@ -283,7 +283,7 @@ def parse_global_options(
             if value is not None:
                 _set(opts, attr, value)
             if attr == "netns" and switch_netns is not None:
-                switch_netns(value or "(null)")
+                switch_netns("(null)" if value is None else value)
         else:
             _set(opts, attr, True)
     return opts, args

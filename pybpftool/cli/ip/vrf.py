@@ -91,19 +91,28 @@ def show(opts: GlobalOptions, args: list[str]) -> int:
 
 
 def identify(args: list[str]) -> int:
+    """identify: the VRF of a process, from its controller-less cgroup (`.../vrf/NAME`)."""
+    from pybpftool.cscan import c_unsigned
+
     if len(args) > 1:
         raise IprouteExit(invarg("Extra arguments specified", args[1]).message + "\n", 255)
-    pid = args[0] if args else str(os.getpid())
-    if not pid.isdigit():
-        raise IprouteExit(invarg("Invalid pid", pid).message + "\n", 255)
+    pid = c_unsigned(args[0], 10) if args else os.getpid()
+    if pid is None:
+        raise IprouteExit(invarg("Invalid pid", args[0]).message + "\n", 255)
+    pid = pid - (1 << 32) if pid >= 1 << 31 else pid  # printed with %d
     try:
-        with open(f"/proc/{pid}/cgroup") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return 0
+        with open(f"/proc/{pid}/cgroup", errors="surrogateescape") as f:
+            lines = f.readlines()
+    except OSError as err:
+        raise IprouteExit(f"Failed to lookup vrf association: {err.strerror}", 1) from None
     for line in lines:
         if "::/" in line and "/vrf/" in line:
-            sys.stdout.write(line.split("/vrf/", 1)[1] + "\n")
+            name = line.split("/vrf/", 1)[1].split("\n", 1)[0]
+            if name:
+                sys.stdout.write(
+                    name.encode("utf-8", "surrogateescape")[:31].decode("utf-8", "surrogateescape")
+                    + "\n"
+                )
             break
     return 0
 

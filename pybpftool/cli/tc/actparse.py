@@ -293,11 +293,12 @@ def parse_mirred(av: Words, session: ParseSession) -> Mirred:
         raise ParseFailed
     ifindex = 0
     if state.dev:
-        found = session.nl.link_index(state.dev)
-        if found is None:
+        from pybpftool.cli.common.ifnames import name_to_index
+
+        ifindex = name_to_index(session.nl, state.dev)  # ll_name_to_index(): `ifN` too
+        if not ifindex:
             say(no_device(state.dev))
             raise ParseFailed
-        ifindex = found
     action = state.action
     if state.eaction in (TCA_EGRESS_MIRROR, TCA_INGRESS_MIRROR):
         control = parse_control(av, quiet=True)

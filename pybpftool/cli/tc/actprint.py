@@ -170,8 +170,9 @@ def print_action_messages(messages: list[Any], opts: Any, nl: Any) -> tuple[str,
 class _Context:
     """_Context: what the printers look up lazily: link names, program infos."""
 
-    def __init__(self, opts: Any, nl: Any) -> None:
+    def __init__(self, opts: Any, nl: Any, bound: bool = False) -> None:
         self.opts = opts
+        self.bound = bound  # the actions of a filter: tc leaves out their flags
         self.nl = nl
         self._names: dict[int, str] | None = None
 
@@ -265,7 +266,8 @@ def _print_one_action(out: Any, data: bytes, context: _Context) -> int:
         cookie = tb[TCA_ACT_COOKIE].hex()
         out.any("cookie", cookie, f"\tcookie {cookie}")
         out.nl()
-    _print_flags(out, tb)
+    if not context.bound:
+        _print_flags(out, tb)
     for attr, key in ((TCA_ACT_HW_STATS, "hw_stats"), (TCA_ACT_USED_HW_STATS, "used_hw_stats")):
         if attr in tb:
             bits = _u32(tb[attr]) & _u32(tb[attr], 4) & 0xFF
@@ -481,3 +483,18 @@ def _print_undecoded(out: Any, kind: str, opt: bytes | None, context: _Context) 
 
 
 _PRINTERS = {"gact": _print_gact, "bpf": _print_bpf, "mirred": _print_mirred}
+
+
+def filter_printer(opts: Any) -> Any:
+    """filter_printer: the printer of a filter listing whose filters hold actions."""
+    return _action_printer()(opts)
+
+
+def print_filter_actions(out: Any, tab: bytes, opts: Any) -> None:
+    """print_filter_actions: tc_print_action() of a filter's action table (TCA_BPF_ACT) with
+    no count (every order up to TCA_ACT_MAX_PRIO); mirred's devices named on a socket of its
+    own (the filter dump's is closed by then)."""
+    from pybpftool.netlink import Netlink
+
+    with Netlink() as nl:
+        _dump_actions(out, tab, 0, _Context(opts, nl, bound=True))

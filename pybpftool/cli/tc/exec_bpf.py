@@ -212,17 +212,21 @@ def _store(map_path: str, subdir: str, key: int, prog, prog_type: int) -> None: 
         ) from None
     with array:
         info = kernel.map_info(array)
+        # bpf_graft_map() checks the fields before max_elem (a prog array of 4-byte keys
+        # and values) but reports every field that differs from its zeroed remainder
         wanted = (
             ("Type", int(BpfMapType.BPF_MAP_TYPE_PROG_ARRAY), info.type),
             ("Size key", 4, info.key_size),
             ("Size value", 4, info.value_size),
         )
-        lines = [
-            f" - {name + ':':<14}{ours} (obj) != {theirs} (pin)"
-            for name, ours, theirs in wanted
-            if ours != theirs
-        ]
-        if lines:
+        reported = (*wanted, ("Max elems", 0, info.max_entries), ("Flags", 0, info.map_flags))
+        if any(ours != theirs for _, ours, theirs in wanted):
+            lines = [
+                f" - {name + ':':<14}{_c_number(name, ours)} (obj) != "
+                f"{_c_number(name, theirs)} (pin)"
+                for name, ours, theirs in reported
+                if ours != theirs
+            ]
             report = ["Map specification differs from pinned file!", *lines, ""]
             raise IprouteExit(
                 "\n".join([*report, f"Map '{map_path}' self-check failed!"]),
@@ -239,6 +243,11 @@ def _store(map_path: str, subdir: str, key: int, prog, prog_type: int) -> None: 
             )
         except KernelError as err:
             raise IprouteExit(f"Map update failed: {os.strerror(err.errno)}", 255) from None
+
+
+def _c_number(field: str, value: int) -> str:
+    """_c_number: bpf_map_pin_report()'s flags are %#x (0 is "0"), the rest %u."""
+    return f"{value:#x}" if field == "Flags" and value else str(value)
 
 
 def trace_pipe() -> int:

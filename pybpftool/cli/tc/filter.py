@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.common.failures import TALKING, netlink_message, no_device
 from pybpftool.cli.common.grammar import IprouteExit, matches
+from pybpftool.cli.common.ifnames import FILTER_NAMESZ, name_to_index, strncpy, tc_dev_name
 from pybpftool.cli.common.usage import BPF_USAGE, FILTER_USAGE
 from pybpftool.cli.common.words import Words, duparg, incomplete, invarg
 from pybpftool.cli.tc.filterprog import (
@@ -155,7 +156,7 @@ def parse_selector(req: FilterRequest, words: Words, loop: str, listed: FilterLi
                 raise duparg("dev", value)
             if req.block is not None:
                 raise IprouteExit(_exclusive(loop, "dev"), 255)
-            req.dev = value
+            req.dev = tc_dev_name(value)  # char d[IFNAMSIZ]: "" is no device
         elif matches(word, "block"):
             value = words.take()
             if req.block is not None:
@@ -227,7 +228,7 @@ def parse_selector(req: FilterRequest, words: Words, loop: str, listed: FilterLi
         else:
             if loop == "get" and not word:
                 raise invarg("invalid filter name", word)
-            req.kind = word
+            req.kind = strncpy(word, FILTER_NAMESZ)  # char k[FILTER_NAMESZ]
             break
 
 
@@ -245,10 +246,10 @@ def resolve_target(nl: Any, req: FilterRequest) -> tuple[int, int]:
     from pybpftool.netlink.uapi import TCM_IFINDEX_MAGIC_BLOCK
 
     if req.dev is not None:
-        index = nl.link_index(req.dev)
-        if index is None:
+        index = name_to_index(nl, req.dev)  # ll_name_to_index(): `ifN` is index N
+        if not index:
             raise IprouteExit(no_device(req.dev), 1)
-        return int(index), req.parent
+        return index, req.parent
     if req.block is not None:
         return TCM_IFINDEX_MAGIC_BLOCK, req.block
     return 0, req.parent
@@ -339,7 +340,25 @@ def _mode(words: Words) -> BpfSource:
             raise  # tc exit()ed inside bpf_parse: nothing more is printed
         raise IprouteExit(f"{err.message}\nUnable to parse bpf command line", 1) from None
     classic_ops(source)  # like tc, bytecode is checked where it stands on the command line
+    if source.mode == "pinned":
+        _fetch_pinned(source)
     return source
+
+
+def _fetch_pinned(source: BpfSource) -> None:
+    """_fetch_pinned: tc's bpf_parse_common() fetches a pinned program where its words stand
+    (bpf_obj_get), before it reads the words after them, for a delete or get too: a missing
+    pin is reported before any later word is looked at. The program is opened again when
+    the filter is sent."""
+    from pybpftool.cli.common.attach import open_pinned
+    from pybpftool.cli.common.failures import load_failure_text
+    from pybpftool.errors import PyBpfError
+
+    try:
+        open_pinned(source, "tc").close()
+    except PyBpfError as err:
+        text = load_failure_text(err)
+        raise IprouteExit(f"{text}\nUnable to parse bpf command line", 1) from None
 
 
 def _classid(text: str) -> int:
@@ -392,7 +411,8 @@ def _parse_load_send(
         raise other_kind(req)
     else:
         generic_kind(req, words)  # then sent with no options, the kernel judges the kind
-    program = load_program(req.source, session)
+    offload = index if req.skip_sw else 0  # skip_sw loads for the device first
+    program = load_program(req.source, session, offload)
     if req.kind != "bpf" or req.command == "delete":
         _send_raw(nl, index, parent, req)
     else:

@@ -50,14 +50,17 @@ class ParseSession:
         self.loads: list[Prepared] = []
         self.exports: list[tuple[BpfSource, Prepared]] = []
 
-    def prepare(self, source: BpfSource, prog_type: int, section: str) -> Prepared:
+    def prepare(
+        self, source: BpfSource, prog_type: int, section: str, ifindex: int = 0
+    ) -> Prepared:
         """prepare: `source`'s program loaded (or opened from its pin), pending in the
-        line's LoadGroup; raises the load's PyBpfError for the caller to word."""
+        line's LoadGroup (for device `ifindex`: skip_sw); raises the load's PyBpfError for
+        the caller to word."""
         from pybpftool.cli.common.attach import new_group, prepare
 
         if self.group is None:
             self.group = new_group()
-        prepared = prepare(self.run, source, prog_type, section, "tc", self.group)
+        prepared = prepare(self.run, source, prog_type, section, "tc", self.group, ifindex)
         self.loads.append(prepared)
         return prepared
 
@@ -96,13 +99,15 @@ def commit_filter(session: ParseSession, send: Callable[[], None]) -> None:
         raise IprouteExit(f"{load_failure_text(err)}\nUnable to load program", 1) from None
 
 
-def prepare_classifier(source: BpfSource, session: ParseSession) -> Prepared:
+def prepare_classifier(source: BpfSource, session: ParseSession, ifindex: int = 0) -> Prepared:
     """prepare_classifier: the filter's program loaded (or opened) as tc does into
-    `session`, its failure in tc's words."""
+    `session`, its failure in tc's words. With `ifindex` (skip_sw: f_bpf.c sets
+    cfg.ifindex) the maps and program are made for that device, as tc makes them."""
     from pybpftool.uapi import BpfProgType  # loaded with the loader in any case
 
     try:
-        return session.prepare(source, BpfProgType.BPF_PROG_TYPE_SCHED_CLS, "classifier")
+        sched_cls = BpfProgType.BPF_PROG_TYPE_SCHED_CLS
+        return session.prepare(source, sched_cls, "classifier", ifindex)
     except PyBpfError as err:
         text = load_failure_text(err)
         if source.mode == "pinned":
@@ -160,16 +165,19 @@ def classic_ops(source: BpfSource) -> bytes | None:
     return None
 
 
-def load_program(source: BpfSource | None, session: ParseSession) -> bytes | Prepared | None:
+def load_program(
+    source: BpfSource | None, session: ParseSession, ifindex: int = 0
+) -> bytes | Prepared | None:
     """load_program: the filter's own program after the option loop: its classic
     instructions (struct sock_filter[]), or the program loaded (its maps exported) into
-    `session`; None without one, or for a dry session's object."""
+    `session`, for device `ifindex` with skip_sw; None without one, or for a dry session's
+    object."""
     if source is None:
         return None
     ops = classic_ops(source)
     if ops is not None or session.dry:
         return ops
-    prepared = prepare_classifier(source, session)
+    prepared = prepare_classifier(source, session, ifindex)
     if prepared.loaded is not None:
         export_maps(source, prepared)  # undoes the load itself when it fails
     return prepared

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 
 from pybpftool.cli.common.grammar import IprouteExit, matches
+from pybpftool.cli.common.ifnames import FILTER_NAMESZ, name_to_index, strncpy, tc_dev_name
 from pybpftool.cli.common.usage import (
     CLSACT_USAGE,
     INGRESS_USAGE,
@@ -84,7 +85,7 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
             value = words.take()
             if dev:
                 raise duparg("dev", value)
-            dev = value
+            dev = tc_dev_name(value) or ""  # char d[IFNAMSIZ]: "" is no device
         elif word == "handle":
             if handle:
                 raise duparg("handle", word)  # tc names the keyword, not the value
@@ -119,7 +120,7 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
         elif matches(word, "help"):
             sys.stderr.write(QDISC_USAGE)  # and goes on, as tc does
         else:
-            kind = word
+            kind = strncpy(word, FILTER_NAMESZ)  # char k[FILTER_NAMESZ]
             break
     options = _kind_options(kind, words) if kind is not None else None
     from pybpftool.cli.common.failures import netlink_message, no_device
@@ -129,10 +130,9 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
     with Netlink() as nl:
         index = 0
         if dev:
-            found = nl.link_index(dev)
-            if found is None:
+            index = name_to_index(nl, dev)
+            if not index:
                 raise IprouteExit(no_device(dev), 1)
-            index = found
         try:
             TcRequests(nl).qdisc_modify(
                 msg_type, flags, index, handle, parent, kind, options, (blocks[0], blocks[1])
@@ -230,22 +230,24 @@ _SIZE_UNITS["b"] = 1
 
 
 def size_value(text: str) -> int | None:
-    """size_value: lib/utils_math.c get_size: a decimal number (strtod) and a unit."""
+    """size_value: lib/utils_math.c get_size: a number as strtod() reads it (`0x10` is 16,
+    `1e3` 1000), a unit, then the conversion to an unsigned 32-bit size (the fraction cut;
+    a negative or larger size refused)."""
     import math
-    import re
 
-    found = re.match(r"[ \t\n\r\f\v]*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text)
-    if found is None:
+    from pybpftool.cscan import c_strtod
+
+    size, end = c_strtod(text)
+    if end == 0:
         return None
-    size = float(found.group(0))
-    unit = text[found.end() :].lower()
+    unit = text[end:].lower()
     if unit:
         if unit not in _SIZE_UNITS:
             return None
         size *= _SIZE_UNITS[unit]
-    if not 0 <= size < 1 << 32 or int(size) != math.floor(size):
+    if not math.isfinite(size) or not 0 <= math.trunc(size) < 1 << 32:
         return None
-    return int(size)
+    return math.trunc(size)
 
 
 def qdisc_show(run: RunContext, words: Words) -> int:
@@ -257,7 +259,7 @@ def qdisc_show(run: RunContext, words: Words) -> int:
     while words:
         word = words.take()
         if word == "dev":
-            dev = words.take()
+            dev = tc_dev_name(words.take())
             continue
         taken = word in ("root", "ingress", "clsact") or (
             matches(word, "parent") or matches(word, "handle")
@@ -292,8 +294,8 @@ def qdisc_show(run: RunContext, words: Words) -> int:
     names: dict[int, str] = {}
     with Netlink() as nl:
         if dev is not None:
-            found_index = nl.link_index(dev)
-            if found_index is None:
+            found_index = name_to_index(nl, dev)
+            if not found_index:
                 raise IprouteExit(no_device(dev), 1)
             listed.ifindex = found_index
         try:

@@ -145,7 +145,12 @@ def print_filters(filters: list[BpfFilter], opts: GlobalOptions, scope: FilterLi
     """print_filters: the whole output of one `tc filter show` or `tc filter get`; what the
     run's queries selected (`scope`) is left out of each line."""
     infos = prog_infos(f.prog_id for f in filters if f.prog_id)
-    out = Printer(opts)
+    if any(f.actions for f in filters):
+        from pybpftool.cli.tc.actprint import filter_printer
+
+        out: Printer = filter_printer(opts)  # arrays of action objects in JSON
+    else:
+        out = Printer(opts)
     for f in filters:
         out.begin()
         _filter(out, f, scope, infos.get(f.prog_id), opts)
@@ -217,6 +222,10 @@ def _bpf_options(out: Printer, f: BpfFilter, info: Any, opts: GlobalOptions) -> 
         )
     elif f.tag:
         out.any("tag", f.tag, f"tag {f.tag} ")
+    if f.actions:
+        from pybpftool.cli.tc.actprint import print_filter_actions
+
+        print_filter_actions(out, f.actions, opts)
 
 
 # --- qdiscs (tc_qdisc.c print_qdisc) ---
