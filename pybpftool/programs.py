@@ -19,7 +19,7 @@ from pybpftool.elf import STB_GLOBAL, STB_WEAK, STT_FUNC, ElfFile, Section, Symb
 from pybpftool.errors import ObjectError
 from pybpftool.insn import BPF_PSEUDO_FUNC, INSN_SIZE, Insn, call_sites, set_imm, set_src
 from pybpftool.relocations import CALL, FUNC, SectionRelocs
-from pybpftool.spec import CodeSpan, ProgramSpec, Reference, build_program_spec
+from pybpftool.spec import CodeSpan, ProgramSpec, Reference
 
 TEXT_SECTION = ".text"
 
@@ -311,19 +311,17 @@ def build_program(
     else:
         references, layout, subprograms = refs, (span,), ()
     ptype, attach, sleepable = prog_type
-    # Every field by position, in ProgramSpec's order (tests of names, sections, types and
-    # autoload fail if it changes): keywords cost a name match each, per program.
-    return build_program_spec(
-        name,  # name
-        sec_name.removeprefix("?"),  # section: libbpf forgets the "?" once autoload is off
-        ptype,  # type
-        attach,  # expected_attach_type
-        insns,  # insns
-        references,  # references
-        subprograms,  # subprograms
-        layout,  # layout
-        sleepable,  # sleepable
-        not sec_name.startswith("?"),  # autoload
+    return ProgramSpec(
+        name=name,
+        section=sec_name.removeprefix("?"),  # libbpf forgets the "?" once autoload is off
+        type=ptype,
+        expected_attach_type=attach,
+        insns=insns,
+        references=references,
+        subprograms=subprograms,
+        layout=layout,
+        sleepable=sleepable,
+        autoload=not sec_name.startswith("?"),
     )
 
 

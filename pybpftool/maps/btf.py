@@ -23,7 +23,7 @@ from pybpftool.btf import Array as BtfArray
 from pybpftool.btf import BtfSpec, Composite, Enum, Kind, Member, Ptr, Var
 from pybpftool.elf import STT_SECTION, ElfFile, Relocation, Section
 from pybpftool.errors import ObjectError
-from pybpftool.spec import MapOrigin, MapSpec, Pinning, build_map_spec
+from pybpftool.spec import MapOrigin, MapSpec, Pinning
 from pybpftool.uapi import BpfMapType
 
 BTF_MAPS_SECTION = ".maps"
@@ -31,10 +31,6 @@ LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME = 0, 1
 BTF_VAR_STATIC, BTF_VAR_GLOBAL_ALLOCATED = 0, 1
 _PTR_SIZE = 8
 
-# Enum members read once: each `Enum.MEMBER` lookup costs as much as a function call.
-_ORIGIN_BTF, _PIN_NONE, _PIN_BY_NAME = MapOrigin.BTF, Pinning.NONE, Pinning.BY_NAME
-_STRUCT, _FUNC_PROTO = Kind.STRUCT, Kind.FUNC_PROTO
-_PROG_ARRAY = BpfMapType.BPF_MAP_TYPE_PROG_ARRAY
 _MAP_IN_MAP = (BpfMapType.BPF_MAP_TYPE_ARRAY_OF_MAPS, BpfMapType.BPF_MAP_TYPE_HASH_OF_MAPS)
 
 
@@ -77,7 +73,7 @@ def _parse_map_var(
     if var.linkage not in (BTF_VAR_STATIC, BTF_VAR_GLOBAL_ALLOCATED):
         raise ObjectError(f"map '{name}': unsupported map linkage {var.linkage}")
     struct_t = btf.type(btf.skip_mods_and_typedefs(var.type))
-    if not isinstance(struct_t, Composite) or struct_t.kind != _STRUCT:
+    if not isinstance(struct_t, Composite) or struct_t.kind != Kind.STRUCT:
         raise ObjectError(f"map '{name}': unexpected def kind, expected struct")
     if name not in offsets:
         raise ObjectError(f"map '{name}': no ELF symbol in section .maps")
@@ -86,39 +82,29 @@ def _parse_map_var(
     # A parsed `values` member is the last one (_parse_values checks it).
     values_off = members[-1].bit_offset // 8 if members[-1].name == "values" else None
     size = max(var_size, struct_t.size)
-    return spec, tuple.__new__(BtfMapLayout, (name, offsets[name], size, values_off))
+    return spec, BtfMapLayout(name, offsets[name], size, values_off)
 
 
 def _parse_def(
     fields: _FieldReader, name: str, members: tuple[Member, ...], is_inner: bool
 ) -> MapSpec:
     """_parse_def: the map a definition's members describe (libbpf parse_btf_map_def)."""
-    # Locals and one loop, not a scratch object and a call per member: this runs per map,
-    # and once a member's value is memoised, a call costs more than the member's own work.
     map_type = key_size = value_size = max_entries = flags = pin_id = map_extra = 0
     key_type_id = value_type_id = 0
     numa_node: int | None = None
     inner: MapSpec | None = None
-    last = len(members) - 1
-    # The fields every map has look in the reader's memos first, saving a call per member
-    # (most repeat from map to map); a memoised 0 falls through to the reader, which has it.
-    uints, pointees = fields.uints, fields.pointees
     for i, member in enumerate(members):
         field = member.name
         if field == "type":
-            map_type = uints.get(member.type) or fields.uint(name, member)
+            map_type = fields.uint(name, member)
         elif field == "max_entries":
-            max_entries = uints.get(member.type) or fields.uint(name, member)
+            max_entries = fields.uint(name, member)
         elif field == "key":
-            key_type_id, size = pointees.get(member.type) or fields.pointee_and_size(name, member)
-            if key_size and key_size != size:
-                _conflict(name, "key", key_size, size)
-            key_size = size
+            key_type_id, size = fields.pointee_and_size(name, member)
+            key_size = _checked_size(name, "key", key_size, size)
         elif field == "value":
-            value_type_id, size = pointees.get(member.type) or fields.pointee_and_size(name, member)
-            if value_size and value_size != size:
-                _conflict(name, "value", value_size, size)
-            value_size = size
+            value_type_id, size = fields.pointee_and_size(name, member)
+            value_size = _checked_size(name, "value", value_size, size)
         elif field == "key_size":
             key_size = _checked_size(name, "key", key_size, fields.uint(name, member))
         elif field == "value_size":
@@ -132,7 +118,7 @@ def _parse_def(
         elif field == "map_extra":
             map_extra = fields.ulong(name, member)
         elif field == "values":
-            is_last = i == last
+            is_last = i == len(members) - 1
             value_size, inner = _parse_values(
                 fields, name, map_type, value_size, member, is_last, is_inner
             )
@@ -141,41 +127,30 @@ def _parse_def(
         # Any other field: ignored, as libbpf does with relaxed_maps (iproute2's setting).
     if map_type == 0:
         raise ObjectError(f"map '{name}': map type isn't specified")
-    # Every field by position, in MapSpec's order (test_parse_btf_maps checks it): a keyword
-    # argument costs a name match per map. A plain function, not the class: see
-    # spec.fast_builder.
-    return build_map_spec(
-        name,  # name
-        map_type,  # type
-        key_size,  # key_size
-        value_size,  # value_size
-        max_entries,  # max_entries
-        flags,  # flags
-        _ORIGIN_BTF,  # origin
-        BTF_MAPS_SECTION,  # section
-        _PIN_BY_NAME if pin_id == LIBBPF_PIN_BY_NAME else _PIN_NONE,  # pinning
-        pin_id,  # pin_id
-        map_extra,  # map_extra
-        numa_node,  # numa_node
-        None,  # legacy
-        inner,  # inner
-        (),  # contents
-        None,  # data
-        False,  # freeze
-        key_type_id,  # btf_key_type_id
-        value_type_id,  # btf_value_type_id
+    return MapSpec(
+        name=name,
+        type=map_type,
+        key_size=key_size,
+        value_size=value_size,
+        max_entries=max_entries,
+        flags=flags,
+        origin=MapOrigin.BTF,
+        section=BTF_MAPS_SECTION,
+        pinning=Pinning.BY_NAME if pin_id == LIBBPF_PIN_BY_NAME else Pinning.NONE,
+        pin_id=pin_id,
+        map_extra=map_extra,
+        numa_node=numa_node,
+        inner=inner,
+        btf_key_type_id=key_type_id,
+        btf_value_type_id=value_type_id,
     )
 
 
 def _checked_size(name: str, which: str, current: int, size: int) -> int:
     """_checked_size: `size`, unless a member set another `which` size before."""
     if current and current != size:
-        _conflict(name, which, current, size)
+        raise ObjectError(f"map '{name}': conflicting {which} size {current} != {size}")
     return size
-
-
-def _conflict(name: str, which: str, current: int, size: int) -> NoReturn:
-    raise ObjectError(f"map '{name}': conflicting {which} size {current} != {size}")
 
 
 def _pin_id(fields: _FieldReader, name: str, member: Member, is_inner: bool) -> int:
@@ -197,12 +172,12 @@ class _FieldReader:
 
     def __init__(self, btf: BtfSpec) -> None:
         self.btf = btf
-        self.uints: dict[int, int] = {}  # member type -> uint()
-        self.pointees: dict[int, tuple[int, int]] = {}  # member type -> pointee_and_size()
+        self._uints: dict[int, int] = {}  # member type -> uint()
+        self._pointees: dict[int, tuple[int, int]] = {}  # member type -> pointee_and_size()
 
     def uint(self, name: str, member: Member) -> int:
         """uint: the N of `int (*f)[N]` (libbpf get_map_field_int)."""
-        value = self.uints.get(member.type)
+        value = self._uints.get(member.type)
         if value is None:
             btf = self.btf
             target = btf.pointee(member.type)
@@ -211,12 +186,12 @@ class _FieldReader:
             value = btf.array_len(target)
             if value is None:
                 self._unexpected(name, member, "ARRAY", target)
-            self.uints[member.type] = value
+            self._uints[member.type] = value
         return value
 
     def pointee_and_size(self, name: str, member: Member) -> tuple[int, int]:
         """pointee_and_size: the type id T of `typeof(T) *f` and T's size."""
-        found = self.pointees.get(member.type)
+        found = self._pointees.get(member.type)
         if found is None:
             target = self._pointee(name, member)
             try:
@@ -225,7 +200,7 @@ class _FieldReader:
                 raise ObjectError(
                     f"map '{name}': can't determine {member.name} size for type [{target}]: {err}"
                 ) from None
-            found = self.pointees[member.type] = (target, size)
+            found = self._pointees[member.type] = (target, size)
         return found
 
     def _pointee(self, name: str, member: Member) -> int:
@@ -266,7 +241,7 @@ def _parse_values(
     Returns the value size (4: a map or program id) and the inner map's template, if any.
     """
     btf = fields.btf
-    is_prog_array = map_type == _PROG_ARRAY
+    is_prog_array = map_type == BpfMapType.BPF_MAP_TYPE_PROG_ARRAY
     desc = "prog-array value" if is_prog_array else "map-in-map inner"
     if is_inner:
         raise ObjectError(f"map '{name}': multi-level inner maps not supported")
@@ -283,10 +258,10 @@ def _parse_values(
         raise ObjectError(f"map '{name}': {desc} def is of unexpected kind {ptr.kind.name}")
     target = btf.type(btf.skip_mods_and_typedefs(ptr.type))
     if is_prog_array:
-        if target.kind != _FUNC_PROTO:
+        if target.kind != Kind.FUNC_PROTO:
             raise ObjectError(f"map '{name}': {desc} def is of unexpected kind {target.kind.name}")
         return value_size, None
-    if not isinstance(target, Composite) or target.kind != _STRUCT:
+    if not isinstance(target, Composite) or target.kind != Kind.STRUCT:
         raise ObjectError(f"map '{name}': {desc} def is of unexpected kind {target.kind.name}")
     return value_size, _parse_def(fields, f"{name}.inner", target.members, is_inner=True)
 
