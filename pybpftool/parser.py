@@ -168,7 +168,7 @@ class _Parser:
         """_datasec_layouts: size and variable offsets of each ELF section a DATASEC names."""
         layouts: dict[str, tuple[int, Mapping[str, int]]] = {}
         elf = self.elf
-        symbols = elf.symbol_table  # read first: a bad symbol table is reported before bad BTF
+        symbols = elf.symbols  # read first: a bad symbol table is reported before bad BTF
         anywhere: dict[str, int] | None = None
         for type_id in btf.ids_of_kind(Kind.DATASEC):
             sec = elf.section_by_name(btf.type(type_id).name)
@@ -257,12 +257,8 @@ class _Parser:
             rel_secs = rel_sections.get(index)
             if rel_secs is None:
                 continue
-            records = (
-                elf.relocation_records(rel_secs[0])
-                if len(rel_secs) == 1  # the rule: one .rel section per code section
-                else [r for rel in rel_secs for r in elf.relocation_records(rel)]
-            )
-            relocs[index] = resolve(elf.sections[index], code, records)
+            rels = [r for rel in rel_secs for r in elf.relocations(rel)]
+            relocs[index] = resolve(elf.sections[index], code, rels)
         programs = []
         kinds: dict[SectionType | None, tuple[int | None, int | None, bool]] = {}
         for entry in code_sections.entries:

@@ -280,7 +280,7 @@ def collect_static_slots(
     "" if none does.
     """
     slots: dict[str, dict[int, str]] = {}
-    symbols = elf.symbol_table
+    symbols = elf.symbols
     for i, rel in enumerate(rels):
         if not 0 < rel.sym < len(symbols):
             raise ObjectError(f"'.maps' relo #{i}: unknown symbol index {rel.sym}")
