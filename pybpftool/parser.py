@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import struct
+from collections import ChainMap
 from collections.abc import Mapping
 
 from pybpftool.btf import BtfSpec, Kind, parse_btf, parse_btf_ext
@@ -165,27 +166,19 @@ class _Parser:
                 self.data_maps[sec.ndx] = parse_data_map(elf, sec, self.obj_name, None)
 
     def _datasec_layouts(self, btf: BtfSpec) -> dict[str, tuple[int, Mapping[str, int]]]:
-        """_datasec_layouts: size and variable offsets of each ELF section a DATASEC names."""
-        layouts: dict[str, tuple[int, Mapping[str, int]]] = {}
+        """_datasec_layouts: size and variable offsets of each ELF section a DATASEC names.
+
+        libbpf finds a variable's symbol by name in any section (clang may put a static const
+        in .rodata.cst16 while BTF lists it under .rodata); one in its own section wins.
+        """
         elf = self.elf
-        symbols = elf.symbols  # read first: a bad symbol table is reported before bad BTF
-        anywhere: dict[str, int] | None = None
+        anywhere = {s.name: s.value for s in elf.symbols if s.type == STT_OBJECT}
+        layouts: dict[str, tuple[int, Mapping[str, int]]] = {}
         for type_id in btf.ids_of_kind(Kind.DATASEC):
             sec = elf.section_by_name(btf.type(type_id).name)
-            if sec is None:
-                continue
-            own = {s.name: s.value for s in elf.symbols_in(sec.ndx, STT_OBJECT)}
-            # libbpf finds a variable's symbol by name in any section (clang may put a static
-            # const in .rodata.cst16 while BTF lists it under .rodata); its own section wins.
-            # Only fix_datasecs reads the layout, and only for the DATASEC's VARs: when each
-            # has a symbol in its own section, the other sections' symbols are never read, so
-            # they are gathered only for a DATASEC where one has not.
-            if not all(var is not None and var.name in own for var in btf.vars_of(type_id)):
-                if anywhere is None:
-                    anywhere = {s.name: s.value for s in symbols if s.type == STT_OBJECT}
-                # One merged dict, not a ChainMap: ChainMap.get runs Python code per lookup.
-                own = {**anywhere, **own}
-            layouts[sec.name] = (sec.size, own)
+            if sec is not None:
+                own = {s.name: s.value for s in elf.symbols_in(sec.ndx, STT_OBJECT)}
+                layouts[sec.name] = (sec.size, ChainMap(own, anywhere))
         return layouts
 
     def _license(self, sec: Section) -> str:

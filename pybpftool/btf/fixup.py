@@ -54,15 +54,13 @@ def _placed(btf: BtfSpec, datasec: Datasec, offsets: Mapping[str, int]) -> tuple
     """_placed: the DATASEC's entries with each variable at its symbol's offset, sorted by
     offset as libbpf sorts them (the kernel wants them so)."""
     placed = []
-    new = tuple.__new__  # VarSecinfo(...) would run the named tuple's Python-level __new__
-    for (var_id, offset, size), var in zip(datasec.vars, btf.vars_of(datasec.id), strict=True):
-        if var is None:
-            var = btf.type(var_id)
+    for var_id, offset, size in datasec.vars:
+        var = btf.type(var_id)
         if isinstance(var, Var):
             offset = offsets.get(var.name, offset)
             if offset > _U32_MAX:
                 raise ObjectError(f"variable '{var.name}': symbol offset beyond 4 GiB")
-        placed.append(new(VarSecinfo, (var_id, offset, size)))
+        placed.append(VarSecinfo(var_id, offset, size))
     placed.sort(key=_OFFSET)
     return tuple(placed)
 
