@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from pybpftool.btf import BtfExt, BtfSpec
+    from pybpftool.linking import ProgramCode
 
 
 class MapOrigin(Enum):
@@ -119,36 +120,52 @@ class TailCall:
 
 @dataclass(frozen=True)
 class ProgramSpec:
-    """ProgramSpec: one entry program with its subprograms appended (flattened).
+    """ProgramSpec: one entry program, whose subprograms are appended when it is linked.
 
     `type`/`expected_attach_type` are guessed from the section name as libbpf does, or None
-    when the name carries no type (iproute2 names: the command decides).
+    when the name carries no type (iproute2 names: the command decides). `code` holds the
+    entry function and what it calls; `insns`, `references` and `layout` are the linked
+    program's, built anew on each read (a load reads each once), so parsing or showing an
+    object links nothing.
     """
 
     name: str
     section: str
     type: int | None
     expected_attach_type: int | None
-    insns: bytes
-    references: tuple[Reference, ...]
-    subprograms: tuple[str, ...]
-    layout: tuple[CodeSpan, ...]
+    code: ProgramCode
     sleepable: bool = False
     autoload: bool = True
     tail_call: TailCall | None = None
 
     @property
+    def insns(self) -> bytes:
+        """insns: the linked instructions: the entry's, then each subprogram's."""
+        return self.code.insns()
+
+    @property
+    def references(self) -> tuple[Reference, ...]:
+        """references: what the linked instructions refer to, by instruction."""
+        return self.code.references()
+
+    @property
+    def layout(self) -> tuple[CodeSpan, ...]:
+        """layout: where each function's copy lies in the linked instructions."""
+        return self.code.layout()
+
+    @property
+    def subprograms(self) -> tuple[str, ...]:
+        """subprograms: the names of the appended functions, in their order."""
+        return self.code.subprograms
+
+    @property
     def insn_count(self) -> int:
-        return len(self.insns) // 8
+        return self.code.insn_count
 
     @property
     def maps_used(self) -> tuple[str, ...]:
         """maps_used: the maps (and data maps) its instructions refer to, first use first."""
-        seen: dict[str, None] = {}
-        for ref in self.references:
-            if ref.kind is not RefKind.EXTERN:
-                seen.setdefault(ref.target, None)
-        return tuple(seen)
+        return self.code.maps_used()
 
 
 @dataclass(frozen=True)
