@@ -16,7 +16,8 @@ iproute2 opens objects with `relaxed_maps`, so unknown fields are ignored, as he
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import heapq
+from collections.abc import Callable, Mapping
 from typing import NamedTuple, NoReturn
 
 from pybpftool.btf import Array as BtfArray
@@ -279,23 +280,23 @@ def collect_static_slots(
     `entry_at(section index, byte offset)` names the entry program that starts there, or is
     "" if none does.
     """
+    by_name = {spec.name: spec for spec in reversed(specs)}  # the first of each name
+    holding = _maps_holding(layouts, [rel.offset for rel in rels])
     slots: dict[str, dict[int, str]] = {}
     symbols = elf.symbols
     for i, rel in enumerate(rels):
         if not 0 < rel.sym < len(symbols):
             raise ObjectError(f"'.maps' relo #{i}: unknown symbol index {rel.sym}")
         sym = symbols[rel.sym]
-        layout = next(
-            (lay for lay in layouts if lay.offset <= rel.offset < lay.offset + lay.size), None
-        )
+        layout = holding[rel.offset]
         if layout is None:
             raise ObjectError(f"'.maps' relo #{i}: no map at offset {rel.offset}")
-        spec = next(s for s in specs if s.name == layout.name)
+        spec = by_name[layout.name]
         if layout.values_offset is None:
             raise ObjectError(f"'.maps' relo #{i}: map '{spec.name}' has no 'values' member")
         slot = _slot_index(i, rel.offset - layout.offset - layout.values_offset)
         if spec.type in _MAP_IN_MAP:
-            target = _inner_target(i, sym.shndx, sym.name, maps_shndx, specs)
+            target = _inner_target(i, sym.shndx, sym.name, maps_shndx, by_name)
         else:
             target = entry_at(sym.shndx, sym.value)
             if not target:
@@ -309,6 +310,31 @@ def collect_static_slots(
     ]
 
 
+def _maps_holding(
+    layouts: list[BtfMapLayout], offsets: list[int]
+) -> dict[int, BtfMapLayout | None]:
+    """_maps_holding: for each of `offsets` in `.maps`, the first map (in DATASEC order)
+    whose bytes hold it, or None.
+
+    A sound object's maps do not overlap, but a broken one's may: a sweep over the offsets
+    in ascending order keeps the maps begun so far in a heap by DATASEC position, dropping
+    from its top those ended, so the top is the answer (n log n, not a scan per offset).
+    """
+    by_start = sorted(range(len(layouts)), key=lambda i: layouts[i].offset)
+    begun: list[tuple[int, int]] = []  # (DATASEC position, end offset)
+    answers: dict[int, BtfMapLayout | None] = {}
+    next_map = 0
+    for offset in sorted(set(offsets)):
+        while next_map < len(by_start) and layouts[by_start[next_map]].offset <= offset:
+            i = by_start[next_map]
+            heapq.heappush(begun, (i, layouts[i].offset + layouts[i].size))
+            next_map += 1
+        while begun and begun[0][1] <= offset:  # ended: offsets only grow
+            heapq.heappop(begun)
+        answers[offset] = layouts[begun[0][0]] if begun else None
+    return answers
+
+
 def _slot_index(relo: int, offset: int) -> int:
     if offset < 0:
         raise ObjectError(f"'.maps' relo #{relo}: unexpected relo pointing before values")
@@ -317,9 +343,11 @@ def _slot_index(relo: int, offset: int) -> int:
     return offset // _PTR_SIZE
 
 
-def _inner_target(relo: int, shndx: int, name: str, maps_shndx: int, specs: list[MapSpec]) -> str:
+def _inner_target(
+    relo: int, shndx: int, name: str, maps_shndx: int, specs: Mapping[str, MapSpec]
+) -> str:
     if shndx != maps_shndx:
         raise ObjectError(f"'.maps' relo #{relo}: inner map '{name}' is not in section .maps")
-    if not any(s.name == name for s in specs):
+    if name not in specs:
         raise ObjectError(f"'.maps' relo #{relo}: inner map '{name}' not found")
     return name

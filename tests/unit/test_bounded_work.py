@@ -12,6 +12,7 @@ from typing import TypeVar
 import genobj
 import pytest
 from rich.console import Console
+from workcount import growth
 
 from pybpftool.cli.bpftool.objshow import object_to_json, render_object
 from pybpftool.parser import parse_object
@@ -59,3 +60,30 @@ def test_show_links_no_program(shared: bytes, target: str) -> None:
     assert f"{SUBPROGRAM_INSNS + 5}" in text
     assert text.count('"subprograms": ["big"]') == PROGRAMS
     assert peak - small_peak < len(shared), f"{peak} bytes, {small_peak} with a small subprogram"
+
+
+def parse_growth(source: Callable[[int], str], small: int, large: int, target: str) -> float:
+    """parse_growth: workcount.growth of parsing the objects `source(small)` and
+    `source(large)` (built before anything is counted)."""
+    objects = {n: genobj.build(source(n), target) for n in (small, large)}
+    return growth(lambda n: parse_object(objects[n]), small, large)
+
+
+def test_static_slots_cost_grows_linearly(target: str) -> None:
+    """4x the map-in-maps (each with 4 static slots) is at most ~4x the parse work; slot
+    collection used to scan every map for each slot's relocation."""
+    assert parse_growth(lambda n: genobj.map_in_maps(n, 4), 40, 160, target) < 1.5
+
+
+@pytest.mark.parametrize(
+    ("source", "small", "large"),
+    [
+        pytest.param(genobj.many_maps, 100, 400, id="maps"),
+        pytest.param(genobj.many_programs, 50, 200, id="programs"),
+        pytest.param(lambda n: genobj.shared_subprogram(n, 200), 25, 100, id="callers"),
+    ],
+)
+def test_parse_work_grows_linearly(
+    source: Callable[[int], str], small: int, large: int, target: str
+) -> None:
+    assert parse_growth(source, small, large, target) < 1.5
