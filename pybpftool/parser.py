@@ -223,9 +223,17 @@ class _Parser:
                 raise ObjectError(f"reference to '{sym.name}', which is not a map of .maps")
             return Target(RefKind.MAP, name)
         data_map = self.data_maps.get(sym.shndx)
-        if data_map is not None:
-            return Target(RefKind.MAP_VALUE, data_map.name, offset=sym.value + imm)
-        return None
+        if data_map is None:
+            return None
+        # The kernel reads the offset as a u32 of the ld_imm64's second half and judges it
+        # against the value size; one that does not fit 32 bits cannot even be written.
+        offset = sym.value + imm
+        if not 0 <= offset <= 0xFFFFFFFF:
+            raise ObjectError(
+                f"reference to '{sym.name}' at offset {offset} of {data_map.section!r}"
+                " does not fit 32 bits"
+            )
+        return Target(RefKind.MAP_VALUE, data_map.name, offset=offset)
 
     def _legacy_map_at(self, offset: int) -> str:
         if self._legacy_map_at_offset is None:

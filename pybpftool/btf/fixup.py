@@ -102,7 +102,7 @@ def sanitize(btf: BtfSpec) -> bytes:
         elif kind == Kind.DATASEC:
             # btf_var_secinfo and btf_member are both 12 bytes; members become unnamed u8s.
             struct.pack_into(bo + "I", raw, pos + 4, (Kind.STRUCT << _INFO_KIND_SHIFT) | vlen)
-            _sanitize_datasec_members(btf, raw, pos, vlen)
+            _sanitize_datasec_members(btf, raw, type_id, vlen)
         elif kind == Kind.ENUM64:
             union = (Kind.UNION << _INFO_KIND_SHIFT) | vlen
             struct.pack_into(bo + "I", raw, pos + 4, union)
@@ -113,11 +113,18 @@ def sanitize(btf: BtfSpec) -> bytes:
     return bytes(raw)
 
 
-def _sanitize_datasec_members(btf: BtfSpec, raw: bytearray, pos: int, vlen: int) -> None:
-    bo = btf.byteorder
+def _sanitize_datasec_members(btf: BtfSpec, raw: bytearray, type_id: int, vlen: int) -> None:
+    """_sanitize_datasec_members: each of the `vlen` variables of DATASEC `type_id` becomes
+    an unnamed u8 member at the variable's offset, in bits (which must fit 32 bits)."""
+    bo, pos = btf.byteorder, btf.record_offset(type_id)
     for i in range(vlen):
         at = pos + 12 + 12 * i
-        _type, offset, _size = struct.unpack_from(bo + "III", raw, at)
+        var_id, offset, _size = struct.unpack_from(bo + "III", raw, at)
+        if offset * 8 > _U32_MAX:
+            raise ObjectError(
+                f"DATASEC {btf.name_of(type_id)!r}: variable #{var_id} at byte offset {offset}"
+                " lies beyond any struct member's reach, so it cannot be sanitized"
+            )
         struct.pack_into(bo + "III", raw, at, 0, _u8_type(btf), offset * 8)
 
 
