@@ -17,17 +17,18 @@ The semantics are libbpf's (relo_core.c, see spec/loaders.md §1.2), written her
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import IntEnum
 from typing import NamedTuple
 
 from pybpftool.btf.spec import BtfSpec
-from pybpftool.btf.types import Array, Composite, Enum, FuncProto, Int, Kind, Ptr
+from pybpftool.btf.types import Array, Composite, Enum, FuncProto, Int, Kind, Member, Ptr
 from pybpftool.errors import ObjectError
 
 POISON_HELPER = 0xBAD2310  # the verifier then says "invalid func unknown#195896080"
 # (loader/corerelo.py repeats it, to explain logs without importing this module)
 MAX_SPEC_LEN = 64
+MAX_COMPAT_LEVELS = 32  # libbpf: chain steps and prototype nesting _types_compatible follows
 BTF_INT_SIGNED = 1
 
 
@@ -194,60 +195,103 @@ def _fields_compatible(local: BtfSpec, lid: int, target: BtfSpec, tid: int) -> b
 
 
 def _types_compatible(local: BtfSpec, lid: int, target: BtfSpec, tid: int) -> bool:
-    """_types_compatible: libbpf's rules for type-based relocations (names already match)."""
-    if not _kinds_compatible(local.kind(lid), target.kind(tid)):
-        return False
-    for _ in range(32):
-        lid, tid = local.skip_mods_and_typedefs(lid), target.skip_mods_and_typedefs(tid)
-        lt, tt = local.type(lid), target.type(tid)
-        if not _kinds_compatible(lt.kind, tt.kind):
+    """_types_compatible: libbpf's rules for type-based relocations (names already match).
+
+    As in libbpf (__bpf_core_types_are_compat), a chain of pointers, arrays and return types
+    is followed at most 32 steps, and function prototypes' parameters at most 32 levels deep,
+    which is an error: a target typedef whose prototype takes and returns the typedef itself
+    would never end. Each pair of types is compared once per level.
+    """
+    return _TypeComparison(local, target).compatible(lid, tid, MAX_COMPAT_LEVELS)
+
+
+class _TypeComparison:
+    """_TypeComparison: one _types_compatible question, with its answers so far."""
+
+    def __init__(self, local: BtfSpec, target: BtfSpec) -> None:
+        self.local, self.target = local, target
+        self.known: dict[tuple[int, int, int], bool] = {}
+
+    def compatible(self, lid: int, tid: int, level: int) -> bool:
+        if (lid, tid, level) not in self.known:
+            self.known[lid, tid, level] = self._compare(lid, tid, level)
+        return self.known[lid, tid, level]
+
+    def _compare(self, lid: int, tid: int, level: int) -> bool:
+        local, target = self.local, self.target
+        if not _kinds_compatible(local.kind(lid), target.kind(tid)):
             return False
-        if lt.kind in (Kind.UNKN, Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64, Kind.FWD):
-            return True
-        if isinstance(lt, Int) and isinstance(tt, Int):
-            return lt.bit_offset == 0 and tt.bit_offset == 0
-        if isinstance(lt, (Ptr, Array)) and isinstance(tt, (Ptr, Array)):
-            lid, tid = lt.type, tt.type  # same kind: checked above
-        elif isinstance(lt, FuncProto) and isinstance(tt, FuncProto):
-            if len(lt.params) != len(tt.params):
+        for _ in range(MAX_COMPAT_LEVELS):
+            lid, tid = local.skip_mods_and_typedefs(lid), target.skip_mods_and_typedefs(tid)
+            lt, tt = local.type(lid), target.type(tid)
+            if not _kinds_compatible(lt.kind, tt.kind):
                 return False
-            if not all(
-                _types_compatible(
-                    local,
-                    local.skip_mods_and_typedefs(lp.type),
-                    target,
-                    target.skip_mods_and_typedefs(tp.type),
-                )
-                for lp, tp in zip(lt.params, tt.params, strict=True)
-            ):
-                return False
-            lid, tid = lt.return_type, tt.return_type
-        else:
-            return False  # FLOAT and the rest: libbpf calls them incompatible
-    return False
+            if lt.kind in (Kind.UNKN, Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64, Kind.FWD):
+                return True
+            if isinstance(lt, Int) and isinstance(tt, Int):
+                return lt.bit_offset == 0 and tt.bit_offset == 0
+            if isinstance(lt, (Ptr, Array)) and isinstance(tt, (Ptr, Array)):
+                lid, tid = lt.type, tt.type  # same kind: checked above
+            elif isinstance(lt, FuncProto) and isinstance(tt, FuncProto):
+                if len(lt.params) != len(tt.params):
+                    return False
+                for lp, tp in zip(lt.params, tt.params, strict=True):
+                    if level <= 0:
+                        raise ObjectError(
+                            f"CO-RE: local type [{lid}] and target type [{tid}] nest function"
+                            f" prototypes more than {MAX_COMPAT_LEVELS} deep"
+                        )
+                    lp_id = local.skip_mods_and_typedefs(lp.type)
+                    tp_id = target.skip_mods_and_typedefs(tp.type)
+                    if not self.compatible(lp_id, tp_id, level - 1):
+                        return False
+                lid, tid = lt.return_type, tt.return_type
+            else:
+                return False  # FLOAT and the rest: libbpf calls them incompatible
+        return False
 
 
 def _match_member(
     local: BtfSpec, acc: Accessor, target: BtfSpec, tid: int, bit_offset: int
 ) -> tuple[Accessor, int, int] | None:
     """_match_member: (target accessor, next type, bit offset) of the member named like the
-    local one, searching anonymous members too; None when there is no compatible one."""
-    t = target.type(target.skip_mods_and_typedefs(tid))
-    if not isinstance(t, Composite):
-        return None
+    local one, searching anonymous members too (depth first, in member order, as libbpf);
+    None when there is no compatible one. A composite whose member of that name is not
+    compatible is given up, and the search goes on in the one enclosing it.
+
+    Each composite is searched once: one that did not have the member the first time will
+    not have it the next, so a member that loops back to its own struct ends the search
+    there, and a deep nest of anonymous members costs one step per type.
+    """
     local_member = local.type(acc.type_id)
     assert isinstance(local_member, Composite)
     wanted = local_member.members[acc.idx]
-    for i, m in enumerate(t.members):
-        offset = bit_offset + m.bit_offset
+    searched: set[int] = set()
+    # Each entry: a composite's members still to look at, and where the composite starts.
+    pending: list[tuple[Iterator[tuple[int, Member]], Composite, int]] = []
+
+    def enter(type_id: int, offset: int) -> None:
+        found = target.skip_mods_and_typedefs(type_id)
+        t = target.type(found)
+        if isinstance(t, Composite) and found not in searched:
+            searched.add(found)
+            pending.append((iter(enumerate(t.members)), t, offset))
+
+    enter(tid, bit_offset)
+    while pending:
+        members, owner, start = pending[-1]
+        step = next(members, None)
+        if step is None:
+            pending.pop()
+            continue
+        i, m = step
+        offset = start + m.bit_offset
         if not m.name:
-            found = _match_member(local, acc, target, m.type, offset)
-            if found is not None:
-                return found
+            enter(m.type, offset)
         elif m.name == wanted.name:
-            if not _fields_compatible(local, wanted.type, target, m.type):
-                return None
-            return Accessor(t.id, i, m.name), m.type, offset
+            if _fields_compatible(local, wanted.type, target, m.type):
+                return Accessor(owner.id, i, m.name), m.type, offset
+            pending.pop()  # not this composite; an enclosing one may have another
     return None
 
 
