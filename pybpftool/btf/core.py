@@ -528,7 +528,7 @@ def _unpack(buf: bytearray, idx: int, bo: str) -> tuple[int, int, int, int]:
 def poison(buf: bytearray, idx: int, bo: str) -> None:
     """poison: a call to helper 0xbad2310 in place of instruction `idx` (both ld_imm64
     slots), which the verifier rejects only if it can reach it."""
-    slots = (idx, idx + 1) if buf[idx * 8] == 0x18 else (idx,)
+    slots = (idx, idx + 1) if buf[idx * 8] == 0x18 else (idx,)  # patch checks both exist
     for i in slots:
         struct.pack_into(bo + "BBhi", buf, i * 8, 0x85, 0, 0, POISON_HELPER)
 
@@ -541,6 +541,8 @@ def patch(buf: bytearray, idx: int, result: Result, bo: str) -> bool:
     True when the instruction was poisoned instead."""
     where = f"instruction {idx} ({result.description})"
     if result.poison:
+        if buf[idx * 8] == 0x18 and len(buf) < (idx + 2) * 8:
+            raise ObjectError(f"CO-RE {where}: ld_imm64 is cut short")
         poison(buf, idx, bo)
         return True
     code, src, off, imm = _unpack(buf, idx, bo)

@@ -9,7 +9,7 @@ import struct
 import pytest
 
 from pybpftool.btf import BtfSpec, Kind, parse_btf
-from pybpftool.btf.core import CoreKind, resolve
+from pybpftool.btf.core import CoreKind, Result, patch, resolve
 from pybpftool.errors import ObjectError
 
 BTF_MAGIC = 0xEB9F
@@ -79,3 +79,12 @@ def test_an_incompatible_member_in_an_anonymous_struct_does_not_end_the_search()
     target = btf_of(types)
     result = resolve(local, target, lambda kind, name: [2], 2, "0:0", CoreKind.FIELD_BYTE_OFFSET)
     assert (result.poison, result.new) == (False, 8)
+
+
+def test_poisoning_an_ld_imm64_cut_short_is_an_object_error() -> None:
+    """A relocation (from a hostile .BTF.ext) on a program's last slot holding an ld_imm64
+    opcode: there is no second slot to poison."""
+    buf = bytearray(struct.pack("<BBhi", 0x18, 0, 0, 0))
+    result = Result(0, 0, poison=True, description="<field_exists> [2] struct s.x")
+    with pytest.raises(ObjectError, match=r"^CO-RE instruction 0 \(.*\): ld_imm64 is cut short"):
+        patch(buf, 0, result, "<")
