@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 
 from pybpftool.btf.types import (
-    KINDS,
     MAX_KIND,
     MODIFIERS,
     Array,
@@ -100,13 +99,13 @@ def check_header(data: bytes, byteorder: str, what: str) -> tuple[int, ...]:
 
 
 def u32_words(data: bytes, start: int, stop: int, byteorder: str) -> Sequence[int]:
-    """u32_words: the whole u32 words of data[start:stop] (read at C speed)."""
+    """u32_words: the whole u32 words of data[start:stop]."""
     whole = stop - (stop - start) % 4
     return unsigned_words(memoryview(data)[start:whole], byteorder, 4)
 
 
 def gather(seq: Sequence[int], positions: Sequence[int]) -> tuple[int, ...]:
-    """gather: seq[p] for each of `positions`, in one C-level call."""
+    """gather: seq[p] for each of `positions`, as a tuple."""
     if len(positions) > 1:
         found: tuple[int, ...] = itemgetter(*positions)(seq)
         return found
@@ -279,7 +278,7 @@ class BtfSpec:
 
     def kind(self, type_id: int) -> Kind:
         """kind: the kind of type `type_id`, read from the index without decoding the type."""
-        return KINDS[self._checked_kind(type_id)]
+        return Kind(self._checked_kind(type_id))
 
     def _checked_kind(self, type_id: int) -> int:
         """_checked_kind: the kind number of `type_id` (0 for void), which must exist."""
@@ -391,7 +390,7 @@ class BtfSpec:
         # Offsets may come from a cache: the record must be what the index says it is.
         if k != self._kinds[type_id] or pos + 12 + _FIXED_EXTRA[k] + _PER_VLEN[k] * vlen > end:
             raise ObjectError(f".BTF: type [{type_id}] does not match the type index")
-        kind = KINDS[k]
+        kind = Kind(k)
         name = self.string(name_off) if name_off else ""
         extra = pos + 12
         if kind == Kind.PTR:
@@ -484,7 +483,7 @@ def _record_size(info: int, type_id: int) -> int:
 def _kinds_at(raw: bytes, offsets: list[int], byteorder: str) -> bytearray:
     """_kinds_at: the kind of the record at each of `offsets` (the first is void's, 0).
 
-    Read in one C-level gather: the kind bits are in the info word's most significant byte.
+    The kind bits are in the info word's most significant byte.
     """
     first = 7 if byteorder == "<" else 4
     top = raw[first : offsets[-1] + 8]  # top[pos]: the top byte of the info word at pos + 4

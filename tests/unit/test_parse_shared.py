@@ -3,7 +3,6 @@ one section must not hide what is wrong with the same reference in another."""
 
 from __future__ import annotations
 
-import gc
 import struct
 
 import bpfobjs
@@ -49,21 +48,6 @@ def test_a_remembered_target_does_not_excuse_a_bad_instruction(target: str) -> N
     data[map_reference_offset(bytes(data), "xdp/second")] = BPF_MOV64_IMM
     with pytest.raises(ObjectError, match=r"section 'xdp/second': relocation for a non-ld_imm64"):
         parse_object(bytes(data))
-
-
-@pytest.mark.parametrize("collecting", [True, False], ids=["gc-on", "gc-off"])
-def test_parse_leaves_the_cycle_collector_as_it_found_it(collecting: bool) -> None:
-    path = bpfobjs.build("shared_refs")
-    was = gc.isenabled()
-    try:
-        (gc.enable if collecting else gc.disable)()
-        parse_object(path)
-        assert gc.isenabled() is collecting
-        with pytest.raises(ObjectError):
-            parse_object(b"\x7fELF broken")
-        assert gc.isenabled() is collecting
-    finally:
-        (gc.enable if was else gc.disable)()
 
 
 def byteorder(target: str) -> str:
