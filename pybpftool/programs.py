@@ -78,6 +78,11 @@ class CodeSections:
                 calls.append(self._call(fn, idx, target.section, target.insn, target.kind is FUNC))
             else:
                 assert isinstance(target.kind, RefKind)
+                if target.kind is not RefKind.EXTERN and idx + 1 >= end:
+                    raise ObjectError(
+                        f"function '{fn.name}': ld_imm64 at instruction {idx - start} runs past"
+                        " the function's end"
+                    )
                 refs.append(Reference(idx - start, target.kind, target.name, target.offset))
         for idx in call_sites(code, start, end, self.byteorder):
             callee = idx + Insn(code, idx, self.byteorder).imm + 1

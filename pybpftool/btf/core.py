@@ -364,6 +364,8 @@ def _field_value(spec: Spec | None, kind: int) -> _Field | None:
     bit_off, bit_sz = spec.bit_offset, member.bitfield_size
     if bit_sz:
         byte_sz = btf.resolve_size(field_id)
+        if not byte_sz:
+            raise ObjectError(f"CO-RE relocation on bitfield '{member.name}' of a type of no size")
         byte_off = bit_off // 8 // byte_sz * byte_sz
         while bit_off + bit_sz - byte_off * 8 > byte_sz * 8:
             if byte_sz >= 8:

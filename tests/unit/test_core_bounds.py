@@ -88,3 +88,18 @@ def test_poisoning_an_ld_imm64_cut_short_is_an_object_error() -> None:
     result = Result(0, 0, poison=True, description="<field_exists> [2] struct s.x")
     with pytest.raises(ObjectError, match=r"^CO-RE instruction 0 \(.*\): ld_imm64 is cut short"):
         patch(buf, 0, result, "<")
+
+
+def bitfield_struct(int_size: int) -> BtfSpec:
+    """[1] long of `int_size` bytes; [2] struct s { long x: 3; } (kind_flag offsets)."""
+    types = rec(1, Kind.INT, int_size) + struct.pack("<I", 64)
+    bitfield = (3 << 24) | 0
+    types += struct.pack("<III", 10, (int(Kind.STRUCT) << 24) | (1 << 31) | 1, 8)
+    types += struct.pack("<III", 12, 1, bitfield)
+    return btf_of(types)
+
+
+def test_a_bitfield_of_a_zero_size_type_is_an_object_error() -> None:
+    local, target = bitfield_struct(8), bitfield_struct(0)
+    with pytest.raises(ObjectError, match=r"bitfield .* of a type of no size"):
+        resolve(local, target, lambda kind, name: [2], 2, "0:0", CoreKind.FIELD_BYTE_OFFSET)
