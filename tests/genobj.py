@@ -78,17 +78,18 @@ def map_in_maps(outers: int, slots: int) -> str:
     return "".join(parts)
 
 
-def build(text: str, target: str = "bpfel") -> bytes:
-    """build: the object clang-14 makes of C `text` (cached for the session, like bpfobjs)."""
+def build(text: str, target: str = "bpfel", debug: bool = True) -> bytes:
+    """build: the object clang-14 makes of C `text` (cached for the session, like bpfobjs);
+    without `debug`, no BTF and no DWARF (-g0)."""
     tag = hashlib.sha1(text.encode()).hexdigest()[:16]
     source = bpfobjs.cache_dir() / f"gen-{tag}.c"
-    out = bpfobjs.cache_dir() / f"gen-{tag}-{target}.o"
+    out = bpfobjs.cache_dir() / f"gen-{tag}-{target}{'' if debug else '-g0'}.o"
     if not out.exists():
         source.write_text(text)
         cmd = [
             bpfobjs.CLANG,
             "-O2",
-            "-g",
+            "-g" if debug else "-g0",
             "-target",
             target,
             f"-I{bpfobjs.BPF_DIR / 'include'}",
