@@ -11,24 +11,21 @@ The semantics are libbpf's (relo_core.c, see spec/loaders.md §1.2), written her
 4. All matching candidates must agree; none matching means "poison the instruction": it is
    replaced by a call to helper 0xbad2310, which the verifier rejects only if reachable.
 5. The instruction (ALU imm, load/store offset and size, or ld_imm64) is checked to hold the
-   local value, then patched with the target's.
+   local value, then patched with the target's (btf/corepatch.py).
 """
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Iterator
 from enum import IntEnum
 from typing import NamedTuple
 
+from pybpftool.btf.compat import essential_name, fields_compatible, types_compatible
 from pybpftool.btf.spec import BtfSpec
-from pybpftool.btf.types import Array, Composite, Enum, FuncProto, Int, Kind, Member, Ptr
+from pybpftool.btf.types import Array, Composite, Enum, Int, Kind, Member, Ptr
 from pybpftool.errors import ObjectError
 
-POISON_HELPER = 0xBAD2310  # the verifier then says "invalid func unknown#195896080"
-# (loader/corerelo.py repeats it, to explain logs without importing this module)
 MAX_SPEC_LEN = 64
-MAX_COMPAT_LEVELS = 32  # libbpf: chain steps and prototype nesting _types_compatible follows
 BTF_INT_SIGNED = 1
 
 
@@ -70,15 +67,6 @@ KIND_NAMES = {
 }
 
 
-def essential_name(name: str) -> str:
-    """essential_name: `name` without its `___flavor` suffix (the last `x___y` split)."""
-    for i in range(len(name) - 5, -1, -1):
-        sep = name[i : i + 5]
-        if sep[0] != "_" and sep[1:4] == "___" and sep[4] != "_":
-            return name[: i + 1]
-    return name
-
-
 class Accessor(NamedTuple):
     """Accessor: one meaningful step of a spec: a named member or an array index."""
 
@@ -111,11 +99,6 @@ class Result(NamedTuple):
     # A 32-bit enumerator: clang 14 writes an ld_imm64 of it zero- or sign-extended by the
     # C constant's type, which BTF does not record; either is accepted as the local value.
     either_extension: bool = False
-
-
-def _kinds_compatible(a: Kind, b: Kind) -> bool:
-    enums = (Kind.ENUM, Kind.ENUM64)
-    return a == b or (a in enums and b in enums)
 
 
 def _is_flex(btf: BtfSpec, parent: Accessor | None, array: Array) -> bool:
@@ -172,85 +155,6 @@ def parse_local_spec(btf: BtfSpec, type_id: int, access: str, kind: int) -> Spec
     return Spec(btf, type_id, tuple(accessors), bit_offset, tuple(raw))
 
 
-def _fields_compatible(local: BtfSpec, lid: int, target: BtfSpec, tid: int) -> bool:
-    for _ in range(32):
-        lt = local.type(local.skip_mods_and_typedefs(lid))
-        tt = target.type(target.skip_mods_and_typedefs(tid))
-        if isinstance(lt, Composite) and isinstance(tt, Composite):
-            return True
-        if not _kinds_compatible(lt.kind, tt.kind):
-            return False
-        if lt.kind in (Kind.PTR, Kind.FLOAT):
-            return True
-        if lt.kind in (Kind.FWD, Kind.ENUM, Kind.ENUM64):
-            a, b = essential_name(lt.name), essential_name(tt.name)
-            return not a or not b or a == b
-        if isinstance(lt, Int) and isinstance(tt, Int):
-            return lt.bit_offset == 0 and tt.bit_offset == 0
-        if isinstance(lt, Array) and isinstance(tt, Array):
-            lid, tid = lt.type, tt.type
-            continue
-        return False
-    return False
-
-
-def _types_compatible(local: BtfSpec, lid: int, target: BtfSpec, tid: int) -> bool:
-    """_types_compatible: libbpf's rules for type-based relocations (names already match).
-
-    As in libbpf (__bpf_core_types_are_compat), a chain of pointers, arrays and return types
-    is followed at most 32 steps, and function prototypes' parameters at most 32 levels deep,
-    which is an error: a target typedef whose prototype takes and returns the typedef itself
-    would never end. Each pair of types is compared once per level.
-    """
-    return _TypeComparison(local, target).compatible(lid, tid, MAX_COMPAT_LEVELS)
-
-
-class _TypeComparison:
-    """_TypeComparison: one _types_compatible question, with its answers so far."""
-
-    def __init__(self, local: BtfSpec, target: BtfSpec) -> None:
-        self.local, self.target = local, target
-        self.known: dict[tuple[int, int, int], bool] = {}
-
-    def compatible(self, lid: int, tid: int, level: int) -> bool:
-        if (lid, tid, level) not in self.known:
-            self.known[lid, tid, level] = self._compare(lid, tid, level)
-        return self.known[lid, tid, level]
-
-    def _compare(self, lid: int, tid: int, level: int) -> bool:
-        local, target = self.local, self.target
-        if not _kinds_compatible(local.kind(lid), target.kind(tid)):
-            return False
-        for _ in range(MAX_COMPAT_LEVELS):
-            lid, tid = local.skip_mods_and_typedefs(lid), target.skip_mods_and_typedefs(tid)
-            lt, tt = local.type(lid), target.type(tid)
-            if not _kinds_compatible(lt.kind, tt.kind):
-                return False
-            if lt.kind in (Kind.UNKN, Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64, Kind.FWD):
-                return True
-            if isinstance(lt, Int) and isinstance(tt, Int):
-                return lt.bit_offset == 0 and tt.bit_offset == 0
-            if isinstance(lt, (Ptr, Array)) and isinstance(tt, (Ptr, Array)):
-                lid, tid = lt.type, tt.type  # same kind: checked above
-            elif isinstance(lt, FuncProto) and isinstance(tt, FuncProto):
-                if len(lt.params) != len(tt.params):
-                    return False
-                for lp, tp in zip(lt.params, tt.params, strict=True):
-                    if level <= 0:
-                        raise ObjectError(
-                            f"CO-RE: local type [{lid}] and target type [{tid}] nest function"
-                            f" prototypes more than {MAX_COMPAT_LEVELS} deep"
-                        )
-                    lp_id = local.skip_mods_and_typedefs(lp.type)
-                    tp_id = target.skip_mods_and_typedefs(tp.type)
-                    if not self.compatible(lp_id, tp_id, level - 1):
-                        return False
-                lid, tid = lt.return_type, tt.return_type
-            else:
-                return False  # FLOAT and the rest: libbpf calls them incompatible
-        return False
-
-
 def _match_member(
     local: BtfSpec, acc: Accessor, target: BtfSpec, tid: int, bit_offset: int
 ) -> tuple[Accessor, int, int] | None:
@@ -289,7 +193,7 @@ def _match_member(
         if not m.name:
             enter(m.type, offset)
         elif m.name == wanted.name:
-            if _fields_compatible(local, wanted.type, target, m.type):
+            if fields_compatible(local, wanted.type, target, m.type):
                 return Accessor(owner.id, i, m.name), m.type, offset
             pending.pop()  # not this composite; an enclosing one may have another
     return None
@@ -298,7 +202,7 @@ def _match_member(
 def match_spec(local: Spec, target: BtfSpec, cand: int, kind: int) -> Spec | None:
     """match_spec: the local spec carried over to candidate `cand`, or None if it misses."""
     if kind in TYPE_KINDS:
-        ok = _types_compatible(local.btf, local.root_id, target, cand)
+        ok = types_compatible(local.btf, local.root_id, target, cand)
         return Spec(target, cand, (), 0) if ok else None
     if kind in ENUM_KINDS:
         enum_id = target.skip_mods_and_typedefs(cand)
@@ -519,78 +423,3 @@ def resolve(
             )
     result = found[1] if found is not None else _calc(local, None, kind)
     return result._replace(description=describe(local, kind))
-
-
-def _unpack(buf: bytearray, idx: int, bo: str) -> tuple[int, int, int, int]:
-    """_unpack: (code, src_reg, off, imm) of instruction `idx`."""
-    code, regs, off, imm = struct.unpack_from(bo + "BBhi", buf, idx * 8)
-    return code, regs >> 4 if bo == "<" else regs & 0xF, off, imm
-
-
-def poison(buf: bytearray, idx: int, bo: str) -> None:
-    """poison: a call to helper 0xbad2310 in place of instruction `idx` (both ld_imm64
-    slots), which the verifier rejects only if it can reach it."""
-    slots = (idx, idx + 1) if buf[idx * 8] == 0x18 else (idx,)  # patch checks both exist
-    for i in slots:
-        struct.pack_into(bo + "BBhi", buf, i * 8, 0x85, 0, 0, POISON_HELPER)
-
-
-_SIZES = {8: 0x18, 4: 0x00, 2: 0x08, 1: 0x10}  # BPF_DW, BPF_W, BPF_H, BPF_B
-
-
-def patch(buf: bytearray, idx: int, result: Result, bo: str) -> bool:
-    """patch: apply `result` to instruction `idx` (after checking it holds the local value);
-    True when the instruction was poisoned instead."""
-    where = f"instruction {idx} ({result.description})"
-    if result.poison:
-        if buf[idx * 8] == 0x18 and len(buf) < (idx + 2) * 8:
-            raise ObjectError(f"CO-RE {where}: ld_imm64 is cut short")
-        poison(buf, idx, bo)
-        return True
-    code, src, off, imm = _unpack(buf, idx, bo)
-    cls = code & 0x07
-    if cls in (0x04, 0x07):  # ALU, ALU64
-        if code & 0x08:
-            raise ObjectError(f"CO-RE {where}: ALU with a register source")
-        if result.validate and imm & 0xFFFFFFFF != result.orig & 0xFFFFFFFF:
-            raise ObjectError(f"CO-RE {where}: holds {imm}, expected {result.orig}")
-        struct.pack_into(bo + "i", buf, idx * 8 + 4, _s32(result.new))
-    elif cls in (0x01, 0x02, 0x03):  # LDX, ST, STX
-        if result.validate and off != result.orig:
-            raise ObjectError(f"CO-RE {where}: offset {off}, expected {result.orig}")
-        if result.new > 0x7FFF:
-            raise ObjectError(f"CO-RE {where}: offset {result.new} does not fit")
-        if result.size_change_unsafe:
-            poison(buf, idx, bo)  # resizing would change the value read: libbpf poisons too
-            return True
-        struct.pack_into(bo + "h", buf, idx * 8 + 2, result.new)
-        if result.new_size != result.orig_size:
-            if _SIZES.get(result.orig_size) != code & 0x18 or result.new_size not in _SIZES:
-                raise ObjectError(f"CO-RE {where}: unexpected memory access size")
-            buf[idx * 8] = (code & ~0x18) | _SIZES[result.new_size]
-    elif code == 0x18:  # ld_imm64
-        if (
-            len(buf) < (idx + 2) * 8
-            or src != 0
-            or off != 0
-            or buf[(idx + 1) * 8 : (idx + 1) * 8 + 4] != bytes(4)  # code, regs, off
-        ):
-            raise ObjectError(f"CO-RE {where}: ld_imm64 of an unexpected form")
-        hi = struct.unpack_from(bo + "i", buf, idx * 8 + 12)[0]
-        value = (imm & 0xFFFFFFFF) | ((hi & 0xFFFFFFFF) << 32)
-        expected = {result.orig & 0xFFFFFFFFFFFFFFFF}
-        if result.either_extension:
-            expected.add(result.orig & 0xFFFFFFFF)
-        if result.validate and value not in expected:
-            raise ObjectError(f"CO-RE {where}: holds {value}, expected {result.orig}")
-        new = result.new & 0xFFFFFFFFFFFFFFFF
-        struct.pack_into(bo + "i", buf, idx * 8 + 4, _s32(new & 0xFFFFFFFF))
-        struct.pack_into(bo + "i", buf, idx * 8 + 12, _s32(new >> 32))
-    else:
-        raise ObjectError(f"CO-RE {where}: instruction code {code:#x} cannot be relocated")
-    return False
-
-
-def _s32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value & 0x80000000 else value

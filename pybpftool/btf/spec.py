@@ -52,15 +52,8 @@ _FIXED_EXTRA = [0] * (MAX_KIND + 1)
 _PER_VLEN = [0] * (MAX_KIND + 1)
 for _kind, _extra in ((Kind.INT, 4), (Kind.ARRAY, 12), (Kind.VAR, 4), (Kind.DECL_TAG, 4)):
     _FIXED_EXTRA[_kind] = _extra
-for _kind, _extra in (
-    (Kind.STRUCT, 12),
-    (Kind.UNION, 12),
-    (Kind.ENUM, 8),
-    (Kind.FUNC_PROTO, 8),
-    (Kind.DATASEC, 12),
-    (Kind.ENUM64, 12),
-):
-    _PER_VLEN[_kind] = _extra
+for _kind in (Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.FUNC_PROTO, Kind.DATASEC, Kind.ENUM64):
+    _PER_VLEN[_kind] = 8 if _kind in (Kind.ENUM, Kind.FUNC_PROTO) else 12
 
 # The same, in bytes with the 12-byte header, for every value of the info word's 5 kind bits
 # (0: no kind has that number).
@@ -256,10 +249,7 @@ class BtfSpec:
         if self._names is None:
             self._names = self._name_index()
         ids = self._names.get(name, [])
-        return ids if kind is None else [i for i in ids if self._kind_of(i) == kind]
-
-    def _kind_of(self, type_id: int) -> int:
-        return self._kinds[type_id]
+        return ids if kind is None else [i for i in ids if self._kinds[i] == kind]
 
     def ids_of_kind(self, kind: Kind) -> list[int]:
         """ids_of_kind: every type id of `kind`, in id order (read from the index)."""

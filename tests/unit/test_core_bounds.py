@@ -9,7 +9,8 @@ import struct
 import pytest
 
 from pybpftool.btf import BtfSpec, Kind, parse_btf
-from pybpftool.btf.core import CoreKind, Result, patch, resolve
+from pybpftool.btf.core import CoreKind, Result, resolve
+from pybpftool.btf.corepatch import patch
 from pybpftool.errors import ObjectError
 
 BTF_MAGIC = 0xEB9F
