@@ -86,64 +86,83 @@ def _parse_map_var(
     return spec, BtfMapLayout(name, offsets[name], size, values_off)
 
 
+@dataclasses.dataclass
+class _Definition:
+    """_Definition: what a map definition's members have set so far (filled member by
+    member, as libbpf fills its struct btf_map_def, then made a MapSpec)."""
+
+    map_type: int = 0
+    key_size: int = 0
+    value_size: int = 0
+    max_entries: int = 0
+    flags: int = 0
+    pin_id: int = 0
+    map_extra: int = 0
+    numa_node: int | None = None
+    inner: MapSpec | None = None
+    key_type_id: int = 0
+    value_type_id: int = 0
+
+
 def _parse_def(
     fields: _FieldReader, name: str, members: tuple[Member, ...], is_inner: bool
 ) -> MapSpec:
     """_parse_def: the map a definition's members describe (libbpf parse_btf_map_def)."""
-    map_type = key_size = value_size = max_entries = flags = pin_id = map_extra = 0
-    key_type_id = value_type_id = 0
-    numa_node: int | None = None
-    inner: MapSpec | None = None
+    d = _Definition()
     for i, member in enumerate(members):
         field = member.name
         if field == "type":
-            map_type = fields.uint(name, member)
+            d.map_type = fields.uint(name, member)
         elif field == "max_entries":
-            max_entries = fields.uint(name, member)
+            d.max_entries = fields.uint(name, member)
         elif field == "key":
-            key_type_id, size = fields.pointee_and_size(name, member)
-            key_size = _checked_size(name, "key", key_size, size)
+            d.key_type_id, size = fields.pointee_and_size(name, member)
+            d.key_size = _checked_size(name, "key", d.key_size, size)
         elif field == "value":
-            value_type_id, size = fields.pointee_and_size(name, member)
-            value_size = _checked_size(name, "value", value_size, size)
+            d.value_type_id, size = fields.pointee_and_size(name, member)
+            d.value_size = _checked_size(name, "value", d.value_size, size)
         elif field == "key_size":
-            key_size = _checked_size(name, "key", key_size, fields.uint(name, member))
+            d.key_size = _checked_size(name, "key", d.key_size, fields.uint(name, member))
         elif field == "value_size":
-            value_size = _checked_size(name, "value", value_size, fields.uint(name, member))
+            d.value_size = _checked_size(name, "value", d.value_size, fields.uint(name, member))
         elif field == "map_flags":
-            flags = fields.uint(name, member)
+            d.flags = fields.uint(name, member)
         elif field == "numa_node":
-            numa_node = fields.uint(name, member)
+            d.numa_node = fields.uint(name, member)
         elif field == "pinning":
-            pin_id = _pin_id(fields, name, member, is_inner)
+            d.pin_id = _pin_id(fields, name, member, is_inner)
         elif field == "map_extra":
-            map_extra = fields.ulong(name, member)
+            d.map_extra = fields.ulong(name, member)
         elif field == "values":
             is_last = i == len(members) - 1
-            value_size, inner = _parse_values(
-                fields, name, map_type, value_size, member, is_last, is_inner
+            d.value_size, d.inner = _parse_values(
+                fields, name, d.map_type, d.value_size, member, is_last, is_inner
             )
         elif not field:
             raise ObjectError(f"map '{name}': invalid field #{i}")
         # Any other field: ignored, as libbpf does with relaxed_maps (iproute2's setting).
-    if map_type == 0:
+    if d.map_type == 0:
         raise ObjectError(f"map '{name}': map type isn't specified")
+    return _map_spec(name, d)
+
+
+def _map_spec(name: str, d: _Definition) -> MapSpec:
     return MapSpec(
         name=name,
-        type=map_type,
-        key_size=key_size,
-        value_size=value_size,
-        max_entries=max_entries,
-        flags=flags,
+        type=d.map_type,
+        key_size=d.key_size,
+        value_size=d.value_size,
+        max_entries=d.max_entries,
+        flags=d.flags,
         origin=MapOrigin.BTF,
         section=BTF_MAPS_SECTION,
-        pinning=Pinning.BY_NAME if pin_id == LIBBPF_PIN_BY_NAME else Pinning.NONE,
-        pin_id=pin_id,
-        map_extra=map_extra,
-        numa_node=numa_node,
-        inner=inner,
-        btf_key_type_id=key_type_id,
-        btf_value_type_id=value_type_id,
+        pinning=Pinning.BY_NAME if d.pin_id == LIBBPF_PIN_BY_NAME else Pinning.NONE,
+        pin_id=d.pin_id,
+        map_extra=d.map_extra,
+        numa_node=d.numa_node,
+        inner=d.inner,
+        btf_key_type_id=d.key_type_id,
+        btf_value_type_id=d.value_type_id,
     )
 
 
