@@ -14,7 +14,6 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping
 from itertools import chain
-from operator import itemgetter
 
 from pybpftool.btf.spec import BtfSpec
 from pybpftool.btf.types import Datasec, Kind, Var, VarSecinfo
@@ -23,7 +22,6 @@ from pybpftool.errors import ObjectError
 BTF_FUNC_STATIC = 0
 _INFO_KIND_SHIFT = 24
 _U32_MAX = 0xFFFFFFFF
-_OFFSET = itemgetter(1)  # of a VarSecinfo
 
 
 def fix_datasecs(btf: BtfSpec, sections: Mapping[str, tuple[int, Mapping[str, int]]]) -> BtfSpec:
@@ -61,7 +59,7 @@ def _placed(btf: BtfSpec, datasec: Datasec, offsets: Mapping[str, int]) -> tuple
             if offset > _U32_MAX:
                 raise ObjectError(f"variable '{var.name}': symbol offset beyond 4 GiB")
         placed.append(VarSecinfo(var_id, offset, size))
-    placed.sort(key=_OFFSET)
+    placed.sort(key=lambda entry: entry.offset)
     return tuple(placed)
 
 
