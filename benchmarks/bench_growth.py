@@ -5,7 +5,9 @@ statically filled slots each), callers of one 5,000-instruction subprogram, and 
 object (2,500 programs calling one 25,000-instruction subprogram, no debug info). For each
 size: the object's bytes, the cold command's wall time (median of 3) and peak RSS, and, from
 the previous size on, the time and memory each added unit costs: flat columns mean linear
-growth. Targets (issue 20): any object up to 1 MB shown within 2 s and 200 MiB; time and
+growth. Each size is shown twice: as tables (rich renders every row) and with --json (the
+parse and the document alone), so the table's share of the time is visible.
+Targets (issue 20): any object up to 1 MB shown within 2 s and 200 MiB; time and
 memory at most linear in programs, maps and slots.
 Objects are built with clang-14 (tests/genobj.py) into a temporary folder, removed at the end.
 Run: .venv/bin/python benchmarks/bench_growth.py
@@ -42,11 +44,11 @@ DIMENSIONS: list[tuple[str, Callable[[int], str], tuple[int, ...], bool]] = [
 ]
 
 
-def show(path: Path) -> tuple[float, float]:
+def show(path: Path, *options: str) -> tuple[float, float]:
     """show: wall seconds and peak RSS (MiB) of one cold `pybpftool object show`, piped."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [str(PYBPFTOOL), "object", "show", str(path)],
+        [str(PYBPFTOOL), "object", "show", *options, str(path)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -60,27 +62,31 @@ def show(path: Path) -> tuple[float, float]:
 
 
 def main() -> None:
-    print(f"{'dimension':10} {'n':>6} {'bytes':>9} {'ms':>7} {'MiB':>6}   per 1,000 more: ms   MiB")
+    print(f"{'dimension':10} {'n':>6} {'bytes':>9} {'output':6} {'ms':>7} {'MiB':>6}", end="")
+    print("   per 1,000 more: ms   MiB")
     worst: list[str] = []
     try:
         with installed_bytecode():
             for name, source, sizes, debug in DIMENSIONS:
-                previous: tuple[int, float, float] | None = None
+                previous: dict[str, tuple[int, float, float]] = {}
                 for n in sizes:
                     data = genobj.build(source(n), debug=debug)
                     path = bpfobjs.cache_dir() / f"growth-{name.replace(' ', '-')}-{n}.o"
                     path.write_bytes(data)
-                    samples = [show(path) for _ in range(RUNS)]
-                    ms = statistics.median(s[0] for s in samples) * 1000
-                    mib = max(s[1] for s in samples)
-                    slope = ""
-                    if previous is not None:
-                        dn = (n - previous[0]) / 1000
-                        slope = f"{(ms - previous[1]) / dn:17.0f} {(mib - previous[2]) / dn:6.1f}"
-                    print(f"{name:10} {n:6} {len(data):9} {ms:7.0f} {mib:6.0f}   {slope}")
-                    previous = (n, ms, mib)
-                    if len(data) <= LIMIT_BYTES and (ms > LIMIT_S * 1000 or mib > LIMIT_MIB):
-                        worst.append(f"{name} {n}: {ms:.0f} ms, {mib:.0f} MiB")
+                    for output, options in (("table", ()), ("json", ("--json",))):
+                        samples = [show(path, *options) for _ in range(RUNS)]
+                        ms = statistics.median(s[0] for s in samples) * 1000
+                        mib = max(s[1] for s in samples)
+                        slope = ""
+                        if output in previous:
+                            before = previous[output]
+                            dn = (n - before[0]) / 1000
+                            slope = f"{(ms - before[1]) / dn:17.0f} {(mib - before[2]) / dn:6.1f}"
+                        row = f"{name:10} {n:6} {len(data):9} {output:6} {ms:7.0f} {mib:6.0f}"
+                        print(f"{row}   {slope}")
+                        previous[output] = (n, ms, mib)
+                        if len(data) <= LIMIT_BYTES and (ms > LIMIT_S * 1000 or mib > LIMIT_MIB):
+                            worst.append(f"{name} {n} {output}: {ms:.0f} ms, {mib:.0f} MiB")
     finally:
         bpfobjs.cleanup()
     verdict = "met" if not worst else "NOT met: " + "; ".join(worst)
