@@ -51,8 +51,10 @@ def consume(data: bytes, target: TargetBtf | None) -> str:
     except PyBpfError as err:
         one_line(err)
         return "error"
-    json.dumps(object_to_json(spec, "fuzz.o"))
-    render_object(spec, "fuzz.o", Console(file=io.StringIO(), width=200, color_system=None))
+    # show decodes .BTF.ext's CO-RE records (to count them): a bad one is a one-line error.
+    attempt(lambda: json.dumps(object_to_json(spec, "fuzz.o")))
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    attempt(lambda: render_object(spec, "fuzz.o", console))
     if spec.btf is not None:
         attempt(lambda: sanitize(spec.btf))  # type: ignore[arg-type]
     requests(spec, target)
