@@ -42,6 +42,7 @@ class Run:
         self.failures: Counter[str] = Counter()
         self.examples: dict[str, str] = {}
         self.slowest = self.peak = 0.0
+        self.slowest_case = ""
 
     def case(self, label: str, work: Callable[[], str]) -> None:
         tracemalloc.start()
@@ -54,7 +55,9 @@ class Run:
             self.failures[where] += 1
             self.examples.setdefault(where, f"{label}: {err}")
         finally:
-            self.slowest = max(self.slowest, time.perf_counter() - start)
+            elapsed = time.perf_counter() - start
+            if elapsed > self.slowest:
+                self.slowest, self.slowest_case = elapsed, label
             self.peak = max(self.peak, tracemalloc.get_traced_memory()[1])
             tracemalloc.stop()
 
@@ -93,7 +96,8 @@ def main() -> int:
     total = sum(run.outcomes.values()) + sum(run.failures.values())
     print(
         f"{total} cases: {dict(sorted(run.outcomes.items()))}; "
-        f"slowest {run.slowest * 1000:.1f} ms, peak memory per case {run.peak / 2**10:.0f} KiB, "
+        f"slowest {run.slowest * 1000:.1f} ms ({run.slowest_case}), "
+        f"peak memory per case {run.peak / 2**10:.0f} KiB, "
         f"{time.perf_counter() - started:.0f} s in all"
     )
     for where, count in run.failures.most_common():
