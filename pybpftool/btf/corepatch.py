@@ -9,6 +9,7 @@ import struct
 
 from pybpftool.btf.core import Result
 from pybpftool.errors import ObjectError
+from pybpftool.insn import INSN_LAYOUT, INSN_SIZE
 
 POISON_HELPER = 0xBAD2310  # the verifier then says "invalid func unknown#195896080"
 # (loader/corerelo.py repeats it, to explain logs without importing this module)
@@ -16,7 +17,7 @@ POISON_HELPER = 0xBAD2310  # the verifier then says "invalid func unknown#195896
 
 def _unpack(buf: bytearray, idx: int, bo: str) -> tuple[int, int, int, int]:
     """_unpack: (code, src_reg, off, imm) of instruction `idx`."""
-    code, regs, off, imm = struct.unpack_from(bo + "BBhi", buf, idx * 8)
+    code, regs, off, imm = INSN_LAYOUT[bo].unpack_from(buf, idx * INSN_SIZE)
     return code, regs >> 4 if bo == "<" else regs & 0xF, off, imm
 
 
@@ -25,7 +26,7 @@ def poison(buf: bytearray, idx: int, bo: str) -> None:
     slots), which the verifier rejects only if it can reach it."""
     slots = (idx, idx + 1) if buf[idx * 8] == 0x18 else (idx,)  # patch checks both exist
     for i in slots:
-        struct.pack_into(bo + "BBhi", buf, i * 8, 0x85, 0, 0, POISON_HELPER)
+        INSN_LAYOUT[bo].pack_into(buf, i * INSN_SIZE, 0x85, 0, 0, POISON_HELPER)
 
 
 _SIZES = {8: 0x18, 4: 0x00, 2: 0x08, 1: 0x10}  # BPF_DW, BPF_W, BPF_H, BPF_B
