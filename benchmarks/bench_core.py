@@ -36,7 +36,8 @@ INDEX_RUNS = 7
 # What `pybpftool object verify` imports, eagerly or lazily (CO-RE, the sandbox).
 IMPORTS = (
     "import pybpftool.cli.bpftool.main, pybpftool.loader.verify, pybpftool.loader.targetbtf, "
-    "pybpftool.btf.target, pybpftool.btf.core, pybpftool.sandbox"
+    "pybpftool.btf.target, pybpftool.btf.core, pybpftool.btf.compat, pybpftool.btf.corepatch, "
+    "pybpftool.sandbox"
 )
 
 

@@ -14,10 +14,7 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
-from collections.abc import Callable, Iterator, Sequence
-from itertools import accumulate, compress, islice, repeat
-from operator import add, eq, itemgetter
-from typing import Any, Literal, NamedTuple, overload
+from typing import Literal, NamedTuple
 
 from pybpftool.errors import ElfContextError, ObjectError
 
@@ -136,8 +133,8 @@ class ElfFile:
 
     __slots__ = (
         "_by_name",
-        "_rel_struct",
-        "_symbol_table",
+        "_by_section",
+        "_symbols",
         "byteorder",
         "data",
         "machine",
@@ -150,9 +147,8 @@ class ElfFile:
         self.byteorder, self.machine, shoff, shnum, shstrndx = _parse_header(data)
         self.sections, self.symtab = _parse_sections(data, self.byteorder, shoff, shnum, shstrndx)
         self._by_name: dict[str, Section] | None = None
-        self._symbol_table: SymbolTable | None = None
-        # Built once: an object has a relocation section per program, hundreds of them.
-        self._rel_struct = struct.Struct(self.byteorder + "QQ")
+        self._symbols: tuple[Symbol, ...] | None = None
+        self._by_section: dict[int, list[Symbol]] | None = None
 
     @property
     def little_endian(self) -> bool:
@@ -161,9 +157,9 @@ class ElfFile:
     def section_by_name(self, name: str) -> Section | None:
         """section_by_name: the first section with that exact name (ELF allows duplicates)."""
         if self._by_name is None:
-            # Built back to front, so the first of each name is the one left standing.
-            backwards = self.sections[::-1]
-            self._by_name = {sec.name: sec for sec in backwards}
+            self._by_name = {}
+            for sec in self.sections:
+                self._by_name.setdefault(sec.name, sec)
         return self._by_name.get(name)
 
     def section_data(self, sec: Section) -> bytes:
@@ -172,62 +168,32 @@ class ElfFile:
             if sec.size > MAX_NOBITS_SIZE:
                 raise ObjectError(f"section {sec.name!r}: {sec.size} bytes of zeros is too large")
             return bytes(sec.size)
-        offset = sec.offset
-        return self.data[offset : offset + sec.size]
-
-    @property
-    def symbol_table(self) -> SymbolTable:
-        """symbol_table: .symtab as a sequence whose Symbols are built when first read.
-
-        Reading it decodes and checks the whole table, so a malformed one is reported here,
-        whichever of symbols, symbols_in or symbol_table is read first.
-        """
-        if self._symbol_table is None:
-            self._symbol_table = _parse_symbols(self) if self.symtab is not None else _NO_SYMBOLS
-        return self._symbol_table
+        return self.data[sec.offset : sec.offset + sec.size]
 
     @property
     def symbols(self) -> tuple[Symbol, ...]:
-        """symbols: every entry of .symtab in table order (index 0 is the null symbol)."""
-        return self.symbol_table.all()
+        """symbols: every entry of .symtab in table order (index 0 is the null symbol), read
+        and checked whole the first time any symbol is asked for."""
+        if self._symbols is None:
+            self._symbols = _parse_symbols(self) if self.symtab is not None else ()
+        return self._symbols
 
     def symbols_in(self, shndx: int, stt: int | None = None) -> list[Symbol]:
         """symbols_in: the symbols defined in section `shndx` (only those of type `stt` if
-        given), in table order; a new list on each call.
-
-        Asked once per code section: an answer SymbolTable.in_section has grouped already is
-        found here, without a second call.
-        """
-        table = self._symbol_table
-        if table is None:
-            table = self.symbol_table
-        by_section = table._by_type.get(stt)  # never for stt None
-        if by_section is not None:
-            return [*by_section.get(shndx, ())]
-        return table.in_section(shndx, stt)
+        given), in table order."""
+        if self._by_section is None:
+            self._by_section = {}
+            for sym in self.symbols:
+                self._by_section.setdefault(sym.shndx, []).append(sym)
+        in_section = self._by_section.get(shndx, [])
+        return [sym for sym in in_section if stt is None or sym.type == stt]
 
     def relocations(self, rel: Section) -> list[Relocation]:
         """relocations: the records of one SHT_REL section."""
-        new = tuple.__new__
-        return [
-            new(Relocation, (off, info >> 32, info & 0xFFFFFFFF))
-            for off, info in self.relocation_records(rel)
-        ]
-
-    def relocation_records(self, rel: Section) -> list[tuple[int, int]]:
-        """relocation_records: (r_offset, r_info) of each record of one SHT_REL section, for
-        hot loops that split r_info themselves (ELF64_R_SYM is the high half, TYPE the low)."""
-        size = rel.size
-        if rel.entsize not in (0, _REL_SIZE) or size % _REL_SIZE:
+        if rel.entsize not in (0, _REL_SIZE) or rel.size % _REL_SIZE:
             raise ObjectError(f"relocation section {rel.name!r} has a bad entry size")
-        if rel.type == SHT_NOBITS:
-            raw = self.section_data(rel)
-        else:
-            # _parse_sections checked that every section with data lies inside the file, so
-            # this is section_data's slice without a call: hundreds of code sections read here.
-            offset = rel.offset
-            raw = self.data[offset : offset + size]
-        return list(self._rel_struct.iter_unpack(raw))
+        records = struct.iter_unpack(self.byteorder + "QQ", self.section_data(rel))
+        return [Relocation(offset, info >> 32, info & 0xFFFFFFFF) for offset, info in records]
 
 
 def parse_elf(data: bytes) -> ElfFile:
@@ -295,58 +261,19 @@ def _parse_sections(
         raise ObjectError("truncated ELF section header table")
     if not 0 < shstrndx < shnum:
         raise ObjectError(f"bad section name string table index {shstrndx}")
-    name_offs, types, flags, _addrs, offsets, sizes, *link_info_align_entsize = _columns(
-        memoryview(data)[shoff:end], bo, "IIQQQQIIQQ"
-    )
-    if max(map(add, offsets, sizes)) > len(data):
-        _check_extents(types, offsets, sizes, len(data))
-    names_table = _StringTable(data, offsets[shstrndx], sizes[shstrndx])
-    names = names_table.names(name_offs)
-    if names is None:
-        names = [names_table.at(offset) for offset in name_offs]
-    columns = zip(
-        range(shnum), names, types, flags, offsets, sizes, *link_info_align_entsize, strict=True
-    )
-    sections = tuple(map(tuple.__new__, repeat(Section), columns))
-    # One scan of the type column: .symtab is usually the last of a thousand sections.
-    try:
-        return sections, sections[types.index(SHT_SYMTAB)]
-    except ValueError:
-        return sections, None
-
-
-def _check_extents(
-    types: Sequence[int], offsets: Sequence[int], sizes: Sequence[int], size: int
-) -> None:
-    """_check_extents: every section with data lies inside the file."""
-    for idx, (sh_type, off, sz) in enumerate(zip(types, offsets, sizes, strict=True)):
-        if sh_type not in (SHT_NOBITS, SHT_NULL) and (off > size or sz > size - off):
+    headers = list(struct.iter_unpack(bo + "IIQQQQIIQQ", data[shoff:end]))
+    for idx, (_name, sh_type, _flags, _addr, offset, size, *_rest) in enumerate(headers):
+        if sh_type not in (SHT_NOBITS, SHT_NULL) and (
+            offset > len(data) or size > len(data) - offset
+        ):
             raise ObjectError(f"section {idx}: data lies outside the file (truncated object?)")
-
-
-def _columns(raw: memoryview, byteorder: str, fmt: str) -> list[Sequence[int]]:
-    """_columns: the fields of the fixed-size records in `raw` (struct format `fmt` without
-    its byte order, e.g. "IBBHQQ"), one sequence per field (bytes for one-byte fields).
-
-    It gives what zip(*struct.iter_unpack(byteorder + fmt, raw)) gives, minus a tuple per record
-    and a transposition, which cost more than the fields themselves. ELF records are naturally
-    aligned, so each field is a strided slice of `raw` read as words of the field's width.
-    """
-    record_size = struct.calcsize("<" + fmt)
-    words: dict[int, memoryview | array[int]] = {}
-    columns: list[Sequence[int]] = []
-    offset = 0
-    for code in fmt:
-        width = struct.calcsize("<" + code)
-        assert offset % width == 0, (fmt, code)
-        if width == 1:
-            columns.append(raw[offset::record_size].tobytes())
-        else:
-            if width not in words:
-                words[width] = unsigned_words(raw, byteorder, width)
-            columns.append(words[width][offset // width :: record_size // width].tolist())
-        offset += width
-    return columns
+    names = _StringTable(data, headers[shstrndx][4], headers[shstrndx][5])
+    sections = tuple(
+        Section(idx, names.at(name), sh_type, flags, *place)
+        for idx, (name, sh_type, flags, _addr, *place) in enumerate(headers)
+    )
+    symtab = next((sec for sec in sections if sec.type == SHT_SYMTAB), None)
+    return sections, symtab
 
 
 def unsigned_words(raw: memoryview, byteorder: str, width: int) -> memoryview | array[int]:
@@ -362,17 +289,14 @@ def unsigned_words(raw: memoryview, byteorder: str, width: int) -> memoryview | 
 
 
 class _StringTable:
-    """_StringTable: names of an ELF string table, decoded once when the table is ASCII.
-
-    Objects have thousands of names; one decode of the table and str.find per name is several
-    times cheaper than slicing and decoding each name's bytes.
-    """
+    """_StringTable: the NUL-terminated names of an ELF string table, by offset."""
 
     __slots__ = ("ascii", "data", "end", "size", "start")
 
     def __init__(self, data: bytes, offset: int, size: int) -> None:
         self.data, self.start, self.size, self.end = data, offset, size, offset + size
         raw = data[offset : offset + size]
+        # An ASCII table (the usual case) is decoded once, and each name is a slice of it.
         self.ascii = raw.decode("ascii") if raw.isascii() else None
 
     def at(self, offset: int) -> str:
@@ -388,238 +312,9 @@ class _StringTable:
                 return decode_name(self.data[self.start + offset : stop])
         raise ObjectError(f"string at index {offset} is not NUL-terminated")
 
-    def text_for(self, offsets: Sequence[int]) -> str | None:
-        """text_for: the decoded table if at() of every one of `offsets` is simply the text from
-        there to the next NUL, else None.
 
-        That holds when the table is ASCII, ends in NUL and every offset lies inside it: then
-        no check of at() can fail, and names can be sliced without one.
-        """
-        text = self.ascii
-        if text is None or not text.endswith("\0") or (offsets and max(offsets) >= len(text)):
-            return None
-        return text
-
-    def names(self, offsets: Sequence[int]) -> list[str] | None:
-        """names: at() of each offset, or None when at() has to check them one by one.
-
-        When text_for() vouches for every offset, one comprehension slices every name. Offset 0
-        names every STT_SECTION symbol (a third of a large object's), so that name is looked up
-        once.
-        """
-        text = self.text_for(offsets)
-        if text is None:
-            return None
-        find = text.find
-        first = text[: find("\0")]
-        return [text[offset : find("\0", offset)] if offset else first for offset in offsets]
-
-
-class SymbolTable(Sequence[Symbol]):
-    """SymbolTable: the entries of .symtab, decoded column-wise; Symbols (and their names) are
-    built only when asked for.
-
-    A large object has thousands of symbols, but a parse reads few of them: the functions of
-    each code section, the objects of data and map sections, and the ones relocations name.
-    Building a named tuple and slicing a name for every entry, then grouping them all by
-    section, cost more than all of those. Its columns were checked when it was built: when
-    `_StringTable.text_for` vouches for every name offset, names are sliced when needed, else
-    every name was read (and checked) up front, so a bad name is reported when the table is
-    built, never later. Symbols read twice are equal, not necessarily the same object.
-    """
-
-    __slots__ = (
-        "_all",
-        "_binds",
-        "_built",
-        "_by_type",
-        "_first",
-        "_name_offs",
-        "_names",
-        "_shndxs",
-        "_sizes",
-        "_text",
-        "_types",
-        "_values",
-        "_visibilities",
-    )
-
-    def __init__(
-        self,
-        text: str | None,
-        names: list[str] | None,
-        name_offs: Sequence[int],
-        values: Sequence[int],
-        sizes: Sequence[int],
-        types: bytes,
-        binds: bytes,
-        visibilities: bytes,
-        shndxs: Sequence[int],
-    ) -> None:
-        # Exactly one of `text` (every name offset known to be good) and `names` is set.
-        self._text, self._names = text, names
-        self._first = text[: text.find("\0")] if text is not None else ""
-        self._name_offs, self._values, self._sizes = name_offs, values, sizes
-        self._types, self._binds, self._visibilities = types, binds, visibilities
-        self._shndxs = shndxs
-        self._all: tuple[Symbol, ...] | None = None
-        self._built: dict[int, Symbol] = {}  # by index
-        # For each symbol type asked for, its symbols by section (read by ElfFile.symbols_in).
-        self._by_type: dict[int | None, dict[int, tuple[Symbol, ...]]] = {}
-
-    def __len__(self) -> int:
-        return len(self._name_offs)
-
-    def __iter__(self) -> Iterator[Symbol]:
-        return iter(self.all())  # not Sequence's, which reads them one by one
-
-    @overload
-    def __getitem__(self, index: int) -> Symbol: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Symbol, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Symbol | tuple[Symbol, ...]:
-        # Relocations read the same few symbols (maps, functions) by index, built already.
-        try:
-            return self._built[index]  # type: ignore[index]  # a slice raises TypeError
-        except (KeyError, TypeError):
-            pass
-        if isinstance(index, slice):
-            return self.all()[index]
-        count = len(self._name_offs)
-        if not -count <= index < count:
-            raise IndexError("symbol index out of range")
-        sym = self._built[index % count] = self._one(index % count)
-        return sym
-
-    def _one(self, ndx: int) -> Symbol:
-        """_one: the symbol at `ndx`, built alone (cheaper than _build for one)."""
-        names = self._names
-        if names is not None:
-            name = names[ndx]
-        else:
-            offset = self._name_offs[ndx]
-            text = self._text
-            assert text is not None
-            name = text[offset : text.find("\0", offset)] if offset else self._first
-        return tuple.__new__(
-            Symbol,
-            (
-                ndx,
-                name,
-                self._values[ndx],
-                self._sizes[ndx],
-                self._types[ndx],
-                self._binds[ndx],
-                self._visibilities[ndx],
-                self._shndxs[ndx],
-            ),
-        )
-
-    def all(self) -> tuple[Symbol, ...]:
-        """all: every symbol in table order."""
-        if self._all is None:
-            self._all = tuple(self._build(None))
-        return self._all
-
-    def in_section(self, shndx: int, stt: int | None = None) -> list[Symbol]:
-        """in_section: the symbols of section `shndx` (only of type `stt` if given), in table
-        order; a new list on each call.
-
-        Callers ask for one type (the functions of a code section, the objects of a data
-        section), so every symbol of a type is built at the first question about it.
-        """
-        if stt is None:
-            shndxs, built = self._shndxs, self._built
-            grouped = [sym for group in self._by_type.values() for sym in group.get(shndx, ())]
-            if len(grouped) == shndxs.count(shndx):
-                # All are of types grouped already (.maps holds the objects of its DATASEC):
-                # a count is cheaper than finding them.
-                return sorted(grouped, key=_NDX)
-            indexes = list(compress(range(len(shndxs)), map(eq, shndxs, repeat(shndx))))
-            missing = [ndx for ndx in indexes if ndx not in built]
-            built.update(zip(missing, self._build(missing), strict=True))
-            return list(map(built.__getitem__, indexes))
-        by_section = self._by_type.get(stt)
-        if by_section is None:
-            by_section = self._by_type[stt] = self._group(stt)
-        return [*by_section.get(shndx, ())]
-
-    def _group(self, stt: int) -> dict[int, tuple[Symbol, ...]]:
-        """_group: the symbols of type `stt` by section, in table order.
-
-        Most sections have at most one symbol of a type (a code section's function), so the
-        groups are made by C loops, and a Python loop regroups only when some section has more.
-        """
-        indexes = _positions(self._types, stt) if 0 <= stt < 256 else []
-        syms = self._build(indexes)
-        self._built.update(zip(indexes, syms, strict=True))  # relocations name some of them
-        shndxs = list(map(_SHNDX, syms))
-        by_section = dict(zip(shndxs, zip(syms), strict=True))  # the last of each, in a 1-tuple
-        if len(by_section) < len(syms):
-            lists: dict[int, list[Symbol]] = {}
-            for sym, shndx in zip(syms, shndxs, strict=True):
-                lists.setdefault(shndx, []).append(sym)
-            by_section = {shndx: tuple(group) for shndx, group in lists.items()}
-        return by_section
-
-    def _build(self, indexes: list[int] | None) -> list[Symbol]:
-        """_build: the symbols at `indexes` (ascending), or every one if it is None.
-
-        Each column is picked by one C call (operator.itemgetter), much cheaper than indexing
-        it once per symbol or filtering the whole column.
-        """
-        if indexes is None:
-            pick: Callable[[Sequence[Any]], Sequence[Any]] = _same
-            indexes = list(range(len(self._name_offs)))
-        elif len(indexes) > 1:
-            pick = itemgetter(*indexes)
-        else:
-            return [self._one(ndx) for ndx in indexes]  # itemgetter(i) gives no tuple
-        if self._names is not None:
-            names: Sequence[str] = pick(self._names)
-        else:
-            text = self._text
-            assert text is not None
-            find, first = text.find, self._first
-            # Offset 0 (the empty name) names every STT_SECTION symbol.
-            names = [text[off : find("\0", off)] if off else first for off in pick(self._name_offs)]
-        columns = zip(
-            indexes,
-            names,
-            pick(self._values),
-            pick(self._sizes),
-            pick(self._types),
-            pick(self._binds),
-            pick(self._visibilities),
-            pick(self._shndxs),
-            strict=True,
-        )
-        return list(map(tuple.__new__, repeat(Symbol), columns))
-
-
-def _same(column: Sequence[Any]) -> Sequence[Any]:
-    return column
-
-
-def _positions(column: bytes, value: int) -> list[int]:
-    """_positions: the indexes where `column` holds `value`, ascending.
-
-    Splitting at `value` is a C scan; each match ends a piece, at the sum of the lengths (plus
-    one each) of the pieces up to it, less one. That costs a few C steps per match and none
-    per other entry, where filtering the column costs an int per entry.
-    """
-    pieces = column.split(bytes((value,)))
-    lengths = map(add, map(len, pieces), repeat(1))
-    return list(islice(accumulate(lengths, initial=-1), 1, len(pieces)))
-
-
-_NDX = itemgetter(0)  # Symbol.ndx, read in C
-_SHNDX = itemgetter(7)  # Symbol.shndx, read in C
-
-
-def _parse_symbols(elf: ElfFile) -> SymbolTable:
+def _parse_symbols(elf: ElfFile) -> tuple[Symbol, ...]:
+    """_parse_symbols: every entry of .symtab, checked."""
     symtab = elf.symtab
     assert symtab is not None
     if symtab.entsize not in (0, _SYM_SIZE) or symtab.size % _SYM_SIZE:
@@ -630,21 +325,19 @@ def _parse_symbols(elf: ElfFile) -> SymbolTable:
     if strtab.type != SHT_STRTAB:
         raise ObjectError("symbol table's string table is not SHT_STRTAB")
     strings = _StringTable(elf.data, strtab.offset, strtab.size)
-    raw = memoryview(elf.data)[symtab.offset : symtab.offset + symtab.size]
-    if not raw:
-        return _NO_SYMBOLS
-    name_offs, infos, others, shndxs, values, sizes = _columns(raw, elf.byteorder, "IBBHQQ")
-    text = strings.text_for(name_offs)
-    names = None
-    if text is None:
-        # Some name may be bad: read them all now, so it is reported when the table is read.
-        names = [_symbol_name(strings, idx, offset) for idx, offset in enumerate(name_offs)]
-    # ELF64_ST_TYPE, ELF64_ST_BIND and ELF64_ST_VISIBILITY of every symbol by one translate each.
-    info_bytes = bytes(infos)
-    types = info_bytes.translate(_ST_TYPE)
-    binds = info_bytes.translate(_ST_BIND)
-    visibilities = bytes(others).translate(_ST_VISIBILITY)
-    return SymbolTable(text, names, name_offs, values, sizes, types, binds, visibilities, shndxs)
+    records = struct.iter_unpack(elf.byteorder + "IBBHQQ", elf.section_data(symtab))
+    return tuple(
+        _symbol(idx, _symbol_name(strings, idx, name), info, other, shndx, value, size)
+        for idx, (name, info, other, shndx, value, size) in enumerate(records)
+    )
+
+
+def _symbol(
+    idx: int, name: str, info: int, other: int, shndx: int, value: int, size: int
+) -> Symbol:
+    """_symbol: one Elf64_Sym with st_info split (ELF64_ST_TYPE, ELF64_ST_BIND) and
+    st_other's ELF64_ST_VISIBILITY."""
+    return Symbol(idx, name, value, size, info & 0xF, info >> 4, other & 0x3, shndx)
 
 
 def _symbol_name(strings: _StringTable, idx: int, offset: int) -> str:
@@ -659,7 +352,3 @@ _HOST_BYTEORDER = "<" if sys.byteorder == "little" else ">"
 # CPython supports, as struct's native sizes confirm at import.
 _UNSIGNED_CODES: dict[int, Literal["H", "I", "Q"]] = {2: "H", 4: "I", 8: "Q"}
 assert all(struct.calcsize(code) == width for width, code in _UNSIGNED_CODES.items())
-_ST_TYPE = bytes(info & 0xF for info in range(256))
-_ST_BIND = bytes(info >> 4 for info in range(256))
-_ST_VISIBILITY = bytes(other & 0x3 for other in range(256))
-_NO_SYMBOLS = SymbolTable("", None, (), (), (), b"", b"", b"", ())

@@ -70,8 +70,12 @@ class Insn:
 
 
 def set_imm(buf: bytearray, index: int, imm: int, byteorder: str) -> None:
-    """set_imm: overwrite the 32-bit immediate of instruction `index`."""
-    _PACK_IMM[byteorder](buf, index * INSN_SIZE + 4, imm)
+    """set_imm: overwrite the 32-bit immediate of instruction `index` with `imm`, signed
+    (-2**31 <= imm < 2**31) or unsigned (up to 2**32 - 1, as the kernel reads an ld_imm64's
+    second half) alike."""
+    if not -(1 << 31) <= imm <= 0xFFFFFFFF:
+        raise ValueError(f"immediate {imm} does not fit 32 bits")
+    _PACK_IMM[byteorder](buf, index * INSN_SIZE + 4, imm - (1 << 32) if imm >> 31 == 1 else imm)
 
 
 def set_src(buf: bytearray, index: int, src: int, byteorder: str) -> None:

@@ -8,16 +8,14 @@ are skipped without being read.
 
 from __future__ import annotations
 
-import gc
 import os
 import struct
+from collections import ChainMap
 from collections.abc import Mapping
 
 from pybpftool.btf import BtfSpec, Kind, parse_btf, parse_btf_ext
 from pybpftool.btf.fixup import fix_datasecs
 from pybpftool.elf import (
-    SHF_EXECINSTR,
-    SHT_PROGBITS,
     SHT_REL,
     STT_OBJECT,
     ElfFile,
@@ -56,17 +54,10 @@ def parse_object(source: str | os.PathLike[str] | bytes, name: str | None = None
     else:
         data = _read(os.fspath(source))
         obj_name = name if name is not None else object_name(os.fspath(source))
-    # A large object makes tens of thousands of small objects and no reference cycles, so the
-    # cycle collector's passes over them would only cost time (a tenth of the parse).
-    collecting = gc.isenabled()
-    gc.disable()
     try:
         return _Parser(parse_elf(data), data, obj_name).parse()
     except RecursionError:
         raise ObjectError("object nests too deeply to parse") from None
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def object_name(path: str) -> str:
@@ -136,56 +127,39 @@ class _Parser:
 
     def _classify_sections(self) -> None:
         elf = self.elf
-        # Locals, and each field read once: this loop sees every section, a thousand in a
-        # large object, half of them relocation sections.
-        count = len(elf.sections)
-        rel_sections = self.rel_sections
-        add_code = self.code.add_section
         for sec in elf.sections:
-            sh_type = sec.type
-            if sh_type == SHT_REL:
-                info = sec.info
-                if not 0 < info < count:
+            if sec.type == SHT_REL:
+                if not 0 < sec.info < len(elf.sections):
                     raise ObjectError(f"relocation section {sec.name!r} targets no section")
-                rel_sections.setdefault(info, []).append(sec)
-                continue
-            name = sec.name
-            if name == "license":
+                self.rel_sections.setdefault(sec.info, []).append(sec)
+            elif sec.name == "license":
                 self.license = self._license(sec)
-            elif name == "version":
+            elif sec.name == "version":
                 self.kern_version = self._version(sec)
-            elif sh_type == SHT_PROGBITS and sec.flags & SHF_EXECINSTR:  # Section.is_exec
+            elif sec.is_exec:
                 if sec.size:
-                    add_code(sec)
-            elif name == LEGACY_MAPS_SECTION and sec.size:
+                    self.code.add_section(sec)
+            elif sec.name == LEGACY_MAPS_SECTION and sec.size:
                 self.legacy_sec = sec
-            elif name == BTF_MAPS_SECTION and sec.size:
+            elif sec.name == BTF_MAPS_SECTION and sec.size:
                 self.btf_maps_sec = sec
             elif is_data_section(sec):
                 self.data_maps[sec.ndx] = parse_data_map(elf, sec, self.obj_name, None)
 
     def _datasec_layouts(self, btf: BtfSpec) -> dict[str, tuple[int, Mapping[str, int]]]:
-        """_datasec_layouts: size and variable offsets of each ELF section a DATASEC names."""
-        layouts: dict[str, tuple[int, Mapping[str, int]]] = {}
+        """_datasec_layouts: size and variable offsets of each ELF section a DATASEC names.
+
+        libbpf finds a variable's symbol by name in any section (clang may put a static const
+        in .rodata.cst16 while BTF lists it under .rodata); one in its own section wins.
+        """
         elf = self.elf
-        symbols = elf.symbol_table  # read first: a bad symbol table is reported before bad BTF
-        anywhere: dict[str, int] | None = None
+        anywhere = {s.name: s.value for s in elf.symbols if s.type == STT_OBJECT}
+        layouts: dict[str, tuple[int, Mapping[str, int]]] = {}
         for type_id in btf.ids_of_kind(Kind.DATASEC):
             sec = elf.section_by_name(btf.type(type_id).name)
-            if sec is None:
-                continue
-            own = {s.name: s.value for s in elf.symbols_in(sec.ndx, STT_OBJECT)}
-            # libbpf finds a variable's symbol by name in any section (clang may put a static
-            # const in .rodata.cst16 while BTF lists it under .rodata); its own section wins.
-            # Only fix_datasecs reads the layout, and only for the DATASEC's VARs: when each
-            # has a symbol in its own section, the other sections' symbols are never read, so
-            # they are gathered only for a DATASEC where one has not.
-            if not all(var is not None and var.name in own for var in btf.vars_of(type_id)):
-                if anywhere is None:
-                    anywhere = {s.name: s.value for s in symbols if s.type == STT_OBJECT}
-                # One merged dict, not a ChainMap: ChainMap.get runs Python code per lookup.
-                own = {**anywhere, **own}
-            layouts[sec.name] = (sec.size, own)
+            if sec is not None:
+                own = {s.name: s.value for s in elf.symbols_in(sec.ndx, STT_OBJECT)}
+                layouts[sec.name] = (sec.size, ChainMap(own, anywhere))
         return layouts
 
     def _license(self, sec: Section) -> str:
@@ -230,9 +204,17 @@ class _Parser:
                 raise ObjectError(f"reference to '{sym.name}', which is not a map of .maps")
             return Target(RefKind.MAP, name)
         data_map = self.data_maps.get(sym.shndx)
-        if data_map is not None:
-            return Target(RefKind.MAP_VALUE, data_map.name, offset=sym.value + imm)
-        return None
+        if data_map is None:
+            return None
+        # The kernel reads the offset as a u32 of the ld_imm64's second half and judges it
+        # against the value size; one that does not fit 32 bits cannot even be written.
+        offset = sym.value + imm
+        if not 0 <= offset <= 0xFFFFFFFF:
+            raise ObjectError(
+                f"reference to '{sym.name}' at offset {offset} of {data_map.section!r}"
+                " does not fit 32 bits"
+            )
+        return Target(RefKind.MAP_VALUE, data_map.name, offset=offset)
 
     def _legacy_map_at(self, offset: int) -> str:
         if self._legacy_map_at_offset is None:
@@ -249,28 +231,20 @@ class _Parser:
     def _collect_programs(self) -> list[ProgramSpec]:
         text = self.elf.section_by_name(TEXT_SECTION)
         text_index = text.ndx if text is not None and text.is_exec else None
-        elf, code_sections, rel_sections = self.elf, self.code, self.rel_sections
-        resolve = Relocator(elf, self._resolve_map, text_index).resolve
-        relocs = code_sections.relocs
-        # Both loops run per program: what they use is in locals.
-        for index, code in code_sections.code.items():
-            rel_secs = rel_sections.get(index)
-            if rel_secs is None:
-                continue
-            records = (
-                elf.relocation_records(rel_secs[0])
-                if len(rel_secs) == 1  # the rule: one .rel section per code section
-                else [r for rel in rel_secs for r in elf.relocation_records(rel)]
-            )
-            relocs[index] = resolve(elf.sections[index], code, records)
-        programs = []
+        relocator = Relocator(self.elf, self._resolve_map, text_index)
+        for index, code in self.code.code.items():
+            rels = [
+                r for rel in self.rel_sections.get(index, []) for r in self.elf.relocations(rel)
+            ]
+            if rels:
+                self.code.relocs[index] = relocator.resolve(self.elf.sections[index], code, rels)
         kinds: dict[SectionType | None, tuple[int | None, int | None, bool]] = {}
-        for entry in code_sections.entries:
+        programs = []
+        for entry in self.code.entries:
             guess = guess_program_type(entry.section.name)
-            kind = kinds.get(guess)
-            if kind is None:
-                kind = kinds[guess] = _program_kind(guess)
-            programs.append(build_program(code_sections, entry, kind))
+            if guess not in kinds:
+                kinds[guess] = _program_kind(guess)
+            programs.append(build_program(self.code, entry, kinds[guess]))
         if not programs:
             raise ObjectError("object has no programs (no executable section besides .text)")
         return programs

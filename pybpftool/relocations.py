@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from pybpftool.elf import RELOCATION_NAMES, SHN_UNDEF, ElfFile, Relocation, Section, Symbol
 from pybpftool.errors import ObjectError
-from pybpftool.insn import BPF_CALL, BPF_LD_IMM64, BPF_PSEUDO_CALL, INSN_LAYOUT, INSN_SIZE
+from pybpftool.insn import BPF_CALL, BPF_LD_IMM64, BPF_PSEUDO_CALL, INSN_SIZE, Insn
 from pybpftool.spec import RefKind
 
 
@@ -56,78 +56,62 @@ class Relocator:
     """
 
     def __init__(self, elf: ElfFile, resolve_map: MapResolver, text_index: int | None) -> None:
-        self.symbols = elf.symbol_table
-        self._symbol_count = len(self.symbols)  # len() of a SymbolTable runs Python code
+        self.symbols = elf.symbols
         self.resolve_map = resolve_map
         self.text_index = text_index
-        self._decode = _DECODE[elf.byteorder]
-        self._src_shift = 4 if elf.byteorder == "<" else 0
-        self._known: dict[tuple[int, bytes, bool], Target] = {}
+        self.byteorder = elf.byteorder
+        self._known: dict[tuple[int, int, bytes, bool], Target] = {}
 
-    def resolve(
-        self, code_sec: Section, code: bytes, records: Iterable[tuple[int, int]]
-    ) -> SectionRelocs:
-        """resolve: map each relocated instruction of `code_sec` to its Target; `records`
-        are the (r_offset, r_info) pairs of the section's relocation sections."""
-        size = code_sec.size
-        last = size - INSN_SIZE  # the offset of the section's last instruction
-        known = self._known
+    def resolve(self, code_sec: Section, code: bytes, rels: Iterable[Relocation]) -> SectionRelocs:
+        """resolve: map each relocated instruction of `code_sec` to its Target; `rels` are the
+        records of the section's relocation sections."""
+        last = code_sec.size - INSN_SIZE  # the offset of the section's last instruction
         out: dict[int, Target] = {}
-        for offset, info in records:
-            if offset % INSN_SIZE or offset > last:
-                rel = Relocation(offset, info >> 32, info & 0xFFFFFFFF)
-                raise ObjectError(f"{_where(rel, code_sec)}: {_malformed(rel, size)}")
-            # The answer depends on the relocation (type, symbol) and the instruction (and
+        for rel in rels:
+            if rel.offset % INSN_SIZE or not 0 <= rel.offset <= last:
+                raise ObjectError(f"{_where(rel, code_sec)}: {_malformed(rel, code_sec.size)}")
+            # The answer depends on the relocation (symbol, type) and the instruction (and
             # whether it is the last, where an ld_imm64 is cut short), so all go into the key
             # whole: a known key was checked when it was first seen.
-            key = (info, code[offset : offset + INSN_SIZE], offset == last)
-            target = known.get(key)
+            insn, is_last = code[rel.offset : rel.offset + INSN_SIZE], rel.offset == last
+            key = (rel.sym, rel.type, insn, is_last)
+            target = self._known.get(key)
             if target is None:
-                target = known[key] = self._first_seen(code_sec, offset, *key)
-            out[offset // INSN_SIZE] = target
-        # Compilers emit records in instruction order: a check is cheaper than a sort.
-        indexes = list(out)
-        return out if indexes == sorted(indexes) else dict(sorted(out.items()))
+                target = self._known[key] = self._first_seen(code_sec, rel, insn, is_last)
+            out[rel.offset // INSN_SIZE] = target
+        return dict(sorted(out.items()))
 
-    def _first_seen(
-        self, code_sec: Section, offset: int, info: int, insn: bytes, last: bool
-    ) -> Target:
-        rel_type, sym_index = info & 0xFFFFFFFF, info >> 32
-        if rel_type not in RELOCATION_NAMES or not 0 < sym_index < self._symbol_count:
-            rel = Relocation(offset, sym_index, rel_type)
+    def _first_seen(self, code_sec: Section, rel: Relocation, insn: bytes, last: bool) -> Target:
+        if rel.type not in RELOCATION_NAMES or not 0 < rel.sym < len(self.symbols):
             raise ObjectError(f"{_where(rel, code_sec)}: {_malformed(rel, code_sec.size)}")
-        opcode, regs, _off, imm = self._decode(insn)
+        code = Insn(insn, 0, self.byteorder)
         try:
-            return self._target(sym_index, opcode, regs, imm, last)
+            return self._target(rel.sym, code, last)
         except _BadRelocation as err:
-            rel = Relocation(offset, sym_index, rel_type)
             raise ObjectError(f"{_where(rel, code_sec)}: {err}") from None
 
-    def _target(self, sym_index: int, opcode: int, regs: int, imm: int, last: bool) -> Target:
+    def _target(self, sym_index: int, insn: Insn, last: bool) -> Target:
         """_target: what one relocation means; `last`: its instruction is the section's last."""
         sym = self.symbols[sym_index]
         if sym.shndx == SHN_UNDEF:
             if not sym.name:
                 raise _BadRelocation("relocation against an unnamed undefined symbol")
             return Target(RefKind.EXTERN, sym.name)
-        if opcode == BPF_CALL:
-            return _call_target((regs >> self._src_shift) & 0xF, imm, sym, self.text_index)
-        if opcode != BPF_LD_IMM64:
-            raise _BadRelocation(f"relocation for a non-ld_imm64 instruction (code {opcode:#x})")
+        if insn.code == BPF_CALL:
+            return _call_target(insn.src, insn.imm, sym, self.text_index)
+        if insn.code != BPF_LD_IMM64:
+            raise _BadRelocation(f"relocation for a non-ld_imm64 instruction (code {insn.code:#x})")
         if last:
             raise _BadRelocation("ld_imm64 instruction is truncated")
         if self.text_index is not None and sym.shndx == self.text_index:
-            off = sym.value + imm
+            off = sym.value + insn.imm
             if off % INSN_SIZE:
                 raise _BadRelocation("callback address is not instruction-aligned")
             return Target(FUNC, sym.name, section=self.text_index, insn=off // INSN_SIZE)
-        target = self.resolve_map(sym, imm)
+        target = self.resolve_map(sym, insn.imm)
         if target is None:
             raise _BadRelocation(f"reference to '{sym.name}' in a section that holds no maps")
         return target
-
-
-_DECODE = {bo: layout.unpack for bo, layout in INSN_LAYOUT.items()}
 
 
 def _malformed(rel: Relocation, size: int) -> str:
@@ -143,7 +127,6 @@ class _BadRelocation(Exception):
 
 
 def _where(rel: Relocation, code_sec: Section) -> str:
-    # Built only for an error message: formatting it per relocation costs more than resolving.
     return f"relocation at offset {rel.offset} of section {code_sec.name!r}"
 
 

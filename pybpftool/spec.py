@@ -8,77 +8,14 @@ loader patches fds in at load time.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from pybpftool.btf import BtfExt, BtfSpec
-
-
-_Spec = TypeVar("_Spec")
-_Params = ParamSpec("_Params")
-
-
-def fast_init(cls: type[_Spec]) -> type[_Spec]:
-    """fast_init: give a frozen dataclass an __init__ that fills the instance dict at once.
-
-    The generated __init__ of a frozen dataclass sets each field through object.__setattr__,
-    a call per field: 1.5 us for a ProgramSpec, 2.6 us for a MapSpec, and a large object makes
-    a thousand of them. This one has the same parameters and defaults and is generated the
-    way dataclasses generates its own. The instance stays frozen: only __init__ writes.
-    """
-    params, values, namespace = _generated_signature(cls)
-    source = f"def __init__(self, {params}):\n    self.__dict__.update({{{values}}})\n"
-    exec(source, namespace)  # the text is built from the field names, nothing else
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
-    setattr(cls, "__init__", init)  # noqa: B010 - mypy refuses assigning to a method
-    return cls
-
-
-def fast_builder(cls: Callable[_Params, _Spec]) -> Callable[_Params, _Spec]:
-    """fast_builder: a plain function with the parameters of frozen dataclass `cls` that
-    returns a new instance; for the parser's hot paths.
-
-    Calling a class with keyword arguments packs them into a dict on the way to __init__
-    (CPython's slot_tp_init) and unpacks it again: that doubles the cost of a ProgramSpec.
-    A plain function takes them directly and gives the new instance its dict in one step.
-    """
-    kind = cast(type, cls)  # a class: what mypy sees as Callable is its __init__ signature
-    params, values, namespace = _generated_signature(kind)
-    namespace.update(_cls=kind, _new=object.__new__, _set=object.__setattr__)
-    name = f"build_{kind.__name__}"
-    source = (
-        f"def {name}({params}):\n"
-        "    self = _new(_cls)\n"
-        f"    _set(self, '__dict__', {{{values}}})\n"
-        "    return self\n"
-    )
-    exec(source, namespace)  # the text is built from the field names, nothing else
-    builder: Callable[_Params, _Spec] = namespace[name]  # type: ignore[assignment]
-    return builder
-
-
-def _generated_signature(cls: type) -> tuple[str, str, dict[str, object]]:
-    """_generated_signature: the parameter list of a dataclass's __init__ (defaults named
-    `_default_<field>` in the returned namespace) and the dict display of its fields."""
-    fields = dataclasses.fields(cls)
-    namespace: dict[str, object] = {}
-    params = []
-    for f in fields:
-        if f.default_factory is not dataclasses.MISSING or not f.init:
-            raise TypeError(f"fast_init: {cls.__name__}.{f.name} needs the generated __init__")
-        if f.default is dataclasses.MISSING:
-            params.append(f.name)
-        else:
-            namespace[f"_default_{f.name}"] = f.default
-            params.append(f"{f.name}=_default_{f.name}")
-    values = ", ".join(f"{f.name!r}: {f.name}" for f in fields)
-    return ", ".join(params), values, namespace
+    from pybpftool.linking import ProgramCode
 
 
 class MapOrigin(Enum):
@@ -118,7 +55,6 @@ class LegacyMapDef:
     struct_size: int  # bytes per definition in the section (36 for bpf_elf_map, 20 for bpf_map_def)
 
 
-@fast_init
 @dataclass(frozen=True)
 class MapSpec:
     """MapSpec: one map to create; field names follow bpf_attr (BPF_MAP_CREATE).
@@ -152,9 +88,7 @@ class MapSpec:
 class Reference(NamedTuple):
     """Reference: instruction `insn` (index in the program's flattened insns) refers to `target`.
 
-    For MAP_VALUE, `offset` is the byte offset into the data map's value. References and
-    code spans are named tuples, not frozen dataclasses (as the BTF type records are): a
-    large object has thousands, and a tuple is built in half the time.
+    For MAP_VALUE, `offset` is the byte offset into the data map's value.
     """
 
     insn: int
@@ -184,44 +118,54 @@ class TailCall:
     key: int
 
 
-@fast_init
 @dataclass(frozen=True)
 class ProgramSpec:
-    """ProgramSpec: one entry program with its subprograms appended (flattened).
+    """ProgramSpec: one entry program, whose subprograms are appended when it is linked.
 
     `type`/`expected_attach_type` are guessed from the section name as libbpf does, or None
-    when the name carries no type (iproute2 names: the command decides).
+    when the name carries no type (iproute2 names: the command decides). `code` holds the
+    entry function and what it calls; `insns`, `references` and `layout` are the linked
+    program's, built anew on each read (a load reads each once), so parsing or showing an
+    object links nothing.
     """
 
     name: str
     section: str
     type: int | None
     expected_attach_type: int | None
-    insns: bytes
-    references: tuple[Reference, ...]
-    subprograms: tuple[str, ...]
-    layout: tuple[CodeSpan, ...]
+    code: ProgramCode
     sleepable: bool = False
     autoload: bool = True
     tail_call: TailCall | None = None
 
     @property
+    def insns(self) -> bytes:
+        """insns: the linked instructions: the entry's, then each subprogram's."""
+        return self.code.insns()
+
+    @property
+    def references(self) -> tuple[Reference, ...]:
+        """references: what the linked instructions refer to, by instruction."""
+        return self.code.references()
+
+    @property
+    def layout(self) -> tuple[CodeSpan, ...]:
+        """layout: where each function's copy lies in the linked instructions."""
+        return self.code.layout()
+
+    @property
+    def subprograms(self) -> tuple[str, ...]:
+        """subprograms: the names of the appended functions, in their order."""
+        return self.code.subprograms
+
+    @property
     def insn_count(self) -> int:
-        return len(self.insns) // 8
+        return self.code.insn_count
 
     @property
     def maps_used(self) -> tuple[str, ...]:
         """maps_used: the maps (and data maps) its instructions refer to, first use first."""
-        seen: dict[str, None] = {}
-        for ref in self.references:
-            if ref.kind is not RefKind.EXTERN:
-                seen.setdefault(ref.target, None)
-        return tuple(seen)
-
-
-# The parser builds its maps and programs through these (see fast_builder).
-build_map_spec = fast_builder(MapSpec)
-build_program_spec = fast_builder(ProgramSpec)
+        return self.code.maps_used()
 
 
 @dataclass(frozen=True)

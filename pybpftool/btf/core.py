@@ -11,22 +11,20 @@ The semantics are libbpf's (relo_core.c, see spec/loaders.md §1.2), written her
 4. All matching candidates must agree; none matching means "poison the instruction": it is
    replaced by a call to helper 0xbad2310, which the verifier rejects only if reachable.
 5. The instruction (ALU imm, load/store offset and size, or ld_imm64) is checked to hold the
-   local value, then patched with the target's.
+   local value, then patched with the target's (btf/corepatch.py).
 """
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import IntEnum
 from typing import NamedTuple
 
+from pybpftool.btf.compat import essential_name, fields_compatible, types_compatible
 from pybpftool.btf.spec import BtfSpec
-from pybpftool.btf.types import Array, Composite, Enum, FuncProto, Int, Kind, Ptr
+from pybpftool.btf.types import Array, Composite, Enum, Int, Kind, Member, Ptr
 from pybpftool.errors import ObjectError
 
-POISON_HELPER = 0xBAD2310  # the verifier then says "invalid func unknown#195896080"
-# (loader/corerelo.py repeats it, to explain logs without importing this module)
 MAX_SPEC_LEN = 64
 BTF_INT_SIGNED = 1
 
@@ -69,15 +67,6 @@ KIND_NAMES = {
 }
 
 
-def essential_name(name: str) -> str:
-    """essential_name: `name` without its `___flavor` suffix (the last `x___y` split)."""
-    for i in range(len(name) - 5, -1, -1):
-        sep = name[i : i + 5]
-        if sep[0] != "_" and sep[1:4] == "___" and sep[4] != "_":
-            return name[: i + 1]
-    return name
-
-
 class Accessor(NamedTuple):
     """Accessor: one meaningful step of a spec: a named member or an array index."""
 
@@ -110,11 +99,6 @@ class Result(NamedTuple):
     # A 32-bit enumerator: clang 14 writes an ld_imm64 of it zero- or sign-extended by the
     # C constant's type, which BTF does not record; either is accepted as the local value.
     either_extension: bool = False
-
-
-def _kinds_compatible(a: Kind, b: Kind) -> bool:
-    enums = (Kind.ENUM, Kind.ENUM64)
-    return a == b or (a in enums and b in enums)
 
 
 def _is_flex(btf: BtfSpec, parent: Accessor | None, array: Array) -> bool:
@@ -171,90 +155,54 @@ def parse_local_spec(btf: BtfSpec, type_id: int, access: str, kind: int) -> Spec
     return Spec(btf, type_id, tuple(accessors), bit_offset, tuple(raw))
 
 
-def _fields_compatible(local: BtfSpec, lid: int, target: BtfSpec, tid: int) -> bool:
-    for _ in range(32):
-        lt = local.type(local.skip_mods_and_typedefs(lid))
-        tt = target.type(target.skip_mods_and_typedefs(tid))
-        if isinstance(lt, Composite) and isinstance(tt, Composite):
-            return True
-        if not _kinds_compatible(lt.kind, tt.kind):
-            return False
-        if lt.kind in (Kind.PTR, Kind.FLOAT):
-            return True
-        if lt.kind in (Kind.FWD, Kind.ENUM, Kind.ENUM64):
-            a, b = essential_name(lt.name), essential_name(tt.name)
-            return not a or not b or a == b
-        if isinstance(lt, Int) and isinstance(tt, Int):
-            return lt.bit_offset == 0 and tt.bit_offset == 0
-        if isinstance(lt, Array) and isinstance(tt, Array):
-            lid, tid = lt.type, tt.type
-            continue
-        return False
-    return False
-
-
-def _types_compatible(local: BtfSpec, lid: int, target: BtfSpec, tid: int) -> bool:
-    """_types_compatible: libbpf's rules for type-based relocations (names already match)."""
-    if not _kinds_compatible(local.kind(lid), target.kind(tid)):
-        return False
-    for _ in range(32):
-        lid, tid = local.skip_mods_and_typedefs(lid), target.skip_mods_and_typedefs(tid)
-        lt, tt = local.type(lid), target.type(tid)
-        if not _kinds_compatible(lt.kind, tt.kind):
-            return False
-        if lt.kind in (Kind.UNKN, Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64, Kind.FWD):
-            return True
-        if isinstance(lt, Int) and isinstance(tt, Int):
-            return lt.bit_offset == 0 and tt.bit_offset == 0
-        if isinstance(lt, (Ptr, Array)) and isinstance(tt, (Ptr, Array)):
-            lid, tid = lt.type, tt.type  # same kind: checked above
-        elif isinstance(lt, FuncProto) and isinstance(tt, FuncProto):
-            if len(lt.params) != len(tt.params):
-                return False
-            if not all(
-                _types_compatible(
-                    local,
-                    local.skip_mods_and_typedefs(lp.type),
-                    target,
-                    target.skip_mods_and_typedefs(tp.type),
-                )
-                for lp, tp in zip(lt.params, tt.params, strict=True)
-            ):
-                return False
-            lid, tid = lt.return_type, tt.return_type
-        else:
-            return False  # FLOAT and the rest: libbpf calls them incompatible
-    return False
-
-
 def _match_member(
     local: BtfSpec, acc: Accessor, target: BtfSpec, tid: int, bit_offset: int
 ) -> tuple[Accessor, int, int] | None:
     """_match_member: (target accessor, next type, bit offset) of the member named like the
-    local one, searching anonymous members too; None when there is no compatible one."""
-    t = target.type(target.skip_mods_and_typedefs(tid))
-    if not isinstance(t, Composite):
-        return None
+    local one, searching anonymous members too (depth first, in member order, as libbpf);
+    None when there is no compatible one. A composite whose member of that name is not
+    compatible is given up, and the search goes on in the one enclosing it.
+
+    Each composite is searched once: one that did not have the member the first time will
+    not have it the next, so a member that loops back to its own struct ends the search
+    there, and a deep nest of anonymous members costs one step per type.
+    """
     local_member = local.type(acc.type_id)
     assert isinstance(local_member, Composite)
     wanted = local_member.members[acc.idx]
-    for i, m in enumerate(t.members):
-        offset = bit_offset + m.bit_offset
+    searched: set[int] = set()
+    # Each entry: a composite's members still to look at, and where the composite starts.
+    pending: list[tuple[Iterator[tuple[int, Member]], Composite, int]] = []
+
+    def enter(type_id: int, offset: int) -> None:
+        found = target.skip_mods_and_typedefs(type_id)
+        t = target.type(found)
+        if isinstance(t, Composite) and found not in searched:
+            searched.add(found)
+            pending.append((iter(enumerate(t.members)), t, offset))
+
+    enter(tid, bit_offset)
+    while pending:
+        members, owner, start = pending[-1]
+        step = next(members, None)
+        if step is None:
+            pending.pop()
+            continue
+        i, m = step
+        offset = start + m.bit_offset
         if not m.name:
-            found = _match_member(local, acc, target, m.type, offset)
-            if found is not None:
-                return found
+            enter(m.type, offset)
         elif m.name == wanted.name:
-            if not _fields_compatible(local, wanted.type, target, m.type):
-                return None
-            return Accessor(t.id, i, m.name), m.type, offset
+            if fields_compatible(local, wanted.type, target, m.type):
+                return Accessor(owner.id, i, m.name), m.type, offset
+            pending.pop()  # not this composite; an enclosing one may have another
     return None
 
 
 def match_spec(local: Spec, target: BtfSpec, cand: int, kind: int) -> Spec | None:
     """match_spec: the local spec carried over to candidate `cand`, or None if it misses."""
     if kind in TYPE_KINDS:
-        ok = _types_compatible(local.btf, local.root_id, target, cand)
+        ok = types_compatible(local.btf, local.root_id, target, cand)
         return Spec(target, cand, (), 0) if ok else None
     if kind in ENUM_KINDS:
         enum_id = target.skip_mods_and_typedefs(cand)
@@ -320,6 +268,8 @@ def _field_value(spec: Spec | None, kind: int) -> _Field | None:
     bit_off, bit_sz = spec.bit_offset, member.bitfield_size
     if bit_sz:
         byte_sz = btf.resolve_size(field_id)
+        if not byte_sz:
+            raise ObjectError(f"CO-RE relocation on bitfield '{member.name}' of a type of no size")
         byte_off = bit_off // 8 // byte_sz * byte_sz
         while bit_off + bit_sz - byte_off * 8 > byte_sz * 8:
             if byte_sz >= 8:
@@ -473,76 +423,3 @@ def resolve(
             )
     result = found[1] if found is not None else _calc(local, None, kind)
     return result._replace(description=describe(local, kind))
-
-
-def _unpack(buf: bytearray, idx: int, bo: str) -> tuple[int, int, int, int]:
-    """_unpack: (code, src_reg, off, imm) of instruction `idx`."""
-    code, regs, off, imm = struct.unpack_from(bo + "BBhi", buf, idx * 8)
-    return code, regs >> 4 if bo == "<" else regs & 0xF, off, imm
-
-
-def poison(buf: bytearray, idx: int, bo: str) -> None:
-    """poison: a call to helper 0xbad2310 in place of instruction `idx` (both ld_imm64
-    slots), which the verifier rejects only if it can reach it."""
-    slots = (idx, idx + 1) if buf[idx * 8] == 0x18 else (idx,)
-    for i in slots:
-        struct.pack_into(bo + "BBhi", buf, i * 8, 0x85, 0, 0, POISON_HELPER)
-
-
-_SIZES = {8: 0x18, 4: 0x00, 2: 0x08, 1: 0x10}  # BPF_DW, BPF_W, BPF_H, BPF_B
-
-
-def patch(buf: bytearray, idx: int, result: Result, bo: str) -> bool:
-    """patch: apply `result` to instruction `idx` (after checking it holds the local value);
-    True when the instruction was poisoned instead."""
-    where = f"instruction {idx} ({result.description})"
-    if result.poison:
-        poison(buf, idx, bo)
-        return True
-    code, src, off, imm = _unpack(buf, idx, bo)
-    cls = code & 0x07
-    if cls in (0x04, 0x07):  # ALU, ALU64
-        if code & 0x08:
-            raise ObjectError(f"CO-RE {where}: ALU with a register source")
-        if result.validate and imm & 0xFFFFFFFF != result.orig & 0xFFFFFFFF:
-            raise ObjectError(f"CO-RE {where}: holds {imm}, expected {result.orig}")
-        struct.pack_into(bo + "i", buf, idx * 8 + 4, _s32(result.new))
-    elif cls in (0x01, 0x02, 0x03):  # LDX, ST, STX
-        if result.validate and off != result.orig:
-            raise ObjectError(f"CO-RE {where}: offset {off}, expected {result.orig}")
-        if result.new > 0x7FFF:
-            raise ObjectError(f"CO-RE {where}: offset {result.new} does not fit")
-        if result.size_change_unsafe:
-            poison(buf, idx, bo)  # resizing would change the value read: libbpf poisons too
-            return True
-        struct.pack_into(bo + "h", buf, idx * 8 + 2, result.new)
-        if result.new_size != result.orig_size:
-            if _SIZES.get(result.orig_size) != code & 0x18 or result.new_size not in _SIZES:
-                raise ObjectError(f"CO-RE {where}: unexpected memory access size")
-            buf[idx * 8] = (code & ~0x18) | _SIZES[result.new_size]
-    elif code == 0x18:  # ld_imm64
-        if (
-            len(buf) < (idx + 2) * 8
-            or src != 0
-            or off != 0
-            or buf[(idx + 1) * 8 : (idx + 1) * 8 + 4] != bytes(4)  # code, regs, off
-        ):
-            raise ObjectError(f"CO-RE {where}: ld_imm64 of an unexpected form")
-        hi = struct.unpack_from(bo + "i", buf, idx * 8 + 12)[0]
-        value = (imm & 0xFFFFFFFF) | ((hi & 0xFFFFFFFF) << 32)
-        expected = {result.orig & 0xFFFFFFFFFFFFFFFF}
-        if result.either_extension:
-            expected.add(result.orig & 0xFFFFFFFF)
-        if result.validate and value not in expected:
-            raise ObjectError(f"CO-RE {where}: holds {value}, expected {result.orig}")
-        new = result.new & 0xFFFFFFFFFFFFFFFF
-        struct.pack_into(bo + "i", buf, idx * 8 + 4, _s32(new & 0xFFFFFFFF))
-        struct.pack_into(bo + "i", buf, idx * 8 + 12, _s32(new >> 32))
-    else:
-        raise ObjectError(f"CO-RE {where}: instruction code {code:#x} cannot be relocated")
-    return False
-
-
-def _s32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value & 0x80000000 else value

@@ -14,7 +14,6 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping
 from itertools import chain
-from operator import itemgetter
 
 from pybpftool.btf.spec import BtfSpec
 from pybpftool.btf.types import Datasec, Kind, Var, VarSecinfo
@@ -23,7 +22,6 @@ from pybpftool.errors import ObjectError
 BTF_FUNC_STATIC = 0
 _INFO_KIND_SHIFT = 24
 _U32_MAX = 0xFFFFFFFF
-_OFFSET = itemgetter(1)  # of a VarSecinfo
 
 
 def fix_datasecs(btf: BtfSpec, sections: Mapping[str, tuple[int, Mapping[str, int]]]) -> BtfSpec:
@@ -54,16 +52,14 @@ def _placed(btf: BtfSpec, datasec: Datasec, offsets: Mapping[str, int]) -> tuple
     """_placed: the DATASEC's entries with each variable at its symbol's offset, sorted by
     offset as libbpf sorts them (the kernel wants them so)."""
     placed = []
-    new = tuple.__new__  # VarSecinfo(...) would run the named tuple's Python-level __new__
-    for (var_id, offset, size), var in zip(datasec.vars, btf.vars_of(datasec.id), strict=True):
-        if var is None:
-            var = btf.type(var_id)
+    for var_id, offset, size in datasec.vars:
+        var = btf.type(var_id)
         if isinstance(var, Var):
             offset = offsets.get(var.name, offset)
             if offset > _U32_MAX:
                 raise ObjectError(f"variable '{var.name}': symbol offset beyond 4 GiB")
-        placed.append(new(VarSecinfo, (var_id, offset, size)))
-    placed.sort(key=_OFFSET)
+        placed.append(VarSecinfo(var_id, offset, size))
+    placed.sort(key=lambda entry: entry.offset)
     return tuple(placed)
 
 
@@ -104,7 +100,7 @@ def sanitize(btf: BtfSpec) -> bytes:
         elif kind == Kind.DATASEC:
             # btf_var_secinfo and btf_member are both 12 bytes; members become unnamed u8s.
             struct.pack_into(bo + "I", raw, pos + 4, (Kind.STRUCT << _INFO_KIND_SHIFT) | vlen)
-            _sanitize_datasec_members(btf, raw, pos, vlen)
+            _sanitize_datasec_members(btf, raw, type_id, vlen)
         elif kind == Kind.ENUM64:
             union = (Kind.UNION << _INFO_KIND_SHIFT) | vlen
             struct.pack_into(bo + "I", raw, pos + 4, union)
@@ -115,11 +111,18 @@ def sanitize(btf: BtfSpec) -> bytes:
     return bytes(raw)
 
 
-def _sanitize_datasec_members(btf: BtfSpec, raw: bytearray, pos: int, vlen: int) -> None:
-    bo = btf.byteorder
+def _sanitize_datasec_members(btf: BtfSpec, raw: bytearray, type_id: int, vlen: int) -> None:
+    """_sanitize_datasec_members: each of the `vlen` variables of DATASEC `type_id` becomes
+    an unnamed u8 member at the variable's offset, in bits (which must fit 32 bits)."""
+    bo, pos = btf.byteorder, btf.record_offset(type_id)
     for i in range(vlen):
         at = pos + 12 + 12 * i
-        _type, offset, _size = struct.unpack_from(bo + "III", raw, at)
+        var_id, offset, _size = struct.unpack_from(bo + "III", raw, at)
+        if offset * 8 > _U32_MAX:
+            raise ObjectError(
+                f"DATASEC {btf.name_of(type_id)!r}: variable #{var_id} at byte offset {offset}"
+                " lies beyond any struct member's reach, so it cannot be sanitized"
+            )
         struct.pack_into(bo + "III", raw, at, 0, _u8_type(btf), offset * 8)
 
 

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 
 from pybpftool.btf.types import (
-    KINDS,
     MAX_KIND,
     MODIFIERS,
     Array,
@@ -53,15 +52,8 @@ _FIXED_EXTRA = [0] * (MAX_KIND + 1)
 _PER_VLEN = [0] * (MAX_KIND + 1)
 for _kind, _extra in ((Kind.INT, 4), (Kind.ARRAY, 12), (Kind.VAR, 4), (Kind.DECL_TAG, 4)):
     _FIXED_EXTRA[_kind] = _extra
-for _kind, _extra in (
-    (Kind.STRUCT, 12),
-    (Kind.UNION, 12),
-    (Kind.ENUM, 8),
-    (Kind.FUNC_PROTO, 8),
-    (Kind.DATASEC, 12),
-    (Kind.ENUM64, 12),
-):
-    _PER_VLEN[_kind] = _extra
+for _kind in (Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.FUNC_PROTO, Kind.DATASEC, Kind.ENUM64):
+    _PER_VLEN[_kind] = 8 if _kind in (Kind.ENUM, Kind.FUNC_PROTO) else 12
 
 # The same, in bytes with the 12-byte header, for every value of the info word's 5 kind bits
 # (0: no kind has that number).
@@ -70,28 +62,14 @@ _RECORD_PER_VLEN = [_PER_VLEN[k] if k <= MAX_KIND else 0 for k in range(32)]
 # The info word's top byte -> its kind bits (the kflag is bit 7).
 _KIND_BITS = bytes(b & 0x1F for b in range(256))
 
-_SKIPPED_KINDS = frozenset(int(k) for k in (Kind.TYPEDEF, *MODIFIERS))
-# Tuples, not `A | B` unions: a union written in a function body is rebuilt on every call.
+_SKIPPED_KINDS = frozenset((Kind.TYPEDEF, *MODIFIERS))
 _SIZED = (Int, Composite, Enum, Datasec, Float)
 _REFERRING = (Typedef, Modifier, Var, DeclTag)
 _LINKS = (Typedef, Modifier)
-# Kind numbers as plain ints for _decode's dispatch.
-_INT, _PTR, _ARRAY, _STRUCT, _UNION = (
-    int(k) for k in (Kind.INT, Kind.PTR, Kind.ARRAY, Kind.STRUCT, Kind.UNION)
-)
-_ENUM, _ENUM64, _FWD, _FUNC = (int(k) for k in (Kind.ENUM, Kind.ENUM64, Kind.FWD, Kind.FUNC))
-_FUNC_PROTO, _VAR, _DATASEC, _FLOAT = (
-    int(k) for k in (Kind.FUNC_PROTO, Kind.VAR, Kind.DATASEC, Kind.FLOAT)
-)
-_U32 = {bo: struct.Struct(bo + "I").unpack_from for bo in "<>"}
-# Compiled once: struct's own format cache hashes the format string on every call.
-_III = {bo: struct.Struct(bo + "III") for bo in "<>"}
-_VAR_RECORD = {bo: struct.Struct(bo + "IIII") for bo in "<>"}  # name, info, type, linkage
-_KIND_VAR = Kind.VAR
 # Kinds that are just a name and a referenced type.
 _REF_ONLY: dict[int, type[Typedef] | type[Modifier]] = {
-    Kind.TYPEDEF.value: Typedef,
-    **{m.value: Modifier for m in MODIFIERS},
+    Kind.TYPEDEF: Typedef,
+    **dict.fromkeys(MODIFIERS, Modifier),
 }
 
 
@@ -114,13 +92,13 @@ def check_header(data: bytes, byteorder: str, what: str) -> tuple[int, ...]:
 
 
 def u32_words(data: bytes, start: int, stop: int, byteorder: str) -> Sequence[int]:
-    """u32_words: the whole u32 words of data[start:stop] (read at C speed)."""
+    """u32_words: the whole u32 words of data[start:stop]."""
     whole = stop - (stop - start) % 4
     return unsigned_words(memoryview(data)[start:whole], byteorder, 4)
 
 
 def gather(seq: Sequence[int], positions: Sequence[int]) -> tuple[int, ...]:
-    """gather: seq[p] for each of `positions`, in one C-level call."""
+    """gather: seq[p] for each of `positions`, as a tuple."""
     if len(positions) > 1:
         found: tuple[int, ...] = itemgetter(*positions)(seq)
         return found
@@ -163,7 +141,7 @@ class BtfSpec:
         # Decoded struct members by raw record, without and with kind_flag (see _members).
         self._member_memo: tuple[dict[tuple[int, ...], Member], ...] = ({}, {})
         strings = raw[self._str_start : self._str_end]
-        # One decode of an ASCII string section makes each name a cheap str slice.
+        # An ASCII string section (the usual case) is decoded once; each name is a slice.
         self._ascii = strings.decode("ascii") if strings.isascii() else None
 
     def with_patched_records(self, raw: bytes, types: Mapping[int, BtfType]) -> BtfSpec:
@@ -184,10 +162,11 @@ class BtfSpec:
     def _index(self) -> tuple[list[int], bytearray]:
         """_index: where every type record starts and its kind; type id N is entry N.
 
-        The walk is the hot part of indexing a large blob, so its loop is kept to one step
-        per record: the info words are read as a word sequence, and a record's size comes from a
-        dict keyed by its info word (records of one kind and vlen have one size; a blob has
-        few distinct info words), filled, and checked, the first time a word is seen.
+        The walk visits every record (about 100,000 in a kernel's BTF, whose index a cold CO-RE
+        load builds when it is not cached), so it takes one step per record: the info words are
+        read as a word sequence, and a record's size comes from a dict keyed by its info word
+        (records of one kind and vlen have one size; a blob has few distinct info words),
+        filled, and checked, the first time a word is seen.
         """
         raw, (start, end) = self.raw, self._types
         # info_of[pos >> 2] is the info word (bytes 4-8) of a record at pos: the records of
@@ -270,10 +249,7 @@ class BtfSpec:
         if self._names is None:
             self._names = self._name_index()
         ids = self._names.get(name, [])
-        return ids if kind is None else [i for i in ids if self._kind_of(i) == kind]
-
-    def _kind_of(self, type_id: int) -> int:
-        return self._kinds[type_id]
+        return ids if kind is None else [i for i in ids if self._kinds[i] == kind]
 
     def ids_of_kind(self, kind: Kind) -> list[int]:
         """ids_of_kind: every type id of `kind`, in id order (read from the index)."""
@@ -292,7 +268,7 @@ class BtfSpec:
 
     def kind(self, type_id: int) -> Kind:
         """kind: the kind of type `type_id`, read from the index without decoding the type."""
-        return KINDS[self._checked_kind(type_id)]
+        return Kind(self._checked_kind(type_id))
 
     def _checked_kind(self, type_id: int) -> int:
         """_checked_kind: the kind number of `type_id` (0 for void), which must exist."""
@@ -303,61 +279,32 @@ class BtfSpec:
     def pointee(self, type_id: int) -> int | None:
         """pointee: what the PTR `type_id` names through skip_mods_and_typedefs points to;
         None if that is not a PTR (read without decoding the PTR)."""
-        ptr = self._skipped_to(type_id, _PTR)
+        ptr = self._skipped_to(type_id, Kind.PTR)
         if ptr is None:
             return None
-        target: int = _U32[self.byteorder](self.raw, self._offsets[ptr] + 8)[0]
+        target = self._u32_at(self._offsets[ptr] + 8)
         return target if target < len(self._offsets) else self._ref(target, ptr)
 
     def array_len(self, type_id: int) -> int | None:
         """array_len: the element count of the ARRAY `type_id` names through
         skip_mods_and_typedefs, None if that is not an ARRAY."""
-        array = self._skipped_to(type_id, _ARRAY)
+        array = self._skipped_to(type_id, Kind.ARRAY)
         if array is None:
             return None
-        nelems: int = _U32[self.byteorder](self.raw, self._offsets[array] + 20)[0]
-        return nelems
+        return self._u32_at(self._offsets[array] + 20)
 
-    def _skipped_to(self, type_id: int, kind: int) -> int | None:
+    def _u32_at(self, pos: int) -> int:
+        value: int = struct.unpack_from(self.byteorder + "I", self.raw, pos)[0]
+        return value
+
+    def _skipped_to(self, type_id: int, kind: Kind) -> int | None:
         """_skipped_to: what `type_id` names through skip_mods_and_typedefs, if that is of
-        kind number `kind`, else None; read from the kind index, nothing decoded.
-
-        The checks inline, _checked_kind called only where it raises, and the modifier chain
-        followed only where there is one: map definitions ask this per member.
-        """
-        kinds = self._kinds
-        found = kinds[type_id] if 0 <= type_id < len(kinds) else self._checked_kind(type_id)
+        kind `kind`, else None; read from the kind index, nothing decoded."""
+        found = self._checked_kind(type_id)
         if found in _SKIPPED_KINDS:
             type_id = self.skip_mods_and_typedefs(type_id)
-            found = kinds[type_id]  # a chain ends at a type that exists (_decode checks)
+            found = self._kinds[type_id]  # a chain ends at a type that exists (_decode checks)
         return type_id if found == kind else None
-
-    def vars_of(self, datasec_id: int) -> list[BtfType | None]:
-        """vars_of: type() of each entry of DATASEC `datasec_id`, or None where it is not yet
-        decoded and not a sound VAR record; only type() then decodes it, or raises, so errors
-        come where and as they did. A DATASEC holds a VAR per map or global, all decoded in
-        one loop."""
-        datasec = self.type(datasec_id)
-        assert isinstance(datasec, Datasec), f"type [{datasec_id}] is no DATASEC"
-        cache, kinds, offsets, raw = self._cache, self._kinds, self._offsets, self.raw
-        known, first, last = len(offsets), self._types[0], self._types[1] - 16
-        # An ASCII string section ending in NUL: every offset inside starts a whole name.
-        names = self._ascii if self._terminated else None
-        unpack, new = _VAR_RECORD[self.byteorder].unpack_from, tuple.__new__
-        out: list[BtfType | None] = []
-        for type_id, _, _ in datasec.vars:
-            found = cache.get(type_id)
-            # The checks of _decode (and of string() and _ref) for a VAR, as plain tests.
-            if found is None and names is not None and 0 < type_id < known:
-                pos = offsets[type_id]
-                if kinds[type_id] == _VAR and first <= pos <= last:
-                    name_off, info, target, linkage = unpack(raw, pos)
-                    if (info >> 24) & 0x1F == _VAR and target < known and name_off < len(names):
-                        name = names[name_off : names.find("\0", name_off)]
-                        found = new(Var, (type_id, _KIND_VAR, name, target, linkage))
-                        cache[type_id] = found
-            out.append(found)
-        return out
 
     def _name_index(self) -> dict[str, list[int]]:
         index: dict[str, list[int]] = {}
@@ -428,63 +375,51 @@ class BtfSpec:
         first, end = self._types
         if not first <= pos <= end - 12:
             raise ObjectError(f".BTF: type [{type_id}] lies outside the type section")
-        name_off, info, size_type = _III[bo].unpack_from(raw, pos)
+        name_off, info, size_type = struct.unpack_from(bo + "III", raw, pos)
         k, vlen, kflag = (info >> 24) & 0x1F, info & 0xFFFF, info > 0x7FFFFFFF
         # Offsets may come from a cache: the record must be what the index says it is.
         if k != self._kinds[type_id] or pos + 12 + _FIXED_EXTRA[k] + _PER_VLEN[k] * vlen > end:
             raise ObjectError(f".BTF: type [{type_id}] does not match the type index")
-        kind = KINDS[k]
+        kind = Kind(k)
         name = self.string(name_off) if name_off else ""
         extra = pos + 12
-        # Plain int comparisons: looking up an enum member per test costs more than decoding.
-        if k == _PTR:
+        if kind == Kind.PTR:
             return Ptr(type_id, kind, name, self._ref(size_type, type_id))
-        if k in (_STRUCT, _UNION):
-            # tuple.__new__: a NamedTuple's own constructor costs twice as much, per map.
+        if kind in (Kind.STRUCT, Kind.UNION):
             members = self._members(extra, vlen, kflag, type_id)
-            return tuple.__new__(Composite, (type_id, kind, name, size_type, members))
-        if k == _ARRAY:
-            elem, index, nelems = _III[bo].unpack_from(raw, extra)
+            return Composite(type_id, kind, name, size_type, members)
+        if kind == Kind.ARRAY:
+            elem, index, nelems = struct.unpack_from(bo + "III", raw, extra)
             return Array(
                 type_id, kind, name, self._ref(elem, type_id), self._ref(index, type_id), nelems
             )
-        if k == _INT:
-            word = struct.unpack_from(bo + "I", raw, extra)[0]
+        if kind == Kind.INT:
+            word = self._u32_at(extra)
             return Int(
                 type_id, kind, name, size_type, (word >> 24) & 0xF, (word >> 16) & 0xFF, word & 0xFF
             )
-        if k in _REF_ONLY:
-            return _REF_ONLY[k](type_id, kind, name, self._ref(size_type, type_id))
-        if k in (_ENUM, _ENUM64):
+        if kind in _REF_ONLY:
+            return _REF_ONLY[kind](type_id, kind, name, self._ref(size_type, type_id))
+        if kind in (Kind.ENUM, Kind.ENUM64):
             values = self._enum_values(extra, vlen, kind, kflag)
             return Enum(type_id, kind, name, size_type, kflag, values)
-        if k == _FWD:
+        if kind == Kind.FWD:
             return Fwd(type_id, kind, name, kflag)
-        if k == _FUNC:
+        if kind == Kind.FUNC:
             return Func(type_id, kind, name, self._ref(size_type, type_id), vlen)
-        if k == _FUNC_PROTO:
-            return FuncProto(
-                type_id,
-                kind,
-                name,
-                self._ref(size_type, type_id),
-                self._params(extra, vlen, type_id),
-            )
-        if k == _VAR:
-            linkage = struct.unpack_from(bo + "I", raw, extra)[0]
+        if kind == Kind.FUNC_PROTO:
+            params = self._params(extra, vlen, type_id)
+            return FuncProto(type_id, kind, name, self._ref(size_type, type_id), params)
+        if kind == Kind.VAR:
+            linkage = self._u32_at(extra)
             return Var(type_id, kind, name, self._ref(size_type, type_id), linkage)
-        if k == _DATASEC:
-            # A variable per map in .maps: as in _members, tuple.__new__, and _ref only where
-            # it raises.
-            known, new = len(self._offsets), tuple.__new__
+        if kind == Kind.DATASEC:
+            entries = struct.iter_unpack(bo + "III", raw[extra : extra + 12 * vlen])
             secinfo = tuple(
-                [
-                    new(VarSecinfo, (t if t < known else self._ref(t, type_id), off, size))
-                    for t, off, size in _III[bo].iter_unpack(raw[extra : extra + 12 * vlen])
-                ]
+                VarSecinfo(self._ref(var, type_id), offset, size) for var, offset, size in entries
             )
             return Datasec(type_id, kind, name, size_type, secinfo)
-        if k == _FLOAT:
+        if kind == Kind.FLOAT:
             return Float(type_id, kind, name, size_type)
         component = struct.unpack_from(bo + "i", raw, extra)[0]
         return DeclTag(type_id, kind, name, self._ref(size_type, type_id), component)
@@ -496,12 +431,11 @@ class BtfSpec:
         )
 
     def _members(self, pos: int, vlen: int, kflag: bool, owner: int) -> tuple[Member, ...]:
-        # The hottest decoder (every map definition is a struct). Member records repeat from
-        # struct to struct (each map definition has the same `type`, `key` and `value`
-        # members), so each distinct record is decoded once, keyed by its raw words.
+        # Member records repeat from struct to struct (each map definition has the same
+        # `type`, `key` and `value` members): each distinct record is decoded once.
         memo = self._member_memo[kflag]
         out = []
-        for record in _III[self.byteorder].iter_unpack(self.raw[pos : pos + 12 * vlen]):
+        for record in struct.iter_unpack(self.byteorder + "III", self.raw[pos : pos + 12 * vlen]):
             member = memo.get(record)
             if member is None:
                 name_off, mtype, offset = record
@@ -509,7 +443,7 @@ class BtfSpec:
                 if mtype >= len(self._offsets):
                     self._ref(mtype, owner)
                 bits, bit_offset = (offset >> 24, offset & 0xFFFFFF) if kflag else (0, offset)
-                member = memo[record] = tuple.__new__(Member, (name, mtype, bit_offset, bits))
+                member = memo[record] = Member(name, mtype, bit_offset, bits)
             out.append(member)
         return tuple(out)
 
@@ -539,7 +473,7 @@ def _record_size(info: int, type_id: int) -> int:
 def _kinds_at(raw: bytes, offsets: list[int], byteorder: str) -> bytearray:
     """_kinds_at: the kind of the record at each of `offsets` (the first is void's, 0).
 
-    Read in one C-level gather: the kind bits are in the info word's most significant byte.
+    The kind bits are in the info word's most significant byte.
     """
     first = 7 if byteorder == "<" else 4
     top = raw[first : offsets[-1] + 8]  # top[pos]: the top byte of the info word at pos + 4

@@ -17,7 +17,7 @@ import struct
 from array import array
 from typing import NamedTuple
 
-from pybpftool.btf.core import essential_name
+from pybpftool.btf.compat import essential_name
 from pybpftool.btf.spec import BtfSpec, parse_btf
 from pybpftool.btf.types import MAX_KIND, Kind
 from pybpftool.errors import ObjectError

@@ -36,7 +36,6 @@ class Kind(IntEnum):
 
 
 MAX_KIND = Kind.ENUM64
-KINDS: tuple[Kind, ...] = tuple(Kind)  # KINDS[n] is Kind(n), without the enum call's cost
 MODIFIERS = frozenset({Kind.VOLATILE, Kind.CONST, Kind.RESTRICT, Kind.TYPE_TAG})
 
 

@@ -310,7 +310,7 @@ class _Rewriter:
             self.elf.sections[sec.info].is_exec if 0 < sec.info < len(self.elf.sections) else False
         )
         by_offset = self._maps_at_offset() if retarget else {}
-        symbols = self.elf.symbol_table
+        symbols = self.elf.symbols
         records = []
         for offset, sym, rtype in self.elf.relocations(sec):
             if sym not in table.new_index:

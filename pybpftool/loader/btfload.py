@@ -1,9 +1,9 @@
 """btfload: the object's BTF into the kernel, sanitized if need be, never fatal (libbpf).
 
 First the blob as parsed (DATASECs already fixed up); if the kernel refuses it, the sanitized
-copy (btf/fixup.py) that older kernels accept; if that fails too the object loads without
-BTF: maps lose their typed keys and values, programs their func and line info. With verbose,
-the refusal is reported the way iproute2 does.
+copy (btf/fixup.py) that older kernels accept; if that fails too, or no sanitized copy can be
+made, the object loads without BTF: maps lose their typed keys and values, programs their
+func and line info. With verbose, the refusal is reported the way iproute2 does.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from pybpftool.btf.fixup import sanitize
+from pybpftool.errors import ObjectError
 from pybpftool.kernel.bpf import BPF_LOG_LEVEL1, LoadResult
 from pybpftool.kernel.fd import Fd
 from pybpftool.loader.report import btf_loaded
@@ -42,11 +43,17 @@ def load_btf(
     result = kernel.btf_load(spec.btf.raw)
     if result.fd is not None:
         return result.fd
-    retry = kernel.btf_load(sanitize(spec.btf))
-    if retry.fd is not None:
+    try:
+        sanitized = sanitize(spec.btf)
+    except ObjectError as err:  # as if the sanitized copy were refused too
         if verbose:
-            report("BTF: the kernel refused some type kinds; loaded a sanitized copy")
-        return retry.fd
+            report(f"BTF: {err.message}")
+    else:
+        retry = kernel.btf_load(sanitized)
+        if retry.fd is not None:
+            if verbose:
+                report("BTF: the kernel refused some type kinds; loaded a sanitized copy")
+            return retry.fd
     if verbose:
         logged = kernel.btf_load(spec.btf.raw, BPF_LOG_LEVEL1, BTF_LOG_SIZE)
         if logged.fd is not None:  # accepted after all: keep it

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the CO-RE modules load only for objects that have relocatio
     from pybpftool.btf.core import Result
     from pybpftool.btf.target import TargetBtf
 
-POISON_HELPER = 0xBAD2310  # btf.core.POISON_HELPER, here without importing it
+POISON_HELPER = 0xBAD2310  # btf.corepatch.POISON_HELPER, here without importing it
 POISON_CALL = f"call unknown#{POISON_HELPER}"
 CORE_FAILURE = "failed to resolve CO-RE relocation "
 
@@ -60,7 +60,7 @@ class CoreRelocator:
         relos = ext.core_relos if ext is not None else {}
         if not relos:
             return ()
-        from pybpftool.btf.core import patch
+        from pybpftool.btf.corepatch import patch
 
         poisoned = []
         for span in prog.layout:

@@ -16,14 +16,15 @@ iproute2 opens objects with `relaxed_maps`, so unknown fields are ignored, as he
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import heapq
+from collections.abc import Callable, Mapping
 from typing import NamedTuple, NoReturn
 
 from pybpftool.btf import Array as BtfArray
 from pybpftool.btf import BtfSpec, Composite, Enum, Kind, Member, Ptr, Var
 from pybpftool.elf import STT_SECTION, ElfFile, Relocation, Section
 from pybpftool.errors import ObjectError
-from pybpftool.spec import MapOrigin, MapSpec, Pinning, build_map_spec
+from pybpftool.spec import MapOrigin, MapSpec, Pinning
 from pybpftool.uapi import BpfMapType
 
 BTF_MAPS_SECTION = ".maps"
@@ -31,10 +32,6 @@ LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME = 0, 1
 BTF_VAR_STATIC, BTF_VAR_GLOBAL_ALLOCATED = 0, 1
 _PTR_SIZE = 8
 
-# Enum members read once: each `Enum.MEMBER` lookup costs as much as a function call.
-_ORIGIN_BTF, _PIN_NONE, _PIN_BY_NAME = MapOrigin.BTF, Pinning.NONE, Pinning.BY_NAME
-_STRUCT, _FUNC_PROTO = Kind.STRUCT, Kind.FUNC_PROTO
-_PROG_ARRAY = BpfMapType.BPF_MAP_TYPE_PROG_ARRAY
 _MAP_IN_MAP = (BpfMapType.BPF_MAP_TYPE_ARRAY_OF_MAPS, BpfMapType.BPF_MAP_TYPE_HASH_OF_MAPS)
 
 
@@ -77,7 +74,7 @@ def _parse_map_var(
     if var.linkage not in (BTF_VAR_STATIC, BTF_VAR_GLOBAL_ALLOCATED):
         raise ObjectError(f"map '{name}': unsupported map linkage {var.linkage}")
     struct_t = btf.type(btf.skip_mods_and_typedefs(var.type))
-    if not isinstance(struct_t, Composite) or struct_t.kind != _STRUCT:
+    if not isinstance(struct_t, Composite) or struct_t.kind != Kind.STRUCT:
         raise ObjectError(f"map '{name}': unexpected def kind, expected struct")
     if name not in offsets:
         raise ObjectError(f"map '{name}': no ELF symbol in section .maps")
@@ -86,96 +83,94 @@ def _parse_map_var(
     # A parsed `values` member is the last one (_parse_values checks it).
     values_off = members[-1].bit_offset // 8 if members[-1].name == "values" else None
     size = max(var_size, struct_t.size)
-    return spec, tuple.__new__(BtfMapLayout, (name, offsets[name], size, values_off))
+    return spec, BtfMapLayout(name, offsets[name], size, values_off)
+
+
+@dataclasses.dataclass
+class _Definition:
+    """_Definition: what a map definition's members have set so far (filled member by
+    member, as libbpf fills its struct btf_map_def, then made a MapSpec)."""
+
+    map_type: int = 0
+    key_size: int = 0
+    value_size: int = 0
+    max_entries: int = 0
+    flags: int = 0
+    pin_id: int = 0
+    map_extra: int = 0
+    numa_node: int | None = None
+    inner: MapSpec | None = None
+    key_type_id: int = 0
+    value_type_id: int = 0
 
 
 def _parse_def(
     fields: _FieldReader, name: str, members: tuple[Member, ...], is_inner: bool
 ) -> MapSpec:
     """_parse_def: the map a definition's members describe (libbpf parse_btf_map_def)."""
-    # Locals and one loop, not a scratch object and a call per member: this runs per map,
-    # and once a member's value is memoised, a call costs more than the member's own work.
-    map_type = key_size = value_size = max_entries = flags = pin_id = map_extra = 0
-    key_type_id = value_type_id = 0
-    numa_node: int | None = None
-    inner: MapSpec | None = None
-    last = len(members) - 1
-    # The fields every map has look in the reader's memos first, saving a call per member
-    # (most repeat from map to map); a memoised 0 falls through to the reader, which has it.
-    uints, pointees = fields.uints, fields.pointees
+    d = _Definition()
     for i, member in enumerate(members):
         field = member.name
         if field == "type":
-            map_type = uints.get(member.type) or fields.uint(name, member)
+            d.map_type = fields.uint(name, member)
         elif field == "max_entries":
-            max_entries = uints.get(member.type) or fields.uint(name, member)
+            d.max_entries = fields.uint(name, member)
         elif field == "key":
-            key_type_id, size = pointees.get(member.type) or fields.pointee_and_size(name, member)
-            if key_size and key_size != size:
-                _conflict(name, "key", key_size, size)
-            key_size = size
+            d.key_type_id, size = fields.pointee_and_size(name, member)
+            d.key_size = _checked_size(name, "key", d.key_size, size)
         elif field == "value":
-            value_type_id, size = pointees.get(member.type) or fields.pointee_and_size(name, member)
-            if value_size and value_size != size:
-                _conflict(name, "value", value_size, size)
-            value_size = size
+            d.value_type_id, size = fields.pointee_and_size(name, member)
+            d.value_size = _checked_size(name, "value", d.value_size, size)
         elif field == "key_size":
-            key_size = _checked_size(name, "key", key_size, fields.uint(name, member))
+            d.key_size = _checked_size(name, "key", d.key_size, fields.uint(name, member))
         elif field == "value_size":
-            value_size = _checked_size(name, "value", value_size, fields.uint(name, member))
+            d.value_size = _checked_size(name, "value", d.value_size, fields.uint(name, member))
         elif field == "map_flags":
-            flags = fields.uint(name, member)
+            d.flags = fields.uint(name, member)
         elif field == "numa_node":
-            numa_node = fields.uint(name, member)
+            d.numa_node = fields.uint(name, member)
         elif field == "pinning":
-            pin_id = _pin_id(fields, name, member, is_inner)
+            d.pin_id = _pin_id(fields, name, member, is_inner)
         elif field == "map_extra":
-            map_extra = fields.ulong(name, member)
+            d.map_extra = fields.ulong(name, member)
         elif field == "values":
-            is_last = i == last
-            value_size, inner = _parse_values(
-                fields, name, map_type, value_size, member, is_last, is_inner
+            is_last = i == len(members) - 1
+            d.value_size, d.inner = _parse_values(
+                fields, name, d.map_type, d.value_size, member, is_last, is_inner
             )
         elif not field:
             raise ObjectError(f"map '{name}': invalid field #{i}")
         # Any other field: ignored, as libbpf does with relaxed_maps (iproute2's setting).
-    if map_type == 0:
+    if d.map_type == 0:
         raise ObjectError(f"map '{name}': map type isn't specified")
-    # Every field by position, in MapSpec's order (test_parse_btf_maps checks it): a keyword
-    # argument costs a name match per map. A plain function, not the class: see
-    # spec.fast_builder.
-    return build_map_spec(
-        name,  # name
-        map_type,  # type
-        key_size,  # key_size
-        value_size,  # value_size
-        max_entries,  # max_entries
-        flags,  # flags
-        _ORIGIN_BTF,  # origin
-        BTF_MAPS_SECTION,  # section
-        _PIN_BY_NAME if pin_id == LIBBPF_PIN_BY_NAME else _PIN_NONE,  # pinning
-        pin_id,  # pin_id
-        map_extra,  # map_extra
-        numa_node,  # numa_node
-        None,  # legacy
-        inner,  # inner
-        (),  # contents
-        None,  # data
-        False,  # freeze
-        key_type_id,  # btf_key_type_id
-        value_type_id,  # btf_value_type_id
+    return _map_spec(name, d)
+
+
+def _map_spec(name: str, d: _Definition) -> MapSpec:
+    return MapSpec(
+        name=name,
+        type=d.map_type,
+        key_size=d.key_size,
+        value_size=d.value_size,
+        max_entries=d.max_entries,
+        flags=d.flags,
+        origin=MapOrigin.BTF,
+        section=BTF_MAPS_SECTION,
+        pinning=Pinning.BY_NAME if d.pin_id == LIBBPF_PIN_BY_NAME else Pinning.NONE,
+        pin_id=d.pin_id,
+        map_extra=d.map_extra,
+        numa_node=d.numa_node,
+        inner=d.inner,
+        btf_key_type_id=d.key_type_id,
+        btf_value_type_id=d.value_type_id,
     )
 
 
 def _checked_size(name: str, which: str, current: int, size: int) -> int:
     """_checked_size: `size`, unless a member set another `which` size before."""
     if current and current != size:
-        _conflict(name, which, current, size)
+        raise ObjectError(f"map '{name}': conflicting {which} size {current} != {size}")
     return size
-
-
-def _conflict(name: str, which: str, current: int, size: int) -> NoReturn:
-    raise ObjectError(f"map '{name}': conflicting {which} size {current} != {size}")
 
 
 def _pin_id(fields: _FieldReader, name: str, member: Member, is_inner: bool) -> int:
@@ -197,12 +192,12 @@ class _FieldReader:
 
     def __init__(self, btf: BtfSpec) -> None:
         self.btf = btf
-        self.uints: dict[int, int] = {}  # member type -> uint()
-        self.pointees: dict[int, tuple[int, int]] = {}  # member type -> pointee_and_size()
+        self._uints: dict[int, int] = {}  # member type -> uint()
+        self._pointees: dict[int, tuple[int, int]] = {}  # member type -> pointee_and_size()
 
     def uint(self, name: str, member: Member) -> int:
         """uint: the N of `int (*f)[N]` (libbpf get_map_field_int)."""
-        value = self.uints.get(member.type)
+        value = self._uints.get(member.type)
         if value is None:
             btf = self.btf
             target = btf.pointee(member.type)
@@ -211,12 +206,12 @@ class _FieldReader:
             value = btf.array_len(target)
             if value is None:
                 self._unexpected(name, member, "ARRAY", target)
-            self.uints[member.type] = value
+            self._uints[member.type] = value
         return value
 
     def pointee_and_size(self, name: str, member: Member) -> tuple[int, int]:
         """pointee_and_size: the type id T of `typeof(T) *f` and T's size."""
-        found = self.pointees.get(member.type)
+        found = self._pointees.get(member.type)
         if found is None:
             target = self._pointee(name, member)
             try:
@@ -225,7 +220,7 @@ class _FieldReader:
                 raise ObjectError(
                     f"map '{name}': can't determine {member.name} size for type [{target}]: {err}"
                 ) from None
-            found = self.pointees[member.type] = (target, size)
+            found = self._pointees[member.type] = (target, size)
         return found
 
     def _pointee(self, name: str, member: Member) -> int:
@@ -266,7 +261,7 @@ def _parse_values(
     Returns the value size (4: a map or program id) and the inner map's template, if any.
     """
     btf = fields.btf
-    is_prog_array = map_type == _PROG_ARRAY
+    is_prog_array = map_type == BpfMapType.BPF_MAP_TYPE_PROG_ARRAY
     desc = "prog-array value" if is_prog_array else "map-in-map inner"
     if is_inner:
         raise ObjectError(f"map '{name}': multi-level inner maps not supported")
@@ -283,10 +278,10 @@ def _parse_values(
         raise ObjectError(f"map '{name}': {desc} def is of unexpected kind {ptr.kind.name}")
     target = btf.type(btf.skip_mods_and_typedefs(ptr.type))
     if is_prog_array:
-        if target.kind != _FUNC_PROTO:
+        if target.kind != Kind.FUNC_PROTO:
             raise ObjectError(f"map '{name}': {desc} def is of unexpected kind {target.kind.name}")
         return value_size, None
-    if not isinstance(target, Composite) or target.kind != _STRUCT:
+    if not isinstance(target, Composite) or target.kind != Kind.STRUCT:
         raise ObjectError(f"map '{name}': {desc} def is of unexpected kind {target.kind.name}")
     return value_size, _parse_def(fields, f"{name}.inner", target.members, is_inner=True)
 
@@ -304,23 +299,23 @@ def collect_static_slots(
     `entry_at(section index, byte offset)` names the entry program that starts there, or is
     "" if none does.
     """
+    by_name = {spec.name: spec for spec in reversed(specs)}  # the first of each name
+    holding = _maps_holding(layouts, [rel.offset for rel in rels])
     slots: dict[str, dict[int, str]] = {}
-    symbols = elf.symbol_table
+    symbols = elf.symbols
     for i, rel in enumerate(rels):
         if not 0 < rel.sym < len(symbols):
             raise ObjectError(f"'.maps' relo #{i}: unknown symbol index {rel.sym}")
         sym = symbols[rel.sym]
-        layout = next(
-            (lay for lay in layouts if lay.offset <= rel.offset < lay.offset + lay.size), None
-        )
+        layout = holding[rel.offset]
         if layout is None:
             raise ObjectError(f"'.maps' relo #{i}: no map at offset {rel.offset}")
-        spec = next(s for s in specs if s.name == layout.name)
+        spec = by_name[layout.name]
         if layout.values_offset is None:
             raise ObjectError(f"'.maps' relo #{i}: map '{spec.name}' has no 'values' member")
         slot = _slot_index(i, rel.offset - layout.offset - layout.values_offset)
         if spec.type in _MAP_IN_MAP:
-            target = _inner_target(i, sym.shndx, sym.name, maps_shndx, specs)
+            target = _inner_target(i, sym.shndx, sym.name, maps_shndx, by_name)
         else:
             target = entry_at(sym.shndx, sym.value)
             if not target:
@@ -334,6 +329,31 @@ def collect_static_slots(
     ]
 
 
+def _maps_holding(
+    layouts: list[BtfMapLayout], offsets: list[int]
+) -> dict[int, BtfMapLayout | None]:
+    """_maps_holding: for each of `offsets` in `.maps`, the first map (in DATASEC order)
+    whose bytes hold it, or None.
+
+    A sound object's maps do not overlap, but a broken one's may: a sweep over the offsets
+    in ascending order keeps the maps begun so far in a heap by DATASEC position, dropping
+    from its top those ended, so the top is the answer (n log n, not a scan per offset).
+    """
+    by_start = sorted(range(len(layouts)), key=lambda i: layouts[i].offset)
+    begun: list[tuple[int, int]] = []  # (DATASEC position, end offset)
+    answers: dict[int, BtfMapLayout | None] = {}
+    next_map = 0
+    for offset in sorted(set(offsets)):
+        while next_map < len(by_start) and layouts[by_start[next_map]].offset <= offset:
+            i = by_start[next_map]
+            heapq.heappush(begun, (i, layouts[i].offset + layouts[i].size))
+            next_map += 1
+        while begun and begun[0][1] <= offset:  # ended: offsets only grow
+            heapq.heappop(begun)
+        answers[offset] = layouts[begun[0][0]] if begun else None
+    return answers
+
+
 def _slot_index(relo: int, offset: int) -> int:
     if offset < 0:
         raise ObjectError(f"'.maps' relo #{relo}: unexpected relo pointing before values")
@@ -342,9 +362,11 @@ def _slot_index(relo: int, offset: int) -> int:
     return offset // _PTR_SIZE
 
 
-def _inner_target(relo: int, shndx: int, name: str, maps_shndx: int, specs: list[MapSpec]) -> str:
+def _inner_target(
+    relo: int, shndx: int, name: str, maps_shndx: int, specs: Mapping[str, MapSpec]
+) -> str:
     if shndx != maps_shndx:
         raise ObjectError(f"'.maps' relo #{relo}: inner map '{name}' is not in section .maps")
-    if not any(s.name == name for s in specs):
+    if name not in specs:
         raise ObjectError(f"'.maps' relo #{relo}: inner map '{name}' not found")
     return name

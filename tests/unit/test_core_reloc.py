@@ -16,7 +16,9 @@ import pytest
 from bpfobjs import build
 
 from pybpftool.btf import Kind
-from pybpftool.btf.core import POISON_HELPER, CoreKind, essential_name
+from pybpftool.btf.compat import essential_name
+from pybpftool.btf.core import CoreKind
+from pybpftool.btf.corepatch import POISON_HELPER
 from pybpftool.btf.target import TargetBtf
 from pybpftool.errors import ObjectError
 from pybpftool.loader.corerelo import CoreRelocator, explain_poison

@@ -32,10 +32,6 @@ class StubElf:
     def section_by_name(self, name: str) -> Section | None:
         return next((s for s in self.sections if s.name == name), None)
 
-    @property
-    def symbol_table(self) -> tuple[Symbol, ...]:
-        return self.symbols
-
     def symbols_in(self, shndx: int, stt: int | None = None) -> list[Symbol]:
         return [s for s in self.symbols if s.shndx == shndx and stt in (None, s.type)]
 

@@ -43,8 +43,7 @@ def test_constants_are_assigned_in_one_module(pattern: str, home: list[str]) -> 
 
 def test_the_bpf_insn_layout_is_declared_once() -> None:
     layouts = sorted(name for name, text in sources().items() if '"BBhi"' in text)
-    # btf/core.py keeps its own until its owner moves it onto insn.INSN_LAYOUT (issue 18)
-    assert layouts == ["btf/core.py", "insn.py"]
+    assert layouts == ["insn.py"]
 
 
 @pytest.mark.parametrize(

@@ -1,56 +1,49 @@
-"""The ELF reader's bulk paths against their one-record-at-a-time equivalents, and the careful
-fallbacks they leave malformed input to."""
+"""The ELF reader's tables: string table names, symbol names, section extents and lookups."""
 
 from __future__ import annotations
 
-import random
 import struct
 
 import bpfobjs
 import pytest
 
-from pybpftool.elf import SHT_NOBITS, SHT_PROGBITS, SHT_SYMTAB, _columns, _StringTable, parse_elf
+from pybpftool.elf import SHT_NOBITS, SHT_PROGBITS, SHT_SYMTAB, _StringTable, parse_elf
 from pybpftool.errors import ObjectError
-
-
-@pytest.mark.parametrize("fmt", ["IBBHQQ", "IIQQQQIIQQ", "QQ"])
-@pytest.mark.parametrize("byteorder", ["<", ">"])
-def test_columns_match_iter_unpack(fmt: str, byteorder: str) -> None:
-    rng = random.Random(fmt + byteorder)
-    raw = rng.randbytes(struct.calcsize("<" + fmt) * 37)
-    expected = [list(col) for col in zip(*struct.iter_unpack(byteorder + fmt, raw), strict=True)]
-    columns = _columns(memoryview(raw), byteorder, fmt)
-    assert [list(column) for column in columns] == expected
-
 
 TABLE = b"\0.text\0.rel.text\0maps\0\0x\0"
 
 
-def test_names_match_at() -> None:
+def test_names_are_read_up_to_their_nul() -> None:
     table = _StringTable(b"junk" + TABLE + b"junk", 4, len(TABLE))
-    # 0: empty name; 12: ".text" inside ".rel.text" (tail merging); 22: empty between NULs.
-    offsets = list(range(len(TABLE)))
-    assert table.names(offsets) == [table.at(offset) for offset in offsets]
-    assert table.names([]) == []
+    # 0: empty name; 11: ".text" inside ".rel.text" (tail merging); 22: empty between NULs.
+    assert [table.at(offset) for offset in (0, 1, 7, 11, 17, 22, 23)] == [
+        "",
+        ".text",
+        ".rel.text",
+        ".text",
+        "maps",
+        "",
+        "x",
+    ]
 
 
 @pytest.mark.parametrize(
-    ("table", "offsets"),
+    ("table", "offset", "message"),
     [
-        pytest.param(TABLE, [0, len(TABLE)], id="offset-outside"),
-        pytest.param(TABLE[:-1], [0, 1], id="not-nul-terminated"),
-        pytest.param(b"\0caf\xc3\xa9\0", [0, 1], id="not-ascii"),
-        pytest.param(b"", [], id="empty-table"),
+        pytest.param(TABLE, len(TABLE), "outside its string table", id="offset-outside"),
+        pytest.param(TABLE[:-1], 23, "not NUL-terminated", id="not-nul-terminated"),
+        pytest.param(b"\0caf\xc3\xa9", 1, "not NUL-terminated", id="not-ascii-unterminated"),
+        pytest.param(b"", 0, "outside its string table", id="empty-table"),
     ],
 )
-def test_names_leave_doubtful_tables_to_at(table: bytes, offsets: list[int]) -> None:
-    assert _StringTable(table, 0, len(table)).names(offsets) is None
+def test_bad_name_offsets_are_refused(table: bytes, offset: int, message: str) -> None:
+    with pytest.raises(ObjectError, match=message):
+        _StringTable(table, 0, len(table)).at(offset)
 
 
-def test_non_ascii_names_are_read_one_by_one() -> None:
-    table = _StringTable(b"\0caf\xc3\xa9\0", 0, 7)
-    assert table.names([1]) is None
-    assert table.at(1) == "café"
+def test_non_ascii_names_are_decoded() -> None:
+    table = _StringTable(b"\0caf\xc3\xa9\0\xff\0", 0, 9)
+    assert (table.at(1), table.at(7)) == ("café", "\\xff")
 
 
 def _symbol_entry(data: bytes, index: int) -> int:
@@ -59,7 +52,7 @@ def _symbol_entry(data: bytes, index: int) -> int:
     return elf.symtab.offset + index * 24
 
 
-def test_bad_symbol_name_is_reported_by_the_careful_path(target: str) -> None:
+def test_bad_symbol_name_is_reported(target: str) -> None:
     data = bytearray(bpfobjs.build("legacy_maps", target).read_bytes())
     bo = "<" if data[5] == 1 else ">"
     struct.pack_into(bo + "I", data, _symbol_entry(bytes(data), 2), 0xFFFFFF)
