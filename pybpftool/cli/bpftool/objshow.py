@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.bpftool.tables import Column, wrapping_table
+from pybpftool.cli.bpftool.tables import Column, print_table
 from pybpftool.cli.common.escape import escape_text
 from pybpftool.spec import MapSpec, ObjectSpec, Pinning, ProgramSpec
 from pybpftool.uapi import attach_type_name, map_type_name, prog_type_name
@@ -168,40 +168,38 @@ def render_object(spec: ObjectSpec, path: str, console: Console) -> None:
     """render_object: header line, then a table of maps and a table of programs."""
     from rich.text import Text
 
-    s = escape_text
     console.print(Text(header_line(spec, path)))
-    map_rows = [
-        [
-            Text(cell)
-            for cell in (
-                s(m.name),
-                map_type_name(m.type),
-                str(m.key_size),
-                str(m.value_size),
-                str(m.max_entries),
-                _flags(m.flags),
-                str(pinning_value(m)),
-                m.origin.value,
-                s(_map_detail(m)),
-            )
-        ]
-        for m in spec.maps
-    ]
-    prog_rows = [
-        [
-            Text(cell)
-            for cell in (
-                s(p.name),
-                s(p.section),
-                "-" if p.type is None else prog_type_name(p.type),
-                str(p.insn_count),
-                s(", ".join(p.maps_used)),
-                s(", ".join(p.subprograms)),
-                "" if p.tail_call is None else s(f"{p.tail_call.map}[{p.tail_call.key}]"),
-            )
-        ]
-        for p in spec.programs
-    ]
     if spec.maps:
-        console.print(wrapping_table("maps", MAP_COLUMNS, map_rows, console.width))
-    console.print(wrapping_table("programs", PROGRAM_COLUMNS, prog_rows, console.width))
+        print_table(console, "maps", MAP_COLUMNS, [map_row(m) for m in spec.maps])
+    print_table(console, "programs", PROGRAM_COLUMNS, [program_row(p) for p in spec.programs])
+
+
+def map_row(m: MapSpec) -> list[str]:
+    """map_row: the cells of one map in the maps table, untrusted names escaped."""
+    s = escape_text
+    return [
+        s(m.name),
+        map_type_name(m.type),
+        str(m.key_size),
+        str(m.value_size),
+        str(m.max_entries),
+        _flags(m.flags),
+        str(pinning_value(m)),
+        m.origin.value,
+        s(_map_detail(m)),
+    ]
+
+
+def program_row(p: ProgramSpec) -> list[str]:
+    """program_row: the cells of one program in the programs table, names escaped."""
+    s = escape_text
+    tail = "" if p.tail_call is None else s(f"{p.tail_call.map}[{p.tail_call.key}]")
+    return [
+        s(p.name),
+        s(p.section),
+        "-" if p.type is None else prog_type_name(p.type),
+        str(p.insn_count),
+        s(", ".join(p.maps_used)),
+        s(", ".join(p.subprograms)),
+        tail,
+    ]
