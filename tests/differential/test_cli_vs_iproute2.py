@@ -17,7 +17,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,14 +109,18 @@ def kernel_state(side: Side) -> object:
     return xdp, filters, graft_slot(side)
 
 
-def settled_states(ours: Side, theirs: Side) -> tuple[object, object]:
-    """settled_states: both sides' kernel_state, read again for up to 2 s while they differ:
-    a replaced filter's old actions are released by deferred kernel work, so an action's
-    ref and bind counts drop a moment after the command returns (ours ran last)."""
+def settled_states(
+    ours: Side, theirs: Side, read: Callable[[Side], object] | None = None
+) -> tuple[object, object]:
+    """settled_states: both sides' state (`read`, kernel_state by default), read again for up
+    to 5 s while they differ: a replaced filter's old actions (and a deleted qdisc's filters'
+    actions) are released by deferred kernel work, so an action's ref and bind counts drop,
+    or the action goes, a moment after the command returns (ours ran last)."""
     import time
 
-    for _ in range(20):
-        states = kernel_state(ours), kernel_state(theirs)
+    read = read or kernel_state
+    for _ in range(50):
+        states = read(ours), read(theirs)
         if states[0] == states[1]:
             break
         time.sleep(0.1)
@@ -832,4 +836,5 @@ def test_actions_and_chains_match_iproute2(
         assert stderr_matches(err_t, err_o, rc_t), f"{line}:\ntc: {err_t!r}\npy: {err_o!r}"
         state_o, state_t = settled_states(ours, theirs)
         assert state_o == state_t, line
-        assert action_state(ours) == action_state(theirs), line
+        actions_o, actions_t = settled_states(ours, theirs, action_state)
+        assert actions_o == actions_t, line
