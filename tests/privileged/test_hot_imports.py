@@ -65,9 +65,7 @@ def test_filter_show(clsact: str, env: dict[str, str]) -> None:
         [str(BIN / "pytc"), "-n", clsact, "filter", "show", "dev", "v0", "ingress"], env
     )
     assert "pybpftool.cli.tc.show" in mods
-    # Not yet: cli/tc's request records are dataclasses.
-    not_yet = {"dataclasses", "inspect", "ast"}
-    assert mods & ((NEVER | LOADING | {"pyroute2.netlink.rtnl.tcmsg"}) - not_yet) == set()
+    assert mods & (NEVER | LOADING | {"pyroute2.netlink.rtnl.tcmsg"}) == set()
 
 
 def test_filter_replace(clsact: str, env: dict[str, str]) -> None:
