@@ -140,6 +140,8 @@ def light_codecs() -> dict[str, Any]:
         return _LIGHT_CODECS
     from pyroute2.netlink import NLA_F_NESTED, nla, nlmsg
 
+    from pybpftool.netlink.linkattrs import IFLA_ALT_IFNAME
+
     @private
     class link_msg(nlmsg):  # type: ignore[misc]
         prefix = "IFLA_"
@@ -151,7 +153,11 @@ def light_codecs() -> dict[str, Any]:
             ("flags", "I"),
             ("change", "I"),
         )
-        nla_map = ((IFLA_IFNAME, "IFLA_IFNAME", "asciiz"), (IFLA_XDP, "IFLA_XDP", "xdp"))
+        nla_map = (
+            (IFLA_IFNAME, "IFLA_IFNAME", "asciiz"),
+            (IFLA_XDP, "IFLA_XDP", "xdp"),
+            (IFLA_ALT_IFNAME, "IFLA_ALT_IFNAME", "asciiz"),
+        )
 
         @private
         class xdp(nla):  # type: ignore[misc]

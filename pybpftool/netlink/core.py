@@ -147,7 +147,8 @@ class Netlink:
         self.close()
 
     def link_index(self, name: str) -> int | None:
-        """link_index: the ifindex of link `name`, None if there is none.
+        """link_index: the ifindex of link `name` (by IFLA_IFNAME, or IFLA_ALT_IFNAME for a
+        name an ifname cannot be, as iplink_get() asks), None if there is none.
 
         While the calling thread is in the socket's namespace, if_nametoindex (SIOCGIFINDEX)
         asks the kernel's own name lookup, the one RTM_GETLINK uses (alternative names
@@ -159,7 +160,8 @@ class Netlink:
                 return socket.if_nametoindex(name)
             except (OSError, ValueError):
                 pass
-        msg = self._ifinfmsg(attrs=[["IFLA_IFNAME", name]], light=True)
+        attr = "IFLA_IFNAME" if _valid_ifname(name) else "IFLA_ALT_IFNAME"
+        msg = self._ifinfmsg(attrs=[[attr, name]], light=True)
         try:
             found = self.request(msg, RTM_GETLINK, NLM_F_ACK)
         except NetlinkFailure as err:
