@@ -14,11 +14,13 @@ symlinks to `tc`, so every program type shares one `globals` namespace.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from pybpftool.cscan import scan_c_int
 from pybpftool.errors import PinError
-from pybpftool.spec import MapSpec, Pinning
+
+if TYPE_CHECKING:
+    from pybpftool.spec import MapSpec
 
 PINNING_DB = "/etc/iproute2/bpf_pinning"
 GLOBALS_DIR = "globals"
@@ -77,6 +79,10 @@ def map_pin_path(spec: MapSpec, wd: str, obj_sha1: str, db: PinningDb) -> str | 
 
     A custom id missing from the database means "not pinned", as in iproute2.
     """
+    # Imported here: kernel/pindir (and through it every bpf(2) user, `filter show` too)
+    # reads TEMP_PREFIX from this module, and the spec's dataclasses cost them ~10 ms.
+    from pybpftool.spec import Pinning
+
     if spec.pinning is Pinning.NONE:
         return None
     check_pin_name(spec.name)

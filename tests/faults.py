@@ -62,7 +62,9 @@ NAMES = {
     "map_info": ("get info failed",),
     "prog_load": ("rejected",),
     "prog_bind_map": ("prog bind map failed",),
-    "link_index": ("RTNETLINK answers",),
+    # The device lookup is ll_name_to_index(): a refused RTM_GETLINK there is "Cannot find
+    # device", as in iproute2; a later lookup (the API's) says RTNETLINK answers.
+    "link_index": ("RTNETLINK answers", "Cannot find device"),
     "filter": ("RTNETLINK answers",),
 }
 

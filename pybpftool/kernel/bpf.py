@@ -12,7 +12,6 @@ from __future__ import annotations
 import ctypes
 import errno as _errno
 import os
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from pybpftool.errors import FsAccess, KernelError
@@ -64,8 +63,7 @@ class ProgRequest(NamedTuple):
     core_poisoned: tuple[tuple[int, str], ...] = ()
 
 
-@dataclass
-class LoadResult:
+class LoadResult(NamedTuple):
     """LoadResult: PROG_LOAD/BTF_LOAD outcome: an fd or an errno, and the log it produced.
 
     `log_true_size` is the size the whole log needs (Linux 6.4+; 0 when the kernel does not

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ctypes
 import errno as _errno
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446
 CREATE_RULESET_VERSION = 1
@@ -108,8 +108,7 @@ def abi_version() -> int:
         raise
 
 
-@dataclass(frozen=True)
-class Ruleset:
+class Ruleset(NamedTuple):
     """Ruleset: what a ruleset handles (denies unless a rule allows it)."""
 
     fs: int

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from pybpftool.errors import ObjectError, PinError
@@ -78,8 +77,7 @@ class LoadOptions(NamedTuple):
     ifindex: int = 0  # offload (xdpoffload, skip_sw): maps and programs for this device
 
 
-@dataclass
-class Program:
+class Program(NamedTuple):
     """Program: a loaded program of the object."""
 
     spec: ProgramSpec
@@ -87,7 +85,6 @@ class Program:
     prog_type: int
 
 
-@dataclass
 class LoadedObject:
     """LoadedObject: the maps and programs one load created or reused; close() releases fds.
 
@@ -96,15 +93,27 @@ class LoadedObject:
     `.main`, `.programs` and `.maps` when it runs, not before.
     """
 
-    spec: ObjectSpec
-    maps: dict[str, Map]
-    programs: list[Program]
-    btf_fd: Fd | None = None
-    main: Program | None = None
-    fds: list[Fd] = field(default_factory=list)
-    txn: Transaction | None = None  # set while the load awaits commit() or discard()
-    plan: _Plan | None = field(default=None, repr=False)  # how to load it again
-    group: LoadGroup | None = field(default=None, repr=False)
+    def __init__(
+        self,
+        spec: ObjectSpec,
+        maps: dict[str, Map],
+        programs: list[Program],
+        btf_fd: Fd | None = None,
+        main: Program | None = None,
+        fds: list[Fd] | None = None,
+        txn: Transaction | None = None,
+        plan: _Plan | None = None,
+        group: LoadGroup | None = None,
+    ) -> None:
+        self.spec = spec
+        self.maps = maps
+        self.programs = programs
+        self.btf_fd = btf_fd
+        self.main = main
+        self.fds: list[Fd] = [] if fds is None else fds
+        self.txn = txn  # set while the load awaits commit() or discard()
+        self.plan = plan  # how to load it again
+        self.group = group
 
     @property
     def kernel(self) -> LoaderKernel | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import errno as _errno
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 from pybpftool.errors import KernelError, PinError
@@ -46,8 +45,7 @@ class MapKernel(Protocol):
     def obj_get(self, path: str, flags: int = 0) -> Fd: ...
 
 
-@dataclass
-class Map:
+class Map(NamedTuple):
     """Map: a map of the object as it exists in the kernel for this load."""
 
     spec: MapSpec

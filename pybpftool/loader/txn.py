@@ -17,8 +17,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from pybpftool.errors import PyBpfError
 from pybpftool.kernel.fd import Fd
@@ -34,8 +33,7 @@ class UndoKernel(Protocol):
     def map_delete(self, fd: Fd, key: bytes) -> bool: ...
 
 
-@dataclass(frozen=True)
-class SlotWrite:
+class SlotWrite(NamedTuple):
     """SlotWrite: put `value` (a program or map fd) into slot `key` of `array`, a map that
     existed before this command; done at commit, with an undo record."""
 
@@ -44,8 +42,7 @@ class SlotWrite:
     value: Fd
 
 
-@dataclass(frozen=True)
-class SlotUndo:
+class SlotUndo(NamedTuple):
     """SlotUndo: slot `key` of `array` held `old` before the commit wrote it (None: empty)."""
 
     array: Fd
@@ -83,13 +80,13 @@ class Transaction:
                 fd.close()
 
 
-@dataclass
 class CommitLog:
     """CommitLog: the shared state one commit changed, in order, to undo it on failure."""
 
-    folders: list[str] = field(default_factory=list)
-    pins: list[str] = field(default_factory=list)
-    slots: list[SlotUndo] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.folders: list[str] = []
+        self.pins: list[str] = []
+        self.slots: list[SlotUndo] = []
 
     def made_folder(self, path: str) -> None:
         self.folders.append(path)

@@ -127,8 +127,9 @@ _LIGHT_CODECS: dict[str, Any] = {}
 
 
 def light_codecs() -> dict[str, Any]:
-    """light_codecs: ifinfmsg and tcmsg cut down to what a link lookup, an XDP attach and a
-    cls_bpf filter request without actions carry, on pyroute2's own nlmsg/nla classes.
+    """light_codecs: ifinfmsg and tcmsg cut down to what a link lookup, an XDP attach, a
+    cls_bpf filter request without actions and a filter dump carry, on pyroute2's own
+    nlmsg/nla classes.
 
     The full codecs import pyroute2.config (multiprocessing, platform, pickle) and every link
     and tc plugin, a fifth of a cold attach; these import only pyroute2.netlink. They encode
@@ -138,6 +139,8 @@ def light_codecs() -> dict[str, Any]:
     if _LIGHT_CODECS:
         return _LIGHT_CODECS
     from pyroute2.netlink import NLA_F_NESTED, nla, nlmsg
+
+    from pybpftool.netlink.linkattrs import IFLA_ALT_IFNAME
 
     @private
     class link_msg(nlmsg):  # type: ignore[misc]
@@ -150,7 +153,11 @@ def light_codecs() -> dict[str, Any]:
             ("flags", "I"),
             ("change", "I"),
         )
-        nla_map = ((IFLA_IFNAME, "IFLA_IFNAME", "asciiz"), (IFLA_XDP, "IFLA_XDP", "xdp"))
+        nla_map = (
+            (IFLA_IFNAME, "IFLA_IFNAME", "asciiz"),
+            (IFLA_XDP, "IFLA_XDP", "xdp"),
+            (IFLA_ALT_IFNAME, "IFLA_ALT_IFNAME", "asciiz"),
+        )
 
         @private
         class xdp(nla):  # type: ignore[misc]
@@ -186,7 +193,28 @@ def light_codecs() -> dict[str, Any]:
         class options(nla):  # type: ignore[misc]
             nla_map = tuple((n, *attr) for n, attr in enumerate(_CLS_BPF_ATTRS, start=3))
 
-    _LIGHT_CODECS.update(link=link_msg, bpf_filter=bpf_filter_msg)
+    @private
+    class filter_dump_msg(bpf_filter_msg):
+        """A filter dump's messages: cls_bpf options decoded for a `bpf` filter, another
+        kind's options left undecoded (pyroute2's tcmsg picks a plugin by TCA_KIND too)."""
+
+        nla_map = (
+            (TCA_KIND, "TCA_KIND", "asciiz"),
+            (TCA_OPTIONS, "TCA_OPTIONS", "get_options"),
+            (TCA_CHAIN, "TCA_CHAIN", "uint32"),
+        )
+
+        @private
+        class other_options(nla):  # type: ignore[misc]
+            nla_map = ()
+
+        def get_options(self, **kwarg: Any) -> Any:
+            # pyroute2 calls this (bound to the message that compiled the table) in place of
+            # a class, with the attribute's data, offset and `parent`: the message decoded.
+            bpf = kwarg["parent"].get_attr("TCA_KIND") == "bpf"
+            return (bpf_filter_msg.options if bpf else self.other_options)(**kwarg)
+
+    _LIGHT_CODECS.update(link=link_msg, bpf_filter=bpf_filter_msg, filter_dump=filter_dump_msg)
     return _LIGHT_CODECS
 
 

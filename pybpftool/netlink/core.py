@@ -33,6 +33,7 @@ from pybpftool.netlink.uapi import (
 )
 
 RECV_SIZE = 1 << 20
+THREAD_NETNS = "/proc/thread-self/ns/net"
 
 
 class XdpState(NamedTuple):
@@ -72,8 +73,12 @@ class Netlink:
     """
 
     def __init__(self, netns: str | None = None) -> None:
+        # The namespace the socket is in, when it is the calling thread's: names are then
+        # looked up there without a netlink round trip (link_index).
+        self._thread_netns: tuple[int, int] | None = None
         if netns is None:
             self.sock = _rtnetlink_socket()
+            self._thread_netns = _current_netns()
         else:
             from pybpftool.kernel.netns import in_netns
 
@@ -142,8 +147,21 @@ class Netlink:
         self.close()
 
     def link_index(self, name: str) -> int | None:
-        """link_index: the ifindex of link `name`, None if there is none."""
-        msg = self._ifinfmsg(attrs=[["IFLA_IFNAME", name]], light=True)
+        """link_index: the ifindex of link `name` (by IFLA_IFNAME, or IFLA_ALT_IFNAME for a
+        name an ifname cannot be, as iplink_get() asks), None if there is none.
+
+        While the calling thread is in the socket's namespace, if_nametoindex (SIOCGIFINDEX)
+        asks the kernel's own name lookup, the one RTM_GETLINK uses (alternative names
+        included), in ~6 us instead of ~250 us of encoding and decoding a whole link message;
+        a name it does not find is asked over netlink, so a missing or odd name is answered
+        as before (iproute2's ll_name_to_index also falls back to if_nametoindex)."""
+        if self._thread_netns is not None and self._thread_netns == _current_netns():
+            try:
+                return socket.if_nametoindex(name)
+            except (OSError, ValueError):
+                pass
+        attr = "IFLA_IFNAME" if _valid_ifname(name) else "IFLA_ALT_IFNAME"
+        msg = self._ifinfmsg(attrs=[[attr, name]], light=True)
         try:
             found = self.request(msg, RTM_GETLINK, NLM_F_ACK)
         except NetlinkFailure as err:
@@ -200,6 +218,15 @@ class Netlink:
         with `echo` (NLM_F_ECHO) the kernel's copy of the filter comes back."""
         msg, msg_type, flags = bpf_filter_message(command, index, **kw)
         return self.request(msg, msg_type, flags | (NLM_F_ECHO if echo else 0))
+
+
+def _current_netns() -> tuple[int, int] | None:
+    """_current_netns: the identity (device, inode) of the calling thread's namespace."""
+    try:
+        st = os.stat(THREAD_NETNS)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _rtnetlink_socket() -> socket.socket:

@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pybpftool.netlink.attrs import rtattrs
-from pybpftool.netlink.codecs import private, tc_codecs
+from pybpftool.netlink.codecs import light_codecs, private, tc_codecs
 from pybpftool.netlink.core import Netlink
 from pybpftool.netlink.uapi import (
     NLM_F_ACK,
@@ -161,7 +161,11 @@ class TcRequests:
 
     def __init__(self, nl: Netlink) -> None:
         self.nl = nl
-        if TcRequests._tcmsg is None:
+
+    @classmethod
+    def _codec(cls) -> Any:
+        """_codec: the request codec, made on first use (a filter dump needs none of it)."""
+        if cls._tcmsg is None:
             tcmsg = tc_codecs()
             names = [name for name, _ in tcmsg.nla_map]
             blocks: tuple[tuple[str, str], ...] = ()
@@ -180,7 +184,8 @@ class TcRequests:
                     *blocks,
                 )
 
-            TcRequests._tcmsg = raw_tcmsg
+            cls._tcmsg = raw_tcmsg
+        return cls._tcmsg
 
     def _request(
         self,
@@ -192,7 +197,7 @@ class TcRequests:
         info: int,
         attrs: list[tuple[str, Any]],
     ) -> tuple[Any, ...]:
-        msg = self._tcmsg()
+        msg = self._codec()()
         msg["family"] = 0
         msg["index"] = index if index != TCM_IFINDEX_MAGIC_BLOCK else -1  # a signed field
         msg["handle"] = handle
@@ -263,10 +268,17 @@ class TcRequests:
         return next((_tc_filter(m) for m in found if m["header"]["type"] == RTM_NEWTFILTER), None)
 
     def filter_dump(self, index: int, parent: int, info: int, chain: int | None) -> list[BpfFilter]:
-        """filter_dump: RTM_GETTFILTER dump; the kernel filters on prio, protocol and chain."""
-        attrs: list[tuple[str, Any]] = [("TCA_CHAIN", chain)] if chain is not None else []
-        found = self._request(
-            RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP, index, 0, parent, info, attrs
+        """filter_dump: RTM_GETTFILTER dump; the kernel filters on prio, protocol and chain.
+
+        Sent and decoded with the light codecs (`pytc filter show` then imports none of
+        pyroute2's tc plugins): what _bpf_filter reads decodes as pyroute2's tcmsg does."""
+        codecs = light_codecs()
+        msg = codecs["bpf_filter"]()
+        msg["family"], msg["handle"], msg["parent"], msg["info"] = 0, 0, parent, info
+        msg["index"] = index if index != TCM_IFINDEX_MAGIC_BLOCK else -1  # a signed field
+        msg["attrs"] = [["TCA_CHAIN", chain]] if chain is not None else []
+        found = self.nl.request(
+            msg, RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP, reply=codecs["filter_dump"]
         )
         return [_tc_filter(m) for m in found if m["header"]["type"] == RTM_NEWTFILTER]
 

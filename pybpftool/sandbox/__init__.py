@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pybpftool.errors import SandboxError
 from pybpftool.kernel import landlock as ll
@@ -44,26 +44,30 @@ CACHE = READ | ll.FS["make_reg"] | ll.FS["write_file"] | ll.FS["remove_file"]
 OUTPUT_DIR = ll.FS["make_reg"] | ll.FS["remove_file"]
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """Policy: what the confined process may still do on the filesystem."""
 
     read: tuple[str, ...]
     pin_root: str | None = None
-    extra_read: tuple[str, ...] = field(default=())
+    extra_read: tuple[str, ...] = ()
     cache: str | None = None  # the CO-RE index cache folder
     output_dir: str | None = None  # where a command renames its output file into place
 
 
-@dataclass
 class State:
-    """State: whether (and how) this process is confined, and its audit reader if any."""
+    """State: whether (and how) this process is confined, and its audit reader if any.
 
-    abi: int = 0
-    enforced: bool = False
-    policy: Policy | None = None
-    reader: object = None  # audit.AuditReader, opened before confinement when allowed
-    own: object = None  # audit.OwnDenials: our domain's records read so far
+    A plain class, not a dataclass: `pyip -n NS link show` imports this module (the audit
+    socket opens before setns) and dataclasses would bring inspect and ast with it."""
+
+    __slots__ = ("abi", "enforced", "own", "policy", "reader")
+
+    def __init__(self) -> None:
+        self.abi = 0
+        self.enforced = False
+        self.policy: Policy | None = None
+        self.reader: object = None  # audit.AuditReader, opened before confinement if allowed
+        self.own: object = None  # audit.OwnDenials: our domain's records read so far
 
 
 STATE = State()

@@ -18,7 +18,7 @@ import struct
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 NETLINK_AUDIT = 9
 AUDIT_NLGRP_READLOG = 1
@@ -35,8 +35,7 @@ _NLMSG = struct.Struct("=IHHII")
 _FIELD = re.compile(r'(\w+)=("(?:[^"]*)"|\S+)')
 
 
-@dataclass(frozen=True)
-class Denial:
+class Denial(NamedTuple):
     """Denial: one LANDLOCK_ACCESS record."""
 
     domain: str
@@ -45,8 +44,7 @@ class Denial:
     serial: str
 
 
-@dataclass(frozen=True)
-class Domain:
+class Domain(NamedTuple):
     """Domain: one LANDLOCK_DOMAIN record (allocation names the pid that created it)."""
 
     domain: str

@@ -185,7 +185,7 @@ def test_our_tcmsg_codecs_keep_their_own_attributes_after_pyroute2s_was_used() -
         "used = tc_codecs()()\n"
         "used['attrs'] = [['TCA_KIND', 'bpf'], ['TCA_OPTIONS', {'attrs': []}]]\n"
         "used.encode()\n"
-        "for codec in (TcRequests(None)._tcmsg, _chain_tcmsg()):\n"
+        "for codec in (TcRequests._codec(), _chain_tcmsg()):\n"
         "    msg = codec()\n"
         "    msg['attrs'] = [['TCA_KIND', 'htb'], ['TCA_OPTIONS', bytes([1, 2, 3, 4])]]\n"
         "    msg.encode()\n"
@@ -193,3 +193,45 @@ def test_our_tcmsg_codecs_keep_their_own_attributes_after_pyroute2s_was_used() -
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["08000100687462000800020001020304"] * 2
+
+
+FILTER_REPLIES = {
+    "bpf da": [
+        ["TCA_BPF_FD", 9],
+        ["TCA_BPF_NAME", "x.o:[tc]"],
+        ["TCA_BPF_FLAGS", 1],
+        ["TCA_BPF_FLAGS_GEN", 8],
+        ["TCA_BPF_TAG", "99:32:8e:4d:ba:88:a0:bb"],
+        ["TCA_BPF_ID", 145518],
+    ],
+    "bpf classic": [
+        ["TCA_BPF_CLASSID", 0x10002],
+        ["TCA_BPF_OPS_LEN", 1],
+        ["TCA_BPF_OPS", b"\x06\x00\x00\x00\x00\x00\x00\x00"],
+        ["TCA_BPF_FLAGS_GEN", 9],
+    ],
+    "chain head": None,
+}
+
+
+@pytest.mark.parametrize("options", FILTER_REPLIES.values(), ids=FILTER_REPLIES.keys())
+@pytest.mark.parametrize("kind", ["bpf", "u32"])
+def test_light_filter_dump_decodes_as_the_full_codec(
+    kind: str, options: list[list[Any]] | None
+) -> None:
+    """`pytc filter show` decodes dumps with the light codec: a reply encoded by pyroute2's
+    tcmsg reads the same through both (another kind's options left to pyroute2's plugin)."""
+    from pybpftool.netlink.tc import _tc_filter
+
+    reply = tc_codecs()()
+    reply["family"], reply["index"], reply["handle"] = 0, 3, 1
+    reply["parent"], reply["info"] = 0xFFFFFFF2, (49152 << 16) | socket.htons(3)
+    reply["attrs"] = [["TCA_KIND", kind], ["TCA_CHAIN", 0]]
+    if options is not None and kind == "bpf":
+        reply["attrs"].insert(1, ["TCA_OPTIONS", {"attrs": options}])
+    data = encoded(reply)
+    light = light_codecs()["filter_dump"](data)
+    full = tc_codecs()(data)
+    light.decode()
+    full.decode()
+    assert _tc_filter(light) == _tc_filter(full)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pybpftool.api.objects import annotation, load_object_file, pinned_annotation
 from pybpftool.cli.common.bpfsource import BpfSource
@@ -26,8 +25,7 @@ if TYPE_CHECKING:
     from pybpftool.loader.publish import LoadGroup
 
 
-@dataclass
-class Prepared:
+class Prepared(NamedTuple):
     """Prepared: the program to attach (loaded from an object, its load pending in the
     command's LoadGroup, or opened from a pin) and its annotation."""
 

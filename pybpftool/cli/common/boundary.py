@@ -12,13 +12,13 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from collections.abc import Callable
 
 from pybpftool.cli.common.escape import escape_text
 from pybpftool.errors import PyBpfError, UsageError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import NoReturn
 
 EXIT_OK = 0

@@ -7,7 +7,6 @@ pybpftool does not handle are refused with a clear message instead of being gues
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
 
 from pybpftool import __version__
 from pybpftool.cli.common.escape import terminal_safe
@@ -19,13 +18,16 @@ from pybpftool.cli.common.grammar import (
 )
 from pybpftool.errors import NetlinkFailure, PyBpfError
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms of `pyip -V`)
+# typing.TYPE_CHECKING without importing typing (~3 ms of `pyip -V`); collections.abc too
+# waits for the type checker (it imports the whole collections package).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
     from typing import TextIO
 
     from pybpftool.cli.common.context import RunContext
 
-Handler = Callable[["RunContext", list[str]], int]
+    Handler = Callable[[RunContext, list[str]], int]
 
 # Exit status of `help` / no object: ip exits 255, tc exits 0 (both print usage on stderr).
 HELP_STATUS = {"ip": 255, "tc": 0}

@@ -25,9 +25,11 @@ def name_to_index(nl: object, name: str) -> int:
     from pybpftool.errors import NetlinkFailure
 
     try:
-        return nl.link_by_name(name).ifindex  # type: ignore[attr-defined, no-any-return]
+        index = nl.link_index(name)  # type: ignore[attr-defined]
     except NetlinkFailure:
-        pass
+        index = None
+    if index is not None:
+        return int(index)
     found = _IF_INDEX.match(name)
     return int(found[1]) % (1 << 32) if found else 0
 

@@ -8,12 +8,14 @@ same bytes for every shape.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 
 class _Writer:
     def __init__(self, pretty: bool) -> None:
+        import json  # only -j needs it: `pyip link show` and `pytc filter show` do not
+
+        self.encode = json.dumps  # a JSON string or number, as json_writer escapes it
         self.pretty = pretty
         self.out: list[str] = []
         self.depth = 0
@@ -45,7 +47,7 @@ class _Writer:
         self.eor()
         self.eol()
         self.sep = ""
-        self.out.append(json.dumps(key) + (": " if self.pretty else ":"))
+        self.out.append(self.encode(key) + (": " if self.pretty else ":"))
 
     def value(self, value: Any) -> None:
         if isinstance(value, dict):
@@ -66,7 +68,7 @@ class _Writer:
             self.end("]")
         else:
             self.eor()
-            self.out.append(json.dumps(value))
+            self.out.append(self.encode(value))
 
 
 def dumps(value: Any, pretty: bool = False) -> str:

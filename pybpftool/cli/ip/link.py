@@ -14,7 +14,7 @@ last. A failure after a load undoes it. ip's other link options are refused by n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.common.failures import load_failure_text, netlink_message, no_device
@@ -62,8 +62,9 @@ LINK_COMMANDS = ("add", "set", "change", "replace", "delete", "show", "lst", "li
 SPACE = " \t\n\v\f\r"
 
 
-@dataclass
-class XdpRequest:
+class XdpRequest(NamedTuple):
+    """XdpRequest: one `xdp...` clause of the line: the mode's flags and what to attach."""
+
     mode_flags: int
     source: BpfSource | None  # None: detach (off / none)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.ifnames import name_to_index
@@ -33,17 +32,27 @@ _ADDRESS_FLAGS = (
 ADDRESS_FLAGS = frozenset(_ADDRESS_FLAGS.split())
 
 
-@dataclass
 class LinkFilter:
-    """LinkFilter: what the words after `ip link show` select."""
+    """LinkFilter: what the words after `ip link show` select (filled in as they are read;
+    a plain class: `pyip link show` imports no dataclasses)."""
 
-    dev: str | None = None
-    up: bool = False
-    group: int = -1
-    master: int = 0  # -1: nomaster
-    kind: str | None = None
-    slave_kind: str | None = None
-    label: str | None = None
+    def __init__(
+        self,
+        dev: str | None = None,
+        up: bool = False,
+        group: int = -1,
+        master: int = 0,
+        kind: str | None = None,
+        slave_kind: str | None = None,
+        label: str | None = None,
+    ) -> None:
+        self.dev = dev
+        self.up = up
+        self.group = group
+        self.master = master  # -1: nomaster
+        self.kind = kind
+        self.slave_kind = slave_kind
+        self.label = label
 
 
 def parse_filter(words: Words, lookup: object) -> LinkFilter:

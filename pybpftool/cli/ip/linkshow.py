@@ -10,8 +10,7 @@ JSON keys come in iproute2's order, through its json_writer layout.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pybpftool.cli.common import jsonw
 from pybpftool.cli.common.color import IFNAME, MAC, OPER_DOWN, OPER_UP, Painter
@@ -50,8 +49,7 @@ LINK_EVENTS = (
 )
 
 
-@dataclass
-class ShowOptions:
+class ShowOptions(NamedTuple):
     """ShowOptions: what the global options ask of the listing."""
 
     details: int = 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pybpftool.cli.common.frontend import Handler, run_frontend
+from pybpftool.cli.common.frontend import run_frontend
 from pybpftool.cli.common.usage import IP_USAGE
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
     from pybpftool.cli.common.context import RunContext
+    from pybpftool.cli.common.frontend import Handler
 
 
 def _link(run: RunContext, args: list[str]) -> int:

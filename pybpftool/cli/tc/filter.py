@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
@@ -69,27 +68,48 @@ TC_FILTER_KINDS = frozenset(_TC_FILTER_KINDS.split())
 FILTER_COMMANDS = ("add", "delete", "change", "replace", "get", "show", "list", "lst", "help")
 
 
-@dataclass
 class FilterRequest:
-    """FilterRequest: one `tc filter` command line, parsed."""
+    """FilterRequest: one `tc filter` command line, parsed (filled in as its words are read).
 
-    command: str
-    dev: str | None = None
-    block: int | None = None
-    parent: int = 0  # tcm_parent; 0 = none given
-    handle_text: str | None = None  # parsed by the kind (bpf: C base 0)
-    handle: int | None = None
-    prio: int = 0
-    protocol: int = 0  # host order; 0 = none given (add/replace default to ETH_P_ALL)
-    protocol_set: bool = False
-    chain: int | None = None
-    kind: str | None = None
-    source: BpfSource | None = None
-    # the class ids and action lists, in the line's order (netlink.clsbpf.ClsBpfOptions)
-    given: list[int | ActionList] = field(default_factory=list)
-    direct_action: bool = False
-    skip_hw: bool = False
-    skip_sw: bool = False
+    A plain class, not a dataclass: `pytc filter show` would import dataclasses (with
+    inspect and ast) for it alone."""
+
+    def __init__(
+        self,
+        command: str,
+        dev: str | None = None,
+        block: int | None = None,
+        parent: int = 0,
+        handle_text: str | None = None,
+        handle: int | None = None,
+        prio: int = 0,
+        protocol: int = 0,
+        protocol_set: bool = False,
+        chain: int | None = None,
+        kind: str | None = None,
+        source: BpfSource | None = None,
+        given: list[int | ActionList] | None = None,
+        direct_action: bool = False,
+        skip_hw: bool = False,
+        skip_sw: bool = False,
+    ) -> None:
+        self.command = command
+        self.dev = dev
+        self.block = block
+        self.parent = parent  # tcm_parent; 0 = none given
+        self.handle_text = handle_text  # parsed by the kind (bpf: C base 0)
+        self.handle = handle
+        self.prio = prio
+        self.protocol = protocol  # host order; 0 = none given (add/replace: ETH_P_ALL)
+        self.protocol_set = protocol_set
+        self.chain = chain
+        self.kind = kind
+        self.source = source
+        # the class ids and action lists, in the line's order (netlink.clsbpf.ClsBpfOptions)
+        self.given: list[int | ActionList] = [] if given is None else given
+        self.direct_action = direct_action
+        self.skip_hw = skip_hw
+        self.skip_sw = skip_sw
 
     @property
     def classid(self) -> int | None:

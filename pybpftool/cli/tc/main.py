@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from pybpftool.cli.common.frontend import Handler, run_frontend
+from pybpftool.cli.common.frontend import run_frontend
 from pybpftool.cli.common.grammar import matches
 from pybpftool.cli.common.usage import EXEC_USAGE, TC_USAGE
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
     from pybpftool.cli.common.context import RunContext
+    from pybpftool.cli.common.frontend import Handler
 
 
 def _qdisc(run: RunContext, args: list[str]) -> int:

@@ -1,0 +1,85 @@
+"""The modules each hot command imports, through its installed console script (issue 19).
+
+Scripts run pyip and pytc in loops, so what a cold command imports is most of what it costs
+(benchmarks/bench_speed.py times it; this test, which times nothing, keeps it from creeping
+back). Each command runs for real, in a throwaway namespace with a private bpffs, under
+Python's import profile, which names every module the process imported.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from bpfobjs import build
+from scripts import BIN
+
+# Never on a hot path: the CLI toolkits and pyelftools, dataclasses' inspect and ast,
+# pyroute2's full codecs' plugin machinery (pyroute2.config imports multiprocessing).
+NEVER = {"click", "rich", "elftools", "pyroute2.config", "multiprocessing"}
+# What only loading an object needs: a show command imports none of it.
+LOADING = {
+    "pybpftool.spec",
+    "pybpftool.parser",
+    "pybpftool.btf",
+    "pybpftool.loader",
+    "pybpftool.api",
+    "dataclasses",
+    "inspect",
+    "ast",
+}
+# What only some loads need: CO-RE against the kernel's BTF, and printing a dump.
+CO_RE = {"pybpftool.btf.core", "pybpftool.btf.target"}
+SHOWING = {"pybpftool.cli.tc.show", "pybpftool.cli.ip.linkshow", "pybpftool.cli.common.jsonw"}
+
+
+def imported(cmd: list[str], env: dict[str, str]) -> set[str]:
+    """imported: every module the command's process imported (python -X importtime)."""
+    out = subprocess.run(
+        cmd, env={**env, "PYTHONPROFILEIMPORTTIME": "1"}, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return {
+        line.rsplit("|", 1)[-1].strip()
+        for line in out.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+
+
+@pytest.fixture
+def clsact(netns: str) -> str:
+    subprocess.run(["tc", "-n", netns, "qdisc", "add", "dev", "v0", "clsact"], check=True)
+    return netns
+
+
+def test_link_show(netns: str, env: dict[str, str]) -> None:
+    mods = imported([str(BIN / "pyip"), "-n", netns, "link", "show"], env)
+    assert "pybpftool.cli.ip.linkshow" in mods  # the profile covers the command
+    # Not yet: the dump decodes with pyroute2's full ifinfmsg (its plugins: pyroute2.config).
+    not_yet = {"pyroute2.config", "multiprocessing"}
+    assert mods & ((NEVER | LOADING | {"pyroute2.netlink.rtnl.tcmsg"}) - not_yet) == set()
+
+
+def test_filter_show(clsact: str, env: dict[str, str]) -> None:
+    mods = imported(
+        [str(BIN / "pytc"), "-n", clsact, "filter", "show", "dev", "v0", "ingress"], env
+    )
+    assert "pybpftool.cli.tc.show" in mods
+    assert mods & (NEVER | LOADING | {"pyroute2.netlink.rtnl.tcmsg"}) == set()
+
+
+def test_filter_replace(clsact: str, env: dict[str, str]) -> None:
+    obj = build("call_order")
+    cmd = [str(BIN / "pytc"), "-n", clsact, "filter", "replace", "dev", "v0", "ingress"]
+    mods = imported([*cmd, "bpf", "da", "obj", str(obj), "sec", "classifier"], env)
+    assert "pybpftool.loader.core" in mods
+    # a filter without actions goes out through the light codec: no tcmsg, no plugins
+    assert mods & (NEVER | CO_RE | SHOWING | {"pyroute2.netlink.rtnl.tcmsg"}) == set()
+
+
+def test_xdp_attach(netns: str, env: dict[str, str]) -> None:
+    obj = build("xdp_pass")
+    cmd = [str(BIN / "pyip"), "-n", netns, "link", "set", "dev", "v1", "xdpgeneric", "obj"]
+    mods = imported([*cmd, str(obj), "sec", "xdp"], env)
+    assert "pybpftool.loader.core" in mods
+    assert mods & (NEVER | CO_RE | SHOWING | {"pyroute2.netlink.rtnl.ifinfmsg"}) == set()
