@@ -364,7 +364,7 @@ def _opts(*flags: str):  # type: ignore[no-untyped-def]
 def test_qdisc_lines_for_kinds_the_test_kernel_lacks() -> None:
     """fq_codel, prio's multiqueue, htb offload: no such qdisc in the test kernel, so their
     lines are checked here against what q_fq_codel.c / q_prio.c / q_htb.c print."""
-    from pybpftool.cli.tc.show import print_qdiscs
+    from pybpftool.cli.tc.qdiscshow import print_qdiscs
     from pybpftool.netlink import Qdisc
 
     options = b"".join(
@@ -408,7 +408,7 @@ def test_qdisc_lines_for_kinds_the_test_kernel_lacks() -> None:
 
 
 def test_qdisc_stats_with_rate_estimator_and_hardware_counters() -> None:
-    from pybpftool.cli.tc.show import print_qdiscs
+    from pybpftool.cli.tc.qdiscshow import print_qdiscs
     from pybpftool.netlink import Qdisc
 
     basic = (3000).to_bytes(8, "little") + _u32s(30, 0)

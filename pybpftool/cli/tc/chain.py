@@ -24,6 +24,7 @@ from pybpftool.cli.common.failures import TALKING, netlink_message
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.usage import FILTER_USAGE
 from pybpftool.cli.common.words import Words
+from pybpftool.cli.tc.bpfopts import parse_bpf_options
 from pybpftool.cli.tc.filter import (
     TC_FILTER_KINDS,
     FilterHelp,
@@ -31,7 +32,6 @@ from pybpftool.cli.tc.filter import (
     bpf_handle,
     generic_kind,
     other_kind,
-    parse_bpf_options,
     parse_selector,
     resolve_target,
 )
@@ -149,7 +149,7 @@ def show(run: RunContext, words: Words) -> int:
     req = FilterRequest("show")
     listed = run.filters
     parse_selector(req, words, "list", listed)
-    from pybpftool.cli.tc.filter import list_dump
+    from pybpftool.cli.tc.filterlist import list_dump
     from pybpftool.netlink import ChainRequests
 
     found, index = list_dump(

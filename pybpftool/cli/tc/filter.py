@@ -18,25 +18,25 @@ programs of bpf actions are loaded as their words are read, the filter's own obj
 the whole option loop, all pending in one LoadGroup committed around the netlink request
 (loader/publish.py): undone if the kernel then refuses the filter. A filter with actions is
 sent with tc's own attributes (netlink.clsbpf). `get` and `delete` never load the objects
-they name (tc does; pytc.8 DIFFERENCES).
+they name (tc does; pytc.8 DIFFERENCES). The bpf options are read in bpfopts.py; `get`
+and `show` are in filterlist.py.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
+from pybpftool.cli.common.bpfsource import BpfSource
 from pybpftool.cli.common.failures import TALKING, netlink_message, no_device
 from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.ifnames import FILTER_NAMESZ, name_to_index, strncpy, tc_dev_name
-from pybpftool.cli.common.usage import BPF_USAGE, FILTER_USAGE
-from pybpftool.cli.common.words import Words, duparg, incomplete, invarg
+from pybpftool.cli.common.usage import FILTER_USAGE
+from pybpftool.cli.common.words import Words, duparg, invarg
+from pybpftool.cli.tc.bpfopts import parse_bpf_options
 from pybpftool.cli.tc.filterprog import (
     ParseFailed,
     ParseSession,
-    classic_ops,
     commit_filter,
     load_program,
     program_record,
@@ -144,6 +144,8 @@ class FilterHelp(Exception):
 
 def filter_command(run: RunContext, args: list[str]) -> int:
     """filter_command: tc_filter.c do_filter(): verbs matched by prefix in tc's order."""
+    from pybpftool.cli.tc.filterlist import get, show  # they build on this module
+
     words = Words(args)
     if not words:
         return show(run, FilterRequest("show"), words)
@@ -299,95 +301,6 @@ def other_kind(req: FilterRequest) -> IprouteExit:
     return IprouteExit(f'pytc filter: kind "{req.kind}" is not handled (bpf only).', 1)
 
 
-def parse_bpf_options(req: FilterRequest, words: Words, session: ParseSession) -> None:
-    """parse_bpf_options: f_bpf.c bpf_parse_opt's loop; the programs of bpf actions are
-    loaded into `session`. ParseFailed after tc's messages of a bad action list."""
-    seen_run = False
-    while words:
-        word = words.peek() or ""
-        if matches(word, "run"):
-            words.take()
-            if not words:
-                raise incomplete()  # NEXT_ARG() comes before the duplicate check
-            if seen_run:
-                raise duparg("run", words.peek() or "")
-            seen_run = True
-            req.source = _mode(words)
-            continue
-        if matches(word, "classid") or matches(word, "flowid"):
-            words.take()
-            req.given.append(_classid(words.take()))
-        elif matches(word, "direct-action") or matches(word, "da"):
-            words.take()
-            req.direct_action = True
-        elif matches(word, "skip_hw"):
-            words.take()
-            req.skip_hw = True
-        elif matches(word, "skip_sw"):
-            words.take()
-            req.skip_sw = True
-        elif matches(word, "action"):
-            words.next_arg()
-            req.given.append(_actions(words, session))
-        elif matches(word, "police"):
-            raise IprouteExit(f'pytc filter: "{word}" in a bpf filter is not implemented.', 1)
-        elif matches(word, "help"):
-            raise IprouteExit(BPF_USAGE, 1)
-        elif not seen_run:
-            seen_run = True
-            req.source = _mode(words)
-        else:
-            raise IprouteExit(f'What is "{word}"?\n{BPF_USAGE}', 1)
-
-
-def _actions(words: Words, session: ParseSession) -> ActionList:
-    """_actions: one `action ...` list (f_bpf.c: parse_action, then tc's complaint)."""
-    from pybpftool.cli.tc.actparse import parse_action, say  # lines with actions only
-    from pybpftool.netlink.clsbpf import ActionList
-
-    try:
-        return ActionList(tuple(parse_action(words, session)))
-    except ParseFailed:
-        say('Illegal "action"')
-        raise
-
-
-def _mode(words: Words) -> BpfSource:
-    try:
-        source = parse_mode(words, allow_bytecode=True, allow_type=False)
-    except IprouteExit as err:
-        if err.fatal:
-            raise  # tc exit()ed inside bpf_parse: nothing more is printed
-        raise IprouteExit(f"{err.message}\nUnable to parse bpf command line", 1) from None
-    classic_ops(source)  # like tc, bytecode is checked where it stands on the command line
-    if source.mode == "pinned":
-        _fetch_pinned(source)
-    return source
-
-
-def _fetch_pinned(source: BpfSource) -> None:
-    """_fetch_pinned: tc's bpf_parse_common() fetches a pinned program where its words stand
-    (bpf_obj_get), before it reads the words after them, for a delete or get too: a missing
-    pin is reported before any later word is looked at. The program is opened again when
-    the filter is sent."""
-    from pybpftool.cli.common.attach import open_pinned
-    from pybpftool.cli.common.failures import load_failure_text
-    from pybpftool.errors import PyBpfError
-
-    try:
-        open_pinned(source, "tc").close()
-    except PyBpfError as err:
-        text = load_failure_text(err)
-        raise IprouteExit(f"{text}\nUnable to parse bpf command line", 1) from None
-
-
-def _classid(text: str) -> int:
-    value = tc_classid_value(text)
-    if value is None:
-        raise IprouteExit('Illegal "classid"', 1)
-    return value
-
-
 def modify(run: RunContext, req: FilterRequest, words: Words) -> int:
     """modify: tc_filter_modify(): add, change, replace or delete a filter."""
     if req.command in ("add", "replace"):
@@ -482,117 +395,3 @@ def _send(
             skip_sw=req.skip_sw,
         )
     send_bpf_filter(nl, NETLINK_COMMAND[req.command], index, request)
-
-
-def get(run: RunContext, req: FilterRequest, words: Words) -> int:
-    """get: tc_filter_get(): one filter by parent, pref, protocol, handle and kind."""
-    listed = run.filters
-    parse_selector(req, words, "get", listed)
-    for missing, message in (
-        (not req.protocol_set, "Must specify filter protocol"),
-        (not req.prio, "Must specify filter priority"),
-        (not req.parent, "Must specify filter parent"),
-        (req.kind is None, "Must specify filter type"),
-    ):
-        if missing:
-            raise IprouteExit(message, 255)
-    from pybpftool.netlink import Netlink, TcRequests
-
-    with Netlink() as nl:
-        index, parent = resolve_target(nl, req)
-        if not index:
-            raise IprouteExit('Must specify netdevice "dev" or block index "block"', 255)
-        listed.block = req.block or listed.block
-        garbage = words.peek()
-        if req.kind == "bpf":
-            bpf_handle(req)
-            if words and _parse_and_drop(req, words, ParseSession(run, nl, dry=True)):
-                return 1
-        elif req.kind in TC_FILTER_KINDS:
-            raise other_kind(req)
-        else:
-            generic_kind(req, words)
-        if req.handle is None:
-            raise IprouteExit('Must specify filter "handle"', 255)
-        if garbage is not None:
-            raise IprouteExit(
-                f'Garbage instead of arguments "{garbage} ...". Try "tc filter help".', 255
-            )
-        assert req.kind is not None
-        try:
-            found = TcRequests(nl).filter_get(
-                index, parent, req.info, req.handle, req.kind, req.chain
-            )
-        except NetlinkFailure as err:
-            raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
-    from pybpftool.cli.tc.show import print_filters
-
-    sys.stdout.write(print_filters([found] if found else [], run.opts, listed))
-    return 0
-
-
-def _parse_and_drop(req: FilterRequest, words: Words, session: ParseSession) -> bool:
-    """_parse_and_drop: the bpf options of a `get` line, read as tc does (bytecode checked,
-    objects not loaded: `session` is dry), then dropped (tc finds the words superfluous);
-    True when they did not parse."""
-    try:
-        parse_bpf_options(req, words, session)
-        load_program(req.source, session)
-    except ParseFailed:
-        return True
-    finally:
-        session.discard()
-    return False
-
-
-def show(run: RunContext, req: FilterRequest, words: Words) -> int:
-    """show: tc_filter_list(): the dump of a parent, the kernel filtering on pref, protocol
-    and chain; without dev tc asks for ifindex 0 and the kernel answers with nothing."""
-    listed = run.filters
-    parse_selector(req, words, "list", listed)
-    from pybpftool.cli.tc.show import print_filters
-
-    def dump(nl: Any, index: int, parent: int) -> list[Any]:
-        from pybpftool.netlink import TcRequests
-
-        if not index:
-            return []
-        # A chain of an earlier -batch line stays set, as in tc.
-        return TcRequests(nl).filter_dump(index, parent, req.info, listed.chain)
-
-    found, _index = list_dump(req, dump, listed)
-    sys.stdout.write(print_filters(found, run.opts, listed))
-    return 0
-
-
-def list_dump(
-    req: FilterRequest, dump: Callable[[Any, int, int], list[Any]], listed: FilterListed
-) -> tuple[list[Any], int]:
-    """list_dump: tc_filter_list()'s common part, for filters and chains: the device or the
-    shared block (which some qdisc must use), then `dump(nl, ifindex, parent)`; a refused
-    dump is tc's `Dump terminated`. Returns the dump and the ifindex."""
-    from pybpftool.netlink import Netlink
-
-    with Netlink() as nl:
-        index, parent = resolve_target(nl, req)
-        try:
-            if req.block is not None:
-                if not block_exists(nl, req.block):
-                    raise IprouteExit(f'Cannot find block "{req.block}"', 1)
-                listed.block = req.block
-            return dump(nl, index, parent), index
-        except NetlinkFailure as err:
-            raise IprouteExit(f"{netlink_message(err)}\nDump terminated", 1) from None
-
-
-def block_exists(nl: Any, block: int) -> bool:
-    """block_exists: tc_qdisc_block_exists: some qdisc is bound to the shared block."""
-    from pybpftool.netlink import TcRequests
-    from pybpftool.netlink.uapi import TCA_EGRESS_BLOCK, TCA_INGRESS_BLOCK
-
-    for qdisc in TcRequests(nl).qdiscs():
-        for attr in (TCA_INGRESS_BLOCK, TCA_EGRESS_BLOCK):
-            value = qdisc.attrs.get(attr, b"")
-            if len(value) >= 4 and int.from_bytes(value[:4], sys.byteorder) == block:
-                return True
-    return False

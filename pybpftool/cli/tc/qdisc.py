@@ -145,7 +145,7 @@ def qdisc_modify(words: Words, msg_type: int, flags: int) -> int:
 def _kind_options(kind: str, words: Words) -> QdiscOptions | None:
     """_kind_options: what tc's parser of `kind` makes of the words after it: the options
     to send (None: no TCA_OPTIONS), or its message."""
-    from pybpftool.cli.tc.show import TC_QDISC_KINDS
+    from pybpftool.cli.tc.qdiscshow import TC_QDISC_KINDS
 
     if kind == "clsact" and words:
         raise IprouteExit(f'What is "{words.peek()}"?\n{CLSACT_USAGE}', 1)
@@ -287,7 +287,7 @@ def qdisc_show(run: RunContext, words: Words) -> int:
         else:
             raise IprouteExit(f'What is "{word}"? Try "tc qdisc help".', 255)
     from pybpftool.cli.common.failures import netlink_message, no_device
-    from pybpftool.cli.tc.show import print_qdiscs
+    from pybpftool.cli.tc.qdiscshow import print_qdiscs
     from pybpftool.errors import NetlinkFailure
     from pybpftool.netlink import Netlink, TcRequests
 
