@@ -362,18 +362,32 @@ def _print_counts(out: Any, parms: bytes, index_text: str) -> None:
     out.any("bind", bind, f" bind {bind}")
 
 
-def _print_gact(out: Any, kind: str, opt: bytes | None, context: _Context) -> int:
-    """_print_gact: m_gact.c print_gact (CONFIG_GACT_PROB)."""
+def _kind_and_parms(
+    out: Any, kind: str, opt: bytes | None, parms_attr: int
+) -> tuple[dict[int, bytes], bytes] | int:
+    """_kind_and_parms: the head every m_*.c printer shares: the kind, then the options'
+    attributes and the kind's parms struct (`parms_attr`); or the printer's status when
+    there is nothing more to print (no options: 0; options without parms: tc's complaint,
+    -1)."""
     from pybpftool.netlink import rtattrs
 
-    out.any("kind", "gact", "gact ")
+    out.any("kind", kind, f"{kind} ")
     if opt is None:
         return 0
     tb = rtattrs(opt)
-    parms = tb.get(TCA_GACT_PARMS)
+    parms = tb.get(parms_attr)
     if parms is None:
-        _say("Missing gact parameters")
+        _say(f"Missing {kind} parameters")
         return -1
+    return tb, parms
+
+
+def _print_gact(out: Any, kind: str, opt: bytes | None, context: _Context) -> int:
+    """_print_gact: m_gact.c print_gact (CONFIG_GACT_PROB)."""
+    head = _kind_and_parms(out, "gact", opt, TCA_GACT_PARMS)
+    if isinstance(head, int):
+        return head
+    tb, parms = head
     print_control(out, "action ", _s32(parms, 8), "")
     prob = tb.get(TCA_GACT_PROB, bytes(8)).ljust(8, b"\0")  # zeros when absent
     ptype = int.from_bytes(prob[:2], sys.byteorder)
@@ -396,16 +410,10 @@ def _print_gact(out: Any, kind: str, opt: bytes | None, context: _Context) -> in
 def _print_bpf(out: Any, kind: str, opt: bytes | None, context: _Context) -> int:
     """_print_bpf: m_bpf.c bpf_print_opt."""
     from pybpftool.cli.common.proginfo import prog_infos, prog_json, prog_text
-    from pybpftool.netlink import rtattrs
-
-    out.any("kind", "bpf", "bpf ")
-    if opt is None:
-        return 0
-    tb = rtattrs(opt)
-    parms = tb.get(TCA_ACT_BPF_PARMS)
-    if parms is None:
-        _say("Missing bpf parameters")
-        return -1
+    head = _kind_and_parms(out, "bpf", opt, TCA_ACT_BPF_PARMS)
+    if isinstance(head, int):
+        return head
+    tb, parms = head
     if TCA_ACT_BPF_NAME in tb:
         name = _cstring(tb[TCA_ACT_BPF_NAME])
         out.any("bpf_name", name, f"{name} ")
@@ -447,16 +455,10 @@ def _print_ops(out: Any, data: bytes, length: int) -> None:
 
 def _print_mirred(out: Any, kind: str, opt: bytes | None, context: _Context) -> int:
     """_print_mirred: m_mirred.c print_mirred."""
-    from pybpftool.netlink import rtattrs
-
-    out.any("kind", "mirred", "mirred ")
-    if opt is None:
-        return 0
-    tb = rtattrs(opt)
-    parms = tb.get(TCA_MIRRED_PARMS)  # struct tc_mirred
-    if parms is None:
-        _say("Missing mirred parameters")
-        return -1
+    head = _kind_and_parms(out, "mirred", opt, TCA_MIRRED_PARMS)
+    if isinstance(head, int):
+        return head
+    tb, parms = head  # parms: struct tc_mirred
     words = _MIRRED.get(_s32(parms, 20), ("unknown", "unknown", "unknown"))
     dev = context.link_name(_u32(parms, 24))
     out.fp(f"({words[0]}")
