@@ -211,7 +211,10 @@ def breakdown(env: dict[str, str], cmd: list[str], obj: str) -> None:
     )
     # An XDP attach uses the light codecs: pyroute2.netlink only, under the console scripts'
     # cold-start stub (without it, pyroute2's package __init__ imports all of pyroute2).
-    stub = "from pybpftool.netlink.coldstart import install_pyroute2_stub; install_pyroute2_stub()"
+    stub = (
+        "from pybpftool.cli.common.coldstart import install_pyroute2_stub\n"
+        "install_pyroute2_stub()"
+    )
     codecs = "from pybpftool.netlink.codecs import light_codecs; light_codecs()"
     pyroute2 = python_ms(f"{stub}\n{codecs}")
     pyroute2 -= python_ms(stub)

@@ -14,7 +14,7 @@ pybpftool, so a caller's pyroute2 code in the same process sees pyroute2 as it s
 
 The hot setters (link lookup, XDP attach, cls_bpf filter requests without actions) use light
 codecs built on pyroute2's nlmsg/nla classes (light_codecs), which skip pyroute2.config and
-its plugins when the console scripts' cold-start stub is in place (netlink/coldstart.py);
+its plugins when the console scripts' cold-start stub is in place (cli/common/coldstart.py);
 dumps and the rest use its full ifinfmsg and tcmsg.
 """
 

@@ -158,7 +158,7 @@ def test_requests_without_actions_do_not_load_pyroute2_config() -> None:
 
     code = (
         "import sys\n"
-        "from pybpftool.netlink.coldstart import install_pyroute2_stub\n"
+        "from pybpftool.cli.common.coldstart import install_pyroute2_stub\n"
         "install_pyroute2_stub()\n"
         "from pybpftool.netlink import bpf_filter_message\n"
         "from pybpftool.netlink.codecs import light_codecs\n"

@@ -103,7 +103,7 @@ def test_the_console_stub_defers_pyroute2_and_becomes_it_when_asked() -> None:
     the modules already loaded as its submodules."""
     code = (
         "import sys\n"
-        "from pybpftool.netlink.coldstart import install_pyroute2_stub, is_deferred\n"
+        "from pybpftool.cli.common.coldstart import install_pyroute2_stub, is_deferred\n"
         "install_pyroute2_stub()\n"
         + USE_OUR_CODECS
         + "pkg = sys.modules['pyroute2']\n"

@@ -91,8 +91,8 @@ def console(tool: str, main: Callable[[], int]) -> NoReturn:
     that cannot be written (`> /dev/full`) is one `write error` line and status 1.
 
     Only here, in a process that is ours alone, pyroute2's package __init__ is deferred
-    (netlink/coldstart.py): the codecs load without the rest of pyroute2."""
-    from pybpftool.netlink.coldstart import install_pyroute2_stub
+    (cli/common/coldstart.py): the codecs load without the rest of pyroute2."""
+    from pybpftool.cli.common.coldstart import install_pyroute2_stub
 
     install_pyroute2_stub()
     output_lost = False
