@@ -14,9 +14,16 @@ import pytest
 from bpfobjs import build
 from scripts import BIN
 
-# Never on a hot path: the CLI toolkits and pyelftools, dataclasses' inspect and ast,
-# pyroute2's full codecs' plugin machinery (pyroute2.config imports multiprocessing).
-NEVER = {"click", "rich", "elftools", "pyroute2.config", "multiprocessing"}
+# Never on a hot path: the CLI toolkits and pyelftools, dataclasses with its inspect, ast
+# and dis (the specs are NamedTuples; tokenize comes anyway, logging's traceback imports
+# linecache), pyroute2's full codecs' plugin machinery (pyroute2.config imports
+# multiprocessing).
+NEVER = {"click", "rich", "elftools", "pyroute2.config", "multiprocessing"} | {
+    "dataclasses",
+    "inspect",
+    "ast",
+    "dis",
+}
 # What only loading an object needs: a show command imports none of it.
 LOADING = {
     "pybpftool.spec",
@@ -24,9 +31,6 @@ LOADING = {
     "pybpftool.btf",
     "pybpftool.loader",
     "pybpftool.api",
-    "dataclasses",
-    "inspect",
-    "ast",
 }
 # What only some loads need: CO-RE against the kernel's BTF, and printing a dump.
 CO_RE = {"pybpftool.btf.core", "pybpftool.btf.target"}
