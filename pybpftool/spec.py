@@ -7,9 +7,11 @@ loader patches fds in at load time.
 
 The records are NamedTuples (frozen, typed, built by keyword; `._replace` makes a changed
 copy): a cold attach defines them all, and dataclasses would cost it inspect, ast and dis.
-"""
 
-from __future__ import annotations
+Annotations here are evaluated when defined (no `from __future__ import annotations`):
+typing.NamedTuple compiles a string annotation into a ForwardRef per field, which a cold
+attach, defining these records, paid for.
+"""
 
 from enum import Enum
 from typing import TYPE_CHECKING, NamedTuple
@@ -76,7 +78,7 @@ class MapSpec(NamedTuple):
     map_extra: int = 0
     numa_node: int | None = None
     legacy: LegacyMapDef | None = None
-    inner: MapSpec | None = None
+    inner: "MapSpec | None" = None
     contents: tuple[tuple[int, str], ...] = ()
     data: bytes | None = None
     freeze: bool = False
@@ -130,7 +132,7 @@ class ProgramSpec(NamedTuple):
     section: str
     type: int | None
     expected_attach_type: int | None
-    code: ProgramCode
+    code: "ProgramCode"
     sleepable: bool = False
     autoload: bool = True
     tail_call: TailCall | None = None
@@ -174,8 +176,8 @@ class ObjectSpec(NamedTuple):
     kern_version: int | None
     maps: tuple[MapSpec, ...]
     programs: tuple[ProgramSpec, ...]
-    btf: BtfSpec | None = None
-    btf_ext: BtfExt | None = None
+    btf: "BtfSpec | None" = None
+    btf_ext: "BtfExt | None" = None
     image: bytes = b""  # the whole ELF file
 
     def __repr__(self) -> str:
