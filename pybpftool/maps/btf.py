@@ -15,7 +15,6 @@ iproute2 opens objects with `relaxed_maps`, so unknown fields are ignored, as he
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Mapping
 from typing import NamedTuple, NoReturn
 
@@ -344,6 +343,8 @@ def _maps_holding(
     in ascending order keeps the maps begun so far in a heap by DATASEC position, dropping
     from its top those ended, so the top is the answer (n log n, not a scan per offset).
     """
+    import heapq  # objects with static slots (.rel.maps) alone need it
+
     by_start = sorted(range(len(layouts)), key=lambda i: layouts[i].offset)
     begun: list[tuple[int, int]] = []  # (DATASEC position, end offset)
     answers: dict[int, BtfMapLayout | None] = {}
