@@ -88,13 +88,14 @@ def c_unsigned(text: str | None, base: int, limit: int = 0xFFFFFFFF) -> int | No
     return value
 
 
-_STRTOD = re.compile(
+# C's strtod syntax; re compiles it when first used (by `tc qdisc` sizes alone), not when
+# every command imports this module.
+_STRTOD = (
     r"[ \t\n\r\f\v]*[+-]?(?:"
     r"0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?\d+)?"
     r"|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
     r"|inf(?:inity)?|nan(?:\([0-9a-zA-Z_]*\))?"
-    r")",
-    re.IGNORECASE,
+    r")"
 )
 
 
@@ -102,7 +103,7 @@ def c_strtod(text: str) -> tuple[float, int]:
     """c_strtod: C's strtod: (value, index of the first unparsed character), (0.0, 0) when
     no number starts the text. Hex (`0x10` is 16, `0x1p4` too), decimal with an exponent,
     `inf` and `nan`, as glibc reads them; an exponent without digits is left unread."""
-    found = _STRTOD.match(text)
+    found = re.match(_STRTOD, text, re.IGNORECASE)
     if found is None:
         return 0.0, 0
     number = found.group(0).strip(" \t\n\r\f\v")

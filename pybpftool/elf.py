@@ -7,9 +7,11 @@ sections that a loader never reads: slicing section data once and decoding recor
 pyelftools stays the reference in the tests.
 
 Every malformed input raises `ObjectError`; no `struct.error` or `IndexError` escapes.
-"""
 
-from __future__ import annotations
+Annotations here are evaluated when defined (no `from __future__ import annotations`):
+typing.NamedTuple compiles a string annotation into a ForwardRef per field, which a cold
+attach, defining these records, paid for.
+"""
 
 import struct
 import sys
@@ -276,7 +278,7 @@ def _parse_sections(
     return sections, symtab
 
 
-def unsigned_words(raw: memoryview, byteorder: str, width: int) -> memoryview | array[int]:
+def unsigned_words(raw: memoryview, byteorder: str, width: int) -> "memoryview | array[int]":
     """unsigned_words: `raw` read as unsigned words of `width` bytes (2, 4 or 8) in the given
     byte order: a view of it (no copy) in the machine's order, else a byteswapped copy."""
     code = _UNSIGNED_CODES[width]

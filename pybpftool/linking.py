@@ -6,9 +6,11 @@ when asked for, and nothing is kept: a parse or `object show` links no program, 
 the programs it loads, each once. Many programs that call one large subprogram share one
 Block, which lists where each subprogram goes and which calls to point where, but holds no
 copy of their code.
-"""
 
-from __future__ import annotations
+Annotations here are evaluated when defined (no `from __future__ import annotations`):
+typing.NamedTuple compiles a string annotation into a ForwardRef per field, which a cold
+attach, defining these records, paid for.
+"""
 
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -108,7 +110,7 @@ class ProgramCode:
 
     __slots__ = ("_sections", "entry", "plan")
 
-    def __init__(self, sections: CodeSections, entry: Function, plan: Plan) -> None:
+    def __init__(self, sections: "CodeSections", entry: Function, plan: Plan) -> None:
         self._sections = sections
         self.entry = entry
         self.plan = plan

@@ -4,13 +4,16 @@ Parsing an object gives the same spec on every machine (cilium/ebpf's Collection
 anything that depends on the running kernel happens later, in the loader. A spec never holds a
 file descriptor: instructions refer to maps and data by name through `Reference`s, and the
 loader patches fds in at load time.
+
+The records are NamedTuples (frozen, typed, built by keyword; `._replace` makes a changed
+copy): a cold attach defines them all, and dataclasses would cost it inspect, ast and dis.
+
+Annotations here are evaluated when defined (no `from __future__ import annotations`):
+typing.NamedTuple compiles a string annotation into a ForwardRef per field, which a cold
+attach, defining these records, paid for.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
 from enum import Enum
-from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -44,8 +47,7 @@ class RefKind(Enum):
     EXTERN = "extern"  # undefined symbol (kfunc, ksym, kconfig): resolved against the kernel
 
 
-@dataclass(frozen=True)
-class LegacyMapDef:
+class LegacyMapDef(NamedTuple):
     """LegacyMapDef: iproute2's extra struct bpf_elf_map fields (include/bpf_elf.h)."""
 
     id: int
@@ -55,8 +57,7 @@ class LegacyMapDef:
     struct_size: int  # bytes per definition in the section (36 for bpf_elf_map, 20 for bpf_map_def)
 
 
-@dataclass(frozen=True)
-class MapSpec:
+class MapSpec(NamedTuple):
     """MapSpec: one map to create; field names follow bpf_attr (BPF_MAP_CREATE).
 
     `type` is the raw number so an unknown map type survives to the error message.
@@ -77,7 +78,7 @@ class MapSpec:
     map_extra: int = 0
     numa_node: int | None = None
     legacy: LegacyMapDef | None = None
-    inner: MapSpec | None = None
+    inner: "MapSpec | None" = None
     contents: tuple[tuple[int, str], ...] = ()
     data: bytes | None = None
     freeze: bool = False
@@ -110,16 +111,14 @@ class CodeSpan(NamedTuple):
     at: int
 
 
-@dataclass(frozen=True)
-class TailCall:
+class TailCall(NamedTuple):
     """TailCall: this program goes into prog array `map` at `key` (iproute2 `id/key` section)."""
 
     map: str
     key: int
 
 
-@dataclass(frozen=True)
-class ProgramSpec:
+class ProgramSpec(NamedTuple):
     """ProgramSpec: one entry program, whose subprograms are appended when it is linked.
 
     `type`/`expected_attach_type` are guessed from the section name as libbpf does, or None
@@ -133,7 +132,7 @@ class ProgramSpec:
     section: str
     type: int | None
     expected_attach_type: int | None
-    code: ProgramCode
+    code: "ProgramCode"
     sleepable: bool = False
     autoload: bool = True
     tail_call: TailCall | None = None
@@ -168,8 +167,7 @@ class ProgramSpec:
         return self.code.maps_used()
 
 
-@dataclass(frozen=True)
-class ObjectSpec:
+class ObjectSpec(NamedTuple):
     """ObjectSpec: everything a loader needs from one ELF object, with no kernel state."""
 
     name: str  # object name as libbpf derives it (file basename without .o/.bpf.o)
@@ -178,14 +176,20 @@ class ObjectSpec:
     kern_version: int | None
     maps: tuple[MapSpec, ...]
     programs: tuple[ProgramSpec, ...]
-    btf: BtfSpec | None = field(default=None, compare=False)
-    btf_ext: BtfExt | None = field(default=None, compare=False)
-    image: bytes = field(default=b"", repr=False, compare=False)  # the whole ELF file
+    btf: "BtfSpec | None" = None
+    btf_ext: "BtfExt | None" = None
+    image: bytes = b""  # the whole ELF file
 
-    @cached_property
+    def __repr__(self) -> str:
+        """__repr__: the fields but the file's bytes, which would drown everything else."""
+        shown = ", ".join(f"{k}={v!r}" for k, v in zip(self._fields[:-1], self[:-1], strict=True))
+        return f"ObjectSpec({shown}, image=<{len(self.image)} bytes>)"
+
+    @property
     def sha1(self) -> str:
         """sha1: SHA-1 of the whole file, iproute2's PIN_OBJECT_NS folder name; computed when
-        first asked for, as hashlib costs a cold command ~3 ms of OpenSSL loading."""
+        asked for (a load asks once), as hashlib costs a cold command ~3 ms of OpenSSL
+        loading."""
         import hashlib
 
         return hashlib.sha1(self.image).hexdigest()

@@ -7,8 +7,6 @@ sections whose ID matches no prog array are ignored.
 
 from __future__ import annotations
 
-import dataclasses
-
 from pybpftool.cscan import scan_c_int
 from pybpftool.spec import MapSpec, ProgramSpec, TailCall
 from pybpftool.uapi import BpfMapType
@@ -42,6 +40,6 @@ def assign_tail_calls(programs: list[ProgramSpec], maps: list[MapSpec]) -> list[
         parsed = parse_tail_call_section(prog.section)
         if parsed and parsed[0] in arrays and prog.section not in seen:
             seen.add(prog.section)
-            prog = dataclasses.replace(prog, tail_call=TailCall(arrays[parsed[0]], parsed[1]))
+            prog = prog._replace(tail_call=TailCall(arrays[parsed[0]], parsed[1]))
         out.append(prog)
     return out

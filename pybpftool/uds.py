@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import socket
 import struct
-from dataclasses import dataclass
 from typing import NamedTuple
 
 UDS_VERSION = 1
@@ -71,8 +70,7 @@ def send_maps(path: str, obj_path: str, entries: list[tuple[MapEntry, int]]) -> 
             socket.send_fds(sock, [body], [fd for _entry, fd in chunk])
 
 
-@dataclass
-class Received:
+class Received(NamedTuple):
     """Received: what an importer got: the object's name and (entry, fd) per map."""
 
     obj_name: str

@@ -5,9 +5,11 @@ add/change/replace ... bpf` send; pytc passes everything tc's command line decid
 chain, classid, classic bytecode, flags), the API its few keywords. A pytc filter with
 actions passes its options as tc's f_bpf.c builds them (netlink/clsbpf.py), which go out
 as they are.
-"""
 
-from __future__ import annotations
+Annotations here are evaluated when defined (no `from __future__ import annotations`):
+typing.NamedTuple compiles a string annotation into a ForwardRef per field, which a cold
+attach, defining these records, paid for.
+"""
 
 import errno
 import socket
@@ -58,7 +60,7 @@ class BpfFilterRequest(NamedTuple):
     skip_sw: bool = False
     # Or all of the options (program, class ids and actions in the line's order, flags),
     # encoded as tc's f_bpf.c builds them; the fields above then only place the filter.
-    options: ClsBpfOptions | None = None
+    options: "ClsBpfOptions | None" = None
 
 
 # tc_filter.c: the netlink flags of each command.
@@ -78,7 +80,7 @@ class TcFilter(NamedTuple):
 
 
 def send_bpf_filter(
-    nl: Netlink, command: str, ifindex: int, request: BpfFilterRequest, echo: bool = False
+    nl: "Netlink", command: str, ifindex: int, request: BpfFilterRequest, echo: bool = False
 ) -> tuple[Any, ...]:
     """send_bpf_filter: `command` (add-filter, change-filter, replace-filter) of a cls_bpf
     filter on `ifindex` (TCM_IFINDEX_MAGIC_BLOCK: a shared block); the kernel's echo of the
@@ -106,7 +108,7 @@ def send_bpf_filter(
     return nl.filter(command, signed, echo=echo, **kw)
 
 
-def _send_options(nl: Netlink, command: str, ifindex: int, request: BpfFilterRequest) -> None:
+def _send_options(nl: "Netlink", command: str, ifindex: int, request: BpfFilterRequest) -> None:
     """_send_options: the request with its options already built, as tc sends it."""
     from pybpftool.netlink import TcRequests
     from pybpftool.netlink.uapi import RTM_NEWTFILTER
@@ -209,7 +211,7 @@ def detach_tc(
         )
 
 
-def ensure_clsact(nl: Netlink, ifindex: int) -> bool:
+def ensure_clsact(nl: "Netlink", ifindex: int) -> bool:
     """ensure_clsact: give `ifindex` a clsact qdisc; False if it had one already (or any
     other qdisc at the ingress parent, which the filter request then judges)."""
     from pybpftool.netlink import TcRequests
@@ -230,7 +232,7 @@ def ensure_clsact(nl: Netlink, ifindex: int) -> bool:
     return True
 
 
-def remove_clsact_if_unused(nl: Netlink, ifindex: int) -> None:
+def remove_clsact_if_unused(nl: "Netlink", ifindex: int) -> None:
     """remove_clsact_if_unused: delete the clsact qdisc of `ifindex` unless some filter
     (another program's, added meanwhile) uses it; never raises."""
     from pybpftool.netlink import TcRequests

@@ -4,9 +4,11 @@ Mirrors include/uapi/linux/btf.h-adjacent struct btf_ext_header and libbpf's btf
 each block starts with its record size, then repeats {section name offset, record count,
 records}. Records larger than we know are accepted and their tail ignored, as libbpf does;
 smaller ones are refused. `insn_off` values are byte offsets, as stored.
-"""
 
-from __future__ import annotations
+Annotations here are evaluated when defined (no `from __future__ import annotations`):
+typing.NamedTuple compiles a string annotation into a ForwardRef per field, which a cold
+attach, defining these records, paid for.
+"""
 
 import struct
 from collections.abc import Callable

@@ -2,9 +2,11 @@
 
 Named tuples rather than frozen dataclasses: a large object decodes thousands of these, and a
 tuple is built several times faster and its class costs far less to import.
-"""
 
-from __future__ import annotations
+Annotations here are evaluated when defined (no `from __future__ import annotations`):
+typing.NamedTuple compiles a string annotation into a ForwardRef per field, which a cold
+attach, defining these records, paid for.
+"""
 
 from enum import IntEnum
 from typing import NamedTuple

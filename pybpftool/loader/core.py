@@ -7,9 +7,11 @@ then the prog-array fills of the maps it created. Nothing shared changes during 
 slots it must write into pre-existing maps are recorded, and the new pins are published by
 the commit (publish.py), which runs the caller's attach under the pin-folder locks. A failed
 load closes every fd it opened; pins that existed before are never touched.
-"""
 
-from __future__ import annotations
+Annotations here are evaluated when defined (no `from __future__ import annotations`):
+typing.NamedTuple compiles a string annotation into a ForwardRef per field, which a cold
+attach, defining these records, paid for.
+"""
 
 import sys
 from collections.abc import Callable, Mapping
@@ -72,7 +74,7 @@ class LoadOptions(NamedTuple):
     report: Callable[[str], None] | None = None  # verbose and warning lines go here
     report_out: Callable[[str], None] | None = None  # the verbose lines iproute2 prints on stdout
     target_btf: str | None = None  # CO-RE target; None: $PYBPFTOOL_TARGET_BTF or the kernel's
-    open_target: Callable[[str], TargetBtf] | None = None  # e.g. a -batch's memo of targets
+    open_target: "Callable[[str], TargetBtf] | None" = None  # e.g. a -batch's memo of targets
     group: LoadGroup | None = None  # the other loads of this command, committed together
     ifindex: int = 0  # offload (xdpoffload, skip_sw): maps and programs for this device
 
@@ -102,7 +104,7 @@ class LoadedObject:
         main: Program | None = None,
         fds: list[Fd] | None = None,
         txn: Transaction | None = None,
-        plan: _Plan | None = None,
+        plan: "_Plan | None" = None,
         group: LoadGroup | None = None,
     ) -> None:
         self.spec = spec

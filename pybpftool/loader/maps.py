@@ -11,9 +11,11 @@ before it changes anything, naming each differing field in iproute2's words. A m
 that is not pinned yet is created unpinned and filled here; publish.py pins it at commit,
 once it is complete. Within one command (a LoadGroup), a later load shares the map an
 earlier load will publish at the same path instead of making a second one.
-"""
 
-from __future__ import annotations
+Annotations here are evaluated when defined (no `from __future__ import annotations`):
+typing.NamedTuple compiles a string annotation into a ForwardRef per field, which a cold
+attach, defining these records, paid for.
+"""
 
 import errno as _errno
 from collections.abc import Callable, Mapping

@@ -15,8 +15,6 @@ iproute2 opens objects with `relaxed_maps`, so unknown fields are ignored, as he
 
 from __future__ import annotations
 
-import dataclasses
-import heapq
 from collections.abc import Callable, Mapping
 from typing import NamedTuple, NoReturn
 
@@ -86,22 +84,28 @@ def _parse_map_var(
     return spec, BtfMapLayout(name, offsets[name], size, values_off)
 
 
-@dataclasses.dataclass
 class _Definition:
     """_Definition: what a map definition's members have set so far (filled member by
-    member, as libbpf fills its struct btf_map_def, then made a MapSpec)."""
+    member, as libbpf fills its struct btf_map_def, then made a MapSpec). A plain class:
+    dataclasses would cost every cold attach inspect, ast and dis."""
 
-    map_type: int = 0
-    key_size: int = 0
-    value_size: int = 0
-    max_entries: int = 0
-    flags: int = 0
-    pin_id: int = 0
-    map_extra: int = 0
-    numa_node: int | None = None
-    inner: MapSpec | None = None
-    key_type_id: int = 0
-    value_type_id: int = 0
+    __slots__ = (
+        "flags", "inner", "key_size", "key_type_id", "map_extra", "map_type", "max_entries",
+        "numa_node", "pin_id", "value_size", "value_type_id",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.map_type = 0
+        self.key_size = 0
+        self.value_size = 0
+        self.max_entries = 0
+        self.flags = 0
+        self.pin_id = 0
+        self.map_extra = 0
+        self.numa_node: int | None = None
+        self.inner: MapSpec | None = None
+        self.key_type_id = 0
+        self.value_type_id = 0
 
 
 def _parse_def(
@@ -322,7 +326,7 @@ def collect_static_slots(
                 raise ObjectError(f"'.maps' relo #{i}: '{sym.name}' isn't an entry-point program")
         slots.setdefault(spec.name, {})[slot] = target
     return [
-        dataclasses.replace(s, contents=tuple(sorted(slots[s.name].items())))
+        s._replace(contents=tuple(sorted(slots[s.name].items())))
         if s.name in slots
         else s
         for s in specs
@@ -339,6 +343,8 @@ def _maps_holding(
     in ascending order keeps the maps begun so far in a heap by DATASEC position, dropping
     from its top those ended, so the top is the answer (n log n, not a scan per offset).
     """
+    import heapq  # objects with static slots (.rel.maps) alone need it
+
     by_start = sorted(range(len(layouts)), key=lambda i: layouts[i].offset)
     begun: list[tuple[int, int]] = []  # (DATASEC position, end offset)
     answers: dict[int, BtfMapLayout | None] = {}

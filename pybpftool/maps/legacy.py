@@ -9,7 +9,6 @@ larger ones are rejected. Messages are iproute2's.
 
 from __future__ import annotations
 
-import dataclasses
 import struct
 
 from pybpftool.elf import STB_GLOBAL, STT_NOTYPE, STT_OBJECT, ElfFile, Section, Symbol
@@ -132,5 +131,5 @@ def _link_inner_maps(specs: list[MapSpec]) -> list[MapSpec]:
             and m.legacy.inner_id == 0
             and m.legacy.inner_idx != BPF_ELF_NO_SLOT
         )
-        out.append(dataclasses.replace(spec, inner=inner, contents=slots))
+        out.append(spec._replace(inner=inner, contents=slots))
     return out

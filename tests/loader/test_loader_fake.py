@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import itertools
 import os
@@ -343,11 +342,11 @@ def test_failed_first_load_leaves_only_iproute2s_hierarchy(mnt: Path) -> None:
 def test_bad_pin_name_is_refused_before_anything_is_created(mnt: Path) -> None:
     spec = legacy()
     renamed = tuple(
-        dataclasses.replace(m, name="../escape") if m.name == "map_outer" else m for m in spec.maps
+        m._replace(name="../escape") if m.name == "map_outer" else m for m in spec.maps
     )
     kernel = FakeKernel()
     with pytest.raises(PinError, match=r"cannot pin map '\.\./escape': its name contains '/'"):
-        load_object(kernel, dataclasses.replace(spec, maps=renamed), options(mnt))
+        load_object(kernel, spec._replace(maps=renamed), options(mnt))
     assert kernel.calls == []
 
 

@@ -52,10 +52,13 @@ def test_public_methods_and_properties_are_documented() -> None:
 
 
 def shape(func: object) -> tuple[list[tuple[str, str, object]], object]:
-    """shape: a function's parameters (name, kind, default) and its return annotation."""
+    """shape: a function's parameters (name, kind, default) and its return annotation, as
+    written (a module without `from __future__ import annotations` holds the class)."""
     sig = inspect.signature(func)  # type: ignore[arg-type]
     params = [(p.name, p.kind.name, p.default) for p in sig.parameters.values()]
-    return params, sig.return_annotation
+    returns = sig.return_annotation
+    written = returns if isinstance(returns, str) else getattr(returns, "__name__", str(returns))
+    return params, written
 
 
 POS, KW, NONE = "POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY", inspect.Parameter.empty

@@ -155,14 +155,14 @@ def export_maps(source: BpfSource, prepared: Prepared) -> None:
 
 def classic_ops(source: BpfSource) -> bytes | None:
     """classic_ops: the encoded sock_filter array of a bytecode source, None for eBPF."""
-    from pybpftool.cli.tc import cbpf
+    if source.mode not in ("bytecode", "bytecode-file"):
+        return None
+    from pybpftool.cli.tc import cbpf  # classic BPF's parser: bytecode lines only
 
     if source.mode == "bytecode":
         return cbpf.encode(cbpf.parse_bytecode(source.path))
-    if source.mode == "bytecode-file":
-        text = cbpf.read_bytecode_file(source.path)
-        return cbpf.encode(cbpf.parse_bytecode(text))
-    return None
+    text = cbpf.read_bytecode_file(source.path)
+    return cbpf.encode(cbpf.parse_bytecode(text))
 
 
 def load_program(
