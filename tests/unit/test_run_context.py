@@ -51,3 +51,45 @@ def test_named_files_are_the_existing_files_each_once(tmp_path: Path) -> None:
     lines = [["filter", "add", "dev", str(tmp_path), "obj", str(obj)]] * 3
     lines.append(["exec", "bpf", "graft", str(tmp_path / "gone"), "obj", str(obj)])
     assert named_files(lines) == (str(obj),)
+
+
+def test_the_bpffs_work_dir_is_found_and_made_once_per_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """tc's bpf_get_work_dir() searches the mounts and makes tc/globals, xdp and ip once per
+    process (bpf_mnt_cached): a -batch's later lines do neither again, and nor does a run."""
+    import pybpftool.kernel.bpffs as bpffs
+    from pybpftool.cli.common.context import RunContext
+
+    calls: list[str] = []
+    monkeypatch.setattr(bpffs, "ensure_mount", lambda: calls.append("mount") or "/m")
+    monkeypatch.setattr(bpffs, "make_hierarchy", lambda mount: calls.append(f"make {mount}"))
+    run = RunContext()
+    assert run.bpffs_root(False) == "/m"  # a pinned program: the mount only
+    assert [run.bpffs_root(True) for _ in range(3)] == ["/m"] * 3
+    assert calls == ["mount", "make /m"]
+    RunContext().bpffs_root(True)  # another run finds and makes them again
+    assert calls == ["mount", "make /m", "mount", "make /m"]
+
+
+def test_a_failed_bpffs_work_dir_is_tried_again_on_the_next_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pybpftool.kernel.bpffs as bpffs
+    from pybpftool.cli.common.context import RunContext
+    from pybpftool.errors import PinError
+
+    outcomes = [PinError("mkdir /m/tc failed: No space left on device"), None]
+
+    def make(mount: str) -> None:
+        outcome = outcomes.pop(0)
+        if outcome is not None:
+            raise outcome
+
+    monkeypatch.setattr(bpffs, "ensure_mount", lambda: "/m")
+    monkeypatch.setattr(bpffs, "make_hierarchy", make)
+    run = RunContext()
+    with pytest.raises(PinError):
+        run.bpffs_root(True)
+    assert run.bpffs_root(True) == "/m"
+    assert outcomes == []

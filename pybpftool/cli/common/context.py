@@ -18,7 +18,10 @@ The state: what iproute2 keeps in file-scope variables and what a -batch should 
   every earlier line's files on every line: quadratic in the number of lines);
 - the parsed objects and the indexed CO-RE target BTFs, kept while their files stay the same
   (N lines attaching one object parse it once; each line still loads its own maps and
-  program).
+  program);
+- the bpffs mount point and its tc/globals hierarchy, found and made once per run, as tc's
+  bpf_get_work_dir() does once per process (its bpf_mnt_cached: a `tc -batch` searches the
+  mounts and makes the folders and links on its first loading line only).
 Plain classes: a cold `pyip -V` must not pay for dataclasses.
 """
 
@@ -65,6 +68,8 @@ class RunContext:
 
     __slots__ = (
         "_home",
+        "_hierarchy",
+        "_mount",
         "_parsed",
         "_targets",
         "console",
@@ -85,6 +90,8 @@ class RunContext:
         self.policy: Policy | None = None
         self._parsed: dict[FileKey, ObjectSpec] = {}
         self._targets: dict[FileKey, TargetBtf] = {}
+        self._mount: str | None = None  # the bpffs mount point, once found (or mounted)
+        self._hierarchy = False  # its tc/globals folders and xdp, ip links made
 
     @property
     def confines(self) -> bool:
@@ -136,6 +143,20 @@ class RunContext:
             inputs = dict.fromkeys([*self.inputs, *named, PINNING_DB])  # each once
             self.policy = sandbox.command_policy(list(inputs), pin_root)
         sandbox.confine(self.policy)
+
+    def bpffs_root(self, hierarchy: bool) -> str:
+        """bpffs_root: the bpffs mount point (found, or mounted, on the run's first call) and,
+        with `hierarchy`, iproute2's folders and links beneath it, made on the first call
+        that asks: later lines of a -batch neither search nor make them again, as tc's do not.
+        A call that fails keeps nothing: the next line tries again."""
+        from pybpftool.kernel.bpffs import ensure_mount, make_hierarchy
+
+        if self._mount is None:
+            self._mount = ensure_mount()
+        if hierarchy and not self._hierarchy:
+            make_hierarchy(self._mount)
+            self._hierarchy = True
+        return self._mount
 
     def parse(self, path: str) -> ObjectSpec:
         """parse: the ObjectSpec of `path`, parsed once per run while the file stays the same."""
