@@ -93,3 +93,49 @@ def test_a_failed_bpffs_work_dir_is_tried_again_on_the_next_line(
         run.bpffs_root(True)
     assert run.bpffs_root(True) == "/m"
     assert outcomes == []
+
+
+def test_a_run_opens_one_netlink_socket_and_closes_it_when_it_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """tc's one rtnl handle serves every line of a -batch: so does the run's socket."""
+    import pybpftool.netlink
+    from pybpftool.cli.common.context import RunContext
+
+    opened: list[Sockets] = []
+
+    class Sockets(RecordingNetlink):
+        def __init__(self) -> None:
+            self.closed = False
+            opened.append(self)
+
+        def __exit__(self, *exc: object) -> None:
+            self.closed = True
+
+    monkeypatch.setattr(pybpftool.netlink, "Netlink", Sockets)
+    run = RunContext()
+    assert run.netlink() is run.netlink()
+    assert len(opened) == 1 and not opened[0].closed
+    run.restore()
+    assert opened[0].closed
+    assert run.netlink() is not opened[0]  # a later use (none in a run) opens another
+
+
+def test_a_batch_of_filter_lines_uses_one_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pybpftool.netlink
+    from pybpftool.cli.tc.main import main
+
+    opened: list[object] = []
+
+    class Sockets(RecordingNetlink):
+        def __init__(self) -> None:
+            opened.append(self)
+
+    monkeypatch.setattr(pybpftool.netlink, "Netlink", Sockets)
+    batch = tmp_path / "batch"
+    batch.write_text("filter del dev v0 ingress pref 1\n" * 3)
+    assert main(["-batch", str(batch)]) == 0
+    assert len(opened) == 1
+    assert len(RecordingNetlink.sent) == 3

@@ -21,7 +21,10 @@ The state: what iproute2 keeps in file-scope variables and what a -batch should 
   program);
 - the bpffs mount point and its tc/globals hierarchy, found and made once per run, as tc's
   bpf_get_work_dir() does once per process (its bpf_mnt_cached: a `tc -batch` searches the
-  mounts and makes the folders and links on its first loading line only).
+  mounts and makes the folders and links on its first loading line only);
+- the rtnetlink socket of its filter requests, opened on the first and closed when the run
+  ends, as tc's one rtnl handle serves a whole -batch (the requests it has encoded are kept
+  with it: Netlink.filter).
 Plain classes: a cold `pyip -V` must not pay for dataclasses.
 """
 
@@ -34,6 +37,7 @@ from pybpftool.cli.common.grammar import GlobalOptions
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
     from pybpftool.btf.target import TargetBtf
+    from pybpftool.netlink import Netlink
     from pybpftool.sandbox import Policy
     from pybpftool.spec import ObjectSpec
 
@@ -67,9 +71,10 @@ class RunContext:
     docstring)."""
 
     __slots__ = (
-        "_home",
         "_hierarchy",
+        "_home",
         "_mount",
+        "_netlink",
         "_parsed",
         "_targets",
         "console",
@@ -92,6 +97,7 @@ class RunContext:
         self._targets: dict[FileKey, TargetBtf] = {}
         self._mount: str | None = None  # the bpffs mount point, once found (or mounted)
         self._hierarchy = False  # its tc/globals folders and xdp, ip links made
+        self._netlink: Netlink | None = None
 
     @property
     def confines(self) -> bool:
@@ -116,8 +122,21 @@ class RunContext:
             self._home = thread_netns()
         enter_netns(name)
 
+    def netlink(self) -> Netlink:
+        """netlink: the run's rtnetlink socket, opened in the namespace the run is in on the
+        first call; restore() closes it."""
+        if self._netlink is None:
+            import pybpftool.netlink
+
+            self._netlink = pybpftool.netlink.Netlink()
+        return self._netlink
+
     def restore(self) -> None:
-        """restore: an in-process run's thread back in its own network namespace."""
+        """restore: the run's socket closed, an in-process run's thread back in its own
+        network namespace."""
+        if self._netlink is not None:
+            nl, self._netlink = self._netlink, None
+            nl.__exit__(None, None, None)
         if self._home is None:
             return
         from pybpftool.kernel.netns import return_to_netns
