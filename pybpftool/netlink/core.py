@@ -120,6 +120,8 @@ class Netlink:
                     if kind == NLMSG_DONE:
                         return tuple(found)
                     if kind == NLMSG_ERROR:
+                        if _ack_code(buf, offset, length) == 0:
+                            return tuple(found)  # the ack: nothing in it to decode
                         err = nlmsgerr(buf, offset=offset, length=length)
                         err.decode()
                         code = -int(err["error"])
@@ -241,6 +243,15 @@ class Netlink:
         return self._replies(encoded.flags, encoded.decode_as)
 
 
+def _ack_code(buf: bytes, offset: int, length: int) -> int | None:
+    """_ack_code: struct nlmsgerr's error (0 for an ack) of the NLMSG_ERROR at `offset`,
+    None when the message is too short to hold it."""
+    if length < NLMSG_HEADER + 4:
+        return None
+    return int(struct.unpack_from("=i", buf, offset + NLMSG_HEADER)[0])
+
+
+NLMSG_HEADER = 16  # struct nlmsghdr
 MAX_ENCODED = 64  # filter requests kept encoded per socket (distinct lines of a -batch)
 
 

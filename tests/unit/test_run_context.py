@@ -139,3 +139,31 @@ def test_a_batch_of_filter_lines_uses_one_socket(
     assert main(["-batch", str(batch)]) == 0
     assert len(opened) == 1
     assert len(RecordingNetlink.sent) == 3
+
+
+def test_an_object_put_in_place_of_another_is_parsed_anew(tmp_path: Path) -> None:
+    """Between two lines a build may rename a new object over the old one, or move the
+    symlink a line names: same path, same size and maybe the same mtime, another file."""
+    import os
+    import shutil
+
+    import bpfobjs
+
+    from pybpftool.cli.common.context import RunContext
+
+    legacy, btf = bpfobjs.build("legacy_maps", "bpfel"), bpfobjs.build("btf_maps", "bpfel")
+    obj, link = tmp_path / "o.o", tmp_path / "link.o"
+    shutil.copy(legacy, obj)
+    link.symlink_to(legacy)
+    run = RunContext()
+    first, via_link = run.parse(str(obj)), run.parse(str(link))
+    stat = os.stat(obj)
+    new = tmp_path / "new.o"
+    shutil.copy(btf, new)
+    os.utime(new, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(new, obj)  # another inode at the same path, with the same mtime
+    link.unlink()
+    link.symlink_to(btf)
+    assert run.parse(str(obj)) is not first
+    assert [m.name for m in run.parse(str(obj)).maps] != [m.name for m in first.maps]
+    assert run.parse(str(link)) is not via_link

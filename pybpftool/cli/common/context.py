@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from pybpftool.sandbox import Policy
     from pybpftool.spec import ObjectSpec
 
-    FileKey = tuple[str, int, int, int]
+    FileKey = tuple[str, int, int, int, int]
 
 
 class FilterListed:
@@ -211,10 +211,12 @@ def named_files(lines: list[list[str]]) -> tuple[str, ...]:
 
 
 def _file_key(path: str) -> FileKey | None:
-    """_file_key: what says a file is still the one read: its real path, inode, size and
-    mtime; None when it cannot be looked at."""
+    """_file_key: what says a file is still the one read: the path as named, and the
+    device, inode, size and mtime it leads to (another file put there, by a rename or a
+    write, has another key); None when it cannot be looked at. Two names of one file are
+    two keys: each is parsed once."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    return (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
