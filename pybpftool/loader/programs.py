@@ -86,8 +86,9 @@ def ext_records(prog: ProgramSpec, ext: BtfExt, byteorder: str) -> tuple[bytes, 
     lines.sort()
     if not funcs or funcs[0][0] != 0:
         return b"", b""  # the kernel wants a record for the entry function at insn 0
-    func_bytes = b"".join(struct.pack(byteorder + "II", *f) for f in funcs)
-    line_bytes = b"".join(struct.pack(byteorder + "IIII", *ln) for ln in lines)
+    func_record, line_record = struct.Struct(byteorder + "II"), struct.Struct(byteorder + "IIII")
+    func_bytes = b"".join([func_record.pack(*f) for f in funcs])
+    line_bytes = b"".join([line_record.pack(*ln) for ln in lines])
     return func_bytes, line_bytes
 
 

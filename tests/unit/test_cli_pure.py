@@ -56,6 +56,46 @@ def test_batch_lines_come_one_by_one_as_getline_reads_them() -> None:
     assert len(split_words("w " * 511)) == 511
     with pytest.raises(IprouteExit, match="Too many arguments to command"):
         split_words("w " * 512)
+    with pytest.raises(IprouteExit, match="Too many arguments to command"):
+        split_words("w " * 512 + "'q'")  # the quoted way counts alike
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "filter replace dev v0 ingress bpf da obj o.o sec tc\n",
+        " \t lead\r\rand  trail \n",
+        "vt\x0bff\x0cnbsp\u00a0and\u2003em are no blanks of makeargs",
+        "",
+        " \t\r\n",
+        "a'b c\"d e",  # a quote inside a word is part of it
+        "x 'q r' y",
+    ],
+)
+def test_batch_words_only_blanks_cut_them(line: str) -> None:
+    """makeargs() cuts at ' ', '\\t', '\\r' and '\\n' only (not at every isspace());
+    a line with quotes goes the quoting way, one without the plain one: the same words."""
+
+    def makeargs(text: str) -> list[str]:
+        words, word, quote = [], "", None
+        for i, ch in enumerate(text):
+            if quote is not None:
+                if ch == quote:
+                    words.append(word)
+                    word, quote = "", None
+                else:
+                    word += ch
+            elif ch in " \t\r\n":
+                if word:
+                    words.append(word)
+                word = ""
+            elif ch in "'\"" and not word and (i == 0 or text[i - 1] in " \t\r\n'\""):
+                quote = ch
+            else:
+                word += ch
+        return [*words, word] if word else words
+
+    assert split_words(line) == makeargs(line)
 
 
 def test_exiting_helpers_are_fatal_returned_errors_are_not() -> None:

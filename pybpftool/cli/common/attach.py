@@ -108,13 +108,9 @@ def _confine(run: RunContext, source: BpfSource) -> None:
     """_confine: mount bpffs and, for a load that makes them, its folders (as iproute2 does),
     then enter the run's sandbox: read every file the run names (all the objects of a filter
     line and its actions, every line of a -batch), create and remove only beneath the pin
-    root. The first call's domain stays; the policy is built once per run."""
-    from pybpftool.kernel.bpffs import ensure_mount, make_hierarchy
-
-    mount = ensure_mount()
-    if needs_work_dir(source):
-        make_hierarchy(mount)
-    run.confine(mount, [source.path])
+    root. The first call's domain stays; the policy is built once per run, the mount found
+    and the folders made once per run (RunContext.bpffs_root)."""
+    run.confine(run.bpffs_root(needs_work_dir(source)), [source.path])
 
 
 def needs_work_dir(source: BpfSource) -> bool:

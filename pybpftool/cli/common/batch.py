@@ -8,6 +8,7 @@ commands before a bad line run first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TextIO
 
@@ -50,9 +51,17 @@ def command_lines(stream: TextIO) -> Iterator[tuple[int, list[str]]]:
             yield number, words
 
 
+_UNQUOTED_WORD = re.compile(r"[^ \t\r\n]+")
+
+
 def split_words(line: str) -> list[str]:
     """split_words: makeargs(): blanks separate words, quotes group them."""
-    words: list[str] = []
+    if "'" not in line and '"' not in line:
+        words = _UNQUOTED_WORD.findall(line)  # no quotes: the blanks alone cut the words
+        if len(words) > MAX_ARGS - 1:
+            raise IprouteExit("Too many arguments to command", 1, fatal=True)  # exit(1)
+        return words
+    words = []
     i, n = 0, len(line)
     while i < n:
         if line[i] in " \t\r\n":

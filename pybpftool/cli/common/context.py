@@ -18,7 +18,13 @@ The state: what iproute2 keeps in file-scope variables and what a -batch should 
   every earlier line's files on every line: quadratic in the number of lines);
 - the parsed objects and the indexed CO-RE target BTFs, kept while their files stay the same
   (N lines attaching one object parse it once; each line still loads its own maps and
-  program).
+  program);
+- the bpffs mount point and its tc/globals hierarchy, found and made once per run, as tc's
+  bpf_get_work_dir() does once per process (its bpf_mnt_cached: a `tc -batch` searches the
+  mounts and makes the folders and links on its first loading line only);
+- the rtnetlink socket of its filter requests, opened on the first and closed when the run
+  ends, as tc's one rtnl handle serves a whole -batch (the requests it has encoded are kept
+  with it: Netlink.filter).
 Plain classes: a cold `pyip -V` must not pay for dataclasses.
 """
 
@@ -31,10 +37,11 @@ from pybpftool.cli.common.grammar import GlobalOptions
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
     from pybpftool.btf.target import TargetBtf
+    from pybpftool.netlink import Netlink
     from pybpftool.sandbox import Policy
     from pybpftool.spec import ObjectSpec
 
-    FileKey = tuple[str, int, int, int]
+    FileKey = tuple[str, int, int, int, int]
 
 
 class FilterListed:
@@ -64,7 +71,10 @@ class RunContext:
     docstring)."""
 
     __slots__ = (
+        "_hierarchy",
         "_home",
+        "_mount",
+        "_netlink",
         "_parsed",
         "_targets",
         "console",
@@ -85,6 +95,9 @@ class RunContext:
         self.policy: Policy | None = None
         self._parsed: dict[FileKey, ObjectSpec] = {}
         self._targets: dict[FileKey, TargetBtf] = {}
+        self._mount: str | None = None  # the bpffs mount point, once found (or mounted)
+        self._hierarchy = False  # its tc/globals folders and xdp, ip links made
+        self._netlink: Netlink | None = None
 
     @property
     def confines(self) -> bool:
@@ -109,8 +122,21 @@ class RunContext:
             self._home = thread_netns()
         enter_netns(name)
 
+    def netlink(self) -> Netlink:
+        """netlink: the run's rtnetlink socket, opened in the namespace the run is in on the
+        first call; restore() closes it."""
+        if self._netlink is None:
+            import pybpftool.netlink
+
+            self._netlink = pybpftool.netlink.Netlink()
+        return self._netlink
+
     def restore(self) -> None:
-        """restore: an in-process run's thread back in its own network namespace."""
+        """restore: the run's socket closed, an in-process run's thread back in its own
+        network namespace."""
+        if self._netlink is not None:
+            nl, self._netlink = self._netlink, None
+            nl.__exit__(None, None, None)
         if self._home is None:
             return
         from pybpftool.kernel.netns import return_to_netns
@@ -136,6 +162,20 @@ class RunContext:
             inputs = dict.fromkeys([*self.inputs, *named, PINNING_DB])  # each once
             self.policy = sandbox.command_policy(list(inputs), pin_root)
         sandbox.confine(self.policy)
+
+    def bpffs_root(self, hierarchy: bool) -> str:
+        """bpffs_root: the bpffs mount point (found, or mounted, on the run's first call) and,
+        with `hierarchy`, iproute2's folders and links beneath it, made on the first call
+        that asks: later lines of a -batch neither search nor make them again, as tc's do not.
+        A call that fails keeps nothing: the next line tries again."""
+        from pybpftool.kernel.bpffs import ensure_mount, make_hierarchy
+
+        if self._mount is None:
+            self._mount = ensure_mount()
+        if hierarchy and not self._hierarchy:
+            make_hierarchy(self._mount)
+            self._hierarchy = True
+        return self._mount
 
     def parse(self, path: str) -> ObjectSpec:
         """parse: the ObjectSpec of `path`, parsed once per run while the file stays the same."""
@@ -171,10 +211,12 @@ def named_files(lines: list[list[str]]) -> tuple[str, ...]:
 
 
 def _file_key(path: str) -> FileKey | None:
-    """_file_key: what says a file is still the one read: its real path, inode, size and
-    mtime; None when it cannot be looked at."""
+    """_file_key: what says a file is still the one read: the path as named, and the
+    device, inode, size and mtime it leads to (another file put there, by a rename or a
+    write, has another key); None when it cannot be looked at. Two names of one file are
+    two keys: each is parsed once."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    return (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)

@@ -306,25 +306,23 @@ def modify(run: RunContext, req: FilterRequest, words: Words) -> int:
     if req.command in ("add", "replace"):
         req.protocol = ETH_P_ALL  # RTM_NEWTFILTER with NLM_F_CREATE
     parse_selector(req, words, "modify", run.filters)
-    from pybpftool.netlink import Netlink
-
-    with Netlink() as nl:
-        index, parent = resolve_target(nl, req)
-        # A delete names its filter by parent, pref and handle: the programs of its line
-        # are parsed, never loaded (tc loads them, then drops them: a load could only change
-        # pins; pytc.8).
-        session = ParseSession(run, nl, dry=req.command == "delete")
-        try:
-            _parse_load_send(nl, index, parent, req, words, session)
-        except ParseFailed:
-            session.discard()
-            return 1  # what tc says has been said
-        except NetlinkFailure as err:
-            session.discard()
-            raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
-        except BaseException:
-            session.discard()
-            raise
+    nl = run.netlink()  # the run's socket, as tc's one rtnl handle serves every line
+    index, parent = resolve_target(nl, req)
+    # A delete names its filter by parent, pref and handle: the programs of its line
+    # are parsed, never loaded (tc loads them, then drops them: a load could only change
+    # pins; pytc.8).
+    session = ParseSession(run, nl, dry=req.command == "delete")
+    try:
+        _parse_load_send(nl, index, parent, req, words, session)
+    except ParseFailed:
+        session.discard()
+        return 1  # what tc says has been said
+    except NetlinkFailure as err:
+        session.discard()
+        raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
+    except BaseException:
+        session.discard()
+        raise
     return 0
 
 
