@@ -85,7 +85,6 @@ class Netlink:
             self.sock = in_netns(netns, _rtnetlink_socket)
         self._seq = 0
         self._buffer = bytearray(RECV_SIZE)  # one receive buffer for the socket's life
-        self._filters: dict[tuple[Any, ...], _Encoded] = {}  # filter() requests, as encoded
 
     def close(self) -> None:
         self.sock.close()
@@ -120,8 +119,6 @@ class Netlink:
                     if kind == NLMSG_DONE:
                         return tuple(found)
                     if kind == NLMSG_ERROR:
-                        if _ack_code(buf, offset, length) == 0:
-                            return tuple(found)  # the ack: nothing in it to decode
                         err = nlmsgerr(buf, offset=offset, length=length)
                         err.decode()
                         code = -int(err["error"])
@@ -225,95 +222,8 @@ class Netlink:
     def filter(self, command: str, index: int, echo: bool = False, **kw: Any) -> tuple[Any, ...]:
         """filter: add/replace/change/del a cls_bpf filter (kw as pyroute2's sched_bpf takes);
         with `echo` (NLM_F_ECHO) the kernel's copy of the filter comes back."""
-        key = _filter_key(command, index, echo, kw)
-        encoded = self._filters.get(key) if key is not None else None
-        if encoded is None:
-            msg, msg_type, flags = bpf_filter_message(command, index, **kw)
-            flags |= NLM_F_ECHO if echo else 0
-            found = self.request(msg, msg_type, flags)
-            if key is not None and len(self._filters) < MAX_ENCODED:
-                encoded = _Encoded.of(msg, flags, kw["fd"])
-                if encoded is not None:
-                    self._filters[key] = encoded
-            return found
-        # The request pyroute2 encoded for the same filter, with this fd and sequence number
-        # in the fields it placed: a -batch of lines attaching one object encodes it once.
-        self._seq += 1
-        self.sock.send(encoded.with_fd(kw["fd"], self._seq))
-        return self._replies(encoded.flags, encoded.decode_as)
-
-
-def _ack_code(buf: bytes, offset: int, length: int) -> int | None:
-    """_ack_code: struct nlmsgerr's error (0 for an ack) of the NLMSG_ERROR at `offset`,
-    None when the message is too short to hold it."""
-    if length < NLMSG_HEADER + 4:
-        return None
-    return int(struct.unpack_from("=i", buf, offset + NLMSG_HEADER)[0])
-
-
-NLMSG_HEADER = 16  # struct nlmsghdr
-MAX_ENCODED = 64  # filter requests kept encoded per socket (distinct lines of a -batch)
-
-
-def _filter_key(command: str, index: int, echo: bool, kw: dict[str, Any]) -> tuple[Any, ...] | None:
-    """_filter_key: what makes a filter() request, its program's fd left out; None for one
-    that is not kept encoded (no fd, or actions, encoded by pyroute2's full codec)."""
-    if not isinstance(kw.get("fd"), int) or kw.get("action"):
-        return None
-    rest = tuple(sorted((name, value) for name, value in kw.items() if name != "fd"))
-    try:
-        hash(rest)
-    except TypeError:
-        return None
-    return (command, index, echo, rest)
-
-
-class _Encoded(NamedTuple):
-    """_Encoded: a filter request as pyroute2 encoded it, and where it put the program's fd
-    (the value of TCA_OPTIONS/TCA_BPF_FD, a u32) to send it again for another fd."""
-
-    data: bytes
-    fd_offset: int
-    flags: int
-    decode_as: Any
-
-    @classmethod
-    def of(cls, msg: Any, flags: int, fd: int) -> _Encoded | None:
-        """of: `msg`, just encoded, kept with its fd's place (read from the attribute
-        instances pyroute2's encode left in the message); None if it cannot be found."""
-        data = bytes(msg.data)  # what request() sent
-        offset = _fd_value_offset(msg)
-        if offset is None or struct.unpack_from("=I", data, offset)[0] != fd:
-            return None
-        return cls(data, offset, flags, type(msg))
-
-    def with_fd(self, fd: int, seq: int) -> bytes:
-        """with_fd: the request again, for program `fd`, as sequence number `seq`."""
-        data = bytearray(self.data)
-        struct.pack_into("=I", data, NLMSG_SEQ_OFFSET, seq)
-        struct.pack_into("=I", data, self.fd_offset, fd)
-        return bytes(data)
-
-
-NLMSG_SEQ_OFFSET = 8  # struct nlmsghdr: len u32, type u16, flags u16, seq u32, pid u32
-NLA_HEADER = 4  # struct nlattr: len u16, type u16, then the value
-
-
-def _fd_value_offset(msg: Any) -> int | None:
-    """_fd_value_offset: where TCA_BPF_FD's value is in `msg`'s encoded bytes."""
-    options = _encoded_attr(msg, "TCA_OPTIONS")
-    fd = _encoded_attr(options, "TCA_BPF_FD") if options is not None else None
-    return None if fd is None else int(fd.offset) + NLA_HEADER
-
-
-def _encoded_attr(msg: Any, name: str) -> Any:
-    """_encoded_attr: the attribute instance `name` pyroute2's encode put in `msg`, if any."""
-    from pyroute2.netlink import nla_slot
-
-    for slot in msg["attrs"]:
-        if isinstance(slot, nla_slot) and slot.cell[0] == name:
-            return slot.cell[1]
-    return None
+        msg, msg_type, flags = bpf_filter_message(command, index, **kw)
+        return self.request(msg, msg_type, flags | (NLM_F_ECHO if echo else 0))
 
 
 def _current_netns() -> tuple[int, int] | None:

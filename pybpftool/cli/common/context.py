@@ -23,8 +23,8 @@ The state: what iproute2 keeps in file-scope variables and what a -batch should 
   bpf_get_work_dir() does once per process (its bpf_mnt_cached: a `tc -batch` searches the
   mounts and makes the folders and links on its first loading line only);
 - the rtnetlink socket of its filter requests, opened on the first and closed when the run
-  ends, as tc's one rtnl handle serves a whole -batch (the requests it has encoded are kept
-  with it: Netlink.filter).
+  ends, as tc's one rtnl handle serves a whole -batch (pyroute2 still encodes every line's
+  request).
 Plain classes: a cold `pyip -V` must not pay for dataclasses.
 """
 
