@@ -6,6 +6,7 @@ No root needed: -V, usage errors and a help text are enough to see every path ou
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 from scripts import BIN
@@ -50,3 +51,57 @@ def test_the_scripts_call_console() -> None:
         text = (BIN / tool).read_text()
         imports = [line for line in text.splitlines() if "import " in line]
         assert imports == [f"from pybpftool.cli.{tool.removeprefix('py')}.main import console"]
+
+
+def test_a_console_script_defers_young_collections_and_main_does_not() -> None:
+    """The console entry raises the collector's young threshold for its own process (a cold
+    command's imports are not garbage); main() in-process leaves the caller's collector as
+    it was, as library code must."""
+    import sys
+
+    from pybpftool.cli.common.boundary import YOUNG_THRESHOLD
+
+    probe = (
+        "import gc, sys\n"
+        "from pybpftool.cli.common import boundary\n"
+        "from pybpftool.cli.ip.main import main\n"
+        "before = gc.get_threshold()\n"
+        "main(['-V'])\n"
+        "assert gc.get_threshold() == before, (before, gc.get_threshold())\n"
+        "boundary.console('ip', lambda: print(*gc.get_threshold()) or 0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    young, older, oldest = map(int, out.stdout.split()[-3:])
+    assert (young, older, oldest) == (YOUNG_THRESHOLD, 10, 10)
+
+
+def test_a_console_batch_collects_as_usual_after_its_first_line(tmp_path: Path) -> None:
+    """A console -batch goes back to Python's young threshold once its first line has run:
+    what its lines leave in reference cycles is collected as usual."""
+    import sys
+
+    from pybpftool.cli.common.boundary import USUAL_YOUNG_THRESHOLD, YOUNG_THRESHOLD
+
+    batch = tmp_path / "lines"
+    batch.write_text("help\nhelp\n")
+    probe = (
+        "import gc\n"
+        "from pybpftool.cli.common import frontend\n"
+        "from pybpftool.cli.common.boundary import console\n"
+        "seen = []\n"
+        "real = frontend._dispatch\n"
+        "def spy(*args):\n"
+        "    seen.append(gc.get_threshold()[0])\n"
+        "    return real(*args)\n"
+        "frontend._dispatch = spy\n"
+        "from pybpftool.cli.tc.main import main\n"
+        "def run():\n"
+        f"    status = main(['-batch', {str(batch)!r}], console=True)\n"
+        "    print(seen)\n"
+        "    return status\n"
+        "console('tc', run)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str([YOUNG_THRESHOLD, USUAL_YOUNG_THRESHOLD])

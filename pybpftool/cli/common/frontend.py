@@ -162,7 +162,9 @@ def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], run: RunC
     # every file the batch names stays readable once the first line has confined the process
     run.name_files([words for _number, words in lines])
     failed = False
-    for number, words in lines:
+    for position, (number, words) in enumerate(lines):
+        if position == 1 and run.console:
+            _collect_as_usual()
         try:
             status = _dispatch(tool, usage, handlers, run, words)
         except PyBpfError as err:
@@ -185,3 +187,11 @@ def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], run: RunC
         if unreadable.fatal:
             return unreadable.status
     return 1 if failed else 0
+
+
+def _collect_as_usual() -> None:
+    """_collect_as_usual: a console -batch's collector back to Python's usual young threshold
+    once its first line has imported what the lines need (boundary.YOUNG_THRESHOLD)."""
+    from pybpftool.cli.common.boundary import USUAL_YOUNG_THRESHOLD, set_young_threshold
+
+    set_young_threshold(USUAL_YOUNG_THRESHOLD)
