@@ -32,6 +32,8 @@ LOADING = {
     "pybpftool.loader",
     "pybpftool.api",
 }
+# What only a command that confines itself needs (a load): Landlock and the audit reader.
+CONFINING = {"pybpftool.sandbox", "pybpftool.sandbox.audit", "pybpftool.kernel.landlock"}
 # What only some loads need: CO-RE against the kernel's BTF, and printing a dump.
 CO_RE = {"pybpftool.btf.core", "pybpftool.btf.target"}
 SHOWING = {"pybpftool.cli.tc.show", "pybpftool.cli.ip.linkshow", "pybpftool.cli.common.jsonw"}
@@ -61,7 +63,9 @@ def test_link_show(netns: str, env: dict[str, str]) -> None:
     assert "pybpftool.cli.ip.linkshow" in mods  # the profile covers the command
     # Not yet: the dump decodes with pyroute2's full ifinfmsg (its plugins: pyroute2.config).
     not_yet = {"pyroute2.config", "multiprocessing"}
-    assert mods & ((NEVER | LOADING | {"pyroute2.netlink.rtnl.tcmsg"}) - not_yet) == set()
+    assert (
+        mods & ((NEVER | LOADING | CONFINING | {"pyroute2.netlink.rtnl.tcmsg"}) - not_yet) == set()
+    )
 
 
 def test_filter_show(clsact: str, env: dict[str, str]) -> None:
@@ -69,7 +73,7 @@ def test_filter_show(clsact: str, env: dict[str, str]) -> None:
         [str(BIN / "pytc"), "-n", clsact, "filter", "show", "dev", "v0", "ingress"], env
     )
     assert "pybpftool.cli.tc.show" in mods
-    assert mods & (NEVER | LOADING | {"pyroute2.netlink.rtnl.tcmsg"}) == set()
+    assert mods & (NEVER | LOADING | CONFINING | {"pyroute2.netlink.rtnl.tcmsg"}) == set()
 
 
 def test_filter_replace(clsact: str, env: dict[str, str]) -> None:
@@ -77,6 +81,7 @@ def test_filter_replace(clsact: str, env: dict[str, str]) -> None:
     cmd = [str(BIN / "pytc"), "-n", clsact, "filter", "replace", "dev", "v0", "ingress"]
     mods = imported([*cmd, "bpf", "da", "obj", str(obj), "sec", "classifier"], env)
     assert "pybpftool.loader.core" in mods
+    assert mods >= CONFINING  # a load confines the process (the audit socket opened first)
     # a filter without actions goes out through the light codec: no tcmsg, no plugins; an
     # eBPF object needs no classic BPF parser
     light = {"pyroute2.netlink.rtnl.tcmsg", "pybpftool.cli.tc.cbpf"}
@@ -88,4 +93,5 @@ def test_xdp_attach(netns: str, env: dict[str, str]) -> None:
     cmd = [str(BIN / "pyip"), "-n", netns, "link", "set", "dev", "v1", "xdpgeneric", "obj"]
     mods = imported([*cmd, str(obj), "sec", "xdp"], env)
     assert "pybpftool.loader.core" in mods
+    assert mods >= CONFINING  # a load confines the process (the audit socket opened first)
     assert mods & (NEVER | CO_RE | SHOWING | {"pyroute2.netlink.rtnl.ifinfmsg"}) == set()
