@@ -61,11 +61,9 @@ def clsact(netns: str) -> str:
 def test_link_show(netns: str, env: dict[str, str]) -> None:
     mods = imported([str(BIN / "pyip"), "-n", netns, "link", "show"], env)
     assert "pybpftool.cli.ip.linkshow" in mods  # the profile covers the command
-    # Not yet: the dump decodes with pyroute2's full ifinfmsg (its plugins: pyroute2.config).
-    not_yet = {"pyroute2.config", "multiprocessing"}
-    assert (
-        mods & ((NEVER | LOADING | CONFINING | {"pyroute2.netlink.rtnl.tcmsg"}) - not_yet) == set()
-    )
+    # the dump decodes with linkcodec's light ifinfomsg: no ifinfmsg, no plugins, no config
+    full = {"pyroute2.netlink.rtnl.ifinfmsg", "pyroute2.netlink.rtnl.tcmsg"}
+    assert mods & (NEVER | LOADING | CONFINING | full) == set()
 
 
 def test_filter_show(clsact: str, env: dict[str, str]) -> None:

@@ -198,6 +198,11 @@ def link_list(opts: GlobalOptions, args: list[str]) -> int:
         names = LinkNames(nl, links if filt.dev is None else [], show.numeric)
         names.load_progs(shown)
         text = render(shown, names, show, painter(opts.extra.get("color"), opts.json))
+    if opts.json and not shown and filt.dev is not None and filt.group == -1:
+        # iplink_get() opens the link's JSON object before print_linkinfo() filters it out
+        from pybpftool.cli.common import jsonw
+
+        text = jsonw.dumps([{}], pretty=opts.pretty) + "\n"
     sys.stdout.write(text)
     return 0
 

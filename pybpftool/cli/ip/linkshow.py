@@ -129,12 +129,11 @@ def _operstate_text(state: str | int, paint: Painter, brief: bool) -> str:
 
 
 def _operstate(link: Link) -> str | int | None:
+    """_operstate: IFLA_OPERSTATE's name, or the number when ip has no name for it."""
     value = link.attrs.get("IFLA_OPERSTATE")
     if value is None:
         return None
-    if isinstance(value, int):
-        return OPER_STATES[value] if value < len(OPER_STATES) else value
-    return str(value)
+    return OPER_STATES[value] if value < len(OPER_STATES) else int(value)
 
 
 def _address(link: Link, which: str) -> str | None:
