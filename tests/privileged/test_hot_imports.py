@@ -34,6 +34,9 @@ LOADING = {
 }
 # What only a command that confines itself needs (a load): Landlock and the audit reader.
 CONFINING = {"pybpftool.sandbox", "pybpftool.sandbox.audit", "pybpftool.kernel.landlock"}
+# What only loading and pinning need of the kernel: a listing names its programs through
+# kernel.info alone.
+LOADER_KERNEL = {"pybpftool.kernel.bpf", "pybpftool.kernel.pindir", "pybpftool.pinning"}
 # What only some loads need: CO-RE against the kernel's BTF, and printing a dump.
 CO_RE = {"pybpftool.btf.core", "pybpftool.btf.target"}
 SHOWING = {"pybpftool.cli.tc.show", "pybpftool.cli.ip.linkshow", "pybpftool.cli.common.jsonw"}
@@ -59,19 +62,27 @@ def clsact(netns: str) -> str:
 
 
 def test_link_show(netns: str, env: dict[str, str]) -> None:
+    xdp = [str(BIN / "pyip"), "-n", netns, "link", "set", "dev", "v1", "xdpgeneric", "obj"]
+    subprocess.run([*xdp, str(build("xdp_pass")), "sec", "xdp"], env=env, check=True)
     mods = imported([str(BIN / "pyip"), "-n", netns, "link", "show"], env)
     assert "pybpftool.cli.ip.linkshow" in mods  # the profile covers the command
+    assert "pybpftool.kernel.info" in mods  # and the XDP program's line
     # the dump decodes with linkcodec's light ifinfomsg: no ifinfmsg, no plugins, no config
     full = {"pyroute2.netlink.rtnl.ifinfmsg", "pyroute2.netlink.rtnl.tcmsg"}
-    assert mods & (NEVER | LOADING | CONFINING | full) == set()
+    assert mods & (NEVER | LOADING | CONFINING | LOADER_KERNEL | full) == set()
 
 
 def test_filter_show(clsact: str, env: dict[str, str]) -> None:
+    add = [str(BIN / "pytc"), "-n", clsact, "filter", "add", "dev", "v0", "ingress", "bpf"]
+    subprocess.run([*add, "da", "obj", str(build("call_order")), "sec", "classifier"], env=env,
+                   check=True)  # fmt: skip
     mods = imported(
         [str(BIN / "pytc"), "-n", clsact, "filter", "show", "dev", "v0", "ingress"], env
     )
     assert "pybpftool.cli.tc.show" in mods
-    assert mods & (NEVER | LOADING | CONFINING | {"pyroute2.netlink.rtnl.tcmsg"}) == set()
+    assert "pybpftool.kernel.info" in mods  # the filter's program named
+    full = {"pyroute2.netlink.rtnl.tcmsg"}
+    assert mods & (NEVER | LOADING | CONFINING | LOADER_KERNEL | full) == set()
 
 
 def test_filter_replace(clsact: str, env: dict[str, str]) -> None:
