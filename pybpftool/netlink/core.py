@@ -175,10 +175,19 @@ class Netlink:
         msg = self._ifinfmsg(index, [["IFLA_XDP", {"attrs": xdp}]])
         self.request(msg, RTM_NEWLINK, NLM_F_ACK)
 
-    def links(self, index: int | None = None) -> list[Link]:
-        """links: every link (or the one with `index`), decoded for `ip link show`."""
+    def links(
+        self, index: int | None = None, master: int = 0, kind: str | None = None
+    ) -> list[Link]:
+        """links: every link (or the one with `index`), decoded for `ip link show`. A dump
+        asks the kernel to leave out the links of another `master` (-1: those with one) and,
+        when it knows `kind`, of another kind, as iplink_filter_req() asks."""
         if index is None:
-            found = self.request(self._ifinfmsg(), RTM_GETLINK, NLM_F_DUMP)
+            attrs: list[list[Any]] = []
+            if master:
+                attrs.append(["IFLA_MASTER", master & 0xFFFFFFFF])
+            if kind is not None:
+                attrs.append(["IFLA_LINKINFO", {"attrs": [["IFLA_INFO_KIND", kind]]}])
+            found = self.request(self._ifinfmsg(attrs=attrs), RTM_GETLINK, NLM_F_DUMP)
         else:
             found = self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)
         return [_link(msg) for msg in found]

@@ -28,6 +28,7 @@ LINK_ATTRS = (
     (3, "IFLA_IFNAME", "asciiz"),
     (4, "IFLA_MTU", "uint32"),
     (6, "IFLA_QDISC", "asciiz"),
+    (10, "IFLA_MASTER", "uint32"),  # a dump's filter (linkattrs reads a reply's)
     (13, "IFLA_TXQLEN", "uint32"),
     (16, "IFLA_OPERSTATE", "uint8"),  # pyroute2: its `state` names
     (17, "IFLA_LINKMODE", "uint8"),

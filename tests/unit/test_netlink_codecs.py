@@ -268,6 +268,7 @@ def link_reply() -> bytes:
         ["IFLA_MTU", 65575],
         ["IFLA_LINK", 3],  # not declared: linkattrs reads it from the bytes
         ["IFLA_QDISC", "noqueue"],
+        ["IFLA_MASTER", 9],
         ["IFLA_TXQLEN", 1000],
         ["IFLA_OPERSTATE", "LOWERLAYERDOWN"],
         ["IFLA_LINKMODE", 1],
@@ -361,7 +362,19 @@ def test_a_link_reads_from_the_codec_as_ip_link_show_needs_it() -> None:
     assert (link.ifindex, link.name, link.kind, link.addrgenmode) == (7, "vrf-blue", "vrf", 3)
     assert link.xdp == XdpState(4, 0, 12, 11, 13)
     assert (link.extras.iflink, link.extras.event) == (3, 2)  # undeclared, from the bytes
+    assert link.extras.master == link.attrs["IFLA_MASTER"] == 9
     assert "UNKNOWN" not in link.attrs
+
+
+def test_a_filtered_dump_request_equals_ifinfmsgs() -> None:
+    """What `ip link show master M type K` asks the kernel (iplink_filter_req's attributes)."""
+    from pybpftool.netlink.linkcodec import link_codec
+
+    attrs = [
+        ["IFLA_MASTER", 0xFFFFFFFF],
+        ["IFLA_LINKINFO", {"attrs": [["IFLA_INFO_KIND", "bridge"]]}],
+    ]
+    assert link_request(link_codec(), 0, attrs) == link_request(full_ifinfmsg(), 0, attrs)
 
 
 def test_a_kind_other_than_vrf_leaves_its_data_undecoded() -> None:

@@ -90,14 +90,20 @@ def _flags_text(words: list[str]) -> str:
     return f"<{text}> "
 
 
-def render(links: list[Link], names: LinkNames, opts: ShowOptions, paint: Painter) -> str:
-    """render: the listing of `links`; `names` resolves peers, masters and namespaces."""
+def render(links: list[Link | None], names: LinkNames, opts: ShowOptions, paint: Painter) -> str:
+    """render: the listing of `links`; `names` resolves peers, masters and namespaces.
+
+    None stands for a link ip fetched and print_linkinfo() then left out (the listing's own
+    filters): ip has opened its JSON object already, so JSON shows `{}` where text shows
+    nothing."""
     if opts.json:
-        doc = [(_brief_json if opts.brief else _json)(link, names, opts) for link in links]
+        to_json = _brief_json if opts.brief else _json
+        doc = [{} if link is None else to_json(link, names, opts) for link in links]
         return jsonw.dumps(doc, pretty=opts.pretty) + "\n"
+    shown = [link for link in links if link is not None]
     if opts.brief:
-        return "".join(_brief_text(link, names, paint) for link in links)
-    return "".join(_text(link, names, opts, paint) for link in links)
+        return "".join(_brief_text(link, names, paint) for link in shown)
+    return "".join(_text(link, names, opts, paint) for link in shown)
 
 
 def _peer(link: Link, names: LinkNames) -> tuple[str | None, int | None, bool, bool]:
