@@ -6,7 +6,8 @@ listings need only this: `ip link show` and `tc filter show` name the programs t
 without importing the loader's requests, results and pin folder code.
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 import ctypes
 from typing import NamedTuple

@@ -7,7 +7,8 @@ may be opened in another network namespace (`Netlink(netns=...)`): only the sock
 there, the calling thread comes straight back (kernel.netns.in_netns).
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 import errno
 import os
@@ -137,7 +138,7 @@ class Netlink:
         msg["attrs"] = attrs or []
         return msg
 
-    def __enter__(self) -> Netlink:
+    def __enter__(self) -> "Netlink":
         return self
 
     def __exit__(self, *exc: object) -> None:
