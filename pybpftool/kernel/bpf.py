@@ -15,9 +15,11 @@ import os
 from typing import NamedTuple
 
 from pybpftool.errors import FsAccess, KernelError
-from pybpftool.kernel import attrs, pindir
+from pybpftool.kernel import attrs, info, pindir
 from pybpftool.kernel import syscall as sc
 from pybpftool.kernel.fd import Fd
+from pybpftool.kernel.info import MapInfo as MapInfo  # the loader's names, from here too
+from pybpftool.kernel.info import ProgInfo as ProgInfo
 
 BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
 BPF_F_RDONLY = 1 << 3
@@ -74,37 +76,6 @@ class LoadResult(NamedTuple):
     errno: int
     log: str
     log_true_size: int
-
-
-class MapInfo(NamedTuple):
-    """MapInfo: struct bpf_map_info fields the loader compares, plus owner facts from fdinfo."""
-
-    type: int
-    id: int
-    key_size: int
-    value_size: int
-    max_entries: int
-    map_flags: int
-    name: str
-    btf_id: int = 0
-    map_extra: int = 0
-
-
-class ProgInfo(NamedTuple):
-    """ProgInfo: struct bpf_prog_info fields used for reports and differential tests."""
-
-    type: int
-    id: int
-    tag: str
-    name: str
-    jited: bool
-    verified_insns: int
-    btf_id: int
-    nr_func_info: int
-    nr_line_info: int
-    map_ids: tuple[int, ...]
-    load_time: int = 0
-    created_by_uid: int = 0
 
 
 class Kernel:
@@ -233,53 +204,18 @@ class Kernel:
         return Fd(sc.bpf(sc.BPF_OBJ_GET, attr, "obj get"))
 
     def map_info(self, fd: Fd) -> MapInfo:
-        info = attrs.BpfMapInfo()
-        self._info(fd, info)
-        return MapInfo(
-            type=info.type,
-            id=info.id,
-            key_size=info.key_size,
-            value_size=info.value_size,
-            max_entries=info.max_entries,
-            map_flags=info.map_flags,
-            name=info.name.decode("utf-8", "backslashreplace"),
-            btf_id=info.btf_id,
-            map_extra=info.map_extra,
-        )
+        return info.map_info(fd)
 
     def prog_info(self, fd: Fd) -> ProgInfo:
-        info = attrs.BpfProgInfo()
-        self._info(fd, info)
-        ids = (ctypes.c_uint32 * info.nr_map_ids)()
-        if info.nr_map_ids:
-            # Second call with room for the map ids the first one counted.
-            count = info.nr_map_ids
-            info = attrs.BpfProgInfo(nr_map_ids=count, map_ids=ctypes.addressof(ids))
-            self._info(fd, info)
-        return ProgInfo(
-            type=info.type,
-            id=info.id,
-            tag=bytes(info.tag).hex(),
-            name=info.name.decode("utf-8", "backslashreplace"),
-            jited=info.jited_prog_len > 0,
-            verified_insns=info.verified_insns,
-            btf_id=info.btf_id,
-            nr_func_info=info.nr_func_info,
-            nr_line_info=info.nr_line_info,
-            map_ids=tuple(ids[: min(info.nr_map_ids, len(ids))]),
-            load_time=info.load_time,
-            created_by_uid=info.created_by_uid,
-        )
+        return info.prog_info(fd)
 
     def prog_by_id(self, prog_id: int) -> Fd:
         """prog_by_id: an fd of the loaded program with id `prog_id` (BPF_PROG_GET_FD_BY_ID)."""
-        attr = attrs.IdAttr(prog_id)
-        return Fd(sc.bpf(sc.BPF_PROG_GET_FD_BY_ID, attr, "prog get fd by id"))
+        return info.prog_by_id(prog_id)
 
     def map_by_id(self, map_id: int) -> Fd:
         """map_by_id: an fd of the map with id `map_id` (BPF_MAP_GET_FD_BY_ID)."""
-        attr = attrs.IdAttr(map_id)
-        return Fd(sc.bpf(sc.BPF_MAP_GET_FD_BY_ID, attr, "map get fd by id"))
+        return info.map_by_id(map_id)
 
     def pin_rename(self, old: str, new: str) -> None:
         """pin_rename: give pin `old` the name `new` in one step, never replacing a pin that
@@ -305,10 +241,6 @@ class Kernel:
     def prog_detach(self, target: Fd, prog: Fd | None, attach_type: int) -> None:
         attr = attrs.ProgAttachAttr(int(target), int(prog) if prog else 0, attach_type, 0, 0)
         sc.bpf(sc.BPF_PROG_DETACH, attr, "prog detach")
-
-    def _info(self, fd: Fd, info: ctypes.Structure) -> None:
-        attr = attrs.InfoAttr(int(fd), ctypes.sizeof(info), ctypes.addressof(info))
-        sc.bpf(sc.BPF_OBJ_GET_INFO_BY_FD, attr, "get info")
 
 
 BPF_F_NUMA_NODE = 1 << 2

@@ -94,10 +94,15 @@ def in_netns(name: str, make: Callable[[], T]) -> T:
     """
     target = open_netns(name)
     try:
-        home = thread_netns()
-    except BaseException:
+        return in_netns_fd(target, make, name)
+    finally:
         os.close(target)
-        raise
+
+
+def in_netns_fd(target: int, make: Callable[[], T], name: str) -> T:
+    """in_netns_fd: in_netns for the namespace open at fd `target` (called `name` in
+    messages): `make()` run inside it, the calling thread back home before this returns."""
+    home = thread_netns()
     try:
         _setns(target, name)
         try:
@@ -106,4 +111,3 @@ def in_netns(name: str, make: Callable[[], T]) -> T:
             return_to_netns(home)
     finally:
         os.close(home)
-        os.close(target)

@@ -12,10 +12,10 @@ pybpftool, so a caller's pyroute2 code in the same process sees pyroute2 as it s
   subclass inherits that cache: each of our subclasses is marked `private` so that it
   compiles its own table whatever pyroute2 class the caller used first.
 
-The hot setters (link lookup, XDP attach, cls_bpf filter requests without actions) use light
-codecs built on pyroute2's nlmsg/nla classes (light_codecs), which skip pyroute2.config and
-its plugins when the console scripts' cold-start stub is in place (cli/common/coldstart.py);
-dumps and the rest use its full ifinfmsg and tcmsg.
+Every link message, and the hot tc requests (cls_bpf filter requests without actions, filter
+dumps), use light codecs built on pyroute2's nlmsg/nla classes (light_codecs, linkcodec.py),
+which skip pyroute2.config and its plugins when the console scripts' cold-start stub is in
+place (cli/common/coldstart.py); the rest of tc uses its full tcmsg.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from typing import Any, TypeVar
 
 from pybpftool.netlink.uapi import (
     ETH_P_ALL,
-    IFLA_IFNAME,
-    IFLA_XDP,
     NLM_F_ACK,
     NLM_F_CREATE,
     NLM_F_EXCL,
@@ -127,9 +125,9 @@ _LIGHT_CODECS: dict[str, Any] = {}
 
 
 def light_codecs() -> dict[str, Any]:
-    """light_codecs: ifinfmsg and tcmsg cut down to what a link lookup, an XDP attach, a
-    cls_bpf filter request without actions and a filter dump carry, on pyroute2's own
-    nlmsg/nla classes.
+    """light_codecs: ifinfmsg and tcmsg cut down to what link requests and listings (see
+    linkcodec.py), a cls_bpf filter request without actions and a filter dump carry, on
+    pyroute2's own nlmsg/nla classes.
 
     The full codecs import pyroute2.config (multiprocessing, platform, pickle) and every link
     and tc plugin, a fifth of a cold attach; these import only pyroute2.netlink. They encode
@@ -138,38 +136,9 @@ def light_codecs() -> dict[str, Any]:
     """
     if _LIGHT_CODECS:
         return _LIGHT_CODECS
-    from pyroute2.netlink import NLA_F_NESTED, nla, nlmsg
+    from pyroute2.netlink import nla, nlmsg
 
-    from pybpftool.netlink.linkattrs import IFLA_ALT_IFNAME
-
-    @private
-    class link_msg(nlmsg):  # type: ignore[misc]
-        prefix = "IFLA_"
-        fields = (  # struct ifinfomsg, as pyroute2's ifinfmsg names it
-            ("family", "B"),
-            ("__align", "x"),
-            ("ifi_type", "H"),
-            ("index", "i"),
-            ("flags", "I"),
-            ("change", "I"),
-        )
-        nla_map = (
-            (IFLA_IFNAME, "IFLA_IFNAME", "asciiz"),
-            (IFLA_XDP, "IFLA_XDP", "xdp"),
-            (IFLA_ALT_IFNAME, "IFLA_ALT_IFNAME", "asciiz"),
-        )
-
-        @private
-        class xdp(nla):  # type: ignore[misc]
-            nla_flags = NLA_F_NESTED
-            prefix = "IFLA_"
-            nla_map = (
-                ("IFLA_XDP_UNSPEC", "none"),
-                ("IFLA_XDP_FD", "int32"),
-                ("IFLA_XDP_ATTACHED", "uint8"),
-                ("IFLA_XDP_FLAGS", "uint32"),
-                ("IFLA_XDP_PROG_ID", "uint32"),
-            )
+    from pybpftool.netlink.linkcodec import link_codec
 
     @private
     class bpf_filter_msg(nlmsg):  # type: ignore[misc]
@@ -214,7 +183,7 @@ def light_codecs() -> dict[str, Any]:
             bpf = kwarg["parent"].get_attr("TCA_KIND") == "bpf"
             return (bpf_filter_msg.options if bpf else self.other_options)(**kwarg)
 
-    _LIGHT_CODECS.update(link=link_msg, bpf_filter=bpf_filter_msg, filter_dump=filter_dump_msg)
+    _LIGHT_CODECS.update(link=link_codec(), bpf_filter=bpf_filter_msg, filter_dump=filter_dump_msg)
     return _LIGHT_CODECS
 
 

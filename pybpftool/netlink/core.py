@@ -7,7 +7,8 @@ may be opened in another network namespace (`Netlink(netns=...)`): only the sock
 there, the calling thread comes straight back (kernel.netns.in_netns).
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 import errno
 import os
@@ -16,8 +17,9 @@ import struct
 from typing import Any, NamedTuple
 
 from pybpftool.errors import NetlinkFailure
-from pybpftool.netlink.codecs import bpf_filter_message, light_codecs
+from pybpftool.netlink.codecs import bpf_filter_message
 from pybpftool.netlink.linkattrs import LinkExtras, decode_extras, message_bytes
+from pybpftool.netlink.linkcodec import link_codec
 from pybpftool.netlink.uapi import (
     NETLINK_EXT_ACK,
     NETLINK_GET_STRICT_CHK,
@@ -46,9 +48,6 @@ class XdpState(NamedTuple):
     hw_prog_id: int = 0
 
 
-_MODE_BY_NAME = {None: 0, "xdp": 1, "xdpgeneric": 2, "xdpoffload": 3, "xdpmulti": 4}
-
-
 class Link(NamedTuple):
     """Link: what `ip link show` prints of one RTM_NEWLINK message."""
 
@@ -67,7 +66,7 @@ class Netlink:
     """Netlink: an rtnetlink socket in the calling thread's network namespace, or in `netns`
     (a name under /var/run/netns or a path) when given.
 
-    Requests are pyroute2 messages (its codecs: ifinfmsg, tcmsg and the cls_bpf plugin) sent
+    Requests are pyroute2 messages (its nlmsg classes: linkcodec's, tcmsg and cls_bpf's) sent
     on a plain socket of our own: pyroute2's IPRoute would pull in asyncio, ssl and unittest
     (~70 ms of every cold start) for nothing we need.
     """
@@ -133,20 +132,13 @@ class Netlink:
             if not flags & NLM_F_DUMP and not flags & NLM_F_ACK and found:
                 return tuple(found)
 
-    def _ifinfmsg(
-        self, index: int = 0, attrs: list[list[Any]] | None = None, light: bool = False
-    ) -> Any:
-        if light:
-            msg = light_codecs()["link"]()
-        else:
-            from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
-
-            msg = ifinfmsg()
+    def _ifinfmsg(self, index: int = 0, attrs: list[list[Any]] | None = None) -> Any:
+        msg = link_codec()()
         msg["family"], msg["index"] = 0, index
         msg["attrs"] = attrs or []
         return msg
 
-    def __enter__(self) -> Netlink:
+    def __enter__(self) -> "Netlink":
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -167,7 +159,7 @@ class Netlink:
             except (OSError, ValueError):
                 pass
         attr = "IFLA_IFNAME" if _valid_ifname(name) else "IFLA_ALT_IFNAME"
-        msg = self._ifinfmsg(attrs=[[attr, name]], light=True)
+        msg = self._ifinfmsg(attrs=[[attr, name]])
         try:
             found = self.request(msg, RTM_GETLINK, NLM_F_ACK)
         except NetlinkFailure as err:
@@ -181,13 +173,22 @@ class Netlink:
         xdp: list[list[Any]] = [["IFLA_XDP_FD", fd]]
         if flags:
             xdp.append(["IFLA_XDP_FLAGS", flags])
-        msg = self._ifinfmsg(index, [["IFLA_XDP", {"attrs": xdp}]], light=True)
+        msg = self._ifinfmsg(index, [["IFLA_XDP", {"attrs": xdp}]])
         self.request(msg, RTM_NEWLINK, NLM_F_ACK)
 
-    def links(self, index: int | None = None) -> list[Link]:
-        """links: every link (or the one with `index`), decoded for `ip link show`."""
+    def links(
+        self, index: int | None = None, master: int = 0, kind: str | None = None
+    ) -> list[Link]:
+        """links: every link (or the one with `index`), decoded for `ip link show`. A dump
+        asks the kernel to leave out the links of another `master` (-1: those with one) and,
+        when it knows `kind`, of another kind, as iplink_filter_req() asks."""
         if index is None:
-            found = self.request(self._ifinfmsg(), RTM_GETLINK, NLM_F_DUMP)
+            attrs: list[list[Any]] = []
+            if master:
+                attrs.append(["IFLA_MASTER", master & 0xFFFFFFFF])
+            if kind is not None:
+                attrs.append(["IFLA_LINKINFO", {"attrs": [["IFLA_INFO_KIND", kind]]}])
+            found = self.request(self._ifinfmsg(attrs=attrs), RTM_GETLINK, NLM_F_DUMP)
         else:
             found = self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)
         return [_link(msg) for msg in found]
@@ -252,7 +253,7 @@ def _xdp_state(link: Any) -> XdpState | None:
     xdp = link.get("IFLA_XDP")
     if xdp is None:
         return None
-    mode = _MODE_BY_NAME.get(xdp.get("IFLA_XDP_ATTACHED"), 0)
+    mode = int(xdp.get("IFLA_XDP_ATTACHED") or 0)  # XDP_ATTACHED_*: 0 none, 1 drv, ...
     if not mode:
         return None
     return XdpState(

@@ -11,7 +11,8 @@ Attributes are read as the kernel sent them; a later duplicate wins, as in iprou
 parse_rtattr().
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 import struct
 from typing import Any, NamedTuple

@@ -57,8 +57,8 @@ class Policy(NamedTuple):
 class State:
     """State: whether (and how) this process is confined, and its audit reader if any.
 
-    A plain class, not a dataclass: `pyip -n NS link show` imports this module (the audit
-    socket opens before setns) and dataclasses would bring inspect and ast with it."""
+    A plain class, not a dataclass: every cold attach imports this module, and dataclasses
+    would bring inspect and ast with it."""
 
     __slots__ = ("abi", "enforced", "own", "policy", "reader")
 

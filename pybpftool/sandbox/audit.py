@@ -32,7 +32,7 @@ READ_LIMIT = 0.5  # seconds spent reading a busy stream, at most
 PENDING = 1024  # denials of a domain not yet known to be ours or not
 KEPT = 256  # denials of ours waiting to be explained
 _NLMSG = struct.Struct("=IHHII")
-_FIELD = re.compile(r'(\w+)=("(?:[^"]*)"|\S+)')
+_FIELD = r'(\w+)=("(?:[^"]*)"|\S+)'  # compiled (and cached by re) when a record is read
 
 
 class Denial(NamedTuple):
@@ -54,7 +54,7 @@ class Domain(NamedTuple):
 
 def fields(text: str) -> dict[str, str]:
     """fields: key=value pairs of a record; quoted values unquoted, hex strings left as sent."""
-    return {k: v[1:-1] if v.startswith('"') else v for k, v in _FIELD.findall(text)}
+    return {k: v[1:-1] if v.startswith('"') else v for k, v in re.findall(_FIELD, text)}
 
 
 def parse(kind: int, text: str) -> Denial | Domain | None:

@@ -61,6 +61,8 @@ FIXED: dict[str, list[str]] = {
         "ip link show up",
         "ip link show type veth",
         "ip link show dev v0 type vrf",
+        "ip -j link show dev v0 type vrf",
+        "ip -j -p link show dev v0 master v1",
         "ip link show nomaster",
         "ip link show group default",
         "ip link show group 0x0",

@@ -32,6 +32,11 @@ LOADING = {
     "pybpftool.loader",
     "pybpftool.api",
 }
+# What only a command that confines itself needs (a load): Landlock and the audit reader.
+CONFINING = {"pybpftool.sandbox", "pybpftool.sandbox.audit", "pybpftool.kernel.landlock"}
+# What only loading and pinning need of the kernel: a listing names its programs through
+# kernel.info alone.
+LOADER_KERNEL = {"pybpftool.kernel.bpf", "pybpftool.kernel.pindir", "pybpftool.pinning"}
 # What only some loads need: CO-RE against the kernel's BTF, and printing a dump.
 CO_RE = {"pybpftool.btf.core", "pybpftool.btf.target"}
 SHOWING = {"pybpftool.cli.tc.show", "pybpftool.cli.ip.linkshow", "pybpftool.cli.common.jsonw"}
@@ -57,19 +62,28 @@ def clsact(netns: str) -> str:
 
 
 def test_link_show(netns: str, env: dict[str, str]) -> None:
+    xdp = [str(BIN / "pyip"), "-n", netns, "link", "set", "dev", "v1", "xdpgeneric", "obj"]
+    subprocess.run([*xdp, str(build("xdp_pass")), "sec", "xdp"], env=env, check=True)
     mods = imported([str(BIN / "pyip"), "-n", netns, "link", "show"], env)
     assert "pybpftool.cli.ip.linkshow" in mods  # the profile covers the command
-    # Not yet: the dump decodes with pyroute2's full ifinfmsg (its plugins: pyroute2.config).
-    not_yet = {"pyroute2.config", "multiprocessing"}
-    assert mods & ((NEVER | LOADING | {"pyroute2.netlink.rtnl.tcmsg"}) - not_yet) == set()
+    assert "pybpftool.kernel.info" in mods  # and the XDP program's line
+    # the dump decodes with linkcodec's light ifinfomsg: no ifinfmsg, no plugins, no config
+    full = {"pyroute2.netlink.rtnl.ifinfmsg", "pyroute2.netlink.rtnl.tcmsg"}
+    xdp_grammar = {"pybpftool.cli.ip.link", "pybpftool.cli.common.bpfsource"}
+    assert mods & (NEVER | LOADING | CONFINING | LOADER_KERNEL | full | xdp_grammar) == set()
 
 
 def test_filter_show(clsact: str, env: dict[str, str]) -> None:
+    add = [str(BIN / "pytc"), "-n", clsact, "filter", "add", "dev", "v0", "ingress", "bpf"]
+    subprocess.run([*add, "da", "obj", str(build("call_order")), "sec", "classifier"], env=env,
+                   check=True)  # fmt: skip
     mods = imported(
         [str(BIN / "pytc"), "-n", clsact, "filter", "show", "dev", "v0", "ingress"], env
     )
     assert "pybpftool.cli.tc.show" in mods
-    assert mods & (NEVER | LOADING | {"pyroute2.netlink.rtnl.tcmsg"}) == set()
+    assert "pybpftool.kernel.info" in mods  # the filter's program named
+    full = {"pyroute2.netlink.rtnl.tcmsg"}
+    assert mods & (NEVER | LOADING | CONFINING | LOADER_KERNEL | full) == set()
 
 
 def test_filter_replace(clsact: str, env: dict[str, str]) -> None:
@@ -77,6 +91,7 @@ def test_filter_replace(clsact: str, env: dict[str, str]) -> None:
     cmd = [str(BIN / "pytc"), "-n", clsact, "filter", "replace", "dev", "v0", "ingress"]
     mods = imported([*cmd, "bpf", "da", "obj", str(obj), "sec", "classifier"], env)
     assert "pybpftool.loader.core" in mods
+    assert mods >= CONFINING  # a load confines the process (the audit socket opened first)
     # a filter without actions goes out through the light codec: no tcmsg, no plugins; an
     # eBPF object needs no classic BPF parser
     light = {"pyroute2.netlink.rtnl.tcmsg", "pybpftool.cli.tc.cbpf"}
@@ -88,4 +103,5 @@ def test_xdp_attach(netns: str, env: dict[str, str]) -> None:
     cmd = [str(BIN / "pyip"), "-n", netns, "link", "set", "dev", "v1", "xdpgeneric", "obj"]
     mods = imported([*cmd, str(obj), "sec", "xdp"], env)
     assert "pybpftool.loader.core" in mods
+    assert mods >= CONFINING  # a load confines the process (the audit socket opened first)
     assert mods & (NEVER | CO_RE | SHOWING | {"pyroute2.netlink.rtnl.ifinfmsg"}) == set()

@@ -235,3 +235,157 @@ def test_light_filter_dump_decodes_as_the_full_codec(
     light.decode()
     full.decode()
     assert _tc_filter(light) == _tc_filter(full)
+
+
+def test_link_codec_declares_ifinfmsgs_numbers_names_and_types() -> None:
+    """Every attribute linkcodec declares is ifinfmsg's own (same number, name and type),
+    but for the two u8 it keeps as numbers where pyroute2 makes names of them, and the plain
+    s32 and u32 pyroute2 wraps in classes of its own (xdp_fd, xdp_flags: same bytes)."""
+    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+    from pybpftool.netlink.linkcodec import LINK_ATTRS, LINKINFO_ATTRS, XDP_ATTRS
+
+    as_numbers = {"state": "uint8", "xdp_mode": "uint8", "xdp_fd": "int32", "xdp_flags": "uint32"}
+    for ours, theirs in (
+        (LINK_ATTRS, ifinfmsg.nla_map),
+        (XDP_ATTRS, ifinfmsg.xdp.nla_map),
+        (LINKINFO_ATTRS, ifinfmsg.ifinfo.nla_map),
+    ):
+        for number, name, kind in ours:
+            their_name, their_kind = theirs[number]
+            assert (name, kind) == (their_name, as_numbers.get(their_kind, their_kind))
+
+
+def link_reply() -> bytes:
+    """link_reply: an RTM_NEWLINK encoded by pyroute2's ifinfmsg, every attribute linkcodec
+    declares set (a vrf's linkinfo, XDP in multi mode), and two it does not."""
+    reply = full_ifinfmsg()()
+    reply["family"], reply["index"], reply["flags"], reply["ifi_type"] = 0, 7, 0x11043, 1
+    reply["attrs"] = [
+        ["IFLA_ADDRESS", "02:fc:00:00:00:01"],
+        ["IFLA_BROADCAST", "ff:ff:ff:ff:ff:ff"],
+        ["IFLA_IFNAME", "vrf-blue"],
+        ["IFLA_MTU", 65575],
+        ["IFLA_LINK", 3],  # not declared: linkattrs reads it from the bytes
+        ["IFLA_QDISC", "noqueue"],
+        ["IFLA_MASTER", 9],
+        ["IFLA_TXQLEN", 1000],
+        ["IFLA_OPERSTATE", "LOWERLAYERDOWN"],
+        ["IFLA_LINKMODE", 1],
+        [
+            "IFLA_LINKINFO",
+            {
+                "attrs": [
+                    ["IFLA_INFO_KIND", "vrf"],
+                    ["IFLA_INFO_DATA", {"attrs": [["IFLA_VRF_TABLE", 1001]]}],
+                    ["IFLA_INFO_SLAVE_KIND", "bond"],
+                ]
+            },
+        ],
+        [
+            "IFLA_AF_SPEC",
+            {"attrs": [["AF_INET6", {"attrs": [["IFLA_INET6_ADDR_GEN_MODE", 3]]}]]},
+        ],
+        ["IFLA_GROUP", 5],
+        ["IFLA_PROMISCUITY", 2],
+        ["IFLA_NUM_TX_QUEUES", 4],
+        ["IFLA_NUM_RX_QUEUES", 8],
+        ["IFLA_GSO_MAX_SEGS", 65535],
+        ["IFLA_GSO_MAX_SIZE", 65536],
+        [
+            "IFLA_XDP",
+            {
+                "attrs": [
+                    ["IFLA_XDP_ATTACHED", 4],
+                    ["IFLA_XDP_DRV_PROG_ID", 11],
+                    ["IFLA_XDP_SKB_PROG_ID", 12],
+                    ["IFLA_XDP_HW_PROG_ID", 13],
+                ]
+            },
+        ],
+        ["IFLA_MIN_MTU", 68],
+        ["IFLA_MAX_MTU", 65535],
+        ["IFLA_ALT_IFNAME", "a-very-long-alternative-name"],
+        ["IFLA_GRO_MAX_SIZE", 65536],
+        ["IFLA_TSO_MAX_SIZE", 524280],
+        ["IFLA_TSO_MAX_SEGS", 65000],
+        ["IFLA_ALLMULTI", 1],
+        ["IFLA_EVENT", 2],  # not declared either
+    ]
+    return encoded(reply)
+
+
+def test_link_codec_reads_every_declared_attribute_as_ifinfmsg() -> None:
+    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+    from pybpftool.cli.ip.linkshow import OPER_STATES
+    from pybpftool.netlink.linkcodec import LINK_ATTRS, link_codec
+
+    data = link_reply()
+    light, full = link_codec()(data), ifinfmsg(data)
+    light.decode()
+    full.decode()
+    assert [light[f] for f in ("index", "flags", "ifi_type")] == [7, 0x11043, 1]
+    nested = {"IFLA_LINKINFO", "IFLA_AF_SPEC", "IFLA_XDP"}
+    for _number, name, _kind in LINK_ATTRS:
+        if name not in nested:
+            value = light.get_attr(name)
+            assert value is not None, name
+            if name == "IFLA_OPERSTATE":
+                value = OPER_STATES[value]
+            assert value == full.get_attr(name), name
+    info, full_info = light.get_attr("IFLA_LINKINFO"), full.get_attr("IFLA_LINKINFO")
+    for name in ("IFLA_INFO_KIND", "IFLA_INFO_SLAVE_KIND"):
+        assert info.get_attr(name) == full_info.get_attr(name)
+    table = info.get_attr("IFLA_INFO_DATA").get_attr("IFLA_VRF_TABLE")
+    assert table == full_info.get_attr("IFLA_INFO_DATA").get_attr("IFLA_VRF_TABLE") == 1001
+    inet6 = light.get_attr("IFLA_AF_SPEC").get_attr("AF_INET6")
+    full_inet6 = full.get_attr("IFLA_AF_SPEC").get_attr("AF_INET6")
+    mode = inet6.get_attr("IFLA_INET6_ADDR_GEN_MODE")
+    assert mode == full_inet6.get_attr("IFLA_INET6_ADDR_GEN_MODE") == 3
+    xdp, full_xdp = light.get_attr("IFLA_XDP"), full.get_attr("IFLA_XDP")
+    assert (xdp.get_attr("IFLA_XDP_ATTACHED"), full_xdp.get_attr("IFLA_XDP_ATTACHED")) == (
+        4,
+        "xdpmulti",
+    )
+    for name in ("IFLA_XDP_DRV_PROG_ID", "IFLA_XDP_SKB_PROG_ID", "IFLA_XDP_HW_PROG_ID"):
+        assert xdp.get_attr(name) == full_xdp.get_attr(name)
+
+
+def test_a_link_reads_from_the_codec_as_ip_link_show_needs_it() -> None:
+    from pybpftool.netlink.core import XdpState, _link
+    from pybpftool.netlink.linkcodec import link_codec
+
+    msg = link_codec()(link_reply())
+    msg.decode()
+    link = _link(msg)
+    assert (link.ifindex, link.name, link.kind, link.addrgenmode) == (7, "vrf-blue", "vrf", 3)
+    assert link.xdp == XdpState(4, 0, 12, 11, 13)
+    assert (link.extras.iflink, link.extras.event) == (3, 2)  # undeclared, from the bytes
+    assert link.extras.master == link.attrs["IFLA_MASTER"] == 9
+    assert "UNKNOWN" not in link.attrs
+
+
+def test_a_filtered_dump_request_equals_ifinfmsgs() -> None:
+    """What `ip link show master M type K` asks the kernel (iplink_filter_req's attributes)."""
+    from pybpftool.netlink.linkcodec import link_codec
+
+    attrs = [
+        ["IFLA_MASTER", 0xFFFFFFFF],
+        ["IFLA_LINKINFO", {"attrs": [["IFLA_INFO_KIND", "bridge"]]}],
+    ]
+    assert link_request(link_codec(), 0, attrs) == link_request(full_ifinfmsg(), 0, attrs)
+
+
+def test_a_kind_other_than_vrf_leaves_its_data_undecoded() -> None:
+    from pybpftool.netlink.linkcodec import link_codec
+
+    reply = full_ifinfmsg()()
+    reply["family"], reply["index"] = 0, 2
+    info = [["IFLA_INFO_KIND", "veth"], ["IFLA_INFO_DATA", {"attrs": []}]]
+    reply["attrs"] = [["IFLA_IFNAME", "v0"], ["IFLA_LINKINFO", {"attrs": info}]]
+    msg = link_codec()(encoded(reply))
+    msg.decode()
+    linkinfo = msg.get_attr("IFLA_LINKINFO")
+    assert linkinfo.get_attr("IFLA_INFO_KIND") == "veth"
+    assert linkinfo.get_attr("IFLA_INFO_DATA").get_attr("IFLA_VRF_TABLE") is None

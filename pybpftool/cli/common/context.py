@@ -87,7 +87,7 @@ class RunContext:
 
     def __init__(self, console: bool = False, opts: GlobalOptions | None = None) -> None:
         self.console = console  # a console script's own process: confine, stay in -n's netns
-        self._home: int | None = None  # in-process runs: the netns fd to return to
+        self._home: int | None = None  # the netns fd of the thread before -n moved it
         self.opts = opts if opts is not None else GlobalOptions()
         self.inputs: tuple[str, ...] = ()
         self.filters = FilterListed()
@@ -114,11 +114,9 @@ class RunContext:
         namespace: the host's bpffs and pins stay visible)."""
         from pybpftool.kernel.netns import enter_netns, thread_netns
 
-        if self.console:
-            from pybpftool.sandbox import open_audit_early
-
-            open_audit_early()  # the audit socket works only from the initial netns
-        elif self._home is None:
+        if self._home is None:
+            # in-process: where restore() returns to; a console script stays in NAME, but
+            # opens the audit socket here when it confines (confine, _open_audit_at_home)
             self._home = thread_netns()
         enter_netns(name)
 
@@ -133,11 +131,11 @@ class RunContext:
 
     def restore(self) -> None:
         """restore: the run's socket closed, an in-process run's thread back in its own
-        network namespace."""
+        network namespace (a console script's stays in -n's)."""
         if self._netlink is not None:
             nl, self._netlink = self._netlink, None
             nl.__exit__(None, None, None)
-        if self._home is None:
+        if self._home is None or self.console:
             return
         from pybpftool.kernel.netns import return_to_netns
 
@@ -161,6 +159,8 @@ class RunContext:
         if self.policy is None:
             inputs = dict.fromkeys([*self.inputs, *named, PINNING_DB])  # each once
             self.policy = sandbox.command_policy(list(inputs), pin_root)
+        if self._home is not None:
+            self._open_audit_at_home()
         sandbox.confine(self.policy)
 
     def bpffs_root(self, hierarchy: bool) -> str:
@@ -176,6 +176,17 @@ class RunContext:
             make_hierarchy(self._mount)
             self._hierarchy = True
         return self._mount
+
+    def _open_audit_at_home(self) -> None:
+        """_open_audit_at_home: the sandbox's audit reader, opened in the namespace the
+        process started in (audit multicast exists only in the initial one) by the first
+        load of a run that `-n` moved: a command that never confines (every show command)
+        neither imports the sandbox nor opens the audit socket."""
+        from pybpftool.kernel.netns import in_netns_fd
+        from pybpftool.sandbox import open_audit_early
+
+        assert self._home is not None
+        in_netns_fd(self._home, open_audit_early, "initial")
 
     def parse(self, path: str) -> ObjectSpec:
         """parse: the ObjectSpec of `path`, parsed once per run while the file stays the same."""

@@ -6,23 +6,29 @@ adds `load_time ... created_by_uid ...` and `btf_id ...`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from pybpftool.kernel.bpf import ProgInfo
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without a listing importing what it may not use
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pybpftool.kernel.info import ProgInfo
 
 
 def prog_infos(ids: Iterable[int]) -> dict[int, ProgInfo]:
-    """prog_infos: what the kernel says of each program id; ids it cannot open are left out."""
+    """prog_infos: what the kernel says of each program id; ids it cannot open are left out.
+    A listing without programs asks nothing (and imports no bpf(2) code)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
     from pybpftool.errors import KernelError
-    from pybpftool.kernel.bpf import Kernel
+    from pybpftool.kernel.info import prog_by_id, prog_info
 
-    kernel = Kernel()
     infos: dict[int, ProgInfo] = {}
-    for pid in set(ids):
+    for pid in wanted:
         try:
-            with kernel.prog_by_id(pid) as fd:
-                infos[pid] = kernel.prog_info(fd)
+            with prog_by_id(pid) as fd:
+                infos[pid] = prog_info(fd)
         except KernelError:
             continue
     return infos

@@ -1,2 +1,2 @@
-"""ip: the `pyip` command: dispatch (main), `link set ... xdp` (link), `link show`
-(linkshow), `vrf` (vrf)."""
+"""ip: the `pyip` command: dispatch (main), a `link` line's command (linkcmd), `link set ...
+xdp` (link), `link show` (linklist, linkshow), `vrf` (vrf)."""

@@ -1,5 +1,5 @@
-"""link: `pyip link ...` (ip/iplink.c do_iplink) and `pyip link set [dev] DEV
-{xdp|xdpgeneric|xdpdrv|xdpoffload} XDPSPEC` (iplink_parse, ip/iplink_xdp.c).
+"""link: `pyip link set [dev] DEV {xdp|xdpgeneric|xdpdrv|xdpoffload} XDPSPEC` (iplink_parse,
+ip/iplink_xdp.c); linkcmd.py picks the command of a `pyip link` line.
 
     XDPSPEC := off | none                      (only as the last word)
              | obj|object-file FILE [section S] [program P] [verbose]
@@ -57,8 +57,6 @@ OTHER_LINK_OPTIONS: tuple[tuple[str, bool, int], ...] = (
     ("gso_max_size", False, 1), ("gso_max_segs", False, 1), ("gro_max_size", False, 1),
     ("parentdev", False, 1),
 )  # fmt: skip
-LINK_COMMANDS = ("add", "set", "change", "replace", "delete", "show", "lst", "list",
-                 "xstats", "afstats", "property", "help")  # fmt: skip
 SPACE = " \t\n\v\f\r"
 
 
@@ -67,47 +65,6 @@ class XdpRequest(NamedTuple):
 
     mode_flags: int
     source: BpfSource | None  # None: detach (off / none)
-
-
-def link_command(run: RunContext, args: list[str]) -> int:
-    """link_command: `pyip link ...`: list (the default), set/change with XDP, help."""
-    from pybpftool.cli.ip.linklist import link_list
-
-    if not args:
-        return link_list(run.opts, [])
-    command = next((c for c in LINK_COMMANDS if matches(args[0], c)), None)
-    if command in ("set", "change"):
-        return link_set(run, args[1:])
-    if command in ("show", "list", "lst"):
-        return link_list(run.opts, args[1:])
-    if command == "help":
-        return link_help(args[1:])
-    if command is None:
-        raise IprouteExit(f'Command "{args[0]}" is unknown, try "ip link help".', 255)
-    raise IprouteExit(f"pyip link {command}: not implemented by pyip in this version.", 255)
-
-
-# ip link types with their own help text (link_util.print_help): refused, not guessed at.
-_KINDS_WITH_HELP = (
-    "amt bareudp bond bond_slave bridge bridge_slave can dsa erspan geneve gre gretap gtp "
-    "hsr ip6erspan ip6gre ip6gretap ip6tnl ipip ipoib ipvlan ipvtap lowpan macsec macvlan "
-    "macvtap netdevsim rmnet sit team team_slave vcan veth vlan vrf vti vti6 vxcan vxlan "
-    "xfrm virt_wifi"
-)
-LINK_KINDS_WITH_HELP = frozenset(_KINDS_WITH_HELP.split())
-
-
-def link_help(args: list[str]) -> int:
-    """link_help: do_help(): ip link's usage (exit 255), or a link type's own help."""
-    from pybpftool.cli.ip.usage import LINK_USAGE
-
-    if args and args[0] in LINK_KINDS_WITH_HELP:
-        raise IprouteExit(
-            f'pyip link help {args[0]}: the help of link type "{args[0]}" is not '
-            "implemented by pyip in this version.",
-            255,
-        )
-    raise IprouteExit(LINK_USAGE.rstrip("\n"), 255, fatal=True)
 
 
 def _other_option(word: str) -> tuple[str, int] | None:

@@ -146,7 +146,8 @@ def _group(text: str) -> int:
 
 
 def selected(link: Link, filt: LinkFilter) -> bool:
-    """selected: print_linkinfo's own filters (and the kernel's for master and kind)."""
+    """selected: print_linkinfo's own filters (master and kind again: a kernel that does not
+    know the kind lists every link)."""
     if filt.up and not link.flags & IFF_UP:
         return False
     group = link.attrs.get("IFLA_GROUP")
@@ -193,11 +194,13 @@ def link_list(opts: GlobalOptions, args: list[str]) -> int:
     with Netlink() as nl:
         filt = parse_filter(Words(args), lambda name: name_to_index(nl, name))
         links = _fetch(nl, filt, opts)
-        shown = [link for link in links if selected(link, filt)] if filt.label is None else []
+        # every link fetched reaches print_linkinfo(), which leaves out what the filters do
+        # not select (a label, in a link listing, every link)
+        listed = [link if filt.label is None and selected(link, filt) else None for link in links]
         show = show_options(opts)
         names = LinkNames(nl, links if filt.dev is None else [], show.numeric)
-        names.load_progs(shown)
-        text = render(shown, names, show, painter(opts.extra.get("color"), opts.json))
+        names.load_progs([link for link in listed if link is not None])
+        text = render(listed, names, show, painter(opts.extra.get("color"), opts.json))
     sys.stdout.write(text)
     return 0
 
@@ -207,8 +210,8 @@ def _fetch(nl: object, filt: LinkFilter, opts: GlobalOptions) -> list[Link]:
     from pybpftool.cli.common.failures import netlink_message
     from pybpftool.errors import NetlinkFailure
 
-    if filt.dev is None:
-        return nl.links()  # type: ignore[attr-defined, no-any-return]
+    if filt.dev is None:  # iplink_filter_req(): the kernel leaves out other masters and kinds
+        return nl.links(master=filt.master, kind=filt.kind)  # type: ignore[attr-defined, no-any-return]
     index = name_to_index(nl, filt.dev)
     if index <= 0 or index >= 1 << 31:
         raise IprouteExit(f'Device "{filt.dev}" does not exist.', 1)

@@ -8,7 +8,8 @@ program its `prog/xdp` line, a peer in another namespace `link-netns NAME` (or
 JSON keys come in iproute2's order, through its json_writer layout.
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 from typing import Any, NamedTuple
 
@@ -90,14 +91,20 @@ def _flags_text(words: list[str]) -> str:
     return f"<{text}> "
 
 
-def render(links: list[Link], names: LinkNames, opts: ShowOptions, paint: Painter) -> str:
-    """render: the listing of `links`; `names` resolves peers, masters and namespaces."""
+def render(links: list[Link | None], names: LinkNames, opts: ShowOptions, paint: Painter) -> str:
+    """render: the listing of `links`; `names` resolves peers, masters and namespaces.
+
+    None stands for a link ip fetched and print_linkinfo() then left out (the listing's own
+    filters): ip has opened its JSON object already, so JSON shows `{}` where text shows
+    nothing."""
     if opts.json:
-        doc = [(_brief_json if opts.brief else _json)(link, names, opts) for link in links]
+        to_json = _brief_json if opts.brief else _json
+        doc = [{} if link is None else to_json(link, names, opts) for link in links]
         return jsonw.dumps(doc, pretty=opts.pretty) + "\n"
+    shown = [link for link in links if link is not None]
     if opts.brief:
-        return "".join(_brief_text(link, names, paint) for link in links)
-    return "".join(_text(link, names, opts, paint) for link in links)
+        return "".join(_brief_text(link, names, paint) for link in shown)
+    return "".join(_text(link, names, opts, paint) for link in shown)
 
 
 def _peer(link: Link, names: LinkNames) -> tuple[str | None, int | None, bool, bool]:
@@ -129,12 +136,11 @@ def _operstate_text(state: str | int, paint: Painter, brief: bool) -> str:
 
 
 def _operstate(link: Link) -> str | int | None:
+    """_operstate: IFLA_OPERSTATE's name, or the number when ip has no name for it."""
     value = link.attrs.get("IFLA_OPERSTATE")
     if value is None:
         return None
-    if isinstance(value, int):
-        return OPER_STATES[value] if value < len(OPER_STATES) else value
-    return str(value)
+    return OPER_STATES[value] if value < len(OPER_STATES) else int(value)
 
 
 def _address(link: Link, which: str) -> str | None:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def _link(run: RunContext, args: list[str]) -> int:
-    from pybpftool.cli.ip.link import link_command
+    from pybpftool.cli.ip.linkcmd import link_command
 
     return link_command(run, args)
 
