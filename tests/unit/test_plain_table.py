@@ -83,3 +83,23 @@ def test_a_terminal_with_colour_gets_richs_styles() -> None:
     console = Console(file=out, width=100, color_system="standard", force_terminal=True)
     print_table(console, "maps", COLUMNS, ROWS)
     assert "\x1b[1m" in out.getvalue()  # rich's bold header: not the plain writer's text
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "t",
+        "/tmp/some dir/prog.o",
+        "  lead",
+        "x" * 36,
+        "x" * 37,
+        "x" * 38,
+        "a " * 30,
+        "caf\u00e9",
+        "",
+    ],
+)
+def test_titles_agree_or_are_left_to_rich(title: str) -> None:
+    rows = [["a", "b", "1", "c", "d"]]  # a table 37 columns wide: a longer title wraps
+    written = agree(title, COLUMNS, rows, 100)
+    assert written == (0 < len(title) <= 37 and title.isascii())
