@@ -7,6 +7,7 @@ atomically.
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 import subprocess
@@ -281,3 +282,30 @@ def test_the_kernel_btf_is_keyed_by_its_build_id(cache: Path) -> None:
     size = len(Path(KERNEL_BTF).read_bytes())
     assert decode(cached.read_bytes(), f"vmlinux-{build_id}-{size}") is not None
     assert decode(cached.read_bytes(), f"vmlinux-{build_id}-{size + 1}") is None
+
+
+def test_the_mapped_kernel_btf_reads_as_the_read_one(cache: Path) -> None:
+    """Linux 6.16 on maps /sys/kernel/btf/vmlinux (read-only, private): the target built on
+    the mapping finds and decodes what one built on a read copy does."""
+    if not os.path.exists(KERNEL_BTF):
+        pytest.skip("no kernel BTF")
+    mapped = targetbtf.read_target(KERNEL_BTF)
+    copy = Path(KERNEL_BTF).read_bytes()
+    with open(KERNEL_BTF, "rb") as f:
+        try:
+            mmap.mmap(f.fileno(), 0, mmap.MAP_PRIVATE, mmap.PROT_READ).close()
+        except OSError:
+            assert isinstance(mapped, bytes)  # an older kernel: read
+        else:
+            assert isinstance(mapped, mmap.mmap)
+    assert len(mapped) == len(copy) and mapped[:4096] == copy[:4096]
+    warm = open_target(KERNEL_BTF, {ENV_CACHE: str(cache)})  # builds on the mapping
+    read = TargetBtf(copy)
+    for kind, name in (
+        (Kind.STRUCT, "task_struct"),
+        (Kind.STRUCT, "sk_buff"),
+        (Kind.ENUM, "bpf_cmd"),
+    ):
+        found = warm.candidates(kind, name)
+        assert found == read.candidates(kind, name) != []
+        assert warm.btf.type(found[0]) == read.btf.type(found[0])
