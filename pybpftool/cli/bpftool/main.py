@@ -1,13 +1,13 @@
 """main: the `pybpftool` command: what iproute2 lacks (offline inspection, verification).
 
-click is imported only here, never by pyip/pytc start-up; rich only when a table is drawn.
+click is imported only here, never by pyip/pytc start-up; rich only when a table is drawn
+in a terminal (or must wrap), json only when a document is printed.
 Commands take prefixes and `help` as bpftool's do (groups.py). With `--json`, a failure is
 also a JSON object on stdout, `{"error": "..."}`, as bpftool -j prints it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
@@ -83,7 +83,7 @@ def object_show(file: str, as_json: bool) -> None:
     _confine([file])
     spec = parse_object(file)
     if as_json:
-        sys.stdout.write(json.dumps(object_to_json(spec, file), indent=2) + "\n")
+        _write_json(object_to_json(spec, file))
     else:
         render_object(spec, file, _console())
 
@@ -159,7 +159,7 @@ def object_verify(
     verifyshow.check_type_choice(types, spec)
     if as_json:
         verdicts = verify_object(Kernel(), spec, types, None, target_btf, log_bytes, budget)
-        sys.stdout.write(json.dumps(verifyshow.verdicts_to_json(verdicts, file), indent=2) + "\n")
+        _write_json(verifyshow.verdicts_to_json(verdicts, file))
     elif _plain_stdout():
         verdicts = verify_object(Kernel(), spec, types, None, target_btf, log_bytes, budget)
         text = verifyshow.plain_verdicts(verdicts, file, verbose, PIPE_WIDTH)
@@ -249,7 +249,7 @@ def sandbox_status(as_json: bool) -> None:
 
     doc = status()
     if as_json:
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        _write_json(doc)
         return
     sys.stdout.write(
         f"landlock abi {doc['abi']} (PYBPFTOOL_SANDBOX={doc['mode']})\n"
@@ -277,7 +277,7 @@ def sandbox_check(as_json: bool) -> int:
     results = check(mount)
     good = all((r["outcome"] == "denied") == (r["expected"] == "deny") for r in results)
     if as_json:
-        sys.stdout.write(json.dumps({"ok": good, "results": results}, indent=2) + "\n")
+        _write_json({"ok": good, "results": results})
     else:
         for r in results:
             verdict = "ok  " if (r["outcome"] == "denied") == (r["expected"] == "deny") else "FAIL"
@@ -307,6 +307,13 @@ def complete_words(tool: str, words: tuple[str, ...]) -> None:
 
     for word in candidates(tool, list(words)):
         sys.stdout.write(word + "\n")
+
+
+def _write_json(doc: object) -> None:
+    """_write_json: `doc` as an indented JSON document on stdout."""
+    import json
+
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
 def _confine(inputs: list[str], output_dir: str | None = None) -> None:
@@ -349,7 +356,7 @@ def main(argv: list[str] | None = None, *, console: bool = False) -> int:
         try:
             return body()
         except PyBpfError as err:
-            sys.stdout.write(json.dumps({"error": err.message}, indent=2) + "\n")
+            _write_json({"error": err.message})
             raise  # and on stderr as usual, with the usual exit status
 
     return run("pybpftool", json_errors if _wants_json(args) else body)
