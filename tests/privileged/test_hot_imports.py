@@ -145,3 +145,9 @@ def test_object_verify_with_a_warm_core_cache(env: dict[str, str], tmp_path: Pat
     table = imported([*verify, obj], env)  # piped: plain text
     assert "pybpftool.cli.bpftool.verifyshow" in table
     assert table & (VERIFY_NEVER | {"json"}) == set()
+
+
+def test_object_show_piped(env: dict[str, str]) -> None:
+    mods = imported([str(BIN / "pybpftool"), "object", "show", str(build("call_order"))], env)
+    assert "pybpftool.cli.bpftool.objshow" in mods
+    assert mods & {"rich", "json", "elftools", "pyroute2"} == set()

@@ -77,13 +77,16 @@ def object_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
 def object_show(file: str, as_json: bool) -> None:
     """Show the maps and programs of FILE as the loader sees them."""
-    from pybpftool.cli.bpftool.objshow import object_to_json, render_object
+    from pybpftool.cli.bpftool.objshow import object_to_json, plain_object, render_object
     from pybpftool.parser import parse_object
 
     _confine([file])
     spec = parse_object(file)
+    text = plain_object(spec, file, PIPE_WIDTH) if not as_json and _plain_stdout() else None
     if as_json:
         _write_json(object_to_json(spec, file))
+    elif text is not None:
+        sys.stdout.write(text)
     else:
         render_object(spec, file, _console())
 
