@@ -4,16 +4,21 @@ CO-RE looks target types up by kind and essential name (`task_struct___old` -> `
 The index holds, for the kinds a relocation can start from, every essential name with its
 type ids, next to BtfSpec's record offsets and kinds. Building it costs one pass over the
 type section; `encode`/`decode` turn it into a compact marshal blob for the on-disk cache
-(marshal, never pickle: loading it cannot run code). A decoded blob is checked against the
-BTF's digest, the type count and its own checksum, and every record is still checked against
-the kind table when it is decoded, so a damaged cache is rebuilt, never believed.
+(marshal, never pickle: loading it cannot run code). A decoded blob is checked against its
+key (what the BTF it indexes is: loader/targetbtf.py), the type count and its own checksum,
+and every record is still checked against the kind table when it is decoded, so a damaged
+cache is rebuilt, never believed.
+
+The names stay one string in the blob (NameIndex): an object asks for a handful of names
+of the kernel's tens of thousands, and a dict of them all cost more to unmarshal (7 ms)
+than the rest of a warm load.
 """
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import struct
+import zlib
 from array import array
 from typing import NamedTuple
 
@@ -22,7 +27,7 @@ from pybpftool.btf.spec import BtfSpec, parse_btf
 from pybpftool.btf.types import MAX_KIND, Kind
 from pybpftool.errors import ObjectError
 
-FORMAT = 1
+FORMAT = 2
 BTF_MAGIC = 0xEB9F
 # Kinds a relocation's root type can have (typedefs and ints for type relocations).
 ROOT_KINDS = frozenset(
@@ -30,6 +35,59 @@ ROOT_KINDS = frozenset(
 )
 _ROOT_TABLE = bytes(1 if k in ROOT_KINDS else 0 for k in range(256))
 _ENUMS = (Kind.ENUM, Kind.ENUM64)
+_KINDS = bytes(range(MAX_KIND + 1))
+SEP = "\0"  # between names: a BTF string ends at its NUL, so no name holds one
+
+
+class NameIndex:
+    """NameIndex: root type ids by essential name, found without building a dict of all
+    names: `text` is every name between NULs, and the ids of the i-th name are
+    ids[starts[i]:starts[i + 1]]."""
+
+    __slots__ = ("_found", "ids", "starts", "text")
+
+    def __init__(self, text: str, starts: array[int], ids: array[int]) -> None:
+        self.text = text
+        self.starts = starts
+        self.ids = ids
+        self._found: dict[str, list[int]] = {}
+
+    @classmethod
+    def of(cls, names: dict[str, list[int]]) -> NameIndex:
+        """of: the index of `names` (name -> type ids)."""
+        starts, ids = array("I", [0]), array("I")
+        for found in names.values():
+            ids.extend(found)
+            starts.append(len(ids))
+        return cls(SEP + "".join(name + SEP for name in names), starts, ids)
+
+    def get(self, name: str) -> list[int]:
+        """get: the type ids called `name` (none: an empty list)."""
+        found = self._found.get(name)
+        if found is None:
+            at = self.text.find(SEP + name + SEP)
+            if at < 0:
+                found = []
+            else:
+                i = self.text.count(SEP, 0, at)  # the name's place among the names
+                found = self.ids[self.starts[i] : self.starts[i + 1]].tolist()
+            self._found[name] = found
+        return found
+
+    def as_dict(self) -> dict[str, list[int]]:
+        """as_dict: every name with its type ids."""
+        return {name: self.get(name) for name in self.text[1:].split(SEP)[:-1]}
+
+    def fits(self) -> bool:
+        """fits: the three parts agree: one run of ids per name, the runs covering `ids`.
+        (A run's ids are still checked when used: TargetBtf.candidates.)"""
+        starts, text = self.starts, self.text
+        return (
+            text[:1] == SEP == text[-1:]
+            and len(starts) == text.count(SEP)
+            and starts[0] == 0
+            and starts[-1] == len(self.ids)
+        )
 
 
 class TargetIndex(NamedTuple):
@@ -37,7 +95,7 @@ class TargetIndex(NamedTuple):
 
     offsets: array[int]
     kinds: bytes
-    names: dict[str, list[int]]
+    names: NameIndex
 
 
 def byte_order(raw: bytes) -> str:
@@ -51,7 +109,9 @@ def byte_order(raw: bytes) -> str:
 
 
 def digest(raw: bytes) -> str:
-    """digest: the content hash a cached index is keyed and validated by."""
+    """digest: the content hash of a BTF blob, which keys its cached index."""
+    import hashlib  # OpenSSL's: only a target read whole pays its import
+
     return hashlib.sha256(raw).hexdigest()
 
 
@@ -69,35 +129,52 @@ def build_index(btf: BtfSpec) -> TargetIndex:
                 if "___" in name:
                     name = essential_name(name)
                 names.setdefault(name, []).append(type_id)
-    return TargetIndex(array("I", offsets), bytes(kinds), names)
+    return TargetIndex(array("I", offsets), bytes(kinds), NameIndex.of(names))
 
 
 def encode(index: TargetIndex, key: str) -> bytes:
-    """encode: the cache blob of `index` for the BTF whose digest is `key`."""
+    """encode: the cache blob of `index` for the BTF that `key` names.
+
+    Its checksum (CRC-32) is there to catch a damaged file: only root can write the cache
+    folder (loader/targetbtf.py), so no one forges one."""
+    names = index.names
     payload = marshal.dumps(
-        (FORMAT, key, index.offsets.tobytes(), index.kinds, index.names), marshal.version
+        (
+            FORMAT,
+            key,
+            index.offsets.tobytes(),
+            index.kinds,
+            names.text,
+            names.starts.tobytes(),
+            names.ids.tobytes(),
+        ),
+        marshal.version,
     )
-    return hashlib.sha256(payload).digest() + payload
+    return zlib.crc32(payload).to_bytes(4, "little") + payload
 
 
 def decode(blob: bytes, key: str) -> TargetIndex | None:
     """decode: the index in a cache blob, or None if it is damaged, stale or foreign."""
-    checksum, payload = blob[:32], blob[32:]
-    if hashlib.sha256(payload).digest() != checksum:
+    checksum, payload = blob[:4], blob[4:]
+    if len(checksum) != 4 or zlib.crc32(payload) != int.from_bytes(checksum, "little"):
         return None
     try:
-        fmt, found_key, offsets_raw, kinds, names = marshal.loads(payload)
+        fmt, found_key, *parts = marshal.loads(payload)
+        offsets_raw, kinds, text, starts_raw, ids_raw = parts
     except (ValueError, EOFError, TypeError):
         return None
-    if fmt != FORMAT or found_key != key or not isinstance(names, dict):
+    if fmt != FORMAT or found_key != key or not isinstance(text, str):
         return None
-    if not isinstance(offsets_raw, bytes) or not isinstance(kinds, bytes):
+    if not all(isinstance(part, bytes) for part in (offsets_raw, kinds, starts_raw, ids_raw)):
         return None
-    offsets = array("I")
-    if len(offsets_raw) % offsets.itemsize:
-        return None
-    offsets.frombytes(offsets_raw)
-    if len(offsets) != len(kinds) or not offsets or max(kinds) > MAX_KIND:
+    offsets, starts, ids = array("I"), array("I"), array("I")
+    for numbers, raw in ((offsets, offsets_raw), (starts, starts_raw), (ids, ids_raw)):
+        if len(raw) % numbers.itemsize:
+            return None
+        numbers.frombytes(raw)
+    names = NameIndex(text, starts, ids)
+    unknown_kinds = kinds.translate(None, _KINDS)  # what is left is not a kind
+    if len(offsets) != len(kinds) or not offsets or unknown_kinds or not names.fits():
         return None
     return TargetIndex(offsets, kinds, names)
 
@@ -119,7 +196,10 @@ class TargetBtf:
         is `name` (enums and 64-bit enums match each other, as in libbpf)."""
         kinds, btf = self.index.kinds, self.btf
         wanted = _ENUMS if kind in _ENUMS else (kind,)
-        found = [i for i in self.index.names.get(name, ()) if kinds[i] in wanted]
+        named = self.index.names.get(name)
+        if named and max(named) >= len(kinds):
+            raise ObjectError(f"target BTF index: type [{max(named)}] does not exist")
+        found = [i for i in named if kinds[i] in wanted]
         # The index may come from a cache: a candidate must really carry the name.
         for type_id in found:
             if essential_name(btf.type(type_id).name) != name:

@@ -28,7 +28,7 @@ from pybpftool.errors import SandboxError
 from pybpftool.kernel import landlock as ll
 
 ENV = "PYBPFTOOL_SANDBOX"
-FIXED_INPUTS = ("/etc/iproute2", "/sys/kernel/btf", "/proc/self")
+FIXED_INPUTS = ("/etc/iproute2", "/sys/kernel/btf", "/sys/kernel/notes", "/proc/self")
 # Shared libraries that extension modules load lazily (ssl for asyncio under pyroute2, ...).
 SYSTEM_LIBRARIES = (
     "/lib",

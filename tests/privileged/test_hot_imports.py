@@ -9,6 +9,7 @@ Python's import profile, which names every module the process imported.
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 from bpfobjs import build
@@ -105,3 +106,48 @@ def test_xdp_attach(netns: str, env: dict[str, str]) -> None:
     assert "pybpftool.loader.core" in mods
     assert mods >= CONFINING  # a load confines the process (the audit socket opened first)
     assert mods & (NEVER | CO_RE | SHOWING | {"pyroute2.netlink.rtnl.ifinfmsg"}) == set()
+
+
+# pybpftool object verify needs click and the loader, but not what the other subcommands
+# or a cold CO-RE cache need: rich draws only on a terminal (or a table rich must wrap),
+# OpenSSL only hashes a target file that is not the running kernel's, tempfile only writes
+# the cache.
+VERIFY_NEVER = {
+    "rich",
+    "elftools",
+    "pyroute2",
+    "multiprocessing",
+    "hashlib",
+    "_hashlib",
+    "tempfile",
+    "pybpftool.cli.bpftool.objshow",
+    "pybpftool.cli.bpftool.convertcmd",
+    "pybpftool.cli.bpftool.complete",
+    "pybpftool.convert",
+    "pybpftool.sandbox.check",
+}
+
+
+def test_object_verify_with_a_warm_core_cache(env: dict[str, str], tmp_path: Path) -> None:
+    from pybpftool.loader.targetbtf import ENV_CACHE, kernel_build_id
+
+    if kernel_build_id() is None:
+        pytest.skip("the kernel has no build ID: its BTF is keyed by a content hash")
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    env = {**env, ENV_CACHE: str(cache)}
+    verify = [str(BIN / "pybpftool"), "object", "verify"]
+    obj = str(build("core_kernel", "bpfel"))
+    imported([*verify, "--json", obj], env)  # fills the cache
+    as_json = imported([*verify, "--json", obj], env)
+    assert {"pybpftool.loader.verify", "pybpftool.btf.target", "json"} <= as_json
+    assert as_json & VERIFY_NEVER == set()
+    table = imported([*verify, obj], env)  # piped: plain text
+    assert "pybpftool.cli.bpftool.verifyshow" in table
+    assert table & (VERIFY_NEVER | {"json"}) == set()
+
+
+def test_object_show_piped(env: dict[str, str]) -> None:
+    mods = imported([str(BIN / "pybpftool"), "object", "show", str(build("call_order"))], env)
+    assert "pybpftool.cli.bpftool.objshow" in mods
+    assert mods & {"rich", "json", "elftools", "pyroute2"} == set()

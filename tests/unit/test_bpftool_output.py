@@ -24,6 +24,7 @@ from pybpftool.cli.bpftool.verifyshow import (
     check_type_choice,
     exit_status,
     parse_type_choice,
+    plain_verdicts,
     print_verdicts,
     verdicts_to_json,
 )
@@ -232,6 +233,35 @@ def test_verdicts_are_coloured_on_a_terminal_only() -> None:
     assert re.search(r"\x1b\[[0-9;]*31mREJECTED", coloured)
     assert re.search(r"\x1b\[[0-9;]*33mnot verified", coloured)
     assert "nt: not verified: " in plain.export_text()
+
+
+LOG = "x" * 250 + "\n" + "".join(f"{i}: (b7) r0 = {i}\n" for i in range(30)) + "\n  indented\n"
+PIPED_VERDICTS = [
+    verdict(ACCEPTED, "good"),
+    Verdict("bad", "classifier", SCHED_CLS, REJECTED, 13, 7, 40, "permission denied", LOG),
+    Verdict("", "sec/x", SCHED_CLS, REJECTED, 22, None, 5, "invalid argument", "one line"),
+    verdict(NOT_VERIFIED, "nt"),
+    Verdict("back\\slash\x1b", "s\tec", XDP, ACCEPTED, 0, 123456, 7),
+    Verdict("caf\u00e9", "classifier", XDP, ACCEPTED),
+]
+
+
+@pytest.mark.parametrize("width", [60, 120, 200])
+@pytest.mark.parametrize("verbose", [False, True])
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 6])
+def test_piped_verdicts_written_without_rich_read_as_richs(
+    width: int, verbose: bool, count: int
+) -> None:
+    """plain_verdicts writes what print_verdicts prints on a piped console, or declines
+    (a line rich would wrap, a name rich measures itself)."""
+    verdicts = PIPED_VERDICTS[:count]
+    plain = plain_verdicts(verdicts, "dir/f.o", verbose, width)
+    rich = console(width)
+    print_verdicts(verdicts, "dir/f.o", verbose, rich)
+    if plain is not None:
+        assert plain == written(rich)
+    if width == 200:  # the 250-column log line (--verbose shows it), the accented name: rich
+        assert (plain is None) == ((verbose and count >= 2) or count >= 6)
 
 
 # --- JSON errors, help, prefixes ---

@@ -11,7 +11,14 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from pybpftool.cli.bpftool.objshow import MAP_COLUMNS, PROGRAM_COLUMNS, map_row, program_row
+from pybpftool.cli.bpftool.objshow import (
+    MAP_COLUMNS,
+    PROGRAM_COLUMNS,
+    map_row,
+    plain_object,
+    program_row,
+    render_object,
+)
 from pybpftool.cli.bpftool.tables import Column, plain_table, print_table, wrapping_table
 from pybpftool.parser import parse_object
 
@@ -83,3 +90,42 @@ def test_a_terminal_with_colour_gets_richs_styles() -> None:
     console = Console(file=out, width=100, color_system="standard", force_terminal=True)
     print_table(console, "maps", COLUMNS, ROWS)
     assert "\x1b[1m" in out.getvalue()  # rich's bold header: not the plain writer's text
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "t",
+        "/tmp/some dir/prog.o",
+        "  lead",
+        "x" * 36,
+        "x" * 37,
+        "x" * 38,
+        "a " * 30,
+        "caf\u00e9",
+        "",
+    ],
+)
+def test_titles_agree_or_are_left_to_rich(title: str) -> None:
+    rows = [["a", "b", "1", "c", "d"]]  # a table 37 columns wide: a longer title wraps
+    written = agree(title, COLUMNS, rows, 100)
+    assert written == (0 < len(title) <= 37 and title.isascii())
+
+
+@pytest.mark.parametrize("width", [60, 100, 200])
+def test_object_show_written_without_rich_reads_as_richs(target: str, width: int) -> None:
+    """plain_object writes what render_object prints on a piped console, or declines."""
+    written = 0
+    for name in bpfobjs.sources():
+        path = bpfobjs.build(name, target)
+        spec = parse_object(path)
+        plain = plain_object(spec, str(path), width)
+        out = io.StringIO()
+        console = Console(
+            file=out, width=width, color_system=None, highlight=False, markup=False, emoji=False
+        )
+        render_object(spec, str(path), console)
+        if plain is not None:
+            assert plain == out.getvalue()
+            written += 1
+    assert written > 5 or width < 200  # narrower, rich wraps most of them

@@ -1,12 +1,15 @@
 """The target BTF index and its disk cache (issue 6, item 4).
 
-The cache is keyed and checked by the BTF's content hash, rebuilt when stale or damaged,
-used only in a folder only root can write, and written atomically.
+The cache is keyed and checked by the BTF's content hash (the running kernel's: by its build
+ID), rebuilt when stale or damaged, used only in a folder only root can write, and written
+atomically.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
+import struct
 import subprocess
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from bpfobjs import build
 
 from pybpftool.btf import Kind
 from pybpftool.btf import target as target_mod
-from pybpftool.btf.target import TargetBtf, build_index, decode, digest, encode
+from pybpftool.btf.target import NameIndex, TargetBtf, build_index, decode, digest, encode
 from pybpftool.errors import ObjectError
 from pybpftool.loader import targetbtf
 from pybpftool.loader.targetbtf import ENV_CACHE, ENV_TARGET, KERNEL_BTF, open_target
@@ -111,12 +114,44 @@ def test_an_index_of_other_content_is_never_used(
     builds = count_builds(monkeypatch)
     target = open_target(str(btf_file), env)
     assert builds == [1]
-    assert target.index.names == build_index(target.btf).names
+    assert target.index.names.as_dict() == build_index(target.btf).names.as_dict()
 
 
 @pytest.mark.parametrize("blob", [b"", b"\0" * 40, b"x" * 32 + b"not marshal"])
 def test_garbage_decodes_to_nothing(blob: bytes) -> None:
     assert decode(blob, "key") is None
+
+
+def test_a_checksummed_blob_whose_parts_disagree_decodes_to_nothing(btf_file: Path) -> None:
+    index = TargetBtf(btf_file.read_bytes()).index
+    names = index.names
+    assert decode(encode(index, "k"), "k") is not None
+    for bad in (
+        NameIndex(names.text, names.starts[:-1], names.ids),  # a name without its ids
+        NameIndex(names.text, names.starts, names.ids[:-1]),  # ids the runs do not cover
+        NameIndex(names.text[1:], names.starts, names.ids),  # no leading NUL
+    ):
+        assert decode(encode(index._replace(names=bad), "k"), "k") is None
+    kinds = bytearray(index.kinds)
+    kinds[1] = 99
+    assert decode(encode(index._replace(kinds=bytes(kinds)), "k"), "k") is None
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        {},
+        {"task_struct": [3, 9], "": [4], "12": [5], "a b": [1, 2, 6], "x": [7]},
+        {str(n): [n] for n in range(1, 300)},  # names that look like ids
+    ],
+)
+def test_the_name_index_finds_every_name_and_no_other(names: dict[str, list[int]]) -> None:
+    index = NameIndex.of(names)
+    assert index.as_dict() == names
+    for name, ids in names.items():
+        assert index.get(name) == ids
+    for missing in ("task", "struct", "task_struct ", "1 2", "300", "a"):
+        assert index.get(missing) == []
 
 
 def test_a_checksummed_index_that_lies_is_caught_when_used(btf_file: Path) -> None:
@@ -130,8 +165,8 @@ def test_a_checksummed_index_that_lies_is_caught_when_used(btf_file: Path) -> No
     with pytest.raises(ObjectError, match=r"does not match the type index|is not called"):
         for type_id in range(1, len(offsets)):
             target.btf.type(type_id)
-        for name in honest.names:
-            target.candidates(Kind(honest.kinds[honest.names[name][0]]), name)
+        for name, ids in honest.names.as_dict().items():
+            target.candidates(Kind(honest.kinds[ids[0]]), name)
 
 
 @pytest.mark.parametrize("mode", [0o777, 0o755])
@@ -208,3 +243,69 @@ def test_the_kernel_btf_indexes_and_round_trips(cache: Path) -> None:
     for name in ("task_struct", "sk_buff", "pid_type"):
         kind = Kind.ENUM if name == "pid_type" else Kind.STRUCT
         assert cold.candidates(kind, name) == warm.candidates(kind, name) != []
+
+
+def note(name: bytes, kind: int, desc: bytes) -> bytes:
+    """note: one ELF note as /sys/kernel/notes holds them (name and desc 4-byte aligned)."""
+    pad = lambda b: b + bytes(-len(b) % 4)  # noqa: E731
+    return struct.pack("=III", len(name), len(desc), kind) + pad(name) + pad(desc)
+
+
+def test_the_kernel_build_id_is_read_from_its_notes(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    build_id = bytes(range(20))
+    notes.write_bytes(
+        note(b"Xen\0", 3, b"xyz") + note(b"Linux\0", 3, b"") + note(b"GNU\0", 3, build_id)
+    )
+    assert targetbtf.kernel_build_id(str(notes)) == build_id.hex()
+    for broken in (
+        note(b"GNU\0", 3, build_id)[:-4],  # cut short
+        note(b"GNU\0", 1, build_id),  # another note type
+        note(b"GNU\0", 3, b""),  # empty
+        b"",
+    ):
+        notes.write_bytes(broken)
+        assert targetbtf.kernel_build_id(str(notes)) is None
+    assert targetbtf.kernel_build_id(str(tmp_path / "missing")) is None
+
+
+def test_the_kernel_btf_is_keyed_by_its_build_id(cache: Path) -> None:
+    """The running kernel's BTF cannot change before another kernel boots, which has another
+    build ID: its key is the build ID (and size), read without hashing the 5 MB blob."""
+    build_id = targetbtf.kernel_build_id()
+    if not os.path.exists(KERNEL_BTF) or build_id is None:
+        pytest.skip("no kernel BTF or no build ID")
+    env = {ENV_CACHE: str(cache)}
+    open_target(KERNEL_BTF, env)
+    (cached,) = index_files(cache)
+    assert cached.name == f"btf-index-vmlinux-{build_id}.bin"
+    size = len(Path(KERNEL_BTF).read_bytes())
+    assert decode(cached.read_bytes(), f"vmlinux-{build_id}-{size}") is not None
+    assert decode(cached.read_bytes(), f"vmlinux-{build_id}-{size + 1}") is None
+
+
+def test_the_mapped_kernel_btf_reads_as_the_read_one(cache: Path) -> None:
+    """Linux 6.16 on maps /sys/kernel/btf/vmlinux (read-only, private): the target built on
+    the mapping finds and decodes what one built on a read copy does."""
+    if not os.path.exists(KERNEL_BTF):
+        pytest.skip("no kernel BTF")
+    mapped = targetbtf.read_target(KERNEL_BTF)
+    copy = Path(KERNEL_BTF).read_bytes()
+    with open(KERNEL_BTF, "rb") as f:
+        try:
+            mmap.mmap(f.fileno(), 0, mmap.MAP_PRIVATE, mmap.PROT_READ).close()
+        except OSError:
+            assert isinstance(mapped, bytes)  # an older kernel: read
+        else:
+            assert isinstance(mapped, mmap.mmap)
+    assert len(mapped) == len(copy) and mapped[:4096] == copy[:4096]
+    warm = open_target(KERNEL_BTF, {ENV_CACHE: str(cache)})  # builds on the mapping
+    read = TargetBtf(copy)
+    for kind, name in (
+        (Kind.STRUCT, "task_struct"),
+        (Kind.STRUCT, "sk_buff"),
+        (Kind.ENUM, "bpf_cmd"),
+    ):
+        found = warm.candidates(kind, name)
+        assert found == read.candidates(kind, name) != []
+        assert warm.btf.type(found[0]) == read.btf.type(found[0])

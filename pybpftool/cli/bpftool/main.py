@@ -1,13 +1,14 @@
 """main: the `pybpftool` command: what iproute2 lacks (offline inspection, verification).
 
-click is imported only here, never by pyip/pytc start-up; rich only when a table is drawn.
+click is imported only here, never by pyip/pytc start-up; rich only when a table is drawn
+in a terminal (or must wrap), json only when a document is printed.
 Commands take prefixes and `help` as bpftool's do (groups.py). With `--json`, a failure is
 also a JSON object on stdout, `{"error": "..."}`, as bpftool -j prints it.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -20,6 +21,8 @@ from pybpftool.errors import PyBpfError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+PIPE_WIDTH = 200  # columns of a piped table: wide enough not to wrap what a person reads
 
 
 def _console() -> Console:
@@ -37,7 +40,21 @@ def _console() -> Console:
     if sys.stdout.isatty():
         return QuietConsole(highlight=False, markup=False, emoji=False)
     # Piped: no colour and no wrapping at 80 columns (spec/python.md §5).
-    return QuietConsole(color_system=None, highlight=False, markup=False, emoji=False, width=200)
+    return QuietConsole(
+        color_system=None, highlight=False, markup=False, emoji=False, width=PIPE_WIDTH
+    )
+
+
+def _plain_stdout() -> bool:
+    """_plain_stdout: _console() would be an uncoloured UTF-8 console PIPE_WIDTH columns
+    wide that rich does not take for a terminal (it honours TTY_COMPATIBLE and FORCE_COLOR),
+    so plain text written without rich reads the same (and rich's import, 30 ms, is saved)."""
+    if sys.stdout.isatty() or not (sys.stdout.encoding or "").lower().startswith("utf"):
+        return False
+    compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "0"
+    return not os.environ.get("FORCE_COLOR")  # set and not empty: rich takes a terminal
 
 
 @click.group(cls=PrefixGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,13 +77,16 @@ def object_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document for scripts.")
 def object_show(file: str, as_json: bool) -> None:
     """Show the maps and programs of FILE as the loader sees them."""
-    from pybpftool.cli.bpftool.objshow import object_to_json, render_object
+    from pybpftool.cli.bpftool.objshow import object_to_json, plain_object, render_object
     from pybpftool.parser import parse_object
 
     _confine([file])
     spec = parse_object(file)
+    text = plain_object(spec, file, PIPE_WIDTH) if not as_json and _plain_stdout() else None
     if as_json:
-        sys.stdout.write(json.dumps(object_to_json(spec, file), indent=2) + "\n")
+        _write_json(object_to_json(spec, file))
+    elif text is not None:
+        sys.stdout.write(text)
     else:
         render_object(spec, file, _console())
 
@@ -142,7 +162,14 @@ def object_verify(
     verifyshow.check_type_choice(types, spec)
     if as_json:
         verdicts = verify_object(Kernel(), spec, types, None, target_btf, log_bytes, budget)
-        sys.stdout.write(json.dumps(verifyshow.verdicts_to_json(verdicts, file), indent=2) + "\n")
+        _write_json(verifyshow.verdicts_to_json(verdicts, file))
+    elif _plain_stdout():
+        verdicts = verify_object(Kernel(), spec, types, None, target_btf, log_bytes, budget)
+        text = verifyshow.plain_verdicts(verdicts, file, verbose, PIPE_WIDTH)
+        if text is None:
+            verifyshow.print_verdicts(verdicts, file, verbose, _console())
+        else:
+            sys.stdout.write(text)
     else:
         verdicts = verifyshow.render_verdicts(
             Kernel(), spec, types, file, verbose, _console(), target_btf, log_bytes, budget
@@ -225,7 +252,7 @@ def sandbox_status(as_json: bool) -> None:
 
     doc = status()
     if as_json:
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        _write_json(doc)
         return
     sys.stdout.write(
         f"landlock abi {doc['abi']} (PYBPFTOOL_SANDBOX={doc['mode']})\n"
@@ -253,7 +280,7 @@ def sandbox_check(as_json: bool) -> int:
     results = check(mount)
     good = all((r["outcome"] == "denied") == (r["expected"] == "deny") for r in results)
     if as_json:
-        sys.stdout.write(json.dumps({"ok": good, "results": results}, indent=2) + "\n")
+        _write_json({"ok": good, "results": results})
     else:
         for r in results:
             verdict = "ok  " if (r["outcome"] == "denied") == (r["expected"] == "deny") else "FAIL"
@@ -283,6 +310,13 @@ def complete_words(tool: str, words: tuple[str, ...]) -> None:
 
     for word in candidates(tool, list(words)):
         sys.stdout.write(word + "\n")
+
+
+def _write_json(doc: object) -> None:
+    """_write_json: `doc` as an indented JSON document on stdout."""
+    import json
+
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
 def _confine(inputs: list[str], output_dir: str | None = None) -> None:
@@ -325,7 +359,7 @@ def main(argv: list[str] | None = None, *, console: bool = False) -> int:
         try:
             return body()
         except PyBpfError as err:
-            sys.stdout.write(json.dumps({"error": err.message}, indent=2) + "\n")
+            _write_json({"error": err.message})
             raise  # and on stderr as usual, with the usual exit status
 
     return run("pybpftool", json_errors if _wants_json(args) else body)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.bpftool.tables import Column, print_table
+from pybpftool.cli.bpftool.tables import Column, plain_table, print_table
 from pybpftool.cli.common.escape import escape_text
 from pybpftool.spec import MapSpec, ObjectSpec, Pinning, ProgramSpec
 from pybpftool.uapi import attach_type_name, map_type_name, prog_type_name
@@ -172,6 +172,23 @@ def render_object(spec: ObjectSpec, path: str, console: Console) -> None:
     if spec.maps:
         print_table(console, "maps", MAP_COLUMNS, [map_row(m) for m in spec.maps])
     print_table(console, "programs", PROGRAM_COLUMNS, [program_row(p) for p in spec.programs])
+
+
+def plain_object(spec: ObjectSpec, path: str, width: int) -> str | None:
+    """plain_object: the text render_object prints on an uncoloured console `width` columns
+    wide, made without rich; None where rich would wrap or measure something itself."""
+    header = header_line(spec, path)
+    if len(header) > width or not (header.isascii() and header.isprintable()):
+        return None
+    out = [header + "\n"]
+    tables = [("maps", MAP_COLUMNS, [map_row(m) for m in spec.maps])] if spec.maps else []
+    tables.append(("programs", PROGRAM_COLUMNS, [program_row(p) for p in spec.programs]))
+    for title, columns, rows in tables:
+        table = plain_table(title, columns, rows, width)
+        if table is None:
+            return None
+        out.append(table)
+    return "".join(out)
 
 
 def map_row(m: MapSpec) -> list[str]:

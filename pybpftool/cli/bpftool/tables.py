@@ -95,12 +95,14 @@ def print_table(console: Console, title: str, columns: list[Column], rows: list[
 def plain_table(title: str, columns: list[Column], rows: list[list[str]], width: int) -> str | None:
     """plain_table: the text rich prints for the table (its default HEAVY_HEAD box, one space
     of padding, the title left-justified over the table's width), or None when rich would
-    wrap or measure cells itself: the table is wider than `width`, or a cell is not printable
-    ASCII (whose width on a terminal rich looks up per character)."""
+    wrap or measure cells itself: the table is wider than `width`, the title wider than the
+    table (or empty), or a cell or the title is not printable ASCII (whose width on a
+    terminal rich looks up per character)."""
     headers = [col.header for col in columns]
-    every = [headers, *rows]
-    if not all(cell.isascii() and cell.isprintable() for row in every for cell in row):
+    every = [headers, *rows, [title]]
+    if not title or not all(cell.isascii() and cell.isprintable() for row in every for cell in row):
         return None
+    every.pop()
     widths = [max(map(len, column)) for column in zip(*every, strict=True)]
     if sum(widths) + 3 * len(widths) + 1 > width:
         return None
@@ -116,6 +118,8 @@ def plain_table(title: str, columns: list[Column], rows: list[list[str]], width:
         return f"{bar} " + f" {bar} ".join(padded) + f" {bar}\n"
 
     top = rule("┏", "━", "┳", "┓")
+    if len(title) > len(top) - 1:
+        return None  # rich wraps the title over lines of the table's width
     out = [title.ljust(len(top) - 1) + "\n", top, line(headers, "┃"), rule("┡", "━", "╇", "┩")]
     out += [line(row, "│") for row in rows]
     out.append(rule("└", "─", "┴", "┘"))

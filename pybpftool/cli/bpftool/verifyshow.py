@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.bpftool.tables import Column, wrapping_table
+from pybpftool.cli.bpftool.tables import Column, plain_table, wrapping_table
 from pybpftool.cli.common.escape import escape_text
 from pybpftool.errors import UsageError
 from pybpftool.loader.limits import DEFAULT_BUDGET, LOG_SIZE, MapBudget
@@ -146,46 +146,70 @@ VERDICT_WORDS = {
     REJECTED: ("REJECTED", "bold red"),
     NOT_VERIFIED: ("not verified", "yellow"),
 }
+VERDICT_CELL = 3  # the column VERDICT_WORDS colours
+
+
+def verdict_rows(verdicts: list[Verdict]) -> list[list[str]]:
+    """verdict_rows: the table's cells of each verdict, escaped for a terminal."""
+    return [
+        [
+            escape_text(v.name),
+            escape_text(v.section),
+            prog_type_name(v.prog_type) if v.prog_type is not None else "-",
+            VERDICT_WORDS[v.outcome][0],
+            _number(v.processed),
+            _number(v.time_us),
+        ]
+        for v in verdicts
+    ]
+
+
+def note_lines(verdicts: list[Verdict], verbose: bool) -> list[str]:
+    """note_lines: what follows the table: why each program was rejected (with the end of
+    its log, or all of it with `verbose`) or not verified."""
+    lines = []
+    for v in verdicts:
+        if v.outcome == REJECTED:
+            lines.append(f"{escape_text(v.name or v.section)}: {escape_text(v.reason)}")
+            log = v.log.rstrip("\n").split("\n") if v.log else []
+            if not verbose and len(log) > LOG_TAIL_LINES:
+                lines.append(f"[... {len(log) - LOG_TAIL_LINES} lines, --verbose shows them]")
+                log = log[-LOG_TAIL_LINES:]
+            lines += ["  " + escape_text(line) for line in log]
+        elif v.outcome == NOT_VERIFIED:
+            lines.append(
+                f"{escape_text(v.name)}: not verified: {escape_text(v.reason)}; "
+                f"give --type TYPE or --type {escape_text(v.name)}=TYPE"
+            )
+    return lines
 
 
 def print_verdicts(verdicts: list[Verdict], file: str, verbose: bool, console: Console) -> None:
     """print_verdicts: the table, then why each program was rejected or not verified."""
     from rich.text import Text
 
-    rows = []
-    for v in verdicts:
-        word, colour = VERDICT_WORDS[v.outcome]
-        rows.append(
-            [
-                Text(escape_text(v.name)),
-                Text(escape_text(v.section)),
-                Text(prog_type_name(v.prog_type) if v.prog_type is not None else "-"),
-                Text(word, style=colour if console.is_terminal else ""),
-                Text(_number(v.processed)),
-                Text(_number(v.time_us)),
-            ]
-        )
+    styled = console.is_terminal
+    rows = [
+        [
+            Text(cell, style=VERDICT_WORDS[v.outcome][1] if styled and i == VERDICT_CELL else "")
+            for i, cell in enumerate(row)
+        ]
+        for v, row in zip(verdicts, verdict_rows(verdicts), strict=True)
+    ]
     console.print(wrapping_table(escape_text(file), VERDICT_COLUMNS, rows, console.width))
-    for v in verdicts:
-        if v.outcome == REJECTED:
-            _print_rejection(v, verbose, console)
-        elif v.outcome == NOT_VERIFIED:
-            console.print(
-                Text(
-                    f"{escape_text(v.name)}: not verified: {escape_text(v.reason)}; "
-                    f"give --type TYPE or --type {escape_text(v.name)}=TYPE"
-                )
-            )
+    for line in note_lines(verdicts, verbose):
+        console.print(Text(line))
 
 
-def _print_rejection(v: Verdict, verbose: bool, console: Console) -> None:
-    console.print(f"{escape_text(v.name or v.section)}: {escape_text(v.reason)}")
-    lines = v.log.rstrip("\n").split("\n") if v.log else []
-    if not verbose and len(lines) > LOG_TAIL_LINES:
-        console.print(f"[... {len(lines) - LOG_TAIL_LINES} lines, --verbose shows them]")
-        lines = lines[-LOG_TAIL_LINES:]
-    for line in lines:
-        console.print("  " + escape_text(line))
+def plain_verdicts(verdicts: list[Verdict], file: str, verbose: bool, width: int) -> str | None:
+    """plain_verdicts: the text print_verdicts writes on an uncoloured console `width`
+    columns wide, made without rich; None where rich would wrap or measure a line itself
+    (then print_verdicts draws it)."""
+    table = plain_table(escape_text(file), VERDICT_COLUMNS, verdict_rows(verdicts), width)
+    notes = note_lines(verdicts, verbose)
+    if table is None or not all(len(n) <= width and n.isascii() and n.isprintable() for n in notes):
+        return None
+    return table + "".join(n + "\n" for n in notes)
 
 
 def _number(value: int | None) -> str:
