@@ -85,6 +85,10 @@ def test_filter_show(clsact: str, env: dict[str, str]) -> None:
     assert "pybpftool.kernel.info" in mods  # the filter's program named
     full = {"pyroute2.netlink.rtnl.tcmsg"}
     assert mods & (NEVER | LOADING | CONFINING | LOADER_KERNEL | full) == set()
+    # a listing reads no bpf options: the program grammar is a modifying line's
+    grammar = {"pybpftool.cli.tc.bpfopts", "pybpftool.cli.tc.filterprog",
+               "pybpftool.cli.common.bpfsource"}  # fmt: skip
+    assert mods & grammar == set()
 
 
 def test_filter_replace(clsact: str, env: dict[str, str]) -> None:

@@ -27,20 +27,11 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.common.bpfsource import BpfSource
 from pybpftool.cli.common.failures import TALKING, netlink_message, no_device
 from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.ifnames import FILTER_NAMESZ, name_to_index, strncpy, tc_dev_name
 from pybpftool.cli.common.usage import FILTER_USAGE
 from pybpftool.cli.common.words import Words, duparg, invarg
-from pybpftool.cli.tc.bpfopts import parse_bpf_options
-from pybpftool.cli.tc.filterprog import (
-    ParseFailed,
-    ParseSession,
-    commit_filter,
-    load_program,
-    program_record,
-)
 from pybpftool.cli.tc.handles import PARENTS, tc_classid_value
 from pybpftool.cscan import c_unsigned
 from pybpftool.errors import NetlinkFailure
@@ -55,7 +46,9 @@ from pybpftool.netlink.uapi import (
 
 if TYPE_CHECKING:
     from pybpftool.cli.common.attach import Prepared
+    from pybpftool.cli.common.bpfsource import BpfSource
     from pybpftool.cli.common.context import FilterListed, RunContext
+    from pybpftool.cli.tc.filterprog import ParseSession
     from pybpftool.netlink.clsbpf import ActionList, ClsBpfOptions
 
 NETLINK_COMMAND = {"add": "add-filter", "change": "change-filter", "replace": "replace-filter"}
@@ -123,6 +116,7 @@ class FilterRequest:
 
     def options(self, program: bytes | Prepared | None) -> ClsBpfOptions:
         """options: the cls_bpf options of the line, with its program (load_program's)."""
+        from pybpftool.cli.tc.filterprog import program_record
         from pybpftool.netlink.clsbpf import ClsBpfOptions  # lines with actions or templates
 
         gen = (TCA_CLS_FLAGS_SKIP_HW if self.skip_hw else 0) | (
@@ -306,6 +300,9 @@ def modify(run: RunContext, req: FilterRequest, words: Words) -> int:
     if req.command in ("add", "replace"):
         req.protocol = ETH_P_ALL  # RTM_NEWTFILTER with NLM_F_CREATE
     parse_selector(req, words, "modify", run.filters)
+    # what reads and loads the program: a modifying line's only, never `filter show`'s
+    from pybpftool.cli.tc.filterprog import ParseFailed, ParseSession
+
     nl = run.netlink()  # the run's socket, as tc's one rtnl handle serves every line
     index, parent = resolve_target(nl, req)
     # A delete names its filter by parent, pref and handle: the programs of its line
@@ -332,6 +329,9 @@ def _parse_load_send(
     """_parse_load_send: the kind's options (bpf actions loaded as read), the filter's own
     program, then the request, sent inside the commit of the session's loads: the new pins
     appear and the slots of pre-existing maps are written only with the filter."""
+    from pybpftool.cli.tc.bpfopts import parse_bpf_options
+    from pybpftool.cli.tc.filterprog import commit_filter, load_program
+
     if req.kind == "bpf":
         bpf_handle(req)
         parse_bpf_options(req, words, session)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from pybpftool.cli.common.failures import TALKING, netlink_message
 from pybpftool.cli.common.grammar import IprouteExit
 from pybpftool.cli.common.words import Words
-from pybpftool.cli.tc.bpfopts import parse_bpf_options
 from pybpftool.cli.tc.filter import (
     TC_FILTER_KINDS,
     FilterRequest,
@@ -21,7 +20,6 @@ from pybpftool.cli.tc.filter import (
     parse_selector,
     resolve_target,
 )
-from pybpftool.cli.tc.filterprog import ParseFailed, ParseSession, load_program
 from pybpftool.errors import NetlinkFailure
 
 if TYPE_CHECKING:
@@ -50,7 +48,7 @@ def get(run: RunContext, req: FilterRequest, words: Words) -> int:
         garbage = words.peek()
         if req.kind == "bpf":
             bpf_handle(req)
-            if words and _parse_and_drop(req, words, ParseSession(run, nl, dry=True)):
+            if words and _parse_and_drop(run, nl, req, words):
                 return 1
         elif req.kind in TC_FILTER_KINDS:
             raise other_kind(req)
@@ -75,10 +73,15 @@ def get(run: RunContext, req: FilterRequest, words: Words) -> int:
     return 0
 
 
-def _parse_and_drop(req: FilterRequest, words: Words, session: ParseSession) -> bool:
+def _parse_and_drop(run: RunContext, nl: Any, req: FilterRequest, words: Words) -> bool:
     """_parse_and_drop: the bpf options of a `get` line, read as tc does (bytecode checked,
-    objects not loaded: `session` is dry), then dropped (tc finds the words superfluous);
-    True when they did not parse."""
+    objects not loaded: a dry session), then dropped (tc finds the words superfluous); True
+    when they did not parse. Imported here: `filter show` reads no bpf options."""
+    from pybpftool.cli.tc.bpfopts import parse_bpf_options
+    from pybpftool.cli.tc.filterprog import ParseFailed, ParseSession, load_program
+
+    session = ParseSession(run, nl, dry=True)
+
     try:
         parse_bpf_options(req, words, session)
         load_program(req.source, session)
