@@ -155,3 +155,7 @@ def test_object_show_piped(env: dict[str, str]) -> None:
     mods = imported([str(BIN / "pybpftool"), "object", "show", str(build("call_order"))], env)
     assert "pybpftool.cli.bpftool.objshow" in mods
     assert mods & {"rich", "json", "elftools", "pyroute2"} == set()
+    # the sandbox policy reads loader.targetbtf's cache folder: that imports no loading
+    assert "pybpftool.loader.targetbtf" in mods
+    loading = {"pybpftool.loader.core", "pybpftool.loader.maps", "pybpftool.kernel.bpffs"}
+    assert mods & (LOADER_KERNEL | loading) == set()
