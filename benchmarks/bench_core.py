@@ -98,8 +98,8 @@ def in_process(obj: str) -> dict[str, float]:
     """in_process: medians (ms) of parse, CO-RE + requests (target index from the warm cache)
     and PROG_LOAD of every program, imports already paid."""
     from pybpftool.kernel.bpf import Kernel
-    from pybpftool.loader.core import program_request
     from pybpftool.loader.corerelo import CoreRelocator
+    from pybpftool.loader.programs import program_request
     from pybpftool.parser import parse_object
 
     kernel = Kernel()

@@ -65,8 +65,8 @@ def paired(theirs: list[str], ours: list[str], env: dict[str, str], fresh: str |
 def slow_verification(obj: str) -> float:
     """slow_verification: seconds the kernel spends refusing txn_slow's classifier (no log)."""
     from pybpftool.kernel.bpf import Kernel
-    from pybpftool.loader.core import program_request
     from pybpftool.loader.maps import MapContext, create_maps
+    from pybpftool.loader.programs import program_request
     from pybpftool.loader.txn import Transaction
     from pybpftool.parser import parse_object
 

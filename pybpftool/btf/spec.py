@@ -2,7 +2,8 @@
 
 `parse_btf` validates the header and makes one pass over the type section to record where
 each type starts (cilium/ebpf's lazy decoder idea, spec/loaders.md §4); a type is decoded
-only when asked for. Every malformed input raises ObjectError.
+only when asked for, and so is each name: a warm CO-RE load reads a handful of the kernel's
+2.3 MB of names. Every malformed input raises ObjectError.
 """
 
 from __future__ import annotations
@@ -140,9 +141,6 @@ class BtfSpec:
         self._strings: dict[int, str] = {0: ""}
         # Decoded struct members by raw record, without and with kind_flag (see _members).
         self._member_memo: tuple[dict[tuple[int, ...], Member], ...] = ({}, {})
-        strings = raw[self._str_start : self._str_end]
-        # An ASCII string section (the usual case) is decoded once; each name is a slice.
-        self._ascii = strings.decode("ascii") if strings.isascii() else None
 
     def with_patched_records(self, raw: bytes, types: Mapping[int, BtfType]) -> BtfSpec:
         """with_patched_records: this spec over `raw`, a copy whose records of `types` were
@@ -222,14 +220,9 @@ class BtfSpec:
         start = self._str_start + offset
         if offset < 0 or start >= self._str_end:
             raise ObjectError(f".BTF: string offset {offset} outside the string section")
-        if self._ascii is not None:
-            stop = self._ascii.find("\0", offset)
-            if stop >= 0:
-                return self._ascii[offset:stop]
-        else:
-            stop = self.raw.find(b"\0", start, self._str_end)
-            if stop >= 0:
-                return decode_name(self.raw[start:stop])
+        stop = self.raw.find(b"\0", start, self._str_end)
+        if stop >= 0:
+            return decode_name(self.raw[start:stop])
         raise ObjectError(f".BTF: string at offset {offset} is not NUL-terminated")
 
     def type(self, type_id: int) -> BtfType:

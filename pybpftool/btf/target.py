@@ -155,7 +155,7 @@ def encode(index: TargetIndex, key: str) -> bytes:
 
 def decode(blob: bytes, key: str) -> TargetIndex | None:
     """decode: the index in a cache blob, or None if it is damaged, stale or foreign."""
-    checksum, payload = blob[:4], blob[4:]
+    checksum, payload = blob[:4], memoryview(blob)[4:]  # not a 1 MB copy: read in place
     if len(checksum) != 4 or zlib.crc32(payload) != int.from_bytes(checksum, "little"):
         return None
     try:

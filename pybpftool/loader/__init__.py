@@ -1,6 +1,40 @@
-"""loader: ObjectSpec -> maps and programs in the kernel, iproute2's way (see core.py)."""
+"""loader: ObjectSpec -> maps and programs in the kernel, iproute2's way (see core.py).
 
-from pybpftool.loader.core import LoadedObject, LoadOptions, Program, load_object, select_programs
-from pybpftool.loader.maps import Map
+The names below are loaded on first use (PEP 562): the sandbox policy of every command reads
+loader.targetbtf's cache folder, and `object show` or `object verify` would otherwise import
+the whole loader (core.py, pinning, publishing) through this package.
+"""
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the console's start-up)
+if TYPE_CHECKING:
+    from pybpftool.loader.core import (
+        LoadedObject,
+        LoadOptions,
+        Program,
+        load_object,
+        select_programs,
+    )
+    from pybpftool.loader.maps import Map
+
+_HOMES = {
+    **dict.fromkeys(
+        ("LoadOptions", "LoadedObject", "Program", "load_object", "select_programs"), "core"
+    ),
+    "Map": "maps",
+}
 
 __all__ = ["LoadOptions", "LoadedObject", "Map", "Program", "load_object", "select_programs"]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = __import__(f"{__name__}.{home}", fromlist=[name])
+    value = getattr(module, name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

@@ -13,13 +13,12 @@ typing.NamedTuple compiles a string annotation into a ForwardRef per field, whic
 attach, defining these records, paid for.
 """
 
-import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from pybpftool.errors import ObjectError, PinError
 from pybpftool.kernel import bpffs
-from pybpftool.kernel.bpf import LoadResult, ProgRequest
+from pybpftool.kernel.bpf import LoadResult
 from pybpftool.kernel.fd import Fd
 from pybpftool.loader import report, slots
 from pybpftool.loader.btfload import load_btf
@@ -27,12 +26,10 @@ from pybpftool.loader.corerelo import CoreRelocator
 from pybpftool.loader.limits import verifier_log_size
 from pybpftool.loader.maps import PROG_ARRAY, Map, MapContext, MapKernel, create_maps
 from pybpftool.loader.programs import (
-    FUNC_INFO_SIZE,
-    LINE_INFO_SIZE,
     ProgKernel,
-    ext_records,
+    check_byte_order,
     load_program,
-    relocate,
+    program_request,
 )
 from pybpftool.loader.publish import LoadGroup, pin_key
 from pybpftool.loader.txn import SlotWrite, Transaction
@@ -307,45 +304,6 @@ def _load(plan: _Plan, txn: Transaction, group: LoadGroup) -> LoadedObject:
     )
 
 
-def program_request(
-    spec: ObjectSpec,
-    prog: ProgramSpec,
-    prog_type: int,
-    fds: dict[str, int],
-    btf_fd: int,
-    expected_attach_type: int | None,
-    core: CoreRelocator | None = None,
-) -> ProgRequest:
-    """program_request: PROG_LOAD fields for `prog` with map fds patched in and CO-RE
-    relocations applied (against `core`'s target, by default the running kernel's BTF)."""
-    insns = bytearray(relocate(prog, fds, spec.byteorder))
-    poisoned = (core or CoreRelocator(spec)).apply(prog, insns)
-    func_info, line_info = b"", b""
-    if btf_fd and spec.btf_ext is not None:
-        func_info, line_info = ext_records(prog, spec.btf_ext, spec.byteorder)
-    attach = expected_attach_type
-    if attach is None:
-        attach = prog.expected_attach_type if prog.type == prog_type else None
-    return ProgRequest(
-        prog_type=prog_type,
-        insns=bytes(insns),
-        license=spec.license,
-        name=prog.name,
-        expected_attach_type=attach or 0,
-        kern_version=spec.kern_version or 0,
-        prog_flags=BPF_F_SLEEPABLE if prog.sleepable else 0,
-        prog_btf_fd=btf_fd if func_info else 0,
-        func_info=func_info,
-        func_info_rec_size=FUNC_INFO_SIZE,
-        line_info=line_info,
-        line_info_rec_size=LINE_INFO_SIZE,
-        core_poisoned=poisoned,
-    )
-
-
-BPF_F_SLEEPABLE = 1 << 4
-
-
 def _program_type(prog: ProgramSpec, options: LoadOptions) -> int:
     if options.prog_type is not None:
         return options.prog_type
@@ -355,13 +313,6 @@ def _program_type(prog: ProgramSpec, options: LoadOptions) -> int:
             "program type; give one"
         )
     return prog.type
-
-
-def check_byte_order(spec: ObjectSpec) -> None:
-    host = "<" if sys.byteorder == "little" else ">"
-    if spec.byteorder != host:
-        ours, theirs = ("little", "big") if host == "<" else ("big", "little")
-        raise ObjectError(f"We are {ours} endian, eBPF object is {theirs} endian!")
 
 
 def _pin_paths(spec: ObjectSpec, options: LoadOptions) -> dict[str, str]:

@@ -24,20 +24,22 @@ from __future__ import annotations
 import errno as _errno
 import os
 import struct
+import sys
 from typing import Protocol
 
 from pybpftool.btf import BtfExt
 from pybpftool.errors import ObjectError, VerifierError
 from pybpftool.insn import BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, set_imm, set_src
 from pybpftool.kernel.bpf import BPF_LOG_LEVEL1, LoadResult, ProgRequest
-from pybpftool.loader.corerelo import explain_poison
+from pybpftool.loader.corerelo import CoreRelocator, explain_poison
 from pybpftool.loader.limits import LOG_SIZE, LOG_SIZE_ENV
-from pybpftool.spec import ProgramSpec, RefKind
+from pybpftool.spec import ObjectSpec, ProgramSpec, RefKind
 
 LOG_START = 1 << 16  # iproute2's first verifier log buffer
 BPF_MAXINSNS = 4096  # linux/bpf_common.h
 LOG_TAIL = 4096  # without verbose, the log is trimmed to its last 4 KiB (iproute2)
 FUNC_INFO_SIZE, LINE_INFO_SIZE = 8, 16
+BPF_F_SLEEPABLE = 1 << 4
 
 
 class ProgKernel(Protocol):
@@ -90,6 +92,49 @@ def ext_records(prog: ProgramSpec, ext: BtfExt, byteorder: str) -> tuple[bytes, 
     func_bytes = b"".join([func_record.pack(*f) for f in funcs])
     line_bytes = b"".join([line_record.pack(*ln) for ln in lines])
     return func_bytes, line_bytes
+
+
+def program_request(
+    spec: ObjectSpec,
+    prog: ProgramSpec,
+    prog_type: int,
+    fds: dict[str, int],
+    btf_fd: int,
+    expected_attach_type: int | None,
+    core: CoreRelocator | None = None,
+) -> ProgRequest:
+    """program_request: PROG_LOAD fields for `prog` with map fds patched in and CO-RE
+    relocations applied (against `core`'s target, by default the running kernel's BTF)."""
+    insns = bytearray(relocate(prog, fds, spec.byteorder))
+    poisoned = (core or CoreRelocator(spec)).apply(prog, insns)
+    func_info, line_info = b"", b""
+    if btf_fd and spec.btf_ext is not None:
+        func_info, line_info = ext_records(prog, spec.btf_ext, spec.byteorder)
+    attach = expected_attach_type
+    if attach is None:
+        attach = prog.expected_attach_type if prog.type == prog_type else None
+    return ProgRequest(
+        prog_type=prog_type,
+        insns=bytes(insns),
+        license=spec.license,
+        name=prog.name,
+        expected_attach_type=attach or 0,
+        kern_version=spec.kern_version or 0,
+        prog_flags=BPF_F_SLEEPABLE if prog.sleepable else 0,
+        prog_btf_fd=btf_fd if func_info else 0,
+        func_info=func_info,
+        func_info_rec_size=FUNC_INFO_SIZE,
+        line_info=line_info,
+        line_info_rec_size=LINE_INFO_SIZE,
+        core_poisoned=poisoned,
+    )
+
+
+def check_byte_order(spec: ObjectSpec) -> None:
+    host = "<" if sys.byteorder == "little" else ">"
+    if spec.byteorder != host:
+        ours, theirs = ("little", "big") if host == "<" else ("big", "little")
+        raise ObjectError(f"We are {ours} endian, eBPF object is {theirs} endian!")
 
 
 def load_program(

@@ -16,18 +16,20 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from pybpftool.errors import ObjectError, VerifierError
 from pybpftool.kernel.bpf import BPF_LOG_STATS
 from pybpftool.loader.btfload import load_btf
-from pybpftool.loader.core import LoaderKernel, check_byte_order, program_request
 from pybpftool.loader.corerelo import CORE_FAILURE, CoreRelocator
 from pybpftool.loader.limits import DEFAULT_BUDGET, LOG_SIZE, MapBudget, check_budget
 from pybpftool.loader.maps import MapContext, create_maps
-from pybpftool.loader.programs import load_with_log
+from pybpftool.loader.programs import check_byte_order, load_with_log, program_request
 from pybpftool.loader.txn import Transaction
 from pybpftool.spec import ObjectSpec, ProgramSpec
+
+if TYPE_CHECKING:  # loading for real (core.py: pins, publishing) is not verify's
+    from pybpftool.loader.core import LoaderKernel
 
 STATS_LOG_SIZE = 1 << 14
 _PROCESSED = re.compile(r"processed (\d+) insns")

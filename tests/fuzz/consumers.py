@@ -23,8 +23,8 @@ from pybpftool.btf.fixup import sanitize
 from pybpftool.btf.target import TargetBtf
 from pybpftool.cli.bpftool.objshow import object_to_json, render_object
 from pybpftool.errors import PyBpfError
-from pybpftool.loader.core import program_request
 from pybpftool.loader.corerelo import CoreRelocator
+from pybpftool.loader.programs import program_request
 from pybpftool.parser import parse_object
 from pybpftool.spec import ObjectSpec
 from pybpftool.uapi import BpfProgType

@@ -115,8 +115,11 @@ def test_xdp_attach(netns: str, env: dict[str, str]) -> None:
 # pybpftool object verify needs click and the loader, but not what the other subcommands
 # or a cold CO-RE cache need: rich draws only on a terminal (or a table rich must wrap),
 # OpenSSL only hashes a target file that is not the running kernel's, tempfile only writes
-# the cache.
+# the cache; it pins nothing, so none of loading for real (load_object, publishing, bpffs).
 VERIFY_NEVER = {
+    "pybpftool.loader.core",
+    "pybpftool.loader.publish",
+    "pybpftool.kernel.bpffs",
     "rich",
     "elftools",
     "pyroute2",
@@ -155,3 +158,7 @@ def test_object_show_piped(env: dict[str, str]) -> None:
     mods = imported([str(BIN / "pybpftool"), "object", "show", str(build("call_order"))], env)
     assert "pybpftool.cli.bpftool.objshow" in mods
     assert mods & {"rich", "json", "elftools", "pyroute2"} == set()
+    # the sandbox policy reads loader.targetbtf's cache folder: that imports no loading
+    assert "pybpftool.loader.targetbtf" in mods
+    loading = {"pybpftool.loader.core", "pybpftool.loader.maps", "pybpftool.kernel.bpffs"}
+    assert mods & (LOADER_KERNEL | loading) == set()

@@ -8,6 +8,7 @@ import json
 import shutil
 import struct
 import subprocess
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -419,6 +420,24 @@ def test_string_without_terminating_nul(bo: str) -> None:
     btf = parse_btf(blob(bo, int_rec(bo, name_off=1), b"\0int"), bo)
     with pytest.raises(ObjectError, match="string at offset 1 is not NUL-terminated"):
         btf.type(1)
+
+
+@pytest.mark.parametrize("last", [b"plain", b"bad\xff"], ids=["ascii", "not-utf8"])
+def test_names_are_read_on_demand_from_a_large_string_section(bo: str, last: bytes) -> None:
+    """A kernel's BTF has megabytes of names of which a CO-RE load reads a handful: the
+    spec decodes each name when asked (the same name either way), never the whole section."""
+    strings = b"\0int\0caf\xc3\xa9\0" + b"x" * 4_000_000 + b"\0" + last + b"\0"
+    types = int_rec(bo, 1) + int_rec(bo, 5) + int_rec(bo, len(strings) - len(last) - 1)
+    data = blob(bo, types, strings)
+    tracemalloc.start()
+    try:
+        btf = parse_btf(data, bo)
+        names = [btf.type(type_id).name for type_id in (1, 2, 3)]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert names == ["int", "caf\u00e9", last.decode("utf-8", "backslashreplace")]
+    assert peak < 1_000_000  # a copy or a decoded str of the section would be 4 MB
 
 
 @pytest.mark.parametrize(
