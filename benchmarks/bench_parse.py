@@ -87,9 +87,9 @@ def rebuild_records(spec: ObjectSpec) -> None:
     """rebuild_records: construct every map and program of `spec` again from its own fields,
     with no parsing at all: the floor of any parser returning this spec."""
     for m in spec.maps:
-        type(m)(**m.__dict__)
+        type(m)(**m._asdict())
     for p in spec.programs:
-        type(p)(**p.__dict__)
+        type(p)(**p._asdict())
 
 
 RUNNERS: dict[str, Callable[[bytes], object]] = {
