@@ -37,6 +37,7 @@ from pybpftool.cli.common.grammar import GlobalOptions
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
     from pybpftool.btf.target import TargetBtf
+    from pybpftool.loader.programs import ProgramMemo
     from pybpftool.netlink import Netlink
     from pybpftool.sandbox import Policy
     from pybpftool.spec import ObjectSpec
@@ -76,6 +77,7 @@ class RunContext:
         "_mount",
         "_netlink",
         "_parsed",
+        "_program_memo",
         "_targets",
         "console",
         "filters",
@@ -95,6 +97,7 @@ class RunContext:
         self.policy: Policy | None = None
         self._parsed: dict[FileKey, ObjectSpec] = {}
         self._targets: dict[FileKey, TargetBtf] = {}
+        self._program_memo: ProgramMemo | None = None
         self._mount: str | None = None  # the bpffs mount point, once found (or mounted)
         self._hierarchy = False  # its tc/globals folders and xdp, ip links made
         self._netlink: Netlink | None = None
@@ -199,6 +202,15 @@ class RunContext:
         if spec is None:
             spec = self._parsed[key] = parse_object(path)
         return spec
+
+    def program_memo(self) -> ProgramMemo:
+        """program_memo: the run's memo of what loads derive from a parsed program alone
+        (its func and line info), made by the first load."""
+        if self._program_memo is None:
+            from pybpftool.loader.programs import ProgramMemo
+
+            self._program_memo = ProgramMemo()
+        return self._program_memo
 
     def open_target(self, path: str) -> TargetBtf:
         """open_target: the CO-RE target BTF at `path`, read and indexed once per run while
