@@ -78,6 +78,7 @@ class RunContext:
         "_netlink",
         "_parsed",
         "_program_memo",
+        "_settled",
         "_targets",
         "console",
         "filters",
@@ -98,6 +99,7 @@ class RunContext:
         self._parsed: dict[FileKey, ObjectSpec] = {}
         self._targets: dict[FileKey, TargetBtf] = {}
         self._program_memo: ProgramMemo | None = None
+        self._settled = False  # the sandbox would change nothing any more (confine)
         self._mount: str | None = None  # the bpffs mount point, once found (or mounted)
         self._hierarchy = False  # its tc/globals folders and xdp, ip links made
         self._netlink: Netlink | None = None
@@ -154,10 +156,13 @@ class RunContext:
         refuses in its own words), create and remove only beneath `pin_root`. The policy is
         built on the first call that needs one, none when the sandbox would change nothing
         (sandbox.settled: off, confined already, `auto` without Landlock)."""
+        if self._settled:
+            return
         from pybpftool import sandbox
         from pybpftool.pinning import PINNING_DB
 
         if sandbox.settled():
+            self._settled = True  # Landlock domains only narrow: settled for the run
             return
         if self.policy is None:
             inputs = dict.fromkeys([*self.inputs, *named, PINNING_DB])  # each once
