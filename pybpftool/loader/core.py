@@ -27,6 +27,7 @@ from pybpftool.loader.limits import verifier_log_size
 from pybpftool.loader.maps import PROG_ARRAY, Map, MapContext, MapKernel, create_maps
 from pybpftool.loader.programs import (
     ProgKernel,
+    ProgramMemo,
     check_byte_order,
     load_program,
     program_request,
@@ -74,6 +75,7 @@ class LoadOptions(NamedTuple):
     open_target: "Callable[[str], TargetBtf] | None" = None  # e.g. a -batch's memo of targets
     group: LoadGroup | None = None  # the other loads of this command, committed together
     ifindex: int = 0  # offload (xdpoffload, skip_sw): maps and programs for this device
+    memo: ProgramMemo | None = None  # e.g. a -batch's: func and line info worked out once
 
 
 class Program(NamedTuple):
@@ -287,7 +289,14 @@ def _load(plan: _Plan, txn: Transaction, group: LoadGroup) -> LoadedObject:
     loaded = []
     for prog in chosen:
         req = program_request(
-            spec, prog, types[id(prog)], fds, ctx.btf_fd, options.expected_attach_type, core
+            spec,
+            prog,
+            types[id(prog)],
+            fds,
+            ctx.btf_fd,
+            options.expected_attach_type,
+            core,
+            options.memo,
         )._replace(prog_ifindex=options.ifindex)
         log_size = verifier_log_size(options.env)
         result = load_program(kernel, req, prog.section, options.verbose, log_size)

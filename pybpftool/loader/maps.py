@@ -151,10 +151,12 @@ def _get_or_create(
     try:
         pinned = _open_pinned(kernel, txn, spec, req, path, ctx) if path is not None else None
         if pinned is not None:
-            _report(ctx, report.map_pinned(spec))
+            if ctx.report is not None:
+                _report(ctx, report.map_pinned(spec))
             return pinned
         fd = txn.own(_create(kernel, req, spec))
-        _report(ctx, report.map_loaded(spec, req, int(fd)))
+        if ctx.report is not None:  # the report's lines are written only to be printed
+            _report(ctx, report.map_loaded(spec, req, int(fd)))
     finally:
         if template is not None:
             template.close()  # the outer map copied what it needed (libbpf closes it too)

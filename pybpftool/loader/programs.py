@@ -94,6 +94,28 @@ def ext_records(prog: ProgramSpec, ext: BtfExt, byteorder: str) -> tuple[bytes, 
     return func_bytes, line_bytes
 
 
+class ProgramMemo:
+    """ProgramMemo: what a load derives from a parsed program alone, its func_info and
+    line_info records, kept for a run (a -batch loads the same object line after line).
+    Entries are keyed by the ProgramSpec object and hold it, so an id is never reused: a
+    file that changed between lines is parsed again (RunContext.parse) into new specs,
+    which miss and are worked out afresh."""
+
+    __slots__ = ("_ext",)
+
+    def __init__(self) -> None:
+        self._ext: dict[int, tuple[ProgramSpec, BtfExt, str, tuple[bytes, bytes]]] = {}
+
+    def ext_records(self, prog: ProgramSpec, ext: BtfExt, byteorder: str) -> tuple[bytes, bytes]:
+        """ext_records: programs.ext_records(prog, ext, byteorder), worked out once."""
+        kept = self._ext.get(id(prog))
+        if kept is not None and kept[0] is prog and kept[1] is ext and kept[2] == byteorder:
+            return kept[3]
+        records = ext_records(prog, ext, byteorder)
+        self._ext[id(prog)] = (prog, ext, byteorder, records)
+        return records
+
+
 def program_request(
     spec: ObjectSpec,
     prog: ProgramSpec,
@@ -102,14 +124,17 @@ def program_request(
     btf_fd: int,
     expected_attach_type: int | None,
     core: CoreRelocator | None = None,
+    memo: ProgramMemo | None = None,
 ) -> ProgRequest:
     """program_request: PROG_LOAD fields for `prog` with map fds patched in and CO-RE
-    relocations applied (against `core`'s target, by default the running kernel's BTF)."""
+    relocations applied (against `core`'s target, by default the running kernel's BTF);
+    its func and line info from `memo` when given."""
     insns = bytearray(relocate(prog, fds, spec.byteorder))
     poisoned = (core or CoreRelocator(spec)).apply(prog, insns)
     func_info, line_info = b"", b""
     if btf_fd and spec.btf_ext is not None:
-        func_info, line_info = ext_records(prog, spec.btf_ext, spec.byteorder)
+        records = memo.ext_records if memo is not None else ext_records
+        func_info, line_info = records(prog, spec.btf_ext, spec.byteorder)
     attach = expected_attach_type
     if attach is None:
         attach = prog.expected_attach_type if prog.type == prog_type else None

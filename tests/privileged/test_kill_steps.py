@@ -119,7 +119,7 @@ def test_a_kill_at_any_step_leaves_only_complete_pins(
     counts = call_counts(argv, env, tmp_path / "calls.txt")
     assert sorted(pin_files(globals_dir)) == pinned
     published = 0 if keep_pins else len(pinned)
-    # sendto: the filter request (the device's index comes from if_nametoindex, an ioctl)
+    # sendto: the filter request (the device's index comes from SIOCGIFINDEX, an ioctl)
     assert counts["bpf"] >= 15 and counts["renameat2"] == published and counts["sendto"] >= 1
     tried = 0
     for call, total in counts.items():

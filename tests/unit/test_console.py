@@ -78,7 +78,8 @@ def test_a_console_script_defers_young_collections_and_main_does_not() -> None:
 
 def test_a_console_batch_collects_as_usual_after_its_first_line(tmp_path: Path) -> None:
     """A console -batch goes back to Python's young threshold once its first line has run:
-    what its lines leave in reference cycles is collected as usual."""
+    what its lines leave in reference cycles is collected as usual, and what the process
+    held by then (its modules and classes) is frozen out of those collections."""
     import sys
 
     from pybpftool.cli.common.boundary import USUAL_YOUNG_THRESHOLD, YOUNG_THRESHOLD
@@ -92,10 +93,13 @@ def test_a_console_batch_collects_as_usual_after_its_first_line(tmp_path: Path) 
         "seen = []\n"
         "real = frontend._dispatch\n"
         "def spy(*args):\n"
-        "    seen.append(gc.get_threshold()[0])\n"
+        "    seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 1000))\n"
         "    return real(*args)\n"
         "frontend._dispatch = spy\n"
         "from pybpftool.cli.tc.main import main\n"
+        f"main(['-batch', {str(batch)!r}])\n"  # in-process: the collector left as it was
+        "assert gc.get_freeze_count() == 0 and gc.get_threshold()[0] == 700, seen\n"
+        "seen.clear()\n"
         "def run():\n"
         f"    status = main(['-batch', {str(batch)!r}], console=True)\n"
         "    print(seen)\n"
@@ -104,4 +108,4 @@ def test_a_console_batch_collects_as_usual_after_its_first_line(tmp_path: Path) 
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == str([YOUNG_THRESHOLD, USUAL_YOUNG_THRESHOLD])
+    assert out.stdout.strip() == str([(YOUNG_THRESHOLD, False), (USUAL_YOUNG_THRESHOLD, True)])

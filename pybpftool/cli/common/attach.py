@@ -96,6 +96,7 @@ def prepare(
         report=_stderr_line,
         report_out=_stdout_line,
         open_target=run.open_target,
+        memo=run.program_memo(),
         group=group,
         ifindex=ifindex,
     )

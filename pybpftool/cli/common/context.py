@@ -37,6 +37,7 @@ from pybpftool.cli.common.grammar import GlobalOptions
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
     from pybpftool.btf.target import TargetBtf
+    from pybpftool.loader.programs import ProgramMemo
     from pybpftool.netlink import Netlink
     from pybpftool.sandbox import Policy
     from pybpftool.spec import ObjectSpec
@@ -76,6 +77,8 @@ class RunContext:
         "_mount",
         "_netlink",
         "_parsed",
+        "_program_memo",
+        "_settled",
         "_targets",
         "console",
         "filters",
@@ -95,6 +98,8 @@ class RunContext:
         self.policy: Policy | None = None
         self._parsed: dict[FileKey, ObjectSpec] = {}
         self._targets: dict[FileKey, TargetBtf] = {}
+        self._program_memo: ProgramMemo | None = None
+        self._settled = False  # the sandbox would change nothing any more (confine)
         self._mount: str | None = None  # the bpffs mount point, once found (or mounted)
         self._hierarchy = False  # its tc/globals folders and xdp, ip links made
         self._netlink: Netlink | None = None
@@ -151,10 +156,13 @@ class RunContext:
         refuses in its own words), create and remove only beneath `pin_root`. The policy is
         built on the first call that needs one, none when the sandbox would change nothing
         (sandbox.settled: off, confined already, `auto` without Landlock)."""
+        if self._settled:
+            return
         from pybpftool import sandbox
         from pybpftool.pinning import PINNING_DB
 
         if sandbox.settled():
+            self._settled = True  # Landlock domains only narrow: settled for the run
             return
         if self.policy is None:
             inputs = dict.fromkeys([*self.inputs, *named, PINNING_DB])  # each once
@@ -199,6 +207,15 @@ class RunContext:
         if spec is None:
             spec = self._parsed[key] = parse_object(path)
         return spec
+
+    def program_memo(self) -> ProgramMemo:
+        """program_memo: the run's memo of what loads derive from a parsed program alone
+        (its func and line info), made by the first load."""
+        if self._program_memo is None:
+            from pybpftool.loader.programs import ProgramMemo
+
+            self._program_memo = ProgramMemo()
+        return self._program_memo
 
     def open_target(self, path: str) -> TargetBtf:
         """open_target: the CO-RE target BTF at `path`, read and indexed once per run while

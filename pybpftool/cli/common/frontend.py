@@ -191,7 +191,13 @@ def _run_batch(tool: str, usage: str, handlers: Mapping[str, Handler], run: RunC
 
 def _collect_as_usual() -> None:
     """_collect_as_usual: a console -batch's collector back to Python's usual young threshold
-    once its first line has imported what the lines need (boundary.YOUNG_THRESHOLD)."""
-    from pybpftool.cli.common.boundary import USUAL_YOUNG_THRESHOLD, set_young_threshold
+    once its first line has imported what the lines need (boundary.YOUNG_THRESHOLD), with
+    what the process holds by then frozen out of its collections."""
+    from pybpftool.cli.common.boundary import (
+        USUAL_YOUNG_THRESHOLD,
+        freeze_survivors,
+        set_young_threshold,
+    )
 
+    freeze_survivors()
     set_young_threshold(USUAL_YOUNG_THRESHOLD)
