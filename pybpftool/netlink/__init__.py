@@ -51,11 +51,8 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = __import__(f"{__name__}.{home}", fromlist=[name])
-    value = getattr(module, name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+from pybpftool.lazyexports import lazy_exports  # noqa: E402 (after the names it serves)
+
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: f"{__name__}.{home}" for name, home in _HOMES.items()}, globals()
+)
