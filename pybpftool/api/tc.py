@@ -29,6 +29,7 @@ from pybpftool.netlink.uapi import (
     RTM_DELQDISC,
     RTM_DELTFILTER,
     RTM_NEWQDISC,
+    TC_FILTER_FLAGS,
     TC_H_INGRESS,
     TC_H_INGRESS_HANDLE,
     TCM_IFINDEX_MAGIC_BLOCK,
@@ -63,12 +64,6 @@ class BpfFilterRequest(NamedTuple):
     options: "ClsBpfOptions | None" = None
 
 
-# tc_filter.c: the netlink flags of each command.
-FILTER_FLAGS = {
-    "add-filter": NLM_F_CREATE | NLM_F_EXCL,
-    "change-filter": 0,
-    "replace-filter": NLM_F_CREATE,
-}
 
 
 class TcFilter(NamedTuple):
@@ -116,7 +111,7 @@ def _send_options(nl: "Netlink", command: str, ifindex: int, request: BpfFilterR
     info = ((request.prio << 16) | socket.htons(request.protocol)) & 0xFFFFFFFF
     TcRequests(nl).filter_modify(
         RTM_NEWTFILTER,
-        FILTER_FLAGS[command],
+        TC_FILTER_FLAGS[command.removesuffix("-filter")],
         ifindex,
         request.parent,
         info,

@@ -26,11 +26,9 @@ from typing import Any, TypeVar
 from pybpftool.netlink.uapi import (
     ETH_P_ALL,
     NLM_F_ACK,
-    NLM_F_CREATE,
-    NLM_F_EXCL,
-    NLM_F_REPLACE,
     RTM_DELTFILTER,
     RTM_NEWTFILTER,
+    TC_FILTER_FLAGS,
     TC_H_ROOT,
     TCA_BPF_FLAG_ACT_DIRECT,
     TCA_CHAIN,
@@ -112,12 +110,12 @@ def _tc_message(base: Any, bpf_options: Any) -> Any:
     return tc_message
 
 
-# pyroute2's tc() command words: message type and flags (its make_request_flags).
+# The command words of bpf_filter_message: message type and flags, tc's (tc_filter.c).
 _FILTER_COMMANDS = {
-    "add-filter": (RTM_NEWTFILTER, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL),
-    "replace-filter": (RTM_NEWTFILTER, NLM_F_ACK | NLM_F_REPLACE | NLM_F_CREATE),
-    "change-filter": (RTM_NEWTFILTER, NLM_F_ACK | NLM_F_REPLACE),
-    "del-filter": (RTM_DELTFILTER, NLM_F_ACK),
+    "add-filter": (RTM_NEWTFILTER, NLM_F_ACK | TC_FILTER_FLAGS["add"]),
+    "replace-filter": (RTM_NEWTFILTER, NLM_F_ACK | TC_FILTER_FLAGS["replace"]),
+    "change-filter": (RTM_NEWTFILTER, NLM_F_ACK | TC_FILTER_FLAGS["change"]),
+    "del-filter": (RTM_DELTFILTER, NLM_F_ACK | TC_FILTER_FLAGS["delete"]),
 }
 
 

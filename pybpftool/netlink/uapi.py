@@ -10,6 +10,14 @@ NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO, NLM_F_DUMP = 0x1, 0x4, 0x8, 0x300
 NLM_F_ROOT = NLM_F_REPLACE = 0x100
 NLM_F_EXCL, NLM_F_CREATE = 0x200, 0x400
+# tc/tc_filter.c: the flags of each `tc filter` command (beside NLM_F_REQUEST | NLM_F_ACK);
+# delete is RTM_DELTFILTER, the others RTM_NEWTFILTER.
+TC_FILTER_FLAGS = {
+    "add": NLM_F_EXCL | NLM_F_CREATE,
+    "change": 0,
+    "replace": NLM_F_CREATE,
+    "delete": 0,
+}
 SOL_NETLINK, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK = 270, 11, 12
 
 IFLA_IFNAME, IFLA_XDP = 3, 43

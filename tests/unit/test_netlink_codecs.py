@@ -389,3 +389,19 @@ def test_a_kind_other_than_vrf_leaves_its_data_undecoded() -> None:
     linkinfo = msg.get_attr("IFLA_LINKINFO")
     assert linkinfo.get_attr("IFLA_INFO_KIND") == "veth"
     assert linkinfo.get_attr("IFLA_INFO_DATA").get_attr("IFLA_VRF_TABLE") is None
+
+
+@pytest.mark.parametrize(
+    ("command", "flags"),
+    [
+        # what tc 6.1 sends (strace of `tc filter replace ... bpf ...`: NLM_F_REQUEST|
+        # NLM_F_ACK|0x400); pyroute2's own table adds NLM_F_REPLACE to replace and change
+        ("add-filter", uapi.NLM_F_ACK | 0x400 | 0x200),
+        ("replace-filter", uapi.NLM_F_ACK | 0x400),
+        ("change-filter", uapi.NLM_F_ACK),
+        ("del-filter", uapi.NLM_F_ACK),
+    ],
+)
+def test_filter_requests_carry_tcs_netlink_flags(command: str, flags: int) -> None:
+    _msg, _type, sent = bpf_filter_message(command, 3, parent=0xFFFFFFF2, prio=1, fd=5)
+    assert sent == flags

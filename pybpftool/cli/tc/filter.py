@@ -37,8 +37,7 @@ from pybpftool.cscan import c_unsigned
 from pybpftool.errors import NetlinkFailure
 from pybpftool.netlink.uapi import (
     ETH_P_ALL,
-    NLM_F_CREATE,
-    NLM_F_EXCL,
+    TC_FILTER_FLAGS,
     TCA_BPF_FLAG_ACT_DIRECT,
     TCA_CLS_FLAGS_SKIP_HW,
     TCA_CLS_FLAGS_SKIP_SW,
@@ -53,7 +52,6 @@ if TYPE_CHECKING:
 
 NETLINK_COMMAND = {"add": "add-filter", "change": "change-filter", "replace": "replace-filter"}
 # tc_filter.c do_filter(): the netlink flags of each modifying verb.
-MODIFY_FLAGS = {"add": NLM_F_EXCL | NLM_F_CREATE, "change": 0, "replace": NLM_F_CREATE, "delete": 0}
 # The classifiers tc 6.1 has an f_*.c parser for; any other kind is tc's generic one.
 _TC_FILTER_KINDS = "basic cgroup flow flower fw matchall route rsvp rsvp6 tcindex u32"
 TC_FILTER_KINDS = frozenset(_TC_FILTER_KINDS.split())
@@ -358,7 +356,7 @@ def _send_raw(nl: Any, index: int, parent: int, req: FilterRequest) -> None:
     msg_type = RTM_DELTFILTER if req.command == "delete" else RTM_NEWTFILTER
     TcRequests(nl).filter_modify(
         msg_type,
-        MODIFY_FLAGS[req.command],
+        TC_FILTER_FLAGS[req.command],
         index,
         parent,
         req.info,
