@@ -11,6 +11,9 @@ import struct
 import sys
 
 INSN_SIZE = 8
+# classic BPF's program limit; iproute2's load report counts "over limit" against it for
+# eBPF programs too
+BPF_MAXINSNS = 4096
 
 BPF_LD_IMM64 = 0x18  # BPF_LD | BPF_IMM | BPF_DW: two slots, imm64 split over both
 BPF_CALL = 0x85  # BPF_JMP | BPF_CALL

@@ -33,10 +33,10 @@ from pybpftool.insn import BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, set_imm, set
 from pybpftool.kernel.bpf import BPF_LOG_LEVEL1, LoadResult, ProgRequest
 from pybpftool.loader.corerelo import CoreRelocator, explain_poison
 from pybpftool.loader.limits import LOG_SIZE, LOG_SIZE_ENV
+from pybpftool.loader.report import prog_report_head
 from pybpftool.spec import ObjectSpec, ProgramSpec, RefKind
 
 LOG_START = 1 << 16  # iproute2's first verifier log buffer
-BPF_MAXINSNS = 4096  # linux/bpf_common.h
 LOG_TAIL = 4096  # without verbose, the log is trimmed to its last 4 KiB (iproute2)
 FUNC_INFO_SIZE, LINE_INFO_SIZE = 8, 16
 BPF_F_SLEEPABLE = 1 << 4
@@ -222,16 +222,9 @@ def rejection(
             f"Skipped {skipped} bytes, use 'verb' option for the full verbose log.\n[...]\n"
             + log[-LOG_TAIL:]
         )
-    insns = len(req.insns) // 8
-    over = max(0, insns - BPF_MAXINSNS)  # iproute2 counts against the classic 4096
+    outcome = f"rejected: {os.strerror(errno)} ({errno})"
     details = (
-        f"Prog section '{section}' rejected: {os.strerror(errno)} ({errno})!",
-        f" - Type:         {req.prog_type}",
-        f" - Instructions: {insns} ({over} over limit)",
-        f" - License:      {req.license}",
-        "",
-        "Verifier analysis:",
-        "",
+        *prog_report_head(section, outcome, req),
         *log.rstrip("\n").split("\n"),
         "",
     )

@@ -19,10 +19,9 @@ line per call (a newline in a section or map name is escaped, never a line of it
 
 from __future__ import annotations
 
+from pybpftool.insn import BPF_MAXINSNS
 from pybpftool.kernel.bpf import MapRequest, ProgRequest
 from pybpftool.spec import MapSpec
-
-BPF_MAXINSNS = 4096  # iproute2's "over limit" is against the classic limit
 
 
 def _outcome(fd: int) -> str:
@@ -67,18 +66,22 @@ def map_pinned(spec: MapSpec) -> list[str]:
 
 def prog_loaded(section: str, req: ProgRequest, fd: int, log: str) -> list[str]:
     """prog_loaded: bpf_prog_report() of a program the verifier accepted."""
+    return ["", *prog_report_head(section, _outcome(fd), req), *(log.split("\n") if log else [])]
+
+
+def prog_report_head(section: str, outcome: str, req: ProgRequest) -> list[str]:
+    """prog_report_head: bpf_prog_report()'s lines before the verifier's log, for a program
+    `outcome` ("loaded (FD)", or "rejected: ERROR (ERRNO)")."""
     insns = len(req.insns) // 8
     over = max(0, insns - BPF_MAXINSNS)
     return [
-        "",
-        f"Prog section '{section}' {_outcome(fd)}!",
+        f"Prog section '{section}' {outcome}!",
         f" - Type:         {req.prog_type}",
         f" - Instructions: {insns} ({over} over limit)",
         f" - License:      {req.license}",
         "",
         "Verifier analysis:",
         "",
-        *(log.split("\n") if log else []),
     ]
 
 

@@ -35,6 +35,8 @@ def assigned_in(pattern: str) -> list[str]:
         ("RTM_[A-Z]+ACTION", ["netlink/uapi.py"]),
         ("BPF_PROG_TYPE_[A-Z_]+", ["uapi.py"]),
         ("XDP_FLAGS_[A-Z_]+", ["netlink/uapi.py"]),
+        ("BPF_MAXINSNS", ["insn.py"]),
+        ("(?:TC_FILTER_FLAGS|FILTER_FLAGS|MODIFY_FLAGS)", ["netlink/uapi.py"]),
     ],
 )
 def test_constants_are_assigned_in_one_module(pattern: str, home: list[str]) -> None:

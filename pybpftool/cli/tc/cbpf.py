@@ -11,8 +11,8 @@ import re
 import sys
 
 from pybpftool.cli.common.grammar import IprouteExit
+from pybpftool.insn import BPF_MAXINSNS
 
-BPF_MAXINSNS = 4096
 _NUMBER = re.compile(r"\s*([+-]?)(\d+)")
 
 Insn = tuple[int, int, int, int]
