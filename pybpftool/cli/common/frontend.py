@@ -51,6 +51,11 @@ def write_lines(lines: list[str]) -> None:
     sys.stderr.write("".join(terminal_safe(line) + "\n" for line in lines))
 
 
+def say(*lines: str) -> None:
+    """say: messages tc prints and then goes on (stderr, each line made terminal-safe)."""
+    write_lines([part for line in lines for part in line.split("\n")])
+
+
 def run_frontend(
     tool: str,
     usage: str,

@@ -23,9 +23,10 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from pybpftool.cli.common.frontend import say
 from pybpftool.cli.common.grammar import GlobalOptions, IprouteExit, matches
 from pybpftool.cli.common.words import Words, invarg
-from pybpftool.cli.tc.actparse import FILTER_NAMESZ, action_kind, parse_action, say
+from pybpftool.cli.tc.actparse import FILTER_NAMESZ, action_kind, parse_action
 from pybpftool.cli.tc.filterprog import ParseFailed, ParseSession
 from pybpftool.cscan import c_unsigned
 from pybpftool.netlink.actions import (

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pybpftool.cli.common.failures import no_device
+from pybpftool.cli.common.frontend import say
 from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.usage import ACT_BPF_USAGE, GACT_USAGE, MIRRED_USAGE
 from pybpftool.cli.common.words import Words, invarg
@@ -67,13 +68,6 @@ TC_COOKIE_MAX_SIZE = 16
 _TC_KINDS = "bpf connmark csum ct ctinfo gact gate ife mirred mpls nat pedit police sample "
 TC_ACTION_KINDS = frozenset((_TC_KINDS + "simple skbedit skbmod tunnel_key vlan xt").split())
 FILTER_NAMESZ = 16
-
-
-def say(*lines: str) -> None:
-    """say: messages tc prints and then goes on (stderr, names made terminal-safe)."""
-    from pybpftool.cli.common.frontend import write_lines
-
-    write_lines([part for line in lines for part in line.split("\n")])
 
 
 def action_a2n(word: str | None) -> int | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from pybpftool.cli.common.frontend import say
+from pybpftool.cli.tc.show import s32_at, u32_at, u64_at
 from pybpftool.netlink.actions import (
     PGACT_DETERM,
     PGACT_NETRAND,
@@ -112,7 +114,9 @@ def _action_printer() -> type:
             elif self.last is not None:
                 holder, key = self.last
                 token = f"@@pybpftool-raw-{len(self.raws)}@@"
-                self.raws.append((json_token(token), json_value(holder[key]) + text))
+                from pybpftool.cli.common.jsonw import dumps
+
+                self.raws.append((dumps(token), dumps(holder[key]) + text))
                 holder[key] = token
 
         def output(self) -> str:
@@ -124,34 +128,8 @@ def _action_printer() -> type:
     return ActionPrinter
 
 
-def json_token(token: str) -> str:
-    from pybpftool.cli.common import jsonw
-
-    return jsonw.dumps(token)
-
-
-def json_value(value: Any) -> str:
-    from pybpftool.cli.common import jsonw
-
-    return jsonw.dumps(value)
-
-
-def _u32(data: bytes, at: int = 0) -> int:
-    return int.from_bytes(data[at : at + 4].ljust(4, b"\0"), sys.byteorder)
-
-
-def _s32(data: bytes, at: int = 0) -> int:
-    return int.from_bytes(data[at : at + 4].ljust(4, b"\0"), sys.byteorder, signed=True)
-
-
 def _cstring(data: bytes) -> str:
     return data.split(b"\0", 1)[0].decode(errors="replace")
-
-
-def _say(*lines: str) -> None:
-    from pybpftool.cli.common.frontend import write_lines
-
-    write_lines([part for line in lines for part in line.split("\n")])
 
 
 def print_action_messages(messages: list[Any], opts: Any, nl: Any) -> tuple[str, int]:
@@ -190,7 +168,7 @@ def _print_action(out: Any, msg: Any, context: _Context) -> int:
 
     attrs = rtattrs(msg.body[4:])  # after struct tcamsg
     count = attrs.get(TCA_ROOT_COUNT)
-    total = _u32(count) if count is not None else 0
+    total = u32_at(count) if count is not None else 0
     out.begin()
     out.any("total acts", total, f"total acts {total}")
     out.nl()
@@ -198,7 +176,7 @@ def _print_action(out: Any, msg: Any, context: _Context) -> int:
     tab = attrs.get(TCA_ROOT_TAB)
     if tab is None:
         if msg.type != RTM_GETACTION:
-            _say("print_action: NULL kind")
+            say("print_action: NULL kind")
         return -1
     # Event prefixes (tc monitor's; a get or a dump never carries them).
     if msg.type == RTM_DELACTION:
@@ -224,7 +202,7 @@ def _dump_actions(out: Any, tab: bytes, total: int, context: _Context) -> None:
         out.nl()
         out.any("order", order, f"\taction order {order}: ")
         if _print_one_action(out, found[order], context) < 0:
-            _say("Error printing action")
+            say("Error printing action")
         out.close()
 
 
@@ -239,7 +217,7 @@ def _print_one_action(out: Any, data: bytes, context: _Context) -> int:
 
     tb = rtattrs(data)
     if TCA_ACT_KIND not in tb:
-        _say("NULL Action!")
+        say("NULL Action!")
         return -1
     from pybpftool.cli.tc.actparse import TC_ACTION_KINDS  # on first use: the grammar is large
 
@@ -250,7 +228,7 @@ def _print_one_action(out: Any, data: bytes, context: _Context) -> int:
         return err
     opts = context.opts
     if opts.brief and TCA_ACT_INDEX in tb:
-        index = _u32(tb[TCA_ACT_INDEX])
+        index = u32_at(tb[TCA_ACT_INDEX])
         out.any("index", index, f"\t index {index}")
         out.nl()
     if opts.stats and TCA_ACT_STATS in tb:
@@ -270,7 +248,7 @@ def _print_one_action(out: Any, data: bytes, context: _Context) -> int:
         _print_flags(out, tb)
     for attr, key in ((TCA_ACT_HW_STATS, "hw_stats"), (TCA_ACT_USED_HW_STATS, "used_hw_stats")):
         if attr in tb:
-            bits = _u32(tb[attr]) & _u32(tb[attr], 4) & 0xFF
+            bits = u32_at(tb[attr]) & u32_at(tb[attr], 4) & 0xFF
             names = [
                 name
                 for name, bit in (("immediate", 1), ("delayed", 2), ("disabled", 0))
@@ -289,14 +267,14 @@ def _print_flags(out: Any, tb: dict[int, bytes]) -> None:
         return
     newline = skip_hw = False
     if TCA_ACT_FLAGS in tb:
-        value, selector = _u32(tb[TCA_ACT_FLAGS]), _u32(tb[TCA_ACT_FLAGS], 4)
+        value, selector = u32_at(tb[TCA_ACT_FLAGS]), u32_at(tb[TCA_ACT_FLAGS], 4)
         for bit, key in ((1, "no_percpu"), (2, "skip_hw"), (4, "skip_sw")):
             if selector & bit:
                 newline = True
                 out.any(key, bool(value & bit), f"\t{key}")
         skip_hw = bool(selector & 2 and value & 2)
     if TCA_ACT_IN_HW_COUNT in tb and not skip_hw:
-        count = _u32(tb[TCA_ACT_IN_HW_COUNT])
+        count = u32_at(tb[TCA_ACT_IN_HW_COUNT])
         newline = True
         if count:
             out.any("in_hw", True, "\tin_hw")
@@ -340,23 +318,21 @@ def _print_tm(out: Any, tm: bytes) -> None:
     import os
 
     hz = os.sysconf("SC_CLK_TCK")
-
-    def u64(at: int) -> int:
-        return int.from_bytes(tm[at : at + 8].ljust(8, b"\0"), sys.byteorder)
-
-    for at, key, word in ((0, "installed", "installed"), (8, "last_used", "used")):
-        if u64(at):
-            value = (u64(at) // hz) & 0xFFFFFFFF
-            out.any(key, value, f" {word} {value} sec")
-    for at, key, word in ((24, "first_used", "firstused"), (16, "expires", "expires")):
-        if u64(at):
-            value = (u64(at) // hz) & 0xFFFFFFFF
+    for at, key, word in (
+        (0, "installed", "installed"),
+        (8, "last_used", "used"),
+        (24, "first_used", "firstused"),
+        (16, "expires", "expires"),
+    ):
+        ticks = u64_at(tm, at)
+        if ticks:
+            value = (ticks // hz) & 0xFFFFFFFF
             out.any(key, value, f" {word} {value} sec")
 
 
 def _print_counts(out: Any, parms: bytes, index_text: str) -> None:
     """_print_counts: `index I ref R bind B` of struct tc_gen."""
-    index, ref, bind = _u32(parms), _s32(parms, 12), _s32(parms, 16)
+    index, ref, bind = u32_at(parms), s32_at(parms, 12), s32_at(parms, 16)
     out.any("index", index, f"{index_text} {index}")
     out.any("ref", ref, f" ref {ref}")
     out.any("bind", bind, f" bind {bind}")
@@ -377,7 +353,7 @@ def _kind_and_parms(
     tb = rtattrs(opt)
     parms = tb.get(parms_attr)
     if parms is None:
-        _say(f"Missing {kind} parameters")
+        say(f"Missing {kind} parameters")
         return -1
     return tb, parms
 
@@ -388,7 +364,7 @@ def _print_gact(out: Any, kind: str, opt: bytes | None, context: _Context) -> in
     if isinstance(head, int):
         return head
     tb, parms = head
-    print_control(out, "action ", _s32(parms, 8), "")
+    print_control(out, "action ", s32_at(parms, 8), "")
     prob = tb.get(TCA_GACT_PROB, bytes(8)).ljust(8, b"\0")  # zeros when absent
     ptype = int.from_bytes(prob[:2], sys.byteorder)
     pval = int.from_bytes(prob[2:4], sys.byteorder)
@@ -396,7 +372,7 @@ def _print_gact(out: Any, kind: str, opt: bytes | None, context: _Context) -> in
     out.nl()
     name = _RANDOM_TYPES.get(ptype, "none")
     out.any("random_type", name, f"\t random type {name}")
-    print_control(out, " ", _s32(prob, 4), " ")
+    print_control(out, " ", s32_at(prob, 4), " ")
     out.any("val", pval, f"val {pval}")
     out.close()
     out.nl()
@@ -423,7 +399,7 @@ def _print_bpf(out: Any, kind: str, opt: bytes | None, context: _Context) -> int
         out.fp(" ")
     shown = False
     if TCA_ACT_BPF_ID in tb:
-        prog_id = _u32(tb[TCA_ACT_BPF_ID])
+        prog_id = u32_at(tb[TCA_ACT_BPF_ID])
         info = prog_infos([prog_id]).get(prog_id)
         details = context.opts.details
         out.any("prog", prog_json(prog_id, info, details), prog_text(prog_id, info, details))
@@ -431,7 +407,7 @@ def _print_bpf(out: Any, kind: str, opt: bytes | None, context: _Context) -> int
     if not shown and TCA_ACT_BPF_TAG in tb:
         tag = tb[TCA_ACT_BPF_TAG].hex()
         out.any("tag", tag, f"tag {tag} ")
-    print_control(out, "default-action ", _s32(parms, 8), out.newline)
+    print_control(out, "default-action ", s32_at(parms, 8), out.newline)
     _print_counts(out, parms, "\t index")
     if context.opts.stats and TCA_ACT_BPF_TM in tb:
         _print_tm(out, tb[TCA_ACT_BPF_TM])
@@ -459,15 +435,15 @@ def _print_mirred(out: Any, kind: str, opt: bytes | None, context: _Context) -> 
     if isinstance(head, int):
         return head
     tb, parms = head  # parms: struct tc_mirred
-    words = _MIRRED.get(_s32(parms, 20), ("unknown", "unknown", "unknown"))
-    dev = context.link_name(_u32(parms, 24))
+    words = _MIRRED.get(s32_at(parms, 20), ("unknown", "unknown", "unknown"))
+    dev = context.link_name(u32_at(parms, 24))
     out.fp(f"({words[0]}")
     out.js("mirred_action", words[1])
     out.js("direction", words[2])
     from pybpftool.cli.common.escape import terminal_safe
 
     out.any("to_dev", dev, f" to device {terminal_safe(dev)})")
-    print_control(out, " ", _s32(parms, 8), "")
+    print_control(out, " ", s32_at(parms, 8), "")
     out.nl()
     _print_counts(out, parms, "\tindex")
     if context.opts.stats and TCA_MIRRED_TM in tb:

@@ -62,7 +62,8 @@ def parse_bpf_options(req: FilterRequest, words: Words, session: ParseSession) -
 
 def _actions(words: Words, session: ParseSession) -> ActionList:
     """_actions: one `action ...` list (f_bpf.c: parse_action, then tc's complaint)."""
-    from pybpftool.cli.tc.actparse import parse_action, say  # lines with actions only
+    from pybpftool.cli.common.frontend import say
+    from pybpftool.cli.tc.actparse import parse_action  # lines with actions only
     from pybpftool.netlink.clsbpf import ActionList
 
     try:

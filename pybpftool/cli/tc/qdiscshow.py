@@ -14,13 +14,13 @@ from pybpftool.cli.common.escape import terminal_safe
 from pybpftool.cli.common.grammar import GlobalOptions
 from pybpftool.cli.tc.show import (
     Printer,
-    _s32,
     _tc_stats,
-    _u32,
     c_hex,
+    s32_at,
     size_text,
     tc_classid,
     time_text,
+    u32_at,
 )
 from pybpftool.netlink import Qdisc, rtattrs
 from pybpftool.netlink.uapi import (
@@ -66,8 +66,8 @@ def _qdisc(out: Printer, q: Qdisc, opts: GlobalOptions, dev: str | None) -> None
         out.any("offloaded", True, "offloaded ")
     for attr, key in ((TCA_INGRESS_BLOCK, "ingress_block"), (TCA_EGRESS_BLOCK, "egress_block")):
         block = q.attrs.get(attr, b"")
-        if len(block) >= 4 and _u32(block):
-            out.any(key, _u32(block), f"{key} {_u32(block)} ")
+        if len(block) >= 4 and u32_at(block):
+            out.any(key, u32_at(block), f"{key} {u32_at(block)} ")
     out.open("options")
     options = q.attrs.get(TCA_OPTIONS)
     if options is not None:
@@ -114,7 +114,7 @@ def _prio(out: Printer, kind: str, data: bytes, opts: GlobalOptions) -> None:
         nest = rtattrs(data[20:])
         inner = rtattrs(next(iter(nest.values()), b"")) if nest else {}
         mq = inner.get(1)  # TCA_PRIO_MQ (tc_util.h)
-    bands = _u32(data)
+    bands = u32_at(data)
     out.any("bands", bands, f"bands {bands} ")
     priomap = list(data[4:20])
     out.any("priomap", priomap, "priomap" + "".join(f" {p}" for p in priomap))
@@ -128,7 +128,7 @@ def _fifo(out: Printer, kind: str, data: bytes, opts: GlobalOptions) -> None:
     """_fifo: q_fifo.c fifo_print_opt: struct tc_fifo_qopt {u32 limit}."""
     if len(data) < 4:
         return
-    limit = _u32(data)
+    limit = u32_at(data)
     if kind == "bfifo":
         out.any("limit", limit, f"limit {size_text(limit)}")
     else:
@@ -144,19 +144,19 @@ def _htb(out: Printer, kind: str, data: bytes, opts: GlobalOptions) -> None:
     if glob is not None and len(glob) < 20:
         return  # htb_print_opt gives up on a short struct
     if glob is not None:
-        r2q = _s32(glob, 4)
+        r2q = s32_at(glob, 4)
         out.any("r2q", r2q, f"r2q {r2q}")
-        default = _u32(glob, 8)
+        default = u32_at(glob, 8)
         out.any("default", c_hex(default), f" default {c_hex(default)}")
-        direct = _u32(glob, 16)
+        direct = u32_at(glob, 16)
         out.any("direct_packets_stat", direct, f" direct_packets_stat {direct}")
         if opts.details:
-            version = _u32(glob)
+            version = u32_at(glob)
             ver = f"{version >> 16}.{version & 0xFFFF}"
             out.any("ver", ver, f" ver {ver}")
     qlen = tb.get(TCA_HTB_DIRECT_QLEN)
     if qlen is not None and len(qlen) >= 4:
-        out.any("direct_qlen", _u32(qlen), f" direct_qlen {_u32(qlen)}")
+        out.any("direct_qlen", u32_at(qlen), f" direct_qlen {u32_at(qlen)}")
     if TCA_HTB_OFFLOAD in tb:
         out.any("offload", None, " offload")
 
@@ -167,7 +167,7 @@ def _fq_codel(out: Printer, kind: str, data: bytes, opts: GlobalOptions) -> None
 
     def u32(attr: int) -> int | None:
         value = tb.get(attr)
-        return _u32(value) if value is not None and len(value) >= 4 else None
+        return u32_at(value) if value is not None and len(value) >= 4 else None
 
     limit, flows, quantum = u32(2), u32(5), u32(6)  # TCA_FQ_CODEL_LIMIT, FLOWS, QUANTUM
     if limit is not None:
@@ -202,10 +202,10 @@ def _fq_codel(out: Printer, kind: str, data: bytes, opts: GlobalOptions) -> None
 def _fq_codel_xstats(out: Printer, data: bytes) -> None:
     """_fq_codel_xstats: struct tc_fq_codel_xstats, qdisc (type 0) or class (type 1)."""
     data = data.ljust(40, b"\0")
-    kind = _u32(data)
+    kind = u32_at(data)
     if kind == 0:
         names = FQ_CODEL_QDISC_STATS
-        st = {name: _u32(data, 4 + 4 * i) for i, name in enumerate(names)}
+        st = {name: u32_at(data, 4 + 4 * i) for i, name in enumerate(names)}
         out.any("maxpacket", st["maxpacket"], f"  maxpacket {st['maxpacket']}")
         for key in ("drop_overlimit", "new_flow_count", "ecn_mark"):
             out.any(key, st[key], f" {key} {st[key]}")
@@ -220,8 +220,8 @@ def _fq_codel_xstats(out: Printer, data: bytes) -> None:
         out.any("new_flows_len", st["new_flows_len"], f"  new_flows_len {st['new_flows_len']}")
         out.any("old_flows_len", st["old_flows_len"], f" old_flows_len {st['old_flows_len']}")
     elif kind == 1:
-        deficit, ldelay, count = _s32(data, 4), _u32(data, 8), _u32(data, 12)
-        lastcount, dropping, drop_next = _u32(data, 16), _u32(data, 20), _s32(data, 24)
+        deficit, ldelay, count = s32_at(data, 4), u32_at(data, 8), u32_at(data, 12)
+        lastcount, dropping, drop_next = u32_at(data, 16), u32_at(data, 20), s32_at(data, 24)
         out.any("deficit", deficit, f"  deficit {deficit}")
         out.any("count", count, f" count {count}")
         out.any("lastcount", lastcount, f" lastcount {lastcount}")
@@ -272,8 +272,8 @@ def _size_table(out: Printer, data: bytes) -> None:
     if base is None:
         return
     spec = base[:24].ljust(24, b"\0")
-    overhead = _s32(spec, 4)
-    linklayer, mpu, mtu, tsize = (_u32(spec, at) for at in (8, 12, 16, 20))
+    overhead = s32_at(spec, 4)
+    linklayer, mpu, mtu, tsize = (u32_at(spec, at) for at in (8, 12, 16, 20))
     out.open("stab")
     out.fp(" ")
     if linklayer:

@@ -220,15 +220,18 @@ def _bpf_options(out: Printer, f: BpfFilter, info: Any, opts: GlobalOptions) -> 
         print_filter_actions(out, f.actions, opts)
 
 
-def _u32(data: bytes, at: int = 0) -> int:
+def u32_at(data: bytes, at: int = 0) -> int:
+    """u32_at: the host-order u32 at `at` of a netlink attribute (zero past its end)."""
     return int.from_bytes(data[at : at + 4].ljust(4, b"\0"), sys.byteorder)
 
 
-def _s32(data: bytes, at: int = 0) -> int:
+def s32_at(data: bytes, at: int = 0) -> int:
+    """s32_at: the host-order s32 at `at` (zero past the end)."""
     return int.from_bytes(data[at : at + 4].ljust(4, b"\0"), sys.byteorder, signed=True)
 
 
-def _u64(data: bytes, at: int = 0) -> int:
+def u64_at(data: bytes, at: int = 0) -> int:
+    """u64_at: the host-order u64 at `at` (zero past the end)."""
     return int.from_bytes(data[at : at + 8].ljust(8, b"\0"), sys.byteorder)
 
 
@@ -281,12 +284,12 @@ def _tc_stats(
     tbs = rtattrs(stats2)
     basic, queue = tbs.get(1), tbs.get(3)  # TCA_STATS_BASIC, TCA_STATS_QUEUE
     if basic is not None:
-        packets64 = _u64(tbs[8]) if 8 in tbs else 0  # TCA_STATS_PKT64
+        packets64 = u64_at(tbs[8]) if 8 in tbs else 0  # TCA_STATS_PKT64
         out.fp(prefix)
-        out.any("bytes", _u64(basic), f"Sent {_u64(basic)} bytes")
-        packets = packets64 or _u32(basic, 8)
+        out.any("bytes", u64_at(basic), f"Sent {u64_at(basic)} bytes")
+        packets = packets64 or u32_at(basic, 8)
         out.any("packets", packets, f" {packets} pkt")
-    q = [_u32(queue or b"", 4 * i) for i in range(5)]  # qlen backlog drops requeues overlimits
+    q = [u32_at(queue or b"", 4 * i) for i in range(5)]  # qlen backlog drops requeues overlimits
     if queue is not None:
         out.any("drops", q[2], f" (dropped {q[2]}")
         out.any("overlimits", q[4], f", overlimits {q[4]}")
@@ -295,12 +298,12 @@ def _tc_stats(
         _basic_hw(out, tbs, prefix)
     iec = bool(opts.extra.get("iec"))
     if 5 in tbs:  # TCA_STATS_RATE_EST64
-        bps, pps = _u64(tbs[5]), _u64(tbs[5], 8)
+        bps, pps = u64_at(tbs[5]), u64_at(tbs[5], 8)
         out.fp(f"\n{prefix}")
         out.any("rate", bps, f"rate {rate_text(bps, iec)}")
         out.any("pps", pps, f" {pps}pps")
     elif 2 in tbs:  # TCA_STATS_RATE_EST
-        bps, pps = _u32(tbs[2]), _u32(tbs[2], 4)
+        bps, pps = u32_at(tbs[2]), u32_at(tbs[2], 4)
         out.fp(f"\n{prefix}")
         out.any("rate", bps, f"rate {rate_text(bps, iec)}")
         out.any("pps", pps, f" {pps}pps")
@@ -316,12 +319,12 @@ def _tc_stats(
 
 def _basic_hw(out: Printer, tbs: dict[int, bytes], prefix: str) -> None:
     hw = tbs[7]
-    hw_bytes, hw_packets = _u64(hw), _u32(hw, 8)
+    hw_bytes, hw_packets = u64_at(hw), u32_at(hw, 8)
     if not hw_bytes and not hw_packets:
         return
     basic = tbs.get(1)
     if basic is not None:
-        sw_bytes, sw_packets = _u64(basic), _u32(basic, 8)
+        sw_bytes, sw_packets = u64_at(basic), u32_at(basic, 8)
         if sw_bytes >= hw_bytes and sw_packets >= hw_packets:
             out.nl()
             out.fp(prefix)
