@@ -10,6 +10,9 @@ Rows (each pair alternates, run after run, so that this shared machine's drift h
   1.5x) and 1,000 against 100 (target 10.5x); the same for ip -batch with XDP lines;
 - `pybpftool object verify --json` (and its table) of a CO-RE object, warm index cache,
   against `bpftool prog loadall` (its pins removed between runs, untimed): 3x and 4x;
+- what each cold limit leaves for our own modules: the imports the rules keep (typing for the
+  NamedTuples, logging with pyroute2.netlink, click for verify), timed alone, added to floor.py
+  (or, for the XDP attach, to the kernel's time in ip), against the limit;
 - peak RSS of the attach commands (target 20 MiB);
 - where each cold command's time goes: the modules it imports that `python -c pass` does not,
   by their own (self) import time from `python -X importtime`, grouped and summarised.
@@ -260,13 +263,6 @@ def batch_rows(s: Scene, runs: int) -> None:
 def verify_rows(s: Scene, runs: int) -> None:
     pins = s.mnt / "core_kernel"
     verify = [str(BIN / "pybpftool"), "object", "verify", s.core_obj]
-
-    def remove_pins() -> None:
-        if pins.is_dir():
-            for pin in pins.iterdir():
-                pin.unlink()
-            pins.rmdir()
-
     for _ in range(2):
         output([*verify, "--json"], s.env)  # warms the CO-RE index cache
     print("object verify of core_kernel.o (warm CO-RE index cache)")
@@ -274,10 +270,56 @@ def verify_rows(s: Scene, runs: int) -> None:
         [["bpftool", "prog", "loadall", s.core_obj, str(pins)], [*verify, "--json"], verify],
         s.env,
         runs,
-        after=remove_pins,
+        after=lambda: remove_pins(s),
     )
     ratio_row("object verify --json", "bpftool loadall", theirs, as_json, 3.0)
     ratio_row("object verify (table)", "bpftool loadall", theirs, table, 4.0)
+
+
+# What the rules keep, imported alone: floor.py's own imports, then the modules no cold
+# command of ours can leave out: typing (every NamedTuple) and logging (pyroute2.netlink, which
+# stays the netlink layer, imports it); for object verify, click (which stays its CLI).
+FLOOR_IMPORTS = "import ctypes, socket, struct"
+KEPT_IMPORTS = f"{FLOOR_IMPORTS}, typing, logging"
+VERIFY_IMPORTS = "import ctypes, typing, click"
+
+
+def limit_rows(s: Scene, runs: int) -> None:
+    """limit_rows: what each cold target's limit leaves for our own modules once the imports
+    the rules keep are paid: the least a command that keeps them can take (floor.py plus what
+    those imports add to floor.py's own; for the XDP attach, those imports plus the kernel's
+    time in ip, its wall less its CPU), against the limit."""
+    imports = [[PY, "-c", code] for code in (FLOOR_IMPORTS, KEPT_IMPORTS, VERIFY_IMPORTS)]
+    floors = [[PY, FLOOR, *job] for job in (["replace", s.ns, "v0", s.tc_obj, "tc"],
+                                             ["filter-show", s.ns, "v0"], ["link-show", s.ns])]
+    anchors = [["ip", "-n", s.ns, *xdp_args(s)],
+               ["bpftool", "prog", "loadall", s.core_obj, str(s.mnt / "core_kernel")]]
+    floor_imports, kept, verify_kept, *rest = alternate(
+        [*imports, *floors, *anchors], s.env, runs, after=lambda: remove_pins(s)
+    )  # fmt: skip
+    *floor_jobs, ip, loadall = rest
+    print("what the limits leave (the imports the rules keep, imported alone)")
+    print(f"  python -c '{FLOOR_IMPORTS}' (floor.py's) {floor_imports.wall:8.2f} ms; "
+          f"+ typing, logging {kept.wall:8.2f} ms; '{VERIFY_IMPORTS}' {verify_kept.wall:8.2f} ms")
+    added = kept.wall - floor_imports.wall
+    least = [(f"{name} / floor.py", job.wall + added, job.wall, 1.5) for name, job in
+             zip(("pytc filter replace", "pytc filter show", "pyip link show"), floor_jobs,
+                 strict=True)]
+    least.append(("pyip link set xdp / ip", kept.wall + ip.wall - ip.cpu, ip.wall, 2.0))
+    least.append(("object verify --json / bpftool", verify_kept.wall, loadall.wall, 3.0))
+    for name, ms, anchor, limit in least:
+        left = limit * anchor - ms
+        print(f"  {name:<34} least {ms:7.2f} ms = {ms / anchor:5.2f}x; under {limit}x that "
+              f"leaves {left:7.2f} ms for the rest")
+
+
+def remove_pins(s: Scene) -> None:
+    """remove_pins: what `bpftool prog loadall` pinned (untimed, between runs)."""
+    pins = s.mnt / "core_kernel"
+    if pins.is_dir():
+        for pin in pins.iterdir():
+            pin.unlink()
+        pins.rmdir()
 
 
 def rss_rows(s: Scene) -> None:
@@ -357,7 +399,7 @@ def summary() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (a first look)")
-    parser.add_argument("--only", choices=("cold", "batch", "verify", "rss", "imports"),
+    parser.add_argument("--only", choices=("cold", "limits", "batch", "verify", "rss", "imports"),
                         action="append", help="run only these parts (repeatable)")  # fmt: skip
     opts = parser.parse_args()
     if os.geteuid() != 0:
@@ -368,11 +410,12 @@ def main() -> None:
     editable = Path(pybpftool.__file__).resolve().is_relative_to(ROOT)
     install = "editable checkout, bytecode compiled in place" if editable else "non-editable"
     print(f"pybpftool from {Path(pybpftool.__file__).parent} ({install}); python {PY}")
-    parts = opts.only or ["cold", "batch", "verify", "rss", "imports"]
+    parts = opts.only or ["cold", "limits", "batch", "verify", "rss", "imports"]
     with installed_bytecode() if editable else contextlib.nullcontext(), scene() as s:
         check_floor(s)
         for part, run in (
             ("cold", lambda: cold_rows(s, runs)),
+            ("limits", lambda: limit_rows(s, runs)),
             ("batch", lambda: batch_rows(s, batch_runs)),
             ("verify", lambda: verify_rows(s, runs)),
             ("rss", lambda: rss_rows(s)),
