@@ -148,7 +148,16 @@ def _read_cache(folder: str, key: str) -> TargetIndex | None:
         st = os.fstat(f.fileno())
         if not stat.S_ISREG(st.st_mode) or st.st_uid != 0 or st.st_mode & 0o022:
             return None
-        return decode(f.read(), key)
+        # Mapped, not read: decode reads the index's tables where they lie, and a read copy
+        # cost a warm run 0.5-0.9 ms of page faults. A cache file is only ever replaced by a
+        # rename (_write_cache), never rewritten in place, so the mapping cannot shrink.
+        import mmap
+
+        try:
+            blob = mmap.mmap(f.fileno(), 0, mmap.MAP_PRIVATE, mmap.PROT_READ)
+        except (OSError, ValueError):  # an empty file cannot be mapped
+            return decode(f.read(), key)
+        return decode(cast(bytes, blob), key)
 
 
 def _write_cache(folder: str, key: str, blob: bytes) -> None:

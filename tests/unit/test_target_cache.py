@@ -11,6 +11,7 @@ import mmap
 import os
 import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,21 @@ def test_a_damaged_cache_file_is_rebuilt(
     assert decode(cached.read_bytes(), digest(btf_file.read_bytes())) is not None  # rewritten
 
 
+@pytest.mark.parametrize("keep", [0, 3, 40, -1])
+def test_an_empty_or_cut_cache_file_is_rebuilt(
+    btf_file: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, keep: int
+) -> None:
+    """A cut file (an empty one cannot even be mapped) decodes to nothing: rebuilt."""
+    env = {ENV_CACHE: str(cache)}
+    open_target(str(btf_file), env)
+    (cached,) = index_files(cache)
+    cached.write_bytes(cached.read_bytes()[:keep])
+    builds = count_builds(monkeypatch)
+    assert open_target(str(btf_file), env).candidates(Kind.STRUCT, "core_rec")
+    assert builds == [1]
+    assert decode(cached.read_bytes(), digest(btf_file.read_bytes())) is not None  # rewritten
+
+
 def test_an_index_of_other_content_is_never_used(
     btf_file: Path, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -135,6 +151,13 @@ def test_a_checksummed_blob_whose_parts_disagree_decodes_to_nothing(btf_file: Pa
     kinds = bytearray(index.kinds)
     kinds[1] = 99
     assert decode(encode(index._replace(kinds=bytes(kinds)), "k"), "k") is None
+    # a header whose table sizes do not add up to the blob (or split a word), checksummed
+    for field, delta in ((2, 1), (3, 4), (3, 1), (4, -4), (6, 1)):
+        payload = bytearray(encode(index, "k")[4:])
+        size = struct.unpack_from("=I", payload, 4 * field)[0]
+        struct.pack_into("=I", payload, 4 * field, size + delta)
+        forged = zlib.crc32(payload).to_bytes(4, "little") + bytes(payload)
+        assert decode(forged, "k") is None
 
 
 @pytest.mark.parametrize(
