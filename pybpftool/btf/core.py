@@ -12,9 +12,11 @@ The semantics are libbpf's (relo_core.c, see spec/loaders.md §1.2), written her
    replaced by a call to helper 0xbad2310, which the verifier rejects only if reachable.
 5. The instruction (ALU imm, load/store offset and size, or ld_imm64) is checked to hold the
    local value, then patched with the target's (btf/corepatch.py).
-"""
 
-from __future__ import annotations
+Annotations here are evaluated when defined (no `from __future__ import annotations`):
+typing.NamedTuple compiles a string annotation into a ForwardRef per field, which every
+CO-RE load, defining these records, paid for.
+"""
 
 from collections.abc import Callable, Iterator
 from enum import IntEnum

@@ -9,9 +9,10 @@ is longer: loader/programs.py). Whatever the verdicts, every fd is closed before
 Each program gets one of three outcomes: ACCEPTED and REJECTED by the kernel's verifier (or
 REJECTED by the loader when the object cannot give a loadable program, errno 0), or
 NOT_VERIFIED when nothing said which type to load it as, so the kernel never saw it.
-"""
 
-from __future__ import annotations
+Annotations here are evaluated when defined (no `from __future__ import annotations`), as in
+btf/core.py: a string-annotated NamedTuple compiles a ForwardRef per field.
+"""
 
 import re
 import time
@@ -77,7 +78,7 @@ class TypeChoice(NamedTuple):
 
 
 def verify_object(
-    kernel: LoaderKernel,
+    kernel: "LoaderKernel",
     spec: ObjectSpec,
     prog_type: int | TypeChoice | None = None,
     progress: Callable[[ProgramSpec], None] | None = None,
@@ -115,7 +116,7 @@ def verify_object(
 
 
 def _verify_one(
-    kernel: LoaderKernel,
+    kernel: "LoaderKernel",
     spec: ObjectSpec,
     prog: ProgramSpec,
     ptype: int | None,
