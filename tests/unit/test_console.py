@@ -47,10 +47,35 @@ def test_a_reader_gone_before_the_last_flush_is_status_1_and_quiet() -> None:
 def test_the_scripts_call_console() -> None:
     """The installed scripts are pyproject.toml's script files, which call the fast-exit
     console() and import nothing else (pip's entry-point wrapper imports re)."""
-    for tool in ("pyip", "pytc", "pybpftool"):
+    entries = {"pyip": "ip.main", "pytc": "tc.main", "pybpftool": "bpftool.console"}
+    for tool, module in entries.items():
         text = (BIN / tool).read_text()
         imports = [line for line in text.splitlines() if "import " in line]
-        assert imports == [f"from pybpftool.cli.{tool.removeprefix('py')}.main import console"]
+        assert imports == [f"from pybpftool.cli.{module} import console"]
+
+
+def test_pybpftool_imports_click_under_the_raised_threshold() -> None:
+    """click (with typing, inspect, datetime) is most of a cold pybpftool's imports: the
+    script imports it only once console() has raised the collector's young threshold."""
+    import sys
+
+    from pybpftool.cli.common.boundary import YOUNG_THRESHOLD
+
+    probe = (
+        "import gc, sys\n"
+        "class Spy:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name in ('click', 'typing'):\n"
+        "            print(name, gc.get_threshold()[0], file=sys.stderr)\n"
+        "sys.meta_path.insert(0, Spy())\n"
+        "sys.argv = ['pybpftool', '--version']\n"
+        f"script = {str(BIN / 'pybpftool')!r}\n"  # runpy would import typing itself
+        "exec(compile(open(script).read(), script, 'exec'), {'__name__': '__main__'})\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0 and "pybpftool, version" in out.stdout, out.stderr
+    seen = dict(line.split() for line in out.stderr.splitlines())
+    assert seen == {"typing": str(YOUNG_THRESHOLD), "click": str(YOUNG_THRESHOLD)}
 
 
 def test_a_console_script_defers_young_collections_and_main_does_not() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
@@ -368,15 +368,6 @@ def main(argv: list[str] | None = None, *, console: bool = False) -> int:
 def _wants_json(args: list[str]) -> bool:
     """_wants_json: `--json` is among the options (before a `--`, which ends them)."""
     return "--json" in (args[: args.index("--")] if "--" in args else args)
-
-
-def console() -> NoReturn:
-    """console: the `pybpftool` console script: boundary.console(main), which skips the
-    interpreter's teardown and turns a closed pipe or Ctrl-C into a quiet status. Tests call
-    main() in-process; `python -m` runs it as a process of its own that exits the usual way."""
-    from pybpftool.cli.common import boundary
-
-    boundary.console("pybpftool", lambda: main(console=True))
 
 
 if __name__ == "__main__":
