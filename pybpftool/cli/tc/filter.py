@@ -374,14 +374,23 @@ def _send(
     codec encodes."""
     from pybpftool.api.tc import BpfFilterRequest, send_bpf_filter
 
-    request = BpfFilterRequest(
-        parent, prio=req.prio, handle=req.handle, protocol=req.protocol, chain=req.chain
-    )
     if req.has_actions:
-        request = request._replace(options=req.options(program))
+        request = BpfFilterRequest(
+            parent,
+            prio=req.prio,
+            handle=req.handle,
+            protocol=req.protocol,
+            chain=req.chain,
+            options=req.options(program),
+        )
     else:
         prepared = None if isinstance(program, bytes) else program
-        request = request._replace(
+        request = BpfFilterRequest(
+            parent,
+            prio=req.prio,
+            handle=req.handle,
+            protocol=req.protocol,
+            chain=req.chain,
             fd=int(prepared.fd) if prepared is not None else None,
             name=prepared.annotation if prepared is not None else None,
             ops=program if isinstance(program, bytes) else None,
