@@ -297,7 +297,8 @@ def _load(plan: _Plan, txn: Transaction, group: LoadGroup) -> LoadedObject:
             options.expected_attach_type,
             core,
             options.memo,
-        )._replace(prog_ifindex=options.ifindex)
+            ifindex=options.ifindex,
+        )
         log_size = verifier_log_size(options.env)
         result = load_program(kernel, req, prog.section, options.verbose, log_size)
         assert result.fd is not None

@@ -96,15 +96,27 @@ def ext_records(prog: ProgramSpec, ext: BtfExt, byteorder: str) -> tuple[bytes, 
 
 class ProgramMemo:
     """ProgramMemo: what a load derives from a parsed program alone, its func_info and
-    line_info records, kept for a run (a -batch loads the same object line after line).
-    Entries are keyed by the ProgramSpec object and hold it, so an id is never reused: a
-    file that changed between lines is parsed again (RunContext.parse) into new specs,
-    which miss and are worked out afresh."""
+    line_info records and its instructions with given map fds, kept for a run (a -batch
+    loads the same object line after line). Entries are keyed by the ProgramSpec object
+    and hold it, so an id is never reused: a file that changed between lines is parsed
+    again (RunContext.parse) into new specs, which miss and are worked out afresh."""
 
-    __slots__ = ("_ext",)
+    __slots__ = ("_ext", "_insns")
 
     def __init__(self) -> None:
         self._ext: dict[int, tuple[ProgramSpec, BtfExt, str, tuple[bytes, bytes]]] = {}
+        self._insns: dict[int, tuple[ProgramSpec, tuple[int | None, ...], str, bytes]] = {}
+
+    def relocated(self, prog: ProgramSpec, map_fds: dict[str, int], byteorder: str) -> bytes:
+        """relocated: relocate(prog, map_fds, byteorder), kept while the fds it writes are
+        the same numbers (a -batch line's maps get the numbers the line before closed)."""
+        fds = tuple([map_fds.get(ref.target) for ref in prog.references])
+        kept = self._insns.get(id(prog))
+        if kept is not None and kept[0] is prog and kept[1] == fds and kept[2] == byteorder:
+            return kept[3]
+        insns = relocate(prog, map_fds, byteorder)
+        self._insns[id(prog)] = (prog, fds, byteorder, insns)
+        return insns
 
     def ext_records(self, prog: ProgramSpec, ext: BtfExt, byteorder: str) -> tuple[bytes, bytes]:
         """ext_records: programs.ext_records(prog, ext, byteorder), worked out once."""
@@ -125,11 +137,14 @@ def program_request(
     expected_attach_type: int | None,
     core: CoreRelocator | None = None,
     memo: ProgramMemo | None = None,
+    ifindex: int = 0,
 ) -> ProgRequest:
     """program_request: PROG_LOAD fields for `prog` with map fds patched in and CO-RE
     relocations applied (against `core`'s target, by default the running kernel's BTF);
-    its func and line info from `memo` when given."""
-    insns = bytearray(relocate(prog, fds, spec.byteorder))
+    its relocated instructions and func and line info from `memo` when given; for device
+    `ifindex` when not 0 (offload)."""
+    relocated = memo.relocated if memo is not None else relocate
+    insns = bytearray(relocated(prog, fds, spec.byteorder))
     poisoned = (core or CoreRelocator(spec)).apply(prog, insns)
     func_info, line_info = b"", b""
     if btf_fd and spec.btf_ext is not None:
@@ -151,6 +166,7 @@ def program_request(
         func_info_rec_size=FUNC_INFO_SIZE,
         line_info=line_info,
         line_info_rec_size=LINE_INFO_SIZE,
+        prog_ifindex=ifindex,
         core_poisoned=poisoned,
     )
 

@@ -94,3 +94,21 @@ def test_an_object_changed_between_lines_is_worked_out_afresh(
     assert records[0] == records[2]
     assert set(worked_out) >= {p.section for p in spec.programs[:1]}
     assert len(worked_out) == 2 * (2 * len(records[0]) + len(records[1]))  # never memoised
+
+
+def test_relocated_instructions_are_kept_only_for_the_same_fds() -> None:
+    spec = RunContext().parse(bpfobjs.build("btf_maps", HOST))
+    prog = next(p for p in spec.programs if p.references)
+    names = {ref.target for ref in prog.references}
+    memo = ProgramMemo()
+    first = {name: 5 for name in names}
+    other = {name: 9 for name in names}
+    assert memo.relocated(prog, first, spec.byteorder) == programs.relocate(
+        prog, first, spec.byteorder
+    )
+    assert memo.relocated(prog, other, spec.byteorder) == programs.relocate(
+        prog, other, spec.byteorder
+    )
+    assert memo.relocated(prog, other, spec.byteorder) != memo.relocated(
+        prog, first, spec.byteorder
+    )
