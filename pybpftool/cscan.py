@@ -82,6 +82,9 @@ def c_unsigned(text: str | None, base: int, limit: int = 0xFFFFFFFF) -> int | No
     word a number no greater than `limit`; None for anything else (or no word at all)."""
     if not text:
         return None
+    if base in (0, 10) and len(text) < 20 and text.isascii() and text.isdigit() and text[0] != "0":
+        value = int(text)  # plain decimal, as most numbers on a command line are
+        return value if value <= limit else None
     value, end = c_strtoul(text, base)
     if end == 0 or end != len(text) or value > limit:
         return None

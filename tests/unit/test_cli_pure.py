@@ -288,6 +288,9 @@ def _u32s(*values: int) -> bytes:
         ("4294967295", 0, 0xFFFFFFFF),
         ("4294967296", 0, None),
         ("12ab", 10, None),
+        ("08", 0, None),  # octal: "0" then "8" left over
+        ("10", 16, 16),
+        ("\u0661", 0, None),  # ARABIC-INDIC DIGIT ONE: str.isdigit, never strtoul's
     ],
 )
 def test_get_u32_like_lib_utils(text: str, base: int, expected: int | None) -> None:

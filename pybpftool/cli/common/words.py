@@ -30,11 +30,11 @@ class Words:
 
     def take(self) -> str:
         """take: the current word, then move on (NEXT_ARG: incomplete command if none)."""
-        if not self:
+        pos = self.pos
+        if pos >= len(self.words):
             raise incomplete()
-        word = self.words[self.pos]
-        self.pos += 1
-        return word
+        self.pos = pos + 1
+        return self.words[pos]
 
     def at(self, keyword: str, exact: bool = False) -> bool:
         """at: the current word is `keyword` (or, unless exact, a prefix of it)."""
