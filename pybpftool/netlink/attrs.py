@@ -4,6 +4,7 @@ padding to 4 bytes) and read as its parse_rtattr() reads them. Pure: no pyroute2
 
 from __future__ import annotations
 
+import os
 import sys
 
 NLA_F_NESTED = 0x8000
@@ -26,8 +27,9 @@ def u32(value: int) -> bytes:
 
 
 def asciiz(text: str) -> bytes:
-    """asciiz: addattrstrz(): the text and its terminating NUL."""
-    return text.encode() + b"\0"
+    """asciiz: addattrstrz(): the text and its terminating NUL (a word of the command
+    line that is no UTF-8, surrogate-escaped, as the bytes it was given as)."""
+    return os.fsencode(text) + b"\0"
 
 
 def bitfield32(value: int, selector: int) -> bytes:

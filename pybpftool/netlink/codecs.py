@@ -20,6 +20,7 @@ place (cli/common/coldstart.py); the rest of tc uses its full tcmsg.
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Any, TypeVar
 
@@ -233,13 +234,14 @@ def _bpf_options(kw: dict[str, Any]) -> dict[str, Any]:
 
         attrs.append(["TCA_BPF_ACT", get_tca_action({"kind": "bpf", **kw})])
     flags = kw.get("flags", 0) | (TCA_BPF_FLAG_ACT_DIRECT if kw.get("direct_action") else 0)
-    for key, name in (
-        ("classid", "TCA_BPF_CLASSID"),
-        ("fd", "TCA_BPF_FD"),
-        ("name", "TCA_BPF_NAME"),
-    ):
-        if kw.get(key) is not None:
-            attrs.append([name, kw[key]])
+    if kw.get("classid") is not None:
+        attrs.append(["TCA_BPF_CLASSID", kw["classid"]])
+    if kw.get("fd") is not None:
+        attrs.append(["TCA_BPF_FD", kw["fd"]])
+    if kw.get("name") is not None:
+        # the bytes of the file's name as the command line gave them (tc sends them so; a
+        # name that is no UTF-8 arrives surrogate-escaped, which pyroute2 cannot encode)
+        attrs.append(["TCA_BPF_NAME", os.fsencode(kw["name"])])
     attrs.append(["TCA_BPF_FLAGS", flags])
     gen = (TCA_CLS_FLAGS_SKIP_HW if kw.get("skip_hw") else 0) | (
         TCA_CLS_FLAGS_SKIP_SW if kw.get("skip_sw") else 0

@@ -8,6 +8,7 @@ sched_bpf: same bytes for the same request. No root needed: nothing is sent.
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Any
 
@@ -112,6 +113,18 @@ FILTERS = {
 def test_filter_requests_equal_pyroute2s(command: str, kw: dict[str, Any]) -> None:
     msg, _, _ = bpf_filter_message(command, 6, **kw)
     assert encoded(msg) == pyroute2_filter(command, 6, **kw)
+
+
+def test_a_name_that_is_no_utf8_is_sent_as_its_bytes() -> None:
+    """An object file named by bytes that are no UTF-8 (surrogate-escaped on the command
+    line) is named in TCA_BPF_NAME by those bytes, as tc names it, in the request without
+    actions and in tc's own attribute builder alike."""
+    from pybpftool.netlink.attrs import asciiz
+
+    name = os.fsdecode(b"bad\xff.o") + ":[tc]"
+    msg, _, _ = bpf_filter_message("replace-filter", 6, parent=0xFFFFFFF2, fd=5, name=name)
+    assert b"bad\xff.o:[tc]\0" in encoded(msg)
+    assert asciiz(name) == b"bad\xff.o:[tc]\0"
 
 
 @pytest.mark.parametrize(
