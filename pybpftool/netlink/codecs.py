@@ -125,8 +125,8 @@ _LIGHT_CODECS: dict[str, Any] = {}
 
 def light_codecs() -> dict[str, Any]:
     """light_codecs: ifinfmsg and tcmsg cut down to what link requests and listings (see
-    linkcodec.py), a cls_bpf filter request without actions and a filter dump carry, on
-    pyroute2's own nlmsg/nla classes.
+    linkcodec.py), a cls_bpf filter request without actions and a filter dump carry, and
+    the acks of our sockets, on pyroute2's own nlmsg/nla classes.
 
     The full codecs import pyroute2.config (multiprocessing, platform, pickle) and every link
     and tc plugin, a fifth of a cold attach; these import only pyroute2.netlink. They encode
@@ -197,7 +197,24 @@ def light_codecs() -> dict[str, Any]:
             bpf = kwarg["parent"].get_attr("TCA_KIND") == "bpf"
             return (bpf_filter_msg.options if bpf else self.other_options)(**kwarg)
 
-    _LIGHT_CODECS.update(link=link_codec(), bpf_filter=bpf_filter_msg, filter_dump=filter_dump_msg)
+    @private
+    class netlink_ack(nlmsg):  # type: ignore[misc]
+        """An ack (NLMSG_ERROR) of our sockets, which cap them (NETLINK_CAP_ACK): struct
+        nlmsgerr (the error, then the header of the request it answers), then the extended
+        ack's attributes. pyroute2's nlmsgerr reads attributes right after the error, where
+        this header stands: the attributes of a capped error were lost, and a success's
+        header was decoded as an attribute (twice the time of this class)."""
+
+        prefix = "NLMSGERR_ATTR_"
+        fields = (("error", "i"), ("request", "16s"))  # the request's struct nlmsghdr
+        nla_map = ((1, "NLMSGERR_ATTR_MSG", "asciiz"), (2, "NLMSGERR_ATTR_OFFS", "uint32"))
+
+    _LIGHT_CODECS.update(
+        link=link_codec(),
+        bpf_filter=bpf_filter_msg,
+        filter_dump=filter_dump_msg,
+        ack=netlink_ack,
+    )
     return _LIGHT_CODECS
 
 

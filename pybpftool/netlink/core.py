@@ -18,10 +18,11 @@ import struct
 from typing import Any, NamedTuple
 
 from pybpftool.errors import NetlinkFailure
-from pybpftool.netlink.codecs import bpf_filter_message
+from pybpftool.netlink.codecs import bpf_filter_message, light_codecs
 from pybpftool.netlink.linkattrs import LinkExtras, decode_extras, message_bytes
 from pybpftool.netlink.linkcodec import link_codec
 from pybpftool.netlink.uapi import (
+    NETLINK_CAP_ACK,
     NETLINK_EXT_ACK,
     NETLINK_GET_STRICT_CHK,
     NLM_F_ACK,
@@ -99,8 +100,7 @@ class Netlink:
     def _replies(self, flags: int, decode_as: Any) -> tuple[Any, ...]:
         """_replies: the replies to the request just sent (sequence number self._seq),
         decoded as `decode_as`, up to its ack or NLMSG_DONE (see request)."""
-        from pyroute2.netlink import nlmsgerr
-
+        ack = light_codecs()["ack"]
         found: list[Any] = []
         view = memoryview(self._buffer)
         while True:
@@ -114,7 +114,7 @@ class Netlink:
                     if kind == NLMSG_DONE:
                         return tuple(found)
                     if kind == NLMSG_ERROR:
-                        err = nlmsgerr(buf, offset=offset, length=length)
+                        err = ack(buf, offset=offset, length=length)
                         err.decode()
                         code = -int(err["error"])
                         if code:
@@ -243,9 +243,12 @@ def _ioctl_index(sock: socket.socket, name: str) -> int:
 
 
 def _rtnetlink_socket() -> socket.socket:
-    """_rtnetlink_socket: NETLINK_ROUTE with extended acks and strict dump checks, bound."""
+    """_rtnetlink_socket: NETLINK_ROUTE with extended acks and strict dump checks, bound.
+    Its acks are capped (the request's header, not the whole request, comes back in an
+    error's): each then reads as codecs' netlink_ack declares it."""
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
     try:
+        sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
         sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
         sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1)
         sock.bind((0, 0))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 from typing import Any
 
 import pytest
@@ -418,3 +419,26 @@ def test_a_kind_other_than_vrf_leaves_its_data_undecoded() -> None:
 def test_filter_requests_carry_tcs_netlink_flags(command: str, flags: int) -> None:
     _msg, _type, sent = bpf_filter_message(command, 3, parent=0xFFFFFFF2, prio=1, fd=5)
     assert sent == flags
+
+
+def capped_ack(error: int, attrs: bytes = b"") -> bytes:
+    """capped_ack: an NLMSG_ERROR as the kernel sends it on a NETLINK_CAP_ACK socket: the
+    error and the request's header, then the extended ack's attributes."""
+    request = struct.pack("=IHHII", 84, uapi.RTM_NEWTFILTER, 0x405, 7, 0)
+    flags = 0x100 | (0x200 if attrs else 0)  # NLM_F_CAPPED, NLM_F_ACK_TLVS
+    body = struct.pack("=i", error) + request + attrs
+    return struct.pack("=IHHII", 16 + len(body), uapi.NLMSG_ERROR, flags, 7, 99) + body
+
+
+def test_acks_decode_their_error_and_extended_ack_text() -> None:
+    ack = light_codecs()["ack"]
+    text = b"Filter with specified priority/protocol not found\0"
+    msg_attr = struct.pack("=HH", 4 + len(text), 1) + text + bytes(-len(text) % 4)
+    offs_attr = struct.pack("=HHI", 8, 2, 20)
+    for data, error, extack in (
+        (capped_ack(0), 0, None),
+        (capped_ack(-2, msg_attr + offs_attr), -2, text[:-1].decode()),
+    ):
+        msg = ack(data, offset=0, length=len(data))
+        msg.decode()
+        assert (msg["error"], msg.get_attr("NLMSGERR_ATTR_MSG")) == (error, extack)
