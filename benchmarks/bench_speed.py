@@ -324,7 +324,8 @@ def remove_pins(s: Scene) -> None:
 
 def rss_rows(s: Scene) -> None:
     print("peak RSS of attach commands (target <= 20 MiB)")
-    batch = s.tmp / "tc-100.batch"
+    batch = s.tmp / "rss-100.batch"
+    batch.write_text(f"{' '.join(replace_args(s))}\n" * 100)
     for name, cmd in (
         ("pyip link set xdpgeneric obj", [str(BIN / "pyip"), "-n", s.ns, *xdp_args(s)]),
         ("pytc filter replace", [str(BIN / "pytc"), "-n", s.ns, *replace_args(s)]),
