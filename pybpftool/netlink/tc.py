@@ -2,9 +2,11 @@
 attributes matter: qdiscs of any kind, kind-less filter requests, filter get and dumps
 (TcRequests), chains (ChainRequests) and actions (ActionRequests). Qdisc, chain and action
 replies keep their attributes raw for the renderers.
-"""
 
-from __future__ import annotations
+Annotations here are evaluated when defined (no `from __future__ import annotations`):
+typing.NamedTuple compiles a string annotation into a ForwardRef per field, which a cold
+`tc filter show`, defining these records, paid for.
+"""
 
 import socket
 import sys
@@ -139,7 +141,7 @@ def _raw_qdisc(msg: Any) -> Qdisc:
 
 
 def _filter_attrs(
-    chain: int | None, kind: str | None, options: ClsBpfOptions | None
+    chain: int | None, kind: str | None, options: "ClsBpfOptions | None"
 ) -> list[tuple[str, Any]]:
     """_filter_attrs: what tc_filter_modify adds after struct tcmsg, filters and chains
     alike: TCA_CHAIN, TCA_KIND, then the kind's options, each when given."""
@@ -221,7 +223,7 @@ class TcRequests:
         handle: int,
         parent: int,
         kind: str | None,
-        options: QdiscOptions | None = None,
+        options: "QdiscOptions | None" = None,
         blocks: tuple[int, int] = (0, 0),
     ) -> None:
         """qdisc_modify: RTM_NEWQDISC/RTM_DELQDISC as tc_qdisc_modify sends it (+ ACK), with
@@ -247,7 +249,7 @@ class TcRequests:
         chain: int | None,
         kind: str | None = None,
         handle: int = 0,
-        options: ClsBpfOptions | None = None,
+        options: "ClsBpfOptions | None" = None,
     ) -> None:
         """filter_modify: a filter request as tc_filter_modify builds it: TCA_CHAIN,
         TCA_KIND and the cls_bpf options, each when given (a delete, or a kind-less request
@@ -387,7 +389,7 @@ class ChainRequests:
         info: int,
         chain: int | None,
         kind: str | None,
-        options: ClsBpfOptions | None,
+        options: "ClsBpfOptions | None",
         handle: int = 0,
     ) -> None:
         """modify: add or delete a chain: TCA_CHAIN, TCA_KIND and TCA_OPTIONS (a template)."""
@@ -434,13 +436,13 @@ class ActionRequests:
 
             ActionRequests._tcamsg = tcamsg
 
-    def modify(self, flags: int, actions: list[Action]) -> None:
+    def modify(self, flags: int, actions: "list[Action]") -> None:
         """modify: RTM_NEWACTION of `actions` (tc_action_modify)."""
         from pybpftool.netlink.actions import TCA_ROOT_TAB, action_tab
 
         self.request(RTM_NEWACTION, flags, [(TCA_ROOT_TAB, action_tab(actions))])
 
-    def by_index(self, msg_type: int, flags: int, refs: list[ActionRef]) -> list[RawMessage]:
+    def by_index(self, msg_type: int, flags: int, refs: "list[ActionRef]") -> list[RawMessage]:
         """by_index: RTM_GETACTION or RTM_DELACTION of actions by kind and index
         (tc_action_gd); the replies."""
         from pybpftool.netlink.actions import TCA_ROOT_TAB, ref_tab
