@@ -11,7 +11,6 @@ there, the calling thread comes straight back (kernel.netns.in_netns).
 # field given as a string costs typing a compile() when the class is made.
 
 import errno
-import fcntl
 import os
 import socket
 import struct
@@ -232,6 +231,8 @@ def _ioctl_index(sock: socket.socket, name: str) -> int:
     """_ioctl_index: the index of link `name` in `sock`'s namespace (SIOCGIFINDEX, which
     any socket answers for its own namespace), 0 when the kernel finds none or the name
     cannot be an ifreq's (empty, 16 bytes or more, a NUL inside)."""
+    import fcntl  # an extension module (a dlopen) that only name lookups need, not dumps
+
     raw = os.fsencode(name)
     if not raw or len(raw) >= IFNAMSIZ or b"\0" in raw:
         return 0

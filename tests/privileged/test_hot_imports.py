@@ -38,6 +38,9 @@ CONFINING = {"pybpftool.sandbox", "pybpftool.sandbox.audit", "pybpftool.kernel.l
 # What only loading and pinning need of the kernel: a listing names its programs through
 # kernel.info alone.
 LOADER_KERNEL = {"pybpftool.kernel.bpf", "pybpftool.kernel.pindir", "pybpftool.pinning"}
+# What a listing needs only for -j, or when the kernel refuses: the JSON writer and the
+# failure wording.
+LISTING_EXTRAS = {"pybpftool.cli.common.jsonw", "pybpftool.cli.common.failures"}
 # What only some loads need: CO-RE against the kernel's BTF, and printing a dump.
 CO_RE = {"pybpftool.btf.core", "pybpftool.btf.target"}
 SHOWING = {"pybpftool.cli.tc.show", "pybpftool.cli.ip.linkshow", "pybpftool.cli.common.jsonw"}
@@ -72,6 +75,8 @@ def test_link_show(netns: str, env: dict[str, str]) -> None:
     full = {"pyroute2.netlink.rtnl.ifinfmsg", "pyroute2.netlink.rtnl.tcmsg"}
     xdp_grammar = {"pybpftool.cli.ip.link", "pybpftool.cli.common.bpfsource"}
     assert mods & (NEVER | LOADING | CONFINING | LOADER_KERNEL | full | xdp_grammar) == set()
+    # without -s no counters are printed; a dump looks up no name (fcntl's ioctl does)
+    assert mods & (LISTING_EXTRAS | {"pybpftool.cli.ip.linkstats", "fcntl"}) == set()
 
 
 def test_filter_show(clsact: str, env: dict[str, str]) -> None:
@@ -84,7 +89,7 @@ def test_filter_show(clsact: str, env: dict[str, str]) -> None:
     assert "pybpftool.cli.tc.show" in mods
     assert "pybpftool.kernel.info" in mods  # the filter's program named
     full = {"pyroute2.netlink.rtnl.tcmsg"}
-    assert mods & (NEVER | LOADING | CONFINING | LOADER_KERNEL | full) == set()
+    assert mods & (NEVER | LOADING | CONFINING | LOADER_KERNEL | LISTING_EXTRAS | full) == set()
     # a listing reads no bpf options: the program grammar is a modifying line's
     grammar = {"pybpftool.cli.tc.bpfopts", "pybpftool.cli.tc.filterprog",
                "pybpftool.cli.common.bpfsource"}  # fmt: skip

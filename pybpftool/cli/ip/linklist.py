@@ -206,8 +206,6 @@ def link_list(opts: GlobalOptions, args: list[str]) -> int:
 
 
 def _fetch(nl: object, filt: LinkFilter, opts: GlobalOptions) -> list[Link]:
-    from pybpftool.cli.common import jsonw
-    from pybpftool.cli.common.failures import netlink_message
     from pybpftool.errors import NetlinkFailure
 
     if filt.dev is None:  # iplink_filter_req(): the kernel leaves out other masters and kinds
@@ -219,6 +217,9 @@ def _fetch(nl: object, filt: LinkFilter, opts: GlobalOptions) -> list[Link]:
         try:
             return [nl.link_by_name(filt.dev)]  # type: ignore[attr-defined]
         except NetlinkFailure as err:  # iplink_get(): perror(), the JSON array closed, exit(1)
+            from pybpftool.cli.common import jsonw
+            from pybpftool.cli.common.failures import netlink_message
+
             if opts.json:
                 sys.stdout.write(jsonw.dumps([], pretty=opts.pretty) + "\n")
             text = f"{netlink_message(err)}\nCannot send link get request: {os.strerror(err.errno)}"
@@ -226,6 +227,8 @@ def _fetch(nl: object, filt: LinkFilter, opts: GlobalOptions) -> list[Link]:
     try:
         return nl.links(index)  # type: ignore[attr-defined, no-any-return]
     except NetlinkFailure as err:  # ipaddr_link_get(): perror(), then an empty listing
+        from pybpftool.cli.common.failures import netlink_message
+
         sys.stderr.write(
             f"{netlink_message(err)}\nCannot send link request: {os.strerror(err.errno)}\n"
         )

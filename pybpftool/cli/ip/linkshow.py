@@ -5,7 +5,8 @@ Text: every printed token carries its trailing blank exactly where iproute2's fo
 put one; the line breaks are `\\` with -oneline; -d adds the details, -s the counters, an XDP
 program its `prog/xdp` line, a peer in another namespace `link-netns NAME` (or
 `link-netnsid N`). -br prints one short line per link. Colours are ip's (cli.common.color).
-JSON keys come in iproute2's order, through its json_writer layout.
+JSON keys come in iproute2's order, through its json_writer layout. The JSON writer and the
+counters' printer are imported where -j and -s need them: a plain listing loads neither.
 """
 
 # Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
@@ -13,12 +14,10 @@ JSON keys come in iproute2's order, through its json_writer layout.
 
 from typing import Any, NamedTuple
 
-from pybpftool.cli.common import jsonw
 from pybpftool.cli.common.color import IFNAME, MAC, OPER_DOWN, OPER_UP, Painter
 from pybpftool.cli.common.escape import terminal_safe
 from pybpftool.cli.common.proginfo import prog_json, prog_text
 from pybpftool.cli.ip.linknames import LinkNames, link_type_name
-from pybpftool.cli.ip.linkstats import stats_json, stats_text
 from pybpftool.netlink import Link
 
 IFF = (  # iproute2 print_link_flags order
@@ -98,6 +97,8 @@ def render(links: list[Link | None], names: LinkNames, opts: ShowOptions, paint:
     filters): ip has opened its JSON object already, so JSON shows `{}` where text shows
     nothing."""
     if opts.json:
+        from pybpftool.cli.common import jsonw
+
         to_json = _brief_json if opts.brief else _json
         doc = [{} if link is None else to_json(link, names, opts) for link in links]
         return jsonw.dumps(doc, pretty=opts.pretty) + "\n"
@@ -206,6 +207,8 @@ def _text(link: Link, names: LinkNames, opts: ShowOptions, paint: Painter) -> st
     if link.xdp is not None:
         out += _xdp_lines(link, names, opts)
     if opts.stats and x.stats is not None:
+        from pybpftool.cli.ip.linkstats import stats_text
+
         out += nl + stats_text(x.stats, x.carrier_changes, opts.stats, opts.human, opts.iec, nl)
     for alt in x.altnames:
         out += f"{nl}    altname {terminal_safe(alt)}"
@@ -334,6 +337,8 @@ def _json(link: Link, names: LinkNames, opts: ShowOptions) -> dict[str, Any]:
     if x.ifalias is not None:
         out["ifalias"] = x.ifalias
     if opts.stats and x.stats is not None:
+        from pybpftool.cli.ip.linkstats import stats_json
+
         out[x.stats.key] = stats_json(x.stats, x.carrier_changes, opts.stats)
     if x.altnames:
         out["altnames"] = list(x.altnames)

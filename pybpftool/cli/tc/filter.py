@@ -27,7 +27,6 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.common.failures import TALKING, netlink_message, no_device
 from pybpftool.cli.common.grammar import IprouteExit, matches
 from pybpftool.cli.common.ifnames import FILTER_NAMESZ, name_to_index, strncpy, tc_dev_name
 from pybpftool.cli.common.usage import FILTER_USAGE
@@ -262,6 +261,8 @@ def resolve_target(nl: Any, req: FilterRequest) -> tuple[int, int]:
     if req.dev is not None:
         index = name_to_index(nl, req.dev)  # ll_name_to_index(): `ifN` is index N
         if not index:
+            from pybpftool.cli.common.failures import no_device
+
             raise IprouteExit(no_device(req.dev), 1)
         return index, req.parent
     if req.block is not None:
@@ -313,6 +314,8 @@ def modify(run: RunContext, req: FilterRequest, words: Words) -> int:
         session.discard()
         return 1  # what tc says has been said
     except NetlinkFailure as err:
+        from pybpftool.cli.common.failures import TALKING, netlink_message
+
         session.discard()
         raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
     except BaseException:

@@ -8,7 +8,6 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.common.failures import TALKING, netlink_message
 from pybpftool.cli.common.grammar import IprouteExit
 from pybpftool.cli.common.words import Words
 from pybpftool.cli.tc.filter import (
@@ -66,6 +65,8 @@ def get(run: RunContext, req: FilterRequest, words: Words) -> int:
                 index, parent, req.info, req.handle, req.kind, req.chain
             )
         except NetlinkFailure as err:
+            from pybpftool.cli.common.failures import TALKING, netlink_message
+
             raise IprouteExit(f"{netlink_message(err)}\n{TALKING}", 2) from None
     from pybpftool.cli.tc.show import print_filters
 
@@ -129,6 +130,8 @@ def list_dump(
                 listed.block = req.block
             return dump(nl, index, parent), index
         except NetlinkFailure as err:
+            from pybpftool.cli.common.failures import netlink_message
+
             raise IprouteExit(f"{netlink_message(err)}\nDump terminated", 1) from None
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from pybpftool.cli.common import jsonw
 from pybpftool.cli.common.escape import terminal_safe
 from pybpftool.cli.common.grammar import GlobalOptions
 from pybpftool.cli.common.proginfo import prog_infos, prog_json, prog_text
@@ -94,6 +93,8 @@ class Printer:
 
     def output(self) -> str:
         if self.json:
+            from pybpftool.cli.common import jsonw  # -j's only: a text listing skips it
+
             return jsonw.dumps(self.docs, pretty=self.pretty) + "\n"
         return "".join(self.parts)
 
