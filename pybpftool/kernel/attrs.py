@@ -1,4 +1,6 @@
-"""attrs: ctypes mirrors of the `union bpf_attr` members and info structs we use.
+"""attrs: ctypes mirrors of the `union bpf_attr` members the loader uses (creating maps,
+loading programs and BTF, pinning, attaching); reading a loaded object's info has its own
+(infoattrs.py), so that a listing builds none of these.
 
 Field names and order follow include/uapi/linux/bpf.h; natural ctypes alignment gives the
 kernel's offsets (`__aligned_u64` members fall on 8-byte boundaries by themselves). Each
@@ -9,8 +11,9 @@ from __future__ import annotations
 
 import ctypes
 
-u8, u32, s32, u64 = ctypes.c_uint8, ctypes.c_uint32, ctypes.c_int32, ctypes.c_uint64
-BPF_OBJ_NAME_LEN = 16
+from pybpftool.kernel.infoattrs import BPF_OBJ_NAME_LEN
+
+u32, u64 = ctypes.c_uint32, ctypes.c_uint64
 
 
 class MapCreateAttr(ctypes.Structure):
@@ -98,18 +101,6 @@ class BtfLoadAttr(ctypes.Structure):
     ]
 
 
-class IdAttr(ctypes.Structure):
-    """IdAttr: BPF_PROG_GET_FD_BY_ID / BPF_MAP_GET_FD_BY_ID (`prog_id` shares the slot)."""
-
-    _fields_ = [("start_id", u32), ("next_id", u32), ("open_flags", u32)]
-
-
-class InfoAttr(ctypes.Structure):
-    """InfoAttr: BPF_OBJ_GET_INFO_BY_FD."""
-
-    _fields_ = [("bpf_fd", u32), ("info_len", u32), ("info", u64)]
-
-
 class ProgBindMapAttr(ctypes.Structure):
     """ProgBindMapAttr: BPF_PROG_BIND_MAP."""
 
@@ -125,74 +116,6 @@ class ProgAttachAttr(ctypes.Structure):
         ("attach_type", u32),
         ("attach_flags", u32),
         ("replace_bpf_fd", u32),
-    ]
-
-
-class BpfMapInfo(ctypes.Structure):
-    """BpfMapInfo: struct bpf_map_info."""
-
-    _fields_ = [
-        ("type", u32),
-        ("id", u32),
-        ("key_size", u32),
-        ("value_size", u32),
-        ("max_entries", u32),
-        ("map_flags", u32),
-        ("name", ctypes.c_char * BPF_OBJ_NAME_LEN),
-        ("ifindex", u32),
-        ("btf_vmlinux_value_type_id", u32),
-        ("netns_dev", u64),
-        ("netns_ino", u64),
-        ("btf_id", u32),
-        ("btf_key_type_id", u32),
-        ("btf_value_type_id", u32),
-        ("btf_vmlinux_id", u32),
-        ("map_extra", u64),
-    ]
-
-
-class BpfProgInfo(ctypes.Structure):
-    """BpfProgInfo: struct bpf_prog_info, up to `attach_btf_id`."""
-
-    _fields_ = [
-        ("type", u32),
-        ("id", u32),
-        ("tag", u8 * 8),
-        ("jited_prog_len", u32),
-        ("xlated_prog_len", u32),
-        ("jited_prog_insns", u64),
-        ("xlated_prog_insns", u64),
-        ("load_time", u64),
-        ("created_by_uid", u32),
-        ("nr_map_ids", u32),
-        ("map_ids", u64),
-        ("name", ctypes.c_char * BPF_OBJ_NAME_LEN),
-        ("ifindex", u32),
-        ("gpl_compatible", u32),
-        ("netns_dev", u64),
-        ("netns_ino", u64),
-        ("nr_jited_ksyms", u32),
-        ("nr_jited_func_lens", u32),
-        ("jited_ksyms", u64),
-        ("jited_func_lens", u64),
-        ("btf_id", u32),
-        ("func_info_rec_size", u32),
-        ("func_info", u64),
-        ("nr_func_info", u32),
-        ("nr_line_info", u32),
-        ("line_info", u64),
-        ("jited_line_info", u64),
-        ("nr_jited_line_info", u32),
-        ("line_info_rec_size", u32),
-        ("jited_line_info_rec_size", u32),
-        ("nr_prog_tags", u32),
-        ("prog_tags", u64),
-        ("run_time_ns", u64),
-        ("run_cnt", u64),
-        ("recursion_misses", u64),
-        ("verified_insns", u32),
-        ("attach_btf_obj_id", u32),
-        ("attach_btf_id", u32),
     ]
 
 

@@ -15,7 +15,7 @@ import os
 from typing import NamedTuple
 
 from pybpftool.errors import FsAccess, KernelError
-from pybpftool.kernel import attrs, info, pindir
+from pybpftool.kernel import attrs, info, infoattrs, pindir
 from pybpftool.kernel import syscall as sc
 from pybpftool.kernel.fd import Fd
 from pybpftool.kernel.info import MapInfo as MapInfo  # the loader's names, from here too
@@ -251,7 +251,7 @@ def _obj_name(name: str) -> bytes:
     bytes, NUL-terminated by the 16-byte field, of letters, digits, `_` and `.`; any other
     byte becomes `_` (a legacy map may be named `my-map`: iproute2 passes no name at all;
     its pin keeps the object's full name)."""
-    raw = name.encode("utf-8", "replace")[: attrs.BPF_OBJ_NAME_LEN - 1]
+    raw = name.encode("utf-8", "replace")[: infoattrs.BPF_OBJ_NAME_LEN - 1]
     return raw.translate(_NAME_BYTES)
 
 

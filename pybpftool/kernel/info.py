@@ -12,7 +12,7 @@ without importing the loader's requests, results and pin folder code.
 import ctypes
 from typing import NamedTuple
 
-from pybpftool.kernel import attrs
+from pybpftool.kernel import infoattrs
 from pybpftool.kernel import syscall as sc
 from pybpftool.kernel.fd import Fd
 
@@ -50,7 +50,7 @@ class ProgInfo(NamedTuple):
 
 def map_info(fd: Fd) -> MapInfo:
     """map_info: the map's struct bpf_map_info, the fields MapInfo keeps."""
-    info = attrs.BpfMapInfo()
+    info = infoattrs.BpfMapInfo()
     _info(fd, info)
     return MapInfo(
         type=info.type,
@@ -68,13 +68,13 @@ def map_info(fd: Fd) -> MapInfo:
 def prog_info(fd: Fd) -> ProgInfo:
     """prog_info: the program's struct bpf_prog_info, the fields ProgInfo keeps, with the ids
     of the maps it uses."""
-    info = attrs.BpfProgInfo()
+    info = infoattrs.BpfProgInfo()
     _info(fd, info)
     ids = (ctypes.c_uint32 * info.nr_map_ids)()
     if info.nr_map_ids:
         # Second call with room for the map ids the first one counted.
         count = info.nr_map_ids
-        info = attrs.BpfProgInfo(nr_map_ids=count, map_ids=ctypes.addressof(ids))
+        info = infoattrs.BpfProgInfo(nr_map_ids=count, map_ids=ctypes.addressof(ids))
         _info(fd, info)
     return ProgInfo(
         type=info.type,
@@ -94,16 +94,16 @@ def prog_info(fd: Fd) -> ProgInfo:
 
 def prog_by_id(prog_id: int) -> Fd:
     """prog_by_id: an fd of the loaded program with id `prog_id` (BPF_PROG_GET_FD_BY_ID)."""
-    attr = attrs.IdAttr(prog_id)
+    attr = infoattrs.IdAttr(prog_id)
     return Fd(sc.bpf(sc.BPF_PROG_GET_FD_BY_ID, attr, "prog get fd by id"))
 
 
 def map_by_id(map_id: int) -> Fd:
     """map_by_id: an fd of the map with id `map_id` (BPF_MAP_GET_FD_BY_ID)."""
-    attr = attrs.IdAttr(map_id)
+    attr = infoattrs.IdAttr(map_id)
     return Fd(sc.bpf(sc.BPF_MAP_GET_FD_BY_ID, attr, "map get fd by id"))
 
 
 def _info(fd: Fd, info: ctypes.Structure) -> None:
-    attr = attrs.InfoAttr(int(fd), ctypes.sizeof(info), ctypes.addressof(info))
+    attr = infoattrs.InfoAttr(int(fd), ctypes.sizeof(info), ctypes.addressof(info))
     sc.bpf(sc.BPF_OBJ_GET_INFO_BY_FD, attr, "get info")

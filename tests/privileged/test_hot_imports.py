@@ -36,8 +36,13 @@ LOADING = {
 # What only a command that confines itself needs (a load): Landlock and the audit reader.
 CONFINING = {"pybpftool.sandbox", "pybpftool.sandbox.audit", "pybpftool.kernel.landlock"}
 # What only loading and pinning need of the kernel: a listing names its programs through
-# kernel.info alone.
-LOADER_KERNEL = {"pybpftool.kernel.bpf", "pybpftool.kernel.pindir", "pybpftool.pinning"}
+# kernel.info and its infoattrs alone, without the loader's bpf_attr structures.
+LOADER_KERNEL = {
+    "pybpftool.kernel.bpf",
+    "pybpftool.kernel.pindir",
+    "pybpftool.pinning",
+    "pybpftool.kernel.attrs",
+}
 # What a listing needs only for -j, or when the kernel refuses: the JSON writer and the
 # failure wording.
 LISTING_EXTRAS = {"pybpftool.cli.common.jsonw", "pybpftool.cli.common.failures"}

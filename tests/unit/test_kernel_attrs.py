@@ -14,7 +14,7 @@ from functools import cache
 import pytest
 
 from pybpftool.btf import BtfSpec, Composite, Kind, parse_btf
-from pybpftool.kernel import attrs
+from pybpftool.kernel import attrs, infoattrs
 from pybpftool.kernel.fd import Fd
 
 VMLINUX = "/sys/kernel/btf/vmlinux"
@@ -78,7 +78,8 @@ def ours(struct: type[ctypes.Structure]) -> dict[str, int]:
         attrs.ProgLoadAttr,
         attrs.ObjAttr,
         attrs.BtfLoadAttr,
-        attrs.InfoAttr,
+        infoattrs.InfoAttr,
+        infoattrs.IdAttr,
         attrs.ProgAttachAttr,
         attrs.ProgBindMapAttr,
     ],
@@ -96,7 +97,8 @@ def test_map_freeze_uses_the_map_elem_struct() -> None:
 
 
 @pytest.mark.parametrize(
-    ("struct", "name"), [(attrs.BpfMapInfo, "bpf_map_info"), (attrs.BpfProgInfo, "bpf_prog_info")]
+    ("struct", "name"),
+    [(infoattrs.BpfMapInfo, "bpf_map_info"), (infoattrs.BpfProgInfo, "bpf_prog_info")],
 )
 def test_info_structs_match_the_running_kernel(struct: type[ctypes.Structure], name: str) -> None:
     kernel = named_struct(name)
