@@ -12,7 +12,8 @@ joined with another `/`), because they appear in messages users grep for:
 symlinks to `tc`, so every program type shares one `globals` namespace.
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -74,7 +75,7 @@ def check_sub_path(sub: str) -> None:
         raise PinError(f"custom pinning path {sub!r} must be relative, without '..' or '//'")
 
 
-def map_pin_path(spec: MapSpec, wd: str, obj_sha1: str, db: PinningDb) -> str | None:
+def map_pin_path(spec: "MapSpec", wd: str, obj_sha1: str, db: PinningDb) -> str | None:
     """map_pin_path: where `spec` is pinned, or None when it is not pinned.
 
     A custom id missing from the database means "not pinned", as in iproute2.

@@ -9,7 +9,8 @@ Mirrors libbpf's bpf_object__collect_prog_relos / bpf_program__record_reloc. A r
 - undefined (SHN_UNDEF)              -> extern (kfunc, ksym, kconfig) resolved at load time
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 from collections.abc import Callable, Iterable
 from typing import NamedTuple

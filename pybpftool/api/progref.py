@@ -1,7 +1,8 @@
 """progref: what the attach functions accept as a program: a loaded `Program` or the path of
 a pinned one, turned into an fd, the name tc shows for it, and its type checked."""
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 import errno
 import os

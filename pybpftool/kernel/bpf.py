@@ -7,7 +7,8 @@ two calls whose failure is data rather than an error (PROG_LOAD and BTF_LOAD, wh
 back with a verifier log) return a `LoadResult` instead.
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 import ctypes
 import errno as _errno

@@ -5,7 +5,8 @@ the same numbers on every architecture. Everything here is best effort by ABI: a
 running kernel does not know is left out of the ruleset rather than failing it.
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 import ctypes
 import errno as _errno

@@ -10,7 +10,8 @@
 Sizes are written as bytes with an optional K, M or G (binary) suffix: `65536`, `64K`, `1M`.
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 import os
 import re

@@ -11,7 +11,8 @@ empty). `CommitLog.undo()` puts every slot back, unpins what it published and re
 folders it made, newest first, before the locks are dropped; it never raises.
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 import contextlib
 import os
@@ -37,7 +38,7 @@ class SlotWrite(NamedTuple):
     """SlotWrite: put `value` (a program or map fd) into slot `key` of `array`, a map that
     existed before this command; done at commit, with an undo record."""
 
-    array: Map
+    array: "Map"
     key: int
     value: Fd
 

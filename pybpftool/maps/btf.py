@@ -13,7 +13,8 @@ members encode the definition:
 iproute2 opens objects with `relaxed_maps`, so unknown fields are ignored, as here.
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 from collections.abc import Callable, Mapping
 from typing import NamedTuple, NoReturn
@@ -62,7 +63,7 @@ def parse_btf_maps(
 
 
 def _parse_map_var(
-    fields: _FieldReader, var_id: int, var_size: int, offsets: dict[str, int]
+    fields: "_FieldReader", var_id: int, var_size: int, offsets: dict[str, int]
 ) -> tuple[MapSpec, BtfMapLayout]:
     btf = fields.btf
     var = btf.type(var_id)
@@ -109,7 +110,7 @@ class _Definition:
 
 
 def _parse_def(
-    fields: _FieldReader, name: str, members: tuple[Member, ...], is_inner: bool
+    fields: "_FieldReader", name: str, members: tuple[Member, ...], is_inner: bool
 ) -> MapSpec:
     """_parse_def: the map a definition's members describe (libbpf parse_btf_map_def)."""
     d = _Definition()
@@ -177,7 +178,7 @@ def _checked_size(name: str, which: str, current: int, size: int) -> int:
     return size
 
 
-def _pin_id(fields: _FieldReader, name: str, member: Member, is_inner: bool) -> int:
+def _pin_id(fields: "_FieldReader", name: str, member: Member, is_inner: bool) -> int:
     if is_inner:
         raise ObjectError(f"map '{name}': inner def can't be pinned")
     pin_id = fields.uint(name, member)

@@ -18,7 +18,8 @@ Whatever needs more (mounting bpffs, the pin hierarchy, entering a netns) happen
 run without it), `off`.
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 import os
 import sys

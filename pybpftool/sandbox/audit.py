@@ -7,7 +7,8 @@ mode=enforcing pid=<pid> ...` (type 1424, LANDLOCK_DOMAIN). Records exist only w
 enabled (AUDIT_GET/AUDIT_SET, `auditctl -e`).
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 import contextlib
 import errno

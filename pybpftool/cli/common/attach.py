@@ -8,7 +8,8 @@ before its commit calls discard(). The attach function reads `Prepared.fd` when 
 commit may have loaded the object again, with new fds, after losing a publish race.
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 import os
 import sys
@@ -56,7 +57,7 @@ class Prepared(NamedTuple):
             self.pinned.close()
 
 
-def new_group() -> LoadGroup:
+def new_group() -> "LoadGroup":
     """new_group: the LoadGroup of one command: its loads commit together around one attach."""
     from pybpftool.loader.publish import LoadGroup
 
@@ -64,12 +65,12 @@ def new_group() -> LoadGroup:
 
 
 def prepare(
-    run: RunContext,
+    run: "RunContext",
     source: BpfSource,
     prog_type: int,
     default_section: str,
     subdir: str,
-    group: LoadGroup | None = None,
+    group: "LoadGroup | None" = None,
     ifindex: int = 0,
 ) -> Prepared:
     """prepare: the program of `source`, loaded as `prog_type` (or opened from its pin) the
@@ -105,7 +106,7 @@ def prepare(
     return Prepared(annotation(source.path, section), loaded)
 
 
-def _confine(run: RunContext, source: BpfSource) -> None:
+def _confine(run: "RunContext", source: BpfSource) -> None:
     """_confine: mount bpffs and, for a load that makes them, its folders (as iproute2 does),
     then enter the run's sandbox: read every file the run names (all the objects of a filter
     line and its actions, every line of a -batch), create and remove only beneath the pin

@@ -12,7 +12,8 @@ XDP_FLAGS_UPDATE_IF_NOEXIST unless -force; when a line has several, the kernel k
 last. A failure after a load undoes it. ip's other link options are refused by name.
 """
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
+# field given as a string costs typing a compile() when the class is made.
 
 from typing import NamedTuple
 
@@ -79,7 +80,7 @@ def valid_altifname(name: str) -> bool:
     return bool(name) and not any(c == "/" or c in SPACE for c in name)
 
 
-def link_set(run: RunContext, args: list[str]) -> int:
+def link_set(run: "RunContext", args: list[str]) -> int:
     from pybpftool.cli.common.attach import new_group
 
     words = Words(args)
@@ -123,12 +124,12 @@ def link_set(run: RunContext, args: list[str]) -> int:
 
 
 def _xdp(
-    run: RunContext,
+    run: "RunContext",
     words: Words,
     word: str,
     dev: str | None,
-    loads: list[Prepared],
-    group: LoadGroup,
+    loads: "list[Prepared]",
+    group: "LoadGroup",
 ) -> XdpRequest:
     """_xdp: xdp_parse() for one xdp keyword: `off`/`none` as the last word, else the
     program, loaded now (for the device first with xdpoffload)."""
@@ -161,7 +162,7 @@ def _offload_index(dev: str | None) -> int:
     return index
 
 
-def _prepare(run: RunContext, source: BpfSource, ifindex: int, group: LoadGroup) -> Prepared:
+def _prepare(run: "RunContext", source: BpfSource, ifindex: int, group: "LoadGroup") -> "Prepared":
     from pybpftool.cli.common.attach import prepare
     from pybpftool.uapi import BpfProgType  # loaded with the loader in any case
 
@@ -171,7 +172,9 @@ def _prepare(run: RunContext, source: BpfSource, ifindex: int, group: LoadGroup)
         raise IprouteExit(load_failure_text(err), 255) from None
 
 
-def _apply(dev: str, request: XdpRequest | None, loads: list[Prepared], group: LoadGroup) -> None:
+def _apply(
+    dev: str, request: XdpRequest | None, loads: "list[Prepared]", group: "LoadGroup"
+) -> None:
     """_apply: look the device up (ll_name_to_index), then commit the line's loads around
     the XDP attach, sent as the API sends it (api.xdp.set_xdp); failures in ip's words."""
     from pybpftool.api.xdp import set_xdp
