@@ -27,14 +27,14 @@ LOG_SIZE = 1 << 20
 LOG_MIN, LOG_MAX = 1 << 10, 1 << 30  # the kernel wants 128 bytes at least, 1 GiB at most
 MAP_SIZE = 64 << 20
 MAPS_TOTAL = 256 << 20
-_SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
+_SIZE = r"(\d+)\s*([KMG]?)(?:i?B)?"  # compiled (re's cache) when a size is given
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 
 
 def parse_size(text: str, what: str, low: int = 1, high: int = 1 << 62) -> int:
     """parse_size: `text` (bytes, optional K/M/G suffix) as a number of bytes in [low, high];
     a UsageError naming `what` otherwise."""
-    match = _SIZE.fullmatch(text.strip())
+    match = re.fullmatch(_SIZE, text.strip(), re.IGNORECASE)
     value = int(match.group(1)) * _UNITS[match.group(2).upper()] if match else -1
     if not low <= value <= high:
         raise UsageError(

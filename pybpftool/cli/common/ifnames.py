@@ -16,7 +16,9 @@ import re
 
 IFNAMSIZ = 16
 FILTER_NAMESZ = 16  # tc's char k[FILTER_NAMESZ] for a qdisc's or filter's kind
-_IF_INDEX = re.compile(r"if([+-]?\d+)")  # ll_idx_a2n(): sscanf(name, "if%u", &idx)
+# ll_idx_a2n(): sscanf(name, "if%u", &idx); compiled (re's cache) by the first name that is
+# no link's, not by every command that imports this
+_IF_INDEX = r"if([+-]?\d+)"
 
 
 def name_to_index(nl: object, name: str) -> int:
@@ -30,7 +32,7 @@ def name_to_index(nl: object, name: str) -> int:
         index = None
     if index is not None:
         return int(index)
-    found = _IF_INDEX.match(name)
+    found = re.match(_IF_INDEX, name)
     return int(found[1]) % (1 << 32) if found else 0
 
 
