@@ -1,6 +1,7 @@
 """attrs: ctypes mirrors of the `union bpf_attr` members the loader uses (creating maps,
-loading programs and BTF, pinning, attaching); reading a loaded object's info has its own
-(infoattrs.py), so that a listing builds none of these.
+loading programs and BTF, pinning, attaching) and of struct bpf_map_info, which it compares
+pinned maps with; reading a loaded program's info has its own (infoattrs.py), so that a
+listing builds none of these.
 
 Field names and order follow include/uapi/linux/bpf.h; natural ctypes alignment gives the
 kernel's offsets (`__aligned_u64` members fall on 8-byte boundaries by themselves). Each
@@ -116,6 +117,29 @@ class ProgAttachAttr(ctypes.Structure):
         ("attach_type", u32),
         ("attach_flags", u32),
         ("replace_bpf_fd", u32),
+    ]
+
+
+class BpfMapInfo(ctypes.Structure):
+    """BpfMapInfo: struct bpf_map_info."""
+
+    _fields_ = [
+        ("type", u32),
+        ("id", u32),
+        ("key_size", u32),
+        ("value_size", u32),
+        ("max_entries", u32),
+        ("map_flags", u32),
+        ("name", ctypes.c_char * BPF_OBJ_NAME_LEN),
+        ("ifindex", u32),
+        ("btf_vmlinux_value_type_id", u32),
+        ("netns_dev", u64),
+        ("netns_ino", u64),
+        ("btf_id", u32),
+        ("btf_key_type_id", u32),
+        ("btf_value_type_id", u32),
+        ("btf_vmlinux_id", u32),
+        ("map_extra", u64),
     ]
 
 

@@ -19,13 +19,26 @@ from pybpftool.errors import FsAccess, KernelError
 from pybpftool.kernel import attrs, info, infoattrs, pindir
 from pybpftool.kernel import syscall as sc
 from pybpftool.kernel.fd import Fd
-from pybpftool.kernel.info import MapInfo as MapInfo  # the loader's names, from here too
-from pybpftool.kernel.info import ProgInfo as ProgInfo
+from pybpftool.kernel.info import ProgInfo as ProgInfo  # the loader's names, from here too
 
 BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
 BPF_F_RDONLY = 1 << 3
 BPF_F_WRONLY = 1 << 4
 BPF_LOG_LEVEL1, BPF_LOG_LEVEL2, BPF_LOG_STATS = 1, 2, 4
+
+
+class MapInfo(NamedTuple):
+    """MapInfo: struct bpf_map_info fields the loader compares, plus owner facts from fdinfo."""
+
+    type: int
+    id: int
+    key_size: int
+    value_size: int
+    max_entries: int
+    map_flags: int
+    name: str
+    btf_id: int = 0
+    map_extra: int = 0
 
 
 class MapRequest(NamedTuple):
@@ -205,7 +218,20 @@ class Kernel:
         return Fd(sc.bpf(sc.BPF_OBJ_GET, attr, "obj get"))
 
     def map_info(self, fd: Fd) -> MapInfo:
-        return info.map_info(fd)
+        """map_info: the map's struct bpf_map_info, the fields MapInfo keeps."""
+        raw = attrs.BpfMapInfo()
+        info.obj_info(fd, raw)
+        return MapInfo(
+            type=raw.type,
+            id=raw.id,
+            key_size=raw.key_size,
+            value_size=raw.value_size,
+            max_entries=raw.max_entries,
+            map_flags=raw.map_flags,
+            name=raw.name.decode("utf-8", "backslashreplace"),
+            btf_id=raw.btf_id,
+            map_extra=raw.map_extra,
+        )
 
     def prog_info(self, fd: Fd) -> ProgInfo:
         return info.prog_info(fd)
@@ -216,7 +242,8 @@ class Kernel:
 
     def map_by_id(self, map_id: int) -> Fd:
         """map_by_id: an fd of the map with id `map_id` (BPF_MAP_GET_FD_BY_ID)."""
-        return info.map_by_id(map_id)
+        attr = infoattrs.IdAttr(map_id)
+        return Fd(sc.bpf(sc.BPF_MAP_GET_FD_BY_ID, attr, "map get fd by id"))
 
     def pin_rename(self, old: str, new: str) -> None:
         """pin_rename: give pin `old` the name `new` in one step, never replacing a pin that

@@ -1,11 +1,10 @@
-"""infoattrs: ctypes mirrors of what reading a loaded object's info takes: the `union bpf_attr`
-members of BPF_*_GET_FD_BY_ID and BPF_OBJ_GET_INFO_BY_FD, and struct bpf_prog_info /
-bpf_map_info.
+"""infoattrs: ctypes mirrors of what reading a loaded program's info takes: the `union
+bpf_attr` members of BPF_*_GET_FD_BY_ID and BPF_OBJ_GET_INFO_BY_FD, and struct bpf_prog_info.
 
-Apart from attrs.py (the loader's: creating, loading, pinning) because the listings need only
-these: `ip link show` and `tc filter show` name their programs without building the loader's
-structures. Layout rules as in attrs.py: include/uapi/linux/bpf.h's names and order, natural
-ctypes alignment, each structure ending at the last field we use.
+Apart from attrs.py (the loader's: creating, loading, pinning, comparing maps) because the
+listings need only these: `ip link show` and `tc filter show` name their programs without
+building the loader's structures. Layout rules as in attrs.py: include/uapi/linux/bpf.h's
+names and order, natural ctypes alignment, each structure ending at the last field we use.
 """
 
 import ctypes
@@ -24,29 +23,6 @@ class InfoAttr(ctypes.Structure):
     """InfoAttr: BPF_OBJ_GET_INFO_BY_FD."""
 
     _fields_ = [("bpf_fd", u32), ("info_len", u32), ("info", u64)]
-
-
-class BpfMapInfo(ctypes.Structure):
-    """BpfMapInfo: struct bpf_map_info."""
-
-    _fields_ = [
-        ("type", u32),
-        ("id", u32),
-        ("key_size", u32),
-        ("value_size", u32),
-        ("max_entries", u32),
-        ("map_flags", u32),
-        ("name", ctypes.c_char * BPF_OBJ_NAME_LEN),
-        ("ifindex", u32),
-        ("btf_vmlinux_value_type_id", u32),
-        ("netns_dev", u64),
-        ("netns_ino", u64),
-        ("btf_id", u32),
-        ("btf_key_type_id", u32),
-        ("btf_value_type_id", u32),
-        ("btf_vmlinux_id", u32),
-        ("map_extra", u64),
-    ]
 
 
 class BpfProgInfo(ctypes.Structure):

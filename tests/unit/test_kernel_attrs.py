@@ -98,7 +98,7 @@ def test_map_freeze_uses_the_map_elem_struct() -> None:
 
 @pytest.mark.parametrize(
     ("struct", "name"),
-    [(infoattrs.BpfMapInfo, "bpf_map_info"), (infoattrs.BpfProgInfo, "bpf_prog_info")],
+    [(attrs.BpfMapInfo, "bpf_map_info"), (infoattrs.BpfProgInfo, "bpf_prog_info")],
 )
 def test_info_structs_match_the_running_kernel(struct: type[ctypes.Structure], name: str) -> None:
     kernel = named_struct(name)
