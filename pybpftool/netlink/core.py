@@ -11,6 +11,7 @@ there, the calling thread comes straight back (kernel.netns.in_netns).
 # field given as a string costs typing a compile() when the class is made.
 
 import errno
+import mmap
 import os
 import socket
 import struct
@@ -79,7 +80,10 @@ class Netlink:
 
             self.sock = in_netns(netns, _rtnetlink_socket)
         self._seq = 0
-        self._buffer = bytearray(RECV_SIZE)  # one receive buffer for the socket's life
+        # One receive buffer for the socket's life, in anonymous memory: its pages are mapped
+        # as the kernel first writes them (a few for any reply), where a bytearray would
+        # zero all 256 of them first, ~0.6 ms of every cold command.
+        self._buffer = mmap.mmap(-1, RECV_SIZE)
 
     def close(self) -> None:
         self.sock.close()
