@@ -37,6 +37,24 @@ from pybpftool.netlink.uapi import (
 )
 
 RECV_SIZE = 1 << 20
+# What only `ip link show -d` prints of a link (print_linkinfo's details): a listing without
+# -d leaves these attributes of the dump undecoded (pyroute2 decodes a value when it is read).
+DETAIL_ATTRS = frozenset(
+    {
+        "IFLA_PROMISCUITY",
+        "IFLA_ALLMULTI",
+        "IFLA_MIN_MTU",
+        "IFLA_MAX_MTU",
+        "IFLA_NUM_TX_QUEUES",
+        "IFLA_NUM_RX_QUEUES",
+        "IFLA_GSO_MAX_SIZE",
+        "IFLA_GSO_MAX_SEGS",
+        "IFLA_TSO_MAX_SIZE",
+        "IFLA_TSO_MAX_SEGS",
+        "IFLA_GRO_MAX_SIZE",
+        "IFLA_AF_SPEC",  # its IPv6 addrgenmode
+    }
+)
 
 
 class XdpState(NamedTuple):
@@ -176,11 +194,16 @@ class Netlink:
         self.request(msg, RTM_NEWLINK, NLM_F_ACK)
 
     def links(
-        self, index: int | None = None, master: int = 0, kind: str | None = None
+        self,
+        index: int | None = None,
+        master: int = 0,
+        kind: str | None = None,
+        details: bool = True,
     ) -> list[Link]:
         """links: every link (or the one with `index`), decoded for `ip link show`. A dump
         asks the kernel to leave out the links of another `master` (-1: those with one) and,
-        when it knows `kind`, of another kind, as iplink_filter_req() asks."""
+        when it knows `kind`, of another kind, as iplink_filter_req() asks. Without `details`
+        the links carry no DETAIL_ATTRS (nor addrgenmode)."""
         if index is None:
             attrs: list[list[Any]] = []
             if master:
@@ -190,14 +213,15 @@ class Netlink:
             found = self.request(self._ifinfmsg(attrs=attrs), RTM_GETLINK, NLM_F_DUMP)
         else:
             found = self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)
-        return [_link(msg) for msg in found]
+        return [_link(msg, details) for msg in found]
 
-    def link_by_name(self, name: str) -> Link:
+    def link_by_name(self, name: str, details: bool = True) -> Link:
         """link_by_name: RTM_GETLINK of one link by name (IFLA_IFNAME, or IFLA_ALT_IFNAME for
-        a name too long for an ifname), as iplink_get() asks; NetlinkFailure if refused."""
+        a name too long for an ifname), as iplink_get() asks; NetlinkFailure if refused.
+        `details` as for links()."""
         attr = "IFLA_IFNAME" if _valid_ifname(name) else "IFLA_ALT_IFNAME"
         found = self.request(self._ifinfmsg(attrs=[[attr, name]]), RTM_GETLINK, NLM_F_ACK)
-        return _link(found[0])
+        return _link(found[0], details)
 
     def nsid(self, netns_fd: int) -> int | None:
         """nsid: the id this namespace gave the namespace open at `netns_fd` (RTM_GETNSID),
@@ -285,12 +309,16 @@ def _valid_ifname(name: str) -> bool:
     return 0 < len(raw) < 16 and not any(c in b"/ \t\n\v\f\r" for c in raw)
 
 
-def _link(msg: Any) -> Link:
-    attrs = {name: value for name, value in msg["attrs"] if name != "UNKNOWN"}
+def _link(msg: Any, details: bool = True) -> Link:
+    attrs = {
+        slot.name: slot.value
+        for slot in msg["attrs"]
+        if slot.name != "UNKNOWN" and (details or slot.name not in DETAIL_ATTRS)
+    }
     info = msg.get("IFLA_LINKINFO")
     kind = info.get("IFLA_INFO_KIND") if info is not None else None
     mode = None
-    spec = msg.get("IFLA_AF_SPEC")
+    spec = msg.get("IFLA_AF_SPEC") if details else None
     if spec is not None:
         inet6 = spec.get("AF_INET6")
         if inet6 is not None:

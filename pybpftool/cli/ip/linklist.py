@@ -209,13 +209,15 @@ def _fetch(nl: object, filt: LinkFilter, opts: GlobalOptions) -> list[Link]:
     from pybpftool.errors import NetlinkFailure
 
     if filt.dev is None:  # iplink_filter_req(): the kernel leaves out other masters and kinds
-        return nl.links(master=filt.master, kind=filt.kind)  # type: ignore[attr-defined, no-any-return]
+        return nl.links(  # type: ignore[attr-defined, no-any-return]
+            master=filt.master, kind=filt.kind, details=bool(opts.details)
+        )
     index = name_to_index(nl, filt.dev)
     if index <= 0 or index >= 1 << 31:
         raise IprouteExit(f'Device "{filt.dev}" does not exist.', 1)
     if filt.group == -1:
         try:
-            return [nl.link_by_name(filt.dev)]  # type: ignore[attr-defined]
+            return [nl.link_by_name(filt.dev, details=bool(opts.details))]  # type: ignore[attr-defined]
         except NetlinkFailure as err:  # iplink_get(): perror(), the JSON array closed, exit(1)
             from pybpftool.cli.common import jsonw
             from pybpftool.cli.common.failures import netlink_message
@@ -225,7 +227,7 @@ def _fetch(nl: object, filt: LinkFilter, opts: GlobalOptions) -> list[Link]:
             text = f"{netlink_message(err)}\nCannot send link get request: {os.strerror(err.errno)}"
             raise IprouteExit(text, 1, fatal=True) from None
     try:
-        return nl.links(index)  # type: ignore[attr-defined, no-any-return]
+        return nl.links(index, details=bool(opts.details))  # type: ignore[attr-defined, no-any-return]
     except NetlinkFailure as err:  # ipaddr_link_get(): perror(), then an empty listing
         from pybpftool.cli.common.failures import netlink_message
 
