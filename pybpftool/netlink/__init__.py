@@ -14,7 +14,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the cons
 if TYPE_CHECKING:
     from pybpftool.netlink.attrs import rtattrs
     from pybpftool.netlink.codecs import bpf_filter_message
-    from pybpftool.netlink.core import Link, Netlink, XdpState
+    from pybpftool.netlink.core import Netlink
+    from pybpftool.netlink.linkattrs import Link, XdpState
     from pybpftool.netlink.tc import (
         ActionRequests,
         BpfFilter,
@@ -26,9 +27,9 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "bpf_filter_message": "codecs",
-    "Link": "core",
+    "Link": "linkattrs",
     "Netlink": "core",
-    "XdpState": "core",
+    "XdpState": "linkattrs",
     **dict.fromkeys(
         ("ActionRequests", "BpfFilter", "ChainRequests", "Qdisc", "RawMessage", "TcRequests"),
         "tc",

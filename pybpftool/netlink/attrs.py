@@ -1,11 +1,13 @@
 """attrs: netlink attributes as bytes, in this machine's byte order: built as iproute2's
 lib/libnetlink.c addattr_l() builds them (header with the unpadded length, payload, zero
-padding to 4 bytes) and read as its parse_rtattr() reads them. Pure: no pyroute2."""
+padding to 4 bytes) and read as its parse_rtattr() reads them; and the bytes a decoded
+message was read from. Pure: no pyroute2."""
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 NLA_F_NESTED = 0x8000
 NLA_TYPE_MASK = 0x3FFF  # the type without NLA_F_NESTED and NLA_F_NET_BYTEORDER
@@ -50,3 +52,9 @@ def rtattrs(data: bytes) -> dict[int, bytes]:
         found.setdefault(kind, bytes(data[pos + 4 : pos + length]))
         pos += (length + 3) & ~3
     return found
+
+
+def message_bytes(msg: Any) -> bytes:
+    """message_bytes: the bytes pyroute2 decoded message `msg` was read from."""
+    start = msg.offset
+    return bytes(msg.data[start : start + msg["header"]["length"]])

@@ -4,22 +4,19 @@ attach and detach, link dumps for `ip link show`, and cls_bpf filter requests.
 Requests are pyroute2 messages sent on a socket of our own, opened with extended acks, so
 kernel refusals carry the kernel's own text (NetlinkFailure: errno and that text). The socket
 may be opened in another network namespace (`Netlink(netns=...)`): only the socket goes
-there, the calling thread comes straight back (kernel.netns.in_netns).
+there, the calling thread comes straight back (kernel.netns.in_netns). A link message
+becomes a Link record in linkattrs.py, which only the commands that read links import.
 """
-
-# Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
-# field given as a string costs typing a compile() when the class is made.
 
 import errno
 import mmap
 import os
 import socket
 import struct
-from typing import Any, NamedTuple
+from typing import Any
 
 from pybpftool.errors import NetlinkFailure
 from pybpftool.netlink.codecs import bpf_filter_message, light_codecs
-from pybpftool.netlink.linkattrs import LinkExtras, decode_extras, message_bytes
 from pybpftool.netlink.linkcodec import link_codec
 from pybpftool.netlink.uapi import (
     NETLINK_CAP_ACK,
@@ -36,49 +33,11 @@ from pybpftool.netlink.uapi import (
     SOL_NETLINK,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING; the link records are imported by what makes them
+if TYPE_CHECKING:
+    from pybpftool.netlink.linkattrs import Link, XdpState
+
 RECV_SIZE = 1 << 20
-# What only `ip link show -d` prints of a link (print_linkinfo's details): a listing without
-# -d leaves these attributes of the dump undecoded (pyroute2 decodes a value when it is read).
-DETAIL_ATTRS = frozenset(
-    {
-        "IFLA_PROMISCUITY",
-        "IFLA_ALLMULTI",
-        "IFLA_MIN_MTU",
-        "IFLA_MAX_MTU",
-        "IFLA_NUM_TX_QUEUES",
-        "IFLA_NUM_RX_QUEUES",
-        "IFLA_GSO_MAX_SIZE",
-        "IFLA_GSO_MAX_SEGS",
-        "IFLA_TSO_MAX_SIZE",
-        "IFLA_TSO_MAX_SEGS",
-        "IFLA_GRO_MAX_SIZE",
-        "IFLA_AF_SPEC",  # its IPv6 addrgenmode
-    }
-)
-
-
-class XdpState(NamedTuple):
-    """XdpState: IFLA_XDP of one link: attach mode (1 drv, 2 skb, 3 hw, 4 multi) and ids."""
-
-    mode: int
-    prog_id: int
-    skb_prog_id: int = 0
-    drv_prog_id: int = 0
-    hw_prog_id: int = 0
-
-
-class Link(NamedTuple):
-    """Link: what `ip link show` prints of one RTM_NEWLINK message."""
-
-    ifindex: int
-    name: str
-    ifi_type: int
-    flags: int
-    attrs: dict[str, Any]  # IFLA_* name -> decoded value (nested ones as dicts)
-    xdp: XdpState | None
-    kind: str | None
-    addrgenmode: int | None
-    extras: LinkExtras = LinkExtras()  # stats, peer namespace, altnames ... (linkattrs)
 
 
 class Netlink:
@@ -199,7 +158,7 @@ class Netlink:
         master: int = 0,
         kind: str | None = None,
         details: bool = True,
-    ) -> list[Link]:
+    ) -> "list[Link]":
         """links: every link (or the one with `index`), decoded for `ip link show`. A dump
         asks the kernel to leave out the links of another `master` (-1: those with one) and,
         when it knows `kind`, of another kind, as iplink_filter_req() asks. Without `details`
@@ -213,15 +172,19 @@ class Netlink:
             found = self.request(self._ifinfmsg(attrs=attrs), RTM_GETLINK, NLM_F_DUMP)
         else:
             found = self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)
-        return [_link(msg, details) for msg in found]
+        from pybpftool.netlink.linkattrs import link_record
 
-    def link_by_name(self, name: str, details: bool = True) -> Link:
+        return [link_record(msg, details) for msg in found]
+
+    def link_by_name(self, name: str, details: bool = True) -> "Link":
         """link_by_name: RTM_GETLINK of one link by name (IFLA_IFNAME, or IFLA_ALT_IFNAME for
         a name too long for an ifname), as iplink_get() asks; NetlinkFailure if refused.
         `details` as for links()."""
         attr = "IFLA_IFNAME" if _valid_ifname(name) else "IFLA_ALT_IFNAME"
         found = self.request(self._ifinfmsg(attrs=[[attr, name]]), RTM_GETLINK, NLM_F_ACK)
-        return _link(found[0], details)
+        from pybpftool.netlink.linkattrs import link_record
+
+        return link_record(found[0], details)
 
     def nsid(self, netns_fd: int) -> int | None:
         """nsid: the id this namespace gave the namespace open at `netns_fd` (RTM_GETNSID),
@@ -240,8 +203,10 @@ class Netlink:
             return None
         return nsid_reply(buf[:length])
 
-    def xdp_state(self, index: int) -> XdpState | None:
-        return _xdp_state(self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)[0])
+    def xdp_state(self, index: int) -> "XdpState | None":
+        from pybpftool.netlink.linkattrs import xdp_state_of
+
+        return xdp_state_of(self.request(self._ifinfmsg(index), RTM_GETLINK, NLM_F_ACK)[0])
 
     def filter(self, command: str, index: int, echo: bool = False, **kw: Any) -> tuple[Any, ...]:
         """filter: add/replace/change/del a cls_bpf filter (kw as pyroute2's sched_bpf takes);
@@ -287,50 +252,8 @@ def _rtnetlink_socket() -> socket.socket:
     return sock
 
 
-def _xdp_state(link: Any) -> XdpState | None:
-    xdp = link.get("IFLA_XDP")
-    if xdp is None:
-        return None
-    mode = int(xdp.get("IFLA_XDP_ATTACHED") or 0)  # XDP_ATTACHED_*: 0 none, 1 drv, ...
-    if not mode:
-        return None
-    return XdpState(
-        mode,
-        int(xdp.get("IFLA_XDP_PROG_ID") or 0),
-        int(xdp.get("IFLA_XDP_SKB_PROG_ID") or 0),
-        int(xdp.get("IFLA_XDP_DRV_PROG_ID") or 0),
-        int(xdp.get("IFLA_XDP_HW_PROG_ID") or 0),
-    )
-
-
 def _valid_ifname(name: str) -> bool:
     """_valid_ifname: lib/utils.c check_ifname(): 1-15 bytes, no '/' and no blank."""
     raw = name.encode("utf-8", "surrogateescape")
     return 0 < len(raw) < 16 and not any(c in b"/ \t\n\v\f\r" for c in raw)
 
-
-def _link(msg: Any, details: bool = True) -> Link:
-    attrs = {
-        slot.name: slot.value
-        for slot in msg["attrs"]
-        if slot.name != "UNKNOWN" and (details or slot.name not in DETAIL_ATTRS)
-    }
-    info = msg.get("IFLA_LINKINFO")
-    kind = info.get("IFLA_INFO_KIND") if info is not None else None
-    mode = None
-    spec = msg.get("IFLA_AF_SPEC") if details else None
-    if spec is not None:
-        inet6 = spec.get("AF_INET6")
-        if inet6 is not None:
-            mode = inet6.get("IFLA_INET6_ADDR_GEN_MODE")
-    return Link(
-        ifindex=int(msg["index"]),
-        name=attrs.get("IFLA_IFNAME", ""),
-        ifi_type=int(msg["ifi_type"]),
-        flags=int(msg["flags"]),
-        attrs=attrs,
-        xdp=_xdp_state(msg),
-        kind=kind,
-        addrgenmode=mode,
-        extras=decode_extras(message_bytes(msg)),
-    )

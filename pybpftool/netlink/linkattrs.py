@@ -1,5 +1,7 @@
-"""linkattrs: the RTM_NEWLINK attributes `ip link show` prints that pyroute2's ifinfmsg does
-not decode completely, read from the message's own bytes (linux/if_link.h).
+"""linkattrs: what an RTM_NEWLINK message says of a link, for `ip link show`, `ip vrf` and
+the XDP attach: its Link record (link_record; XdpState for IFLA_XDP), from pyroute2's decode
+of the message (linkcodec) and, for the attributes pyroute2's ifinfmsg does not decode
+completely, from the message's own bytes (linux/if_link.h):
 
 - IFLA_STATS64 (struct rtnl_link_stats64, 25 counters on current kernels; pyroute2 knows 23)
   or, failing that, IFLA_STATS (struct rtnl_link_stats, 32-bit counters);
@@ -16,6 +18,8 @@ parse_rtattr().
 
 import struct
 from typing import Any, NamedTuple
+
+from pybpftool.netlink.attrs import message_bytes
 
 IFLA_ADDRESS, IFLA_LINK, IFLA_MASTER, IFLA_STATS = 1, 5, 10, 7
 IFLA_IFALIAS, IFLA_STATS64, IFLA_CARRIER_CHANGES = 20, 23, 35
@@ -57,6 +61,96 @@ class LinkExtras(NamedTuple):
     ifalias: str | None = None
     proto_down: int | None = None
     event: int | None = None
+
+
+# What only `ip link show -d` prints of a link (print_linkinfo's details): a listing without
+# -d leaves these attributes of the dump undecoded (pyroute2 decodes a value when it is read).
+DETAIL_ATTRS = frozenset(
+    {
+        "IFLA_PROMISCUITY",
+        "IFLA_ALLMULTI",
+        "IFLA_MIN_MTU",
+        "IFLA_MAX_MTU",
+        "IFLA_NUM_TX_QUEUES",
+        "IFLA_NUM_RX_QUEUES",
+        "IFLA_GSO_MAX_SIZE",
+        "IFLA_GSO_MAX_SEGS",
+        "IFLA_TSO_MAX_SIZE",
+        "IFLA_TSO_MAX_SEGS",
+        "IFLA_GRO_MAX_SIZE",
+        "IFLA_AF_SPEC",  # its IPv6 addrgenmode
+    }
+)
+
+
+class XdpState(NamedTuple):
+    """XdpState: IFLA_XDP of one link: attach mode (1 drv, 2 skb, 3 hw, 4 multi) and ids."""
+
+    mode: int
+    prog_id: int
+    skb_prog_id: int = 0
+    drv_prog_id: int = 0
+    hw_prog_id: int = 0
+
+
+class Link(NamedTuple):
+    """Link: what `ip link show` prints of one RTM_NEWLINK message."""
+
+    ifindex: int
+    name: str
+    ifi_type: int
+    flags: int
+    attrs: dict[str, Any]  # IFLA_* name -> decoded value (nested ones as dicts)
+    xdp: XdpState | None
+    kind: str | None
+    addrgenmode: int | None
+    extras: LinkExtras = LinkExtras()  # stats, peer namespace, altnames ... (linkattrs)
+
+
+def link_record(msg: Any, details: bool = True) -> Link:
+    """link_record: the Link of RTM_NEWLINK message `msg`, decoded by pyroute2 (link_codec);
+    without `details`, none of DETAIL_ATTRS."""
+    attrs = {
+        slot.name: slot.value
+        for slot in msg["attrs"]
+        if slot.name != "UNKNOWN" and (details or slot.name not in DETAIL_ATTRS)
+    }
+    info = msg.get("IFLA_LINKINFO")
+    kind = info.get("IFLA_INFO_KIND") if info is not None else None
+    mode = None
+    spec = msg.get("IFLA_AF_SPEC") if details else None
+    if spec is not None:
+        inet6 = spec.get("AF_INET6")
+        if inet6 is not None:
+            mode = inet6.get("IFLA_INET6_ADDR_GEN_MODE")
+    return Link(
+        ifindex=int(msg["index"]),
+        name=attrs.get("IFLA_IFNAME", ""),
+        ifi_type=int(msg["ifi_type"]),
+        flags=int(msg["flags"]),
+        attrs=attrs,
+        xdp=xdp_state_of(msg),
+        kind=kind,
+        addrgenmode=mode,
+        extras=decode_extras(message_bytes(msg)),
+    )
+
+
+def xdp_state_of(link: Any) -> XdpState | None:
+    """xdp_state_of: IFLA_XDP of RTM_NEWLINK message `link`, None when no program is attached."""
+    xdp = link.get("IFLA_XDP")
+    if xdp is None:
+        return None
+    mode = int(xdp.get("IFLA_XDP_ATTACHED") or 0)  # XDP_ATTACHED_*: 0 none, 1 drv, ...
+    if not mode:
+        return None
+    return XdpState(
+        mode,
+        int(xdp.get("IFLA_XDP_PROG_ID") or 0),
+        int(xdp.get("IFLA_XDP_SKB_PROG_ID") or 0),
+        int(xdp.get("IFLA_XDP_DRV_PROG_ID") or 0),
+        int(xdp.get("IFLA_XDP_HW_PROG_ID") or 0),
+    )
 
 
 def attributes(payload: bytes) -> dict[int, bytes]:
@@ -130,12 +224,6 @@ def decode_extras(message: bytes) -> LinkExtras:
         proto_down=proto_down[0] if proto_down else None,
         event=_u32(attrs.get(IFLA_EVENT)),
     )
-
-
-def message_bytes(msg: Any) -> bytes:
-    """message_bytes: the bytes pyroute2 decoded message `msg` was read from."""
-    start = msg.offset
-    return bytes(msg.data[start : start + msg["header"]["length"]])
 
 
 # --- network namespace ids (RTM_GETNSID), for `link-netns NAME` --------------------------

@@ -12,7 +12,7 @@ import socket
 import sys
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pybpftool.netlink.attrs import rtattrs
+from pybpftool.netlink.attrs import message_bytes, rtattrs
 from pybpftool.netlink.codecs import light_codecs, private, tc_codecs
 from pybpftool.netlink.core import Netlink
 from pybpftool.netlink.uapi import (
@@ -298,8 +298,6 @@ TCMSG_SIZE = 20  # struct tcmsg
 def _bpf_actions(msg: Any) -> bytes:
     """_bpf_actions: the filter's TCA_BPF_ACT payload, read from the message's own bytes
     (pyroute2's light codec leaves the action table undecoded); empty without actions."""
-    from pybpftool.netlink.linkattrs import message_bytes
-
     body = message_bytes(msg)[16 + TCMSG_SIZE :]  # after struct nlmsghdr and struct tcmsg
     options = rtattrs(body).get(TCA_OPTIONS)
     return rtattrs(options).get(TCA_BPF_ACT, b"") if options else b""

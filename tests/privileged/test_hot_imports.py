@@ -95,6 +95,7 @@ def test_filter_show(clsact: str, env: dict[str, str]) -> None:
     assert "pybpftool.kernel.info" in mods  # the filter's program named
     full = {"pyroute2.netlink.rtnl.tcmsg"}
     assert mods & (NEVER | LOADING | CONFINING | LOADER_KERNEL | LISTING_EXTRAS | full) == set()
+    assert "pybpftool.netlink.linkattrs" not in mods  # no link is decoded: no Link records
     # a listing reads no bpf options: the program grammar is a modifying line's
     grammar = {"pybpftool.cli.tc.bpfopts", "pybpftool.cli.tc.filterprog",
                "pybpftool.cli.common.bpfsource"}  # fmt: skip
@@ -109,7 +110,7 @@ def test_filter_replace(clsact: str, env: dict[str, str]) -> None:
     assert mods >= CONFINING  # a load confines the process (the audit socket opened first)
     # a filter without actions goes out through the light codec: no tcmsg, no plugins; an
     # eBPF object needs no classic BPF parser
-    light = {"pyroute2.netlink.rtnl.tcmsg", "pybpftool.cli.tc.cbpf"}
+    light = {"pyroute2.netlink.rtnl.tcmsg", "pybpftool.cli.tc.cbpf", "pybpftool.netlink.linkattrs"}
     assert mods & (NEVER | CO_RE | SHOWING | light) == set()
 
 

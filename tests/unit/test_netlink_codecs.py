@@ -367,17 +367,30 @@ def test_link_codec_reads_every_declared_attribute_as_ifinfmsg() -> None:
 
 
 def test_a_link_reads_from_the_codec_as_ip_link_show_needs_it() -> None:
-    from pybpftool.netlink.core import XdpState, _link
+    from pybpftool.netlink.linkattrs import XdpState, link_record
     from pybpftool.netlink.linkcodec import link_codec
 
     msg = link_codec()(link_reply())
     msg.decode()
-    link = _link(msg)
+    link = link_record(msg)
     assert (link.ifindex, link.name, link.kind, link.addrgenmode) == (7, "vrf-blue", "vrf", 3)
     assert link.xdp == XdpState(4, 0, 12, 11, 13)
     assert (link.extras.iflink, link.extras.event) == (3, 2)  # undeclared, from the bytes
     assert link.extras.master == link.attrs["IFLA_MASTER"] == 9
     assert "UNKNOWN" not in link.attrs
+
+
+def test_a_link_without_details_leaves_what_only_ip_d_prints() -> None:
+    from pybpftool.netlink.linkattrs import DETAIL_ATTRS, link_record
+    from pybpftool.netlink.linkcodec import link_codec
+
+    msg = link_codec()(link_reply())
+    msg.decode()
+    full, plain = link_record(msg), link_record(msg, details=False)
+    assert (plain.addrgenmode, full.addrgenmode) == (None, 3)
+    assert plain.attrs == {k: v for k, v in full.attrs.items() if k not in DETAIL_ATTRS}
+    assert full.attrs.keys() & DETAIL_ATTRS  # the reply carries some: the test can fail
+    assert plain._replace(attrs={}, addrgenmode=None) == full._replace(attrs={}, addrgenmode=None)
 
 
 def test_a_filtered_dump_request_equals_ifinfmsgs() -> None:
