@@ -13,13 +13,18 @@ back with a verifier log) return a `LoadResult` instead.
 import ctypes
 import errno as _errno
 import os
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from pybpftool.errors import FsAccess, KernelError
-from pybpftool.kernel import attrs, info, infoattrs, pindir
+from pybpftool.kernel import attrs, infoattrs
 from pybpftool.kernel import syscall as sc
 from pybpftool.kernel.fd import Fd
-from pybpftool.kernel.info import ProgInfo as ProgInfo  # the loader's names, from here too
+
+# Reading a loaded object back (kernel.info) and renaming pins (kernel.pindir, with the pin
+# layout and fcntl) are imported by the methods that do them: `object verify` loads and
+# closes, and needs neither.
+if TYPE_CHECKING:
+    from pybpftool.kernel.info import ProgInfo
 
 BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
 BPF_F_RDONLY = 1 << 3
@@ -219,8 +224,10 @@ class Kernel:
 
     def map_info(self, fd: Fd) -> MapInfo:
         """map_info: the map's struct bpf_map_info, the fields MapInfo keeps."""
+        from pybpftool.kernel.info import obj_info
+
         raw = attrs.BpfMapInfo()
-        info.obj_info(fd, raw)
+        obj_info(fd, raw)
         return MapInfo(
             type=raw.type,
             id=raw.id,
@@ -233,12 +240,16 @@ class Kernel:
             map_extra=raw.map_extra,
         )
 
-    def prog_info(self, fd: Fd) -> ProgInfo:
-        return info.prog_info(fd)
+    def prog_info(self, fd: Fd) -> "ProgInfo":
+        from pybpftool.kernel.info import prog_info
+
+        return prog_info(fd)
 
     def prog_by_id(self, prog_id: int) -> Fd:
         """prog_by_id: an fd of the loaded program with id `prog_id` (BPF_PROG_GET_FD_BY_ID)."""
-        return info.prog_by_id(prog_id)
+        from pybpftool.kernel.info import prog_by_id
+
+        return prog_by_id(prog_id)
 
     def map_by_id(self, map_id: int) -> Fd:
         """map_by_id: an fd of the map with id `map_id` (BPF_MAP_GET_FD_BY_ID)."""
@@ -248,7 +259,9 @@ class Kernel:
     def pin_rename(self, old: str, new: str) -> None:
         """pin_rename: give pin `old` the name `new` in one step, never replacing a pin that
         is there already (renameat2 RENAME_NOREPLACE; EEXIST then)."""
-        pindir.rename_noreplace(old, new)
+        from pybpftool.kernel.pindir import rename_noreplace
+
+        rename_noreplace(old, new)
 
     def fdinfo(self, fd: Fd) -> dict[str, str]:
         """fdinfo: /proc/self/fdinfo/<fd> as key -> value (owner_prog_type lives only here)."""
@@ -298,3 +311,13 @@ def _result(ret: int, log: ctypes.Array[ctypes.c_char] | None, true_size: int) -
     if ret >= 0:
         return LoadResult(Fd(ret), 0, text, true_size)
     return LoadResult(None, -ret, text, true_size)
+
+
+def __getattr__(name: str) -> object:
+    """__getattr__: `ProgInfo`, the loader's name for kernel.info's record, from here too
+    (PEP 562: imported when asked for)."""
+    if name == "ProgInfo":
+        from pybpftool.kernel.info import ProgInfo
+
+        return ProgInfo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -126,11 +126,15 @@ def test_xdp_attach(netns: str, env: dict[str, str]) -> None:
 # pybpftool object verify needs click and the loader, but not what the other subcommands
 # or a cold CO-RE cache need: rich draws only on a terminal (or a table rich must wrap),
 # OpenSSL only hashes a target file that is not the running kernel's, tempfile only writes
-# the cache; it pins nothing, so none of loading for real (load_object, publishing, bpffs).
+# the cache; it pins nothing, so none of loading for real (load_object, publishing, bpffs,
+# renaming pins, reading a loaded program back).
 VERIFY_NEVER = {
     "pybpftool.loader.core",
     "pybpftool.loader.publish",
     "pybpftool.kernel.bpffs",
+    "pybpftool.kernel.pindir",
+    "pybpftool.pinning",
+    "pybpftool.kernel.info",
     "rich",
     "elftools",
     "pyroute2",

@@ -137,3 +137,12 @@ def test_object_names_are_sent_as_the_kernel_takes_them(name: str, sent: bytes) 
     from pybpftool.kernel.bpf import _obj_name
 
     assert _obj_name(name) == sent
+
+
+def test_kernel_bpf_still_names_prog_info() -> None:
+    # kernel.info is imported when a program is read back, not with kernel.bpf: the name stays.
+    from pybpftool.kernel import bpf, info
+
+    assert bpf.ProgInfo is info.ProgInfo
+    with pytest.raises(AttributeError, match="no attribute 'ProgInof'"):
+        bpf.ProgInof  # noqa: B018
