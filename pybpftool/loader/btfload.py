@@ -17,7 +17,6 @@ from pybpftool.btf.fixup import sanitize
 from pybpftool.errors import ObjectError
 from pybpftool.kernel.bpf import BPF_LOG_LEVEL1, LoadResult
 from pybpftool.kernel.fd import Fd
-from pybpftool.loader.report import btf_loaded
 from pybpftool.spec import ObjectSpec
 
 BTF_LOG_SIZE = 1 << 20
@@ -35,6 +34,8 @@ def load_btf(
     if spec.btf is None:
         return None
     if verbose:
+        from pybpftool.loader.report import btf_loaded  # what `verbose` prints, only then
+
         logged = _load_logged(kernel, spec.btf.raw)
         if logged.fd is not None:
             for line in btf_loaded(int(logged.fd), len(spec.btf.raw), logged.log):

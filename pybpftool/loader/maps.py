@@ -24,7 +24,7 @@ from typing import NamedTuple, Protocol
 from pybpftool.errors import KernelError, PinError
 from pybpftool.kernel.bpf import MapInfo, MapRequest
 from pybpftool.kernel.fd import Fd
-from pybpftool.loader import report, slots
+from pybpftool.loader import slots
 from pybpftool.loader.txn import Transaction
 from pybpftool.spec import MapOrigin, MapSpec
 from pybpftool.uapi import BpfMapType
@@ -152,10 +152,14 @@ def _get_or_create(
         pinned = _open_pinned(kernel, txn, spec, req, path, ctx) if path is not None else None
         if pinned is not None:
             if ctx.report is not None:
+                from pybpftool.loader import report  # what `verbose` prints, only then
+
                 _report(ctx, report.map_pinned(spec))
             return pinned
         fd = txn.own(_create(kernel, req, spec))
         if ctx.report is not None:  # the report's lines are written only to be printed
+            from pybpftool.loader import report
+
             _report(ctx, report.map_loaded(spec, req, int(fd)))
     finally:
         if template is not None:

@@ -33,7 +33,6 @@ from pybpftool.insn import BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, set_imm, set
 from pybpftool.kernel.bpf import BPF_LOG_LEVEL1, LoadResult, ProgRequest
 from pybpftool.loader.corerelo import CoreRelocator, explain_poison
 from pybpftool.loader.limits import LOG_SIZE, LOG_SIZE_ENV
-from pybpftool.loader.report import prog_report_head
 from pybpftool.spec import ObjectSpec, ProgramSpec, RefKind
 
 LOG_START = 1 << 16  # iproute2's first verifier log buffer
@@ -228,6 +227,8 @@ def rejection(
     log_size: int = LOG_SIZE,
 ) -> VerifierError:
     """rejection: iproute2's report of a rejected program, as a VerifierError."""
+    from pybpftool.loader.report import prog_report_head  # an accepted load needs none of it
+
     cut = _cut(result, log_size)
     errno = first_errno if cut and first_errno else result.errno
     kept = explain_poison(_kept_log(result.log, result.log_true_size, cut), req.core_poisoned)

@@ -127,7 +127,8 @@ def test_xdp_attach(netns: str, env: dict[str, str]) -> None:
 # or a cold CO-RE cache need: rich draws only on a terminal (or a table rich must wrap),
 # OpenSSL only hashes a target file that is not the running kernel's, tempfile only writes
 # the cache; it pins nothing, so none of loading for real (load_object, publishing, bpffs,
-# renaming pins, reading a loaded program back).
+# renaming pins, reading a loaded program back). Nothing asks for verbose, so none of
+# iproute2's load report.
 VERIFY_NEVER = {
     "pybpftool.loader.core",
     "pybpftool.loader.publish",
@@ -135,6 +136,7 @@ VERIFY_NEVER = {
     "pybpftool.kernel.pindir",
     "pybpftool.pinning",
     "pybpftool.kernel.info",
+    "pybpftool.loader.report",
     "rich",
     "elftools",
     "pyroute2",
