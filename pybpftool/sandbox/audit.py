@@ -13,13 +13,13 @@ enabled (AUDIT_GET/AUDIT_SET, `auditctl -e`).
 import contextlib
 import errno
 import re
-import select
-import socket
 import struct
 import time
 from collections import deque
 from collections.abc import Iterator
 from typing import NamedTuple
+
+from pybpftool.kernel.nlgroup import SOL_SOCKET, NetlinkGroup
 
 NETLINK_AUDIT = 9
 AUDIT_NLGRP_READLOG = 1
@@ -79,15 +79,9 @@ class AuditReader:
     """
 
     def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_AUDIT)
-        try:
-            self.sock.bind((0, AUDIT_NLGRP_READLOG))
-        except OSError:
-            self.sock.close()
-            raise
+        self.sock = NetlinkGroup(NETLINK_AUDIT, AUDIT_NLGRP_READLOG)  # non-blocking
         with contextlib.suppress(OSError):  # room for a burst of other processes' records
-            self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER)
-        self.sock.setblocking(False)
+            self.sock.setsockopt(SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER)
         self.lost = False
 
     def close(self) -> None:
@@ -96,6 +90,8 @@ class AuditReader:
     def records(self, wait: float = 0.0, limit: float = READ_LIMIT) -> list[Denial | Domain]:
         """records: the Landlock records received so far, waiting up to `wait` for the first;
         reading stops after `limit` seconds even if others keep the stream busy."""
+        import select  # only a denial is explained from the records
+
         out: list[Denial | Domain] = []
         timeout = wait
         deadline = time.monotonic() + wait + limit
@@ -178,6 +174,8 @@ class OwnDenials:
 
 
 def _request(kind: int, payload: bytes = b"") -> bytes:
+    import socket  # asking the kernel's audit state happens only once a denial is explained
+
     with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_AUDIT) as sock:
         sock.bind((0, 0))
         header = _NLMSG.pack(_NLMSG.size + len(payload), kind, NLM_F_REQUEST | NLM_F_ACK, 1, 0)

@@ -14,7 +14,7 @@ from functools import cache
 import pytest
 
 from pybpftool.btf import BtfSpec, Composite, Kind, parse_btf
-from pybpftool.kernel import attrs, infoattrs
+from pybpftool.kernel import attrs, infoattrs, nlgroup
 from pybpftool.kernel.fd import Fd
 
 VMLINUX = "/sys/kernel/btf/vmlinux"
@@ -98,7 +98,11 @@ def test_map_freeze_uses_the_map_elem_struct() -> None:
 
 @pytest.mark.parametrize(
     ("struct", "name"),
-    [(attrs.BpfMapInfo, "bpf_map_info"), (infoattrs.BpfProgInfo, "bpf_prog_info")],
+    [
+        (attrs.BpfMapInfo, "bpf_map_info"),
+        (infoattrs.BpfProgInfo, "bpf_prog_info"),
+        (nlgroup.SockaddrNl, "sockaddr_nl"),
+    ],
 )
 def test_info_structs_match_the_running_kernel(struct: type[ctypes.Structure], name: str) -> None:
     kernel = named_struct(name)
