@@ -13,7 +13,7 @@ attach, defining these records, paid for.
 
 import errno
 import socket
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pybpftool.api.args import bool_arg, dev_arg, netns_arg
 from pybpftool.api.links import link_index, open_netlink
@@ -36,7 +36,6 @@ from pybpftool.netlink.uapi import (
 )
 from pybpftool.uapi import BpfProgType
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pybpftool.netlink import Netlink
     from pybpftool.netlink.clsbpf import ClsBpfOptions

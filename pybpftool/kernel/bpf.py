@@ -19,6 +19,7 @@ from pybpftool.errors import FsAccess, KernelError
 from pybpftool.kernel import attrs, infoattrs
 from pybpftool.kernel import syscall as sc
 from pybpftool.kernel.fd import Fd
+from pybpftool.lazyexports import lazy_exports
 
 # Reading a loaded object back (kernel.info) and renaming pins (kernel.pindir, with the pin
 # layout and fcntl) are imported by the methods that do them: `object verify` loads and
@@ -313,11 +314,5 @@ def _result(ret: int, log: ctypes.Array[ctypes.c_char] | None, true_size: int) -
     return LoadResult(None, -ret, text, true_size)
 
 
-def __getattr__(name: str) -> object:
-    """__getattr__: `ProgInfo`, the loader's name for kernel.info's record, from here too
-    (PEP 562: imported when asked for)."""
-    if name == "ProgInfo":
-        from pybpftool.kernel.info import ProgInfo
-
-        return ProgInfo
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# `ProgInfo`, the loader's name for kernel.info's record, from here too (imported when asked).
+__getattr__, __dir__ = lazy_exports(__name__, {"ProgInfo": "pybpftool.kernel.info"}, globals())

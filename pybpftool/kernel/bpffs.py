@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Mapping
 
 from pybpftool.errors import FsAccess, PinError
+from pybpftool.kernel.libc import libc
 from pybpftool.pinning import GLOBALS_DIR, SUBDIR_IP, SUBDIR_TC, SUBDIR_XDP
 
 BPF_FS_MAGIC = 0xCAFE4A11
@@ -26,8 +27,7 @@ MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 1 << 18
 def is_bpffs(path: str) -> bool:
     """is_bpffs: statfs(path).f_type is BPF_FS_MAGIC."""
     buf = ctypes.create_string_buffer(256)  # struct statfs is 120 bytes on 64-bit Linux
-    libc = _libc()
-    if libc.statfs(os.fsencode(path), buf) != 0:
+    if libc().statfs(os.fsencode(path), buf) != 0:
         return False
     f_type = ctypes.c_long.from_buffer(buf).value  # the first field of struct statfs
     return f_type & 0xFFFFFFFF == BPF_FS_MAGIC
@@ -158,12 +158,8 @@ def _mkdir(path: str) -> None:
 
 def _mount(source: bytes, target: str, fstype: bytes, flags: int, data: bytes = b"") -> int:
     """_mount: mount(2); 0 or the errno."""
-    libc = _libc()
-    ret = libc.mount(
+    ret = libc().mount(
         source or None, os.fsencode(target), fstype, ctypes.c_ulong(flags), data or None
     )
     return 0 if ret == 0 else ctypes.get_errno()
 
-
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)

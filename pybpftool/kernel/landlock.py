@@ -13,6 +13,8 @@ import errno as _errno
 import os
 from typing import NamedTuple
 
+from pybpftool.kernel.libc import libc
+
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446
 CREATE_RULESET_VERSION = 1
 RULE_PATH_BENEATH, RULE_NET_PORT = 1, 2
@@ -81,9 +83,9 @@ class LandlockError(OSError):
 
 
 def _libc() -> ctypes.CDLL:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-    return libc
+    lib = libc()
+    lib.syscall.restype = ctypes.c_long
+    return lib
 
 
 def _call(*args: object) -> int:

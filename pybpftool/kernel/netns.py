@@ -18,6 +18,7 @@ import ctypes
 import os
 
 from pybpftool.errors import KernelError
+from pybpftool.kernel.libc import libc
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
@@ -48,8 +49,7 @@ def open_netns(name: str, path: str | None = None) -> int:
 
 
 def _setns(fd: int, name: str) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.setns(fd, CLONE_NEWNET) != 0:
+    if libc().setns(fd, CLONE_NEWNET) != 0:
         err_no = ctypes.get_errno()
         raise KernelError(
             "setns",

@@ -10,6 +10,8 @@ the ctypes that loading imports anyway. It is opened close-on-exec, as Python op
 import ctypes
 import os
 
+from pybpftool.kernel.libc import libc
+
 AF_NETLINK = 16
 SOCK_RAW = 3
 SOCK_NONBLOCK = os.O_NONBLOCK
@@ -34,21 +36,21 @@ class NetlinkGroup:
     when the kernel dropped records, as a socket.socket's would."""
 
     def __init__(self, protocol: int, groups: int) -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
+        self._libc = libc()
         kind = SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC
-        self.fd = _check(libc.socket(AF_NETLINK, kind, protocol))
+        self.fd = _check(self._libc.socket(AF_NETLINK, kind, protocol))
         address = SockaddrNl(AF_NETLINK, 0, 0, groups)
         try:
-            _check(libc.bind(self.fd, ctypes.byref(address), ctypes.sizeof(address)))
+            _check(self._libc.bind(self.fd, ctypes.byref(address), ctypes.sizeof(address)))
         except OSError:
             self.close()
             raise
 
     def setsockopt(self, level: int, option: int, value: int) -> None:
         """setsockopt: an int option; OSError when the kernel refuses it."""
-        libc = ctypes.CDLL(None, use_errno=True)
         number = ctypes.c_int(value)
-        _check(libc.setsockopt(self.fd, level, option, ctypes.byref(number), ctypes.sizeof(number)))
+        size = ctypes.sizeof(number)
+        _check(self._libc.setsockopt(self.fd, level, option, ctypes.byref(number), size))
 
     def fileno(self) -> int:
         return self.fd

@@ -25,6 +25,7 @@ import os
 from collections.abc import Callable, Iterable
 
 from pybpftool.errors import FsAccess, KernelError, PinError
+from pybpftool.kernel.libc import libc
 from pybpftool.pinning import TEMP_PREFIX
 
 AT_FDCWD = -100
@@ -44,7 +45,7 @@ def is_temp_pin(name: str) -> bool:
 def rename_noreplace(old: str, new: str) -> None:
     """rename_noreplace: renameat2(old, new, RENAME_NOREPLACE); KernelError with the errno
     (EEXIST: `new` exists and was left alone)."""
-    rename = getattr(_libc(), "renameat2", None)
+    rename = getattr(libc(), "renameat2", None)
     if rename is None:
         raise PinError("this C library has no renameat2(); pins cannot be published atomically")
     ret = rename(AT_FDCWD, os.fsencode(old), AT_FDCWD, os.fsencode(new), RENAME_NOREPLACE)
@@ -155,6 +156,3 @@ def _remove_stale_temps(fd: int, folder: str) -> None:
                     access=FsAccess("remove_file", f"{folder}/{name}"),
                 ) from None
 
-
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)

@@ -2,7 +2,7 @@
 
 Every other module reaches the kernel through `sys_bpf` (raw result or -errno) or `bpf`
 (raises `KernelError`). The call goes through libc's variadic `syscall(2)` wrapper, loaded with
-`ctypes.CDLL(None, use_errno=True)` and `restype = c_long`; ctypes releases the GIL for the
+`kernel.libc` (errno kept per thread) and `restype = c_long`; ctypes releases the GIL for the
 call, so a long verification does not stall other threads.
 
 The attr argument is any ctypes structure mirroring one member of `union bpf_attr`; the size
@@ -18,6 +18,8 @@ import errno as _errno
 import functools
 import os
 from collections.abc import Callable
+
+from pybpftool.kernel.libc import libc
 
 from ..errors import KernelError
 
@@ -89,7 +91,7 @@ def _this_syscall_number() -> int | None:
 @functools.cache
 def _libc_syscall() -> Callable[..., int]:
     """_libc_syscall: libc's syscall(2), with errno captured per thread by ctypes."""
-    func = ctypes.CDLL(None, use_errno=True).syscall
+    func = libc().syscall
     func.restype = ctypes.c_long
     return func
 

@@ -13,7 +13,7 @@ import mmap
 import os
 import socket
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pybpftool.errors import NetlinkFailure
 from pybpftool.netlink.codecs import bpf_filter_message, light_codecs
@@ -33,8 +33,7 @@ from pybpftool.netlink.uapi import (
     SOL_NETLINK,
 )
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING; the link records are imported by what makes them
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the link records are imported by the commands that read links
     from pybpftool.netlink.linkattrs import Link, XdpState
 
 RECV_SIZE = 1 << 20

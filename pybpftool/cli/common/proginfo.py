@@ -6,9 +6,8 @@ adds `load_time ... created_by_uid ...` and `btf_id ...`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without a listing importing what it may not use
 if TYPE_CHECKING:
     from collections.abc import Iterable
 

@@ -15,7 +15,7 @@ last. A failure after a load undoes it. ip's other link options are refused by n
 # Annotations are evaluated here (no `from __future__ import annotations`): a NamedTuple
 # field given as a string costs typing a compile() when the class is made.
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from pybpftool.cli.common.bpfsource import BpfSource, parse_mode
 from pybpftool.cli.common.failures import load_failure_text, netlink_message, no_device
@@ -29,7 +29,6 @@ from pybpftool.netlink.uapi import (
     XDP_FLAGS_UPDATE_IF_NOEXIST,
 )
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
     from pybpftool.cli.common.attach import Prepared
     from pybpftool.cli.common.context import RunContext
